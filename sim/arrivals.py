@@ -1,0 +1,120 @@
+"""When calls come and who they are: Poisson arrivals with a piecewise-constant rate (or a replayed
+trace), and each caller's reason and patience, drawn up front from their own streams.
+
+Arrival times come from inverting the cumulative rate at unit-exponential steps, so a variant with a
+different rate still shares its random numbers with the base case.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim import caller
+from sim.centre import Call, Centre
+from sim.routing import first_department_by_reason
+from sim.scenario import Scenario
+from sim.streams import Streams
+
+_COMPACT_EVERY = 4096
+
+
+@dataclass(frozen=True)
+class Callers:
+    """Everyone who will call today, in arrival order (index i is call id i + 1)."""
+
+    arrived_at: np.ndarray
+    reason: np.ndarray
+    patience: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.arrived_at)
+
+
+def rate_per_second(scenario: Scenario) -> np.ndarray:
+    """The arrival rate in each interval, calls per second."""
+    arrivals = scenario.arrivals
+    if arrivals.per_interval is not None:
+        widths = interval_widths(scenario)
+        return np.asarray(arrivals.per_interval, dtype=float) / widths
+    per_hour = arrivals.per_hour or 0.0
+    return np.full(scenario.interval_count, per_hour / 3600.0)
+
+
+def interval_widths(scenario: Scenario) -> np.ndarray:
+    """Each interval's length in seconds (the last one may be cut short by the end of the day)."""
+    edges = np.minimum(np.arange(scenario.interval_count + 1) * scenario.interval, scenario.duration)
+    return np.diff(edges)
+
+
+def poisson_times(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
+    """Arrival instants of a Poisson process with the scenario's piecewise-constant rate."""
+    rates = rate_per_second(scenario)
+    widths = interval_widths(scenario)
+    cumulative = np.concatenate(([0.0], np.cumsum(rates * widths)))
+    total = cumulative[-1]
+    if total <= 0:
+        return np.empty(0)
+    expected = int(total + 10 * math.sqrt(total) + 100)
+    steps = np.cumsum(rng.standard_exponential(expected))
+    while steps[-1] < total:
+        steps = np.concatenate((steps, steps[-1] + np.cumsum(rng.standard_exponential(expected))))
+    steps = steps[steps < total]
+    edges = np.minimum(np.arange(scenario.interval_count + 1) * scenario.interval, scenario.duration)
+    interval = np.searchsorted(cumulative, steps, side="right") - 1
+    interval = np.clip(interval, 0, len(rates) - 1)
+    times = edges[interval] + (steps - cumulative[interval]) / rates[interval]
+    return np.minimum(times, np.nextafter(scenario.duration, 0))
+
+
+def draw_callers(scenario: Scenario, streams: Streams) -> Callers:
+    """Today's callers: arrival times, reasons (indices into the reason mix) and patience."""
+    arrivals = scenario.arrivals
+    mix = scenario.reason_mix()
+    names = list(mix)
+    if arrivals.trace_times is not None:
+        arrived_at = np.asarray(arrivals.trace_times, dtype=float)
+    else:
+        arrived_at = poisson_times(scenario, streams.generator("arrivals"))
+    count = len(arrived_at)
+    probabilities = np.asarray([mix[name] for name in names], dtype=float)
+    reason = streams.generator("reasons").choice(len(names), size=count, p=probabilities / probabilities.sum())
+    if arrivals.trace_reasons is not None:
+        given = np.asarray([names.index(r) if r else -1 for r in arrivals.trace_reasons])
+        reason = np.where(given >= 0, given, reason)
+    if scenario.patience is None:
+        patience = np.full(count, math.inf)
+    else:
+        patience = scenario.patience.draw_block(streams.generator("patience"), count)
+    return Callers(arrived_at, reason.astype(np.int64), patience)
+
+
+def arrivals(centre: Centre, callers: Callers) -> Generator[simpy.Event, Any, None]:
+    """Bring each caller in at its time, then close the doors: no arrivals after the day ends."""
+    env = centre.env
+    first_department = first_department_by_reason(centre.scenario)
+    priorities = [centre.scenario.arrivals.priority.get(name, 1) for name in centre.reason_names]
+    queues = centre.queues
+    times = callers.arrived_at.tolist()
+    reasons = callers.reason.tolist()
+    patiences = callers.patience.tolist()
+    for index, at in enumerate(times):
+        if at > env.now:
+            yield env.timeout(at - env.now)
+        reason = reasons[index]
+        call = Call(index + 1, reason, priorities[reason], at, patiences[index])
+        department = first_department[reason]
+        queue = queues[department]
+        call.department = department
+        call.handle_time = queue.handle()
+        call.wrap_time = queue.wrap()
+        caller.arrive(centre, call)
+        if not index % _COMPACT_EVERY:
+            centre.log.maybe_compact()
+    centre.closed = True
+    centre.check_done()

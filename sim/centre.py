@@ -1,0 +1,210 @@
+"""What exists during a run: calls, agents, department queues, agent pools, and the wiring between them.
+
+These are plain objects with `__slots__`; the processes that move them live in `caller`, `agent`, `roster`
+and `arrivals`, and the choices of who takes which call live in `routing`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import simpy
+
+from sim.dists import Sampler
+from sim.log import EventLog
+from sim.scenario import Scenario
+from sim.streams import Streams
+
+# Call states.
+WAITING, RINGING, TALKING, DONE = 1, 2, 3, 4
+# Agent states.
+OFF, IDLE, BUSY = 0, 1, 2
+
+
+class Call:
+    """One caller's attempt, from arrival to leaving; `visit` counts the queues it has joined."""
+
+    __slots__ = (
+        "agent",
+        "arrived_at",
+        "deadline",
+        "department",
+        "handle_time",
+        "id",
+        "patience",
+        "priority",
+        "queued_at",
+        "reason",
+        "state",
+        "visit",
+        "wrap_time",
+    )
+
+    def __init__(self, call_id: int, reason: int, priority: int, arrived_at: float, patience: float) -> None:
+        self.id = call_id
+        self.reason = reason
+        self.priority = priority
+        self.arrived_at = arrived_at
+        self.patience = patience
+        self.department = -1
+        self.queued_at = arrived_at
+        self.deadline = math.inf
+        self.state = WAITING
+        self.handle_time = 0.0
+        self.wrap_time = 0.0
+        self.visit = 0
+        self.agent: Agent | None = None
+
+
+class Agent:
+    """One agent of a pool: logged off, idle (waiting on `wake`) or busy with a call."""
+
+    __slots__ = ("id", "idle_since", "leaving", "number", "pool", "state", "wake")
+
+    def __init__(self, agent_id: int, pool: Pool, number: int) -> None:
+        self.id = agent_id
+        self.pool = pool
+        self.number = number
+        self.state = OFF
+        self.leaving = False
+        self.idle_since = 0.0
+        self.wake: simpy.Event | None = None
+
+    @property
+    def label(self) -> str:
+        """How a trainer names this agent: `billing agent 4`."""
+        return f"{self.pool.name} agent {self.number}"
+
+
+Entry = tuple[int, Call]
+"""A queue entry: the call and the visit number it was queued under (stale entries are skipped lazily)."""
+
+
+class Queue:
+    """A department's waiting callers, one FIFO per priority level, plus the ones offered to back-ups."""
+
+    __slots__ = (
+        "handle",
+        "index",
+        "levels",
+        "name",
+        "overflow_after",
+        "overflowed",
+        "servers",
+        "backups",
+        "waiting",
+        "wrap",
+    )
+
+    def __init__(self, index: int, name: str, priorities: list[int], handle: Sampler, wrap: Sampler) -> None:
+        self.index = index
+        self.name = name
+        self.levels: dict[int, deque[Entry]] = {priority: deque() for priority in sorted(set(priorities))}
+        self.overflowed: deque[Entry] = deque()
+        self.overflow_after: float | None = None
+        self.servers: list[Pool] = []
+        self.backups: list[Pool] = []
+        self.waiting = 0
+        self.handle = handle
+        self.wrap = wrap
+
+
+class Pool:
+    """Agents who share staffing and skills: a department's own agents, or a cross-trained group."""
+
+    __slots__ = ("agents", "backup_for", "home", "idle", "index", "name", "speed", "tiers")
+
+    def __init__(self, index: int, name: str, home: int, department_count: int) -> None:
+        self.index = index
+        self.name = name
+        self.home = home
+        self.agents: list[Agent] = []
+        self.idle: deque[Agent] = deque()
+        self.tiers: list[list[Queue]] = []
+        self.backup_for: list[Queue] = []
+        self.speed = [1.0] * department_count
+
+
+class Centre:
+    """Everything one run shares: clock, scenario, queues, pools, log and counters."""
+
+    def __init__(self, env: simpy.Environment, scenario: Scenario, streams: Streams, log: EventLog) -> None:
+        self.env = env
+        self.scenario = scenario
+        self.streams = streams
+        self.log = log
+        self.department_names = list(scenario.departments)
+        self.reason_names = list(scenario.reason_mix())
+        self.ring_time = scenario.ring_time
+        self.lines = scenario.lines if scenario.lines is not None else math.inf
+        self.in_system = 0
+        self.busy = 0
+        self.closed = False
+        self.stop = env.event()
+        self.queues: list[Queue] = []
+        self.pools: list[Pool] = []
+        self.next_agent_id = 0
+        self.patience_runs_out: Callable[[Any], None] = _unset
+        self.overflow_due: Callable[[Any], None] = _unset
+
+    def check_done(self) -> None:
+        """End the run once arrivals have stopped and no caller or agent has work left."""
+        if self.closed and self.in_system == 0 and self.busy == 0 and not self.stop.triggered:
+            self.stop.succeed()
+
+
+def _unset(_: Any) -> None:
+    raise RuntimeError("centre callbacks not wired")
+
+
+def build(env: simpy.Environment, scenario: Scenario, streams: Streams, log: EventLog) -> Centre:
+    """The centre for one run: a queue per department and a pool per department or agent group."""
+    centre = Centre(env, scenario, streams, log)
+    names = centre.department_names
+    priorities = [scenario.arrivals.priority.get(reason, 1) for reason in centre.reason_names]
+    for index, name in enumerate(names):
+        department = scenario.departments[name]
+        handle = Sampler(department.handle_time, streams.generator(f"handle_time.{name}"))
+        wrap = Sampler(department.wrap_time, streams.generator(f"wrap_time.{name}"))
+        queue = Queue(index, name, [*priorities, 0, 1], handle, wrap)
+        if department.overflow is not None:
+            queue.overflow_after = department.overflow.after
+        centre.queues.append(queue)
+    for index, name in enumerate(names):
+        if scenario.departments[name].agents is not None:
+            pool = Pool(len(centre.pools), name, index, len(names))
+            pool.tiers = [[centre.queues[index]]]
+            centre.pools.append(pool)
+    for name, group in scenario.agent_groups.items():
+        pool = Pool(len(centre.pools), name, -1, len(names))
+        by_preference: dict[int, list[Queue]] = {}
+        for skill, preference in group.skills.items():
+            by_preference.setdefault(preference, []).append(centre.queues[names.index(skill)])
+        pool.tiers = [by_preference[preference] for preference in sorted(by_preference)]
+        for skill, factor in group.speed.items():
+            pool.speed[names.index(skill)] = factor
+        centre.pools.append(pool)
+    for pool in centre.pools:
+        for tier in pool.tiers:
+            for queue in tier:
+                queue.servers.append(pool)
+    pools_by_name = {pool.name: pool for pool in centre.pools}
+    for index, name in enumerate(names):
+        overflow = scenario.departments[name].overflow
+        for target in overflow.to if overflow is not None else ():
+            backup = pools_by_name.get(target)
+            if backup is not None and backup not in centre.queues[index].servers:
+                centre.queues[index].backups.append(backup)
+                backup.backup_for.append(centre.queues[index])
+    return centre
+
+
+def new_agent(centre: Centre, pool: Pool) -> Agent:
+    """A further agent for `pool`, numbered from 1 within it."""
+    agent = Agent(centre.next_agent_id, pool, len(pool.agents) + 1)
+    centre.next_agent_id += 1
+    pool.agents.append(agent)
+    return agent

@@ -1,0 +1,109 @@
+"""What the terminal shows: short rich tables that degrade to plain text when piped."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from sim.loading import ScenarioError
+
+
+def _number(value: Any, kind: str = "") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if kind == "%":
+        return f"{100 * value:.1f}%"
+    if kind == "s":
+        return f"{value:.1f}s"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.2f}"
+    return f"{int(value):,}"
+
+
+def _with_ci(summary: Mapping[str, Any], key: str, kind: str, ci: Mapping[str, Any] | None) -> str:
+    text = _number(summary.get(key), kind)
+    if ci and isinstance(ci.get(key), float) and not math.isnan(ci[key]):
+        text += f" ± {_number(ci[key], kind)}"
+    return text
+
+
+def summary_table(summary: Mapping[str, Any], title: str) -> Table:
+    """The headline KPIs (with 95% half-widths when replicated)."""
+    ci = summary.get("ci95")
+    table = Table(title=title, show_header=True, header_style="bold")
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    target = summary.get("service_level_target")
+    rows = [
+        ("offered calls", "offered", ""),
+        ("answered", "answered", ""),
+        ("abandoned", "abandoned", ""),
+        ("blocked (busy signal)", "blocked", ""),
+        (f"service level (target {_number(target, '%')})", "service_level", "%"),
+        ("answered within rings", "answered_within_rings", "%"),
+        ("ASA (answered calls)", "asa", "s"),
+        ("mean wait (all reached)", "mean_wait", "s"),
+        ("90th percentile wait", "p90_wait", "s"),
+        ("abandonment rate", "abandon_rate", "%"),
+        ("occupancy", "occupancy", "%"),
+        ("AHT", "aht", "s"),
+        ("first-contact routing", "first_contact_routing", "%"),
+    ]
+    for label, key, kind in rows:
+        table.add_row(label, _with_ci(summary, key, kind, ci))
+    return table
+
+
+def department_table(summary: Mapping[str, Any]) -> Table:
+    """Per department: visits, answered, abandoned, service level, ASA, occupancy."""
+    table = Table(title="by department", header_style="bold")
+    for column in ("department", "visits", "answered", "abandoned", "service level", "ASA", "occupancy"):
+        table.add_column(column, justify="left" if column == "department" else "right")
+    for name, row in summary.get("by_department", {}).items():
+        table.add_row(
+            name,
+            _number(row.get("visits")),
+            _number(row.get("answered")),
+            _number(row.get("abandoned")),
+            _number(row.get("service_level"), "%"),
+            _number(row.get("asa"), "s"),
+            _number(row.get("occupancy"), "%"),
+        )
+    return table
+
+
+def missed_intervals(intervals: pd.DataFrame, target: float) -> list[str]:
+    """`09:30 billing 72.0%` for each interval and department below the service-level target."""
+    missed = intervals[(intervals["service_level"] < target) & (intervals["offered"] > 0)]
+    return [
+        f"{row.start} {row.department} {100 * row.service_level:.1f}%"
+        for row in missed.itertuples(index=False)
+    ]
+
+
+def print_run(console: Console, summary: Mapping[str, Any], intervals: pd.DataFrame, title: str) -> None:
+    """Summary, departments, and the intervals that missed the target."""
+    console.print(summary_table(summary, title))
+    if len(summary.get("by_department", {})) > 1:
+        console.print(department_table(summary))
+    target = float(summary.get("service_level_target", 0.8))
+    several = len(summary.get("by_department", {})) > 1
+    rows = intervals[intervals["department"] != "all"] if several else intervals[intervals["department"] == "all"]
+    missed = missed_intervals(rows, target)
+    if missed:
+        console.print(f"[yellow]{len(missed)} interval(s) missed the {100 * target:.0f}% target:[/] " + ", ".join(missed))
+    else:
+        console.print(f"[green]every interval met the {100 * target:.0f}% service-level target[/]")
+
+
+def print_problems(console: Console, error: ScenarioError) -> None:
+    """A refused scenario: one line per fault, with its YAML path."""
+    source = f" {error.source}" if error.source else ""
+    console.print(f"[red]error:[/] scenario{source} refused ({len(error.problems)} problem(s)):", highlight=False)
+    for problem in error.problems:
+        console.print(f"  {problem}", highlight=False, markup=False)

@@ -1,0 +1,86 @@
+"""What happened: the event vocabulary and the recorder (plain tuples, compacted to numpy, one frame at the end).
+
+Each event is `(t, event, call_id, agent_id, department, detail)`. `agent_id` and `department` are -1 when
+they do not apply. `detail` carries one number whose meaning depends on the event (see `Event`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import IntEnum, StrEnum
+
+import numpy as np
+import pandas as pd
+
+
+class Event(StrEnum):
+    """The vocabulary of the event log, with what `detail` holds for each."""
+
+    ARRIVE = "arrive"  # a call reaches the centre; department = where routing sends it, detail = reason index
+    BLOCK = "block"  # no free trunk line: busy signal
+    ENQUEUE = "enqueue"  # joins a department's queue; detail = priority
+    OVERFLOW = "overflow"  # waited long enough to be offered to back-up agents too
+    RING = "ring"  # an agent takes the call and lets it ring; detail = queue wait of this visit
+    ANSWER = "answer"  # conversation starts; detail = time to answer this visit (queue wait + ring)
+    ABANDON = "abandon"  # caller hangs up; agent_id >= 0 if while ringing; detail = time waited this visit
+    END = "end"  # the caller leaves the agent, served; detail = talk time of this segment
+    IDLE = "idle"  # the agent finishes after-call work; detail = wrap time
+    LOGIN = "login"  # an agent starts work; department = home department (-1 for agent groups)
+    LOGOUT = "logout"  # an agent stops work
+
+
+Code = IntEnum("Code", {event.name: index for index, event in enumerate(Event)})  # type: ignore[misc]
+"""Small integer codes the engine records, one per `Event`."""
+
+EVENT_NAMES: tuple[str, ...] = tuple(event.value for event in Event)
+COLUMNS = ("t", "event", "call_id", "agent_id", "department", "detail")
+_DTYPE = np.dtype(
+    [("t", "f8"), ("event", "i1"), ("call_id", "i4"), ("agent_id", "i4"), ("department", "i2"), ("detail", "f8")]
+)
+_COMPACT_EVERY = 1 << 16
+
+
+class EventLog:
+    """Collects event tuples; `record` is a bound `list.append`, so logging costs one call."""
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[float, int, int, int, int, float]] = []
+        self._chunks: list[np.ndarray] = []
+        self.record = self._rows.append
+
+    def maybe_compact(self) -> None:
+        """Move rows into a compact numpy chunk once enough have gathered (bounds memory on long runs)."""
+        if len(self._rows) >= _COMPACT_EVERY:
+            self._compact()
+
+    def _compact(self) -> None:
+        if self._rows:
+            self._chunks.append(np.array(self._rows, dtype=_DTYPE))
+            self._rows.clear()
+
+    def array(self) -> np.ndarray:
+        """Every event so far as one structured array, in time order."""
+        self._compact()
+        if not self._chunks:
+            return np.empty(0, dtype=_DTYPE)
+        if len(self._chunks) > 1:
+            self._chunks = [np.concatenate(self._chunks)]
+        return self._chunks[0]
+
+    def frame(self, departments: Sequence[str]) -> pd.DataFrame:
+        """The event table: event and department names as categories."""
+        return events_frame(self.array(), departments)
+
+
+def events_frame(array: np.ndarray, departments: Sequence[str]) -> pd.DataFrame:
+    """A DataFrame from a structured event array (event codes and department indices become names)."""
+    return pd.DataFrame(
+        {
+            "t": array["t"],
+            "event": pd.Categorical.from_codes(array["event"].astype(np.int16), categories=list(EVENT_NAMES)),
+            "call_id": array["call_id"],
+            "agent_id": array["agent_id"],
+            "department": pd.Categorical.from_codes(array["department"], categories=list(departments)),
+            "detail": array["detail"],
+        }
+    )

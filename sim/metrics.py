@@ -1,0 +1,316 @@
+"""How well: every KPI, defined once, computed after the run from the calls and visits tables.
+
+Each KPI function's docstring is its definition; the report quotes them. Calls arriving before the
+warm-up ends are simulated but not counted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.durations import format_clock
+from sim.engine import RunResult
+from sim.tables import agent_seconds, calls_table, interval_edges, scheduled_agents, visits_table
+
+# --- KPI definitions (one line each) ------------------------------------------------------------------------
+
+
+def offered(calls: pd.DataFrame) -> int:
+    """Calls that arrived, whatever became of them."""
+    return len(calls)
+
+
+def service_level(calls: pd.DataFrame, threshold: float) -> float:
+    """Calls answered within the threshold (queue wait + ring) / offered; abandons and blocks count as misses."""
+    if not len(calls):
+        return math.nan
+    return float(((calls["outcome"] == "answered") & (calls["time_to_answer"] <= threshold + 1e-9)).sum() / len(calls))
+
+
+def answered_within_rings(calls: pd.DataFrame, ring_cycle: float, rings: int) -> float:
+    """Calls answered within `rings` ring cycles of joining the queue / offered."""
+    return service_level(calls, ring_cycle * rings)
+
+
+def asa(calls: pd.DataFrame) -> float:
+    """Average speed of answer: mean queue wait of answered calls (seconds)."""
+    answered = calls["outcome"] == "answered"
+    return float(calls.loc[answered, "wait_time"].mean()) if answered.any() else math.nan
+
+
+def mean_wait(calls: pd.DataFrame) -> float:
+    """Mean queue wait of calls not blocked, until an agent took it or the caller hung up (0 if at once)."""
+    reached = calls["outcome"] != "blocked"
+    return float(calls.loc[reached, "wait_time"].mean()) if reached.any() else math.nan
+
+
+def p90_wait(calls: pd.DataFrame) -> float:
+    """90th percentile of the queue wait of calls not blocked (seconds)."""
+    reached = calls["outcome"] != "blocked"
+    return float(calls.loc[reached, "wait_time"].quantile(0.9)) if reached.any() else math.nan
+
+
+def p_wait(calls: pd.DataFrame) -> float:
+    """Share of calls not blocked that waited more than zero in a queue."""
+    reached = calls["outcome"] != "blocked"
+    return float((calls.loc[reached, "wait_time"] > 1e-9).mean()) if reached.any() else math.nan
+
+
+def abandon_rate(calls: pd.DataFrame) -> float:
+    """Abandoned / offered (hang-ups while queued or ringing)."""
+    return float((calls["outcome"] == "abandoned").mean()) if len(calls) else math.nan
+
+
+def block_rate(calls: pd.DataFrame) -> float:
+    """Blocked (busy signal: no free trunk line) / offered."""
+    return float((calls["outcome"] == "blocked").mean()) if len(calls) else math.nan
+
+
+def aht(calls: pd.DataFrame) -> float:
+    """Average handle time: mean talk + hold + wrap-up of answered calls (seconds)."""
+    answered = calls["outcome"] == "answered"
+    if not answered.any():
+        return math.nan
+    return float((calls.loc[answered, "talk_time"] + calls.loc[answered, "wrap_time"]).mean())
+
+
+def occupancy(busy_seconds: float, logged_in_seconds: float) -> float:
+    """Busy agent-seconds (ringing, talking, wrapping up) / logged-in agent-seconds."""
+    return busy_seconds / logged_in_seconds if logged_in_seconds > 0 else math.nan
+
+
+def first_contact_routing(calls: pd.DataFrame) -> float:
+    """Share of answered callers whose first answering agent belonged to a department that resolves their reason."""
+    answered = calls["answered_at"].notna()
+    return float(calls.loc[answered, "first_contact_routed"].mean()) if answered.any() else math.nan
+
+
+def visit_service_level(visits: pd.DataFrame, threshold: float) -> float:
+    """Visits answered within the threshold of joining this department's queue / visits."""
+    if not len(visits):
+        return math.nan
+    return float((visits["answered"] & (visits["time_to_answer"] <= threshold + 1e-9)).sum() / len(visits))
+
+
+def visit_asa(visits: pd.DataFrame) -> float:
+    """Mean queue wait of a department's answered visits (seconds)."""
+    answered = visits["answered"]
+    return float(visits.loc[answered, "wait_time"].mean()) if answered.any() else math.nan
+
+
+# --- the summary and the interval table ---------------------------------------------------------------------
+
+
+def counted(result: RunResult, calls: pd.DataFrame) -> pd.DataFrame:
+    """Calls that count: those arriving after the warm-up."""
+    return calls[calls["arrived_at"] >= result.scenario.warmup]
+
+
+def summary(result: RunResult) -> dict[str, Any]:
+    """The headline KPIs of one run (the keys are the contract of `summary.json`)."""
+    scenario = result.scenario
+    threshold = scenario.service_level.threshold
+    calls = counted(result, calls_table(result))
+    visits = visits_table(result)
+    visits = visits[visits["queued_at"] >= scenario.warmup]
+    window = np.array([scenario.warmup, scenario.duration])
+    seconds = agent_seconds(result, window)
+    pools = seconds.groupby("pool", sort=False)[["logged_in_seconds", "busy_seconds"]].sum()
+    agents = result.agents
+    pool_of = dict(zip(agents["agent_id"], agents["pool"], strict=True))
+    home_of = dict(zip(agents["pool"], agents["home"], strict=True))
+    out: dict[str, Any] = {
+        "offered": offered(calls),
+        "answered": int((calls["outcome"] == "answered").sum()),
+        "abandoned": int((calls["outcome"] == "abandoned").sum()),
+        "blocked": int((calls["outcome"] == "blocked").sum()),
+        "in_system": int((calls["outcome"] == "in_system").sum()),
+        "service_level": service_level(calls, threshold),
+        "service_level_target": scenario.service_level.target,
+        "answered_within_rings": answered_within_rings(calls, scenario.ring.cycle, scenario.service_level.rings),
+        "asa": asa(calls),
+        "mean_wait": mean_wait(calls),
+        "p90_wait": p90_wait(calls),
+        "p_wait": p_wait(calls),
+        "abandon_rate": abandon_rate(calls),
+        "block_rate": block_rate(calls),
+        "occupancy": occupancy(float(pools["busy_seconds"].sum()), float(pools["logged_in_seconds"].sum())),
+        "aht": aht(calls),
+        "first_contact_routing": first_contact_routing(calls),
+        "agent_hours": float(pools["logged_in_seconds"].sum()) / 3600.0,
+    }
+    by_department: dict[str, Any] = {}
+    for name in scenario.departments:
+        mine = visits[visits["department"] == name]
+        own = pools.loc[name] if name in pools.index else None
+        answered_by_own = mine["answered"] & mine["agent_id"].map(lambda a, n=name: home_of.get(pool_of.get(a)) == n)
+        by_department[name] = {
+            "visits": len(mine),
+            "answered": int(mine["answered"].sum()),
+            "abandoned": int(mine["abandoned"].sum()),
+            "blocked": int(((calls["first_department"] == name) & (calls["outcome"] == "blocked")).sum()),
+            "service_level": visit_service_level(mine, threshold),
+            "asa": visit_asa(mine),
+            "mean_wait": float(mine["wait_time"].mean()) if len(mine) else math.nan,
+            "abandon_rate": float(mine["abandoned"].mean()) if len(mine) else math.nan,
+            "occupancy": occupancy(float(own["busy_seconds"]), float(own["logged_in_seconds"]))
+            if own is not None
+            else math.nan,
+            "answered_by_own_agents": float(answered_by_own.sum() / mine["answered"].sum())
+            if mine["answered"].any()
+            else math.nan,
+        }
+    out["by_department"] = by_department
+    if scenario.agent_groups:
+        handled = visits[visits["taken"]].assign(pool=lambda v: v["agent_id"].map(pool_of))
+        out["by_group"] = {
+            name: {
+                "occupancy": occupancy(float(pools.loc[name, "busy_seconds"]), float(pools.loc[name, "logged_in_seconds"]))
+                if name in pools.index
+                else math.nan,
+                "handled": {
+                    str(d): int(n)
+                    for d, n in handled[handled["pool"] == name].groupby("department", observed=True).size().items()
+                },
+            }
+            for name in scenario.agent_groups
+        }
+    return out
+
+
+def interval_table(result: RunResult) -> pd.DataFrame:
+    """Per interval and department (and `all`): offered, answered, abandoned, blocked, service level, ASA,
+    mean and 90th-percentile wait, occupancy, agents scheduled and logged in, and whether the target was met."""
+    scenario = result.scenario
+    threshold = scenario.service_level.threshold
+    edges = interval_edges(result)
+    calls = counted(result, calls_table(result))
+    visits = visits_table(result)
+    visits = visits[visits["queued_at"] >= scenario.warmup]
+    seconds = agent_seconds(result, edges)
+    widths = np.diff(edges)
+    call_interval = np.clip(np.searchsorted(edges, calls["arrived_at"].to_numpy(), side="right") - 1, 0, len(widths) - 1)
+    visit_interval = np.clip(np.searchsorted(edges, visits["queued_at"].to_numpy(), side="right") - 1, 0, len(widths) - 1)
+    rows = []
+    pool_names = list(result.staffing)
+    schedules = {pool: scheduled_agents(levels, edges) for pool, levels in result.staffing.items()}
+    for index in range(len(widths)):
+        clock = format_clock(scenario.start + edges[index])
+        mine = calls[call_interval == index]
+        here = seconds[seconds["interval"] == index]
+        rows.append(
+            {
+                "interval": index,
+                "start": clock,
+                "department": "all",
+                **_call_row(mine, threshold),
+                "occupancy": occupancy(float(here["busy_seconds"].sum()), float(here["logged_in_seconds"].sum())),
+                "agents_scheduled": float(sum(schedules[p][index] for p in pool_names)),
+                "agents_logged_in": float(here["logged_in_seconds"].sum()) / widths[index] if widths[index] else 0.0,
+            }
+        )
+        for name in scenario.departments:
+            dept_visits = visits[(visit_interval == index) & (visits["department"] == name).to_numpy()]
+            own = here[here["pool"] == name]
+            blocked = int(((mine["first_department"] == name) & (mine["outcome"] == "blocked")).sum())
+            rows.append(
+                {
+                    "interval": index,
+                    "start": clock,
+                    "department": name,
+                    **_visit_row(dept_visits, threshold, blocked),
+                    "occupancy": occupancy(float(own["busy_seconds"].sum()), float(own["logged_in_seconds"].sum())),
+                    "agents_scheduled": float(schedules[name][index]) if name in schedules else 0.0,
+                    "agents_logged_in": float(own["logged_in_seconds"].sum()) / widths[index] if widths[index] else 0.0,
+                }
+            )
+    table = pd.DataFrame(rows)
+    table["met_target"] = table["service_level"].isna() | (table["service_level"] >= scenario.service_level.target)
+    return table
+
+
+def _call_row(calls: pd.DataFrame, threshold: float) -> dict[str, Any]:
+    return {
+        "offered": offered(calls),
+        "answered": int((calls["outcome"] == "answered").sum()),
+        "abandoned": int((calls["outcome"] == "abandoned").sum()),
+        "blocked": int((calls["outcome"] == "blocked").sum()),
+        "service_level": service_level(calls, threshold),
+        "asa": asa(calls),
+        "mean_wait": mean_wait(calls),
+        "p90_wait": p90_wait(calls),
+        "abandon_rate": abandon_rate(calls),
+    }
+
+
+def _visit_row(visits: pd.DataFrame, threshold: float, blocked: int) -> dict[str, Any]:
+    waits = visits["wait_time"]
+    return {
+        "offered": len(visits) + blocked,
+        "answered": int(visits["answered"].sum()),
+        "abandoned": int(visits["abandoned"].sum()),
+        "blocked": blocked,
+        "service_level": visit_service_level(visits, threshold) * len(visits) / (len(visits) + blocked)
+        if len(visits) + blocked
+        else math.nan,
+        "asa": visit_asa(visits),
+        "mean_wait": float(waits.mean()) if len(visits) else math.nan,
+        "p90_wait": float(waits.quantile(0.9)) if len(visits) else math.nan,
+        "abandon_rate": float(visits["abandoned"].sum() / (len(visits) + blocked)) if len(visits) + blocked else math.nan,
+    }
+
+
+# --- replications -------------------------------------------------------------------------------------------
+
+
+def half_width(values: Sequence[float], confidence: float = 0.95) -> float:
+    """Half-width of the Student-t confidence interval for the mean of independent replications."""
+    data = np.asarray([v for v in values if v is not None and not math.isnan(v)], dtype=float)
+    if len(data) < 2:
+        return math.nan
+    if np.ptp(data) == 0:
+        return 0.0
+    return float(stats.t.ppf(0.5 + confidence / 2, len(data) - 1) * data.std(ddof=1) / math.sqrt(len(data)))
+
+
+def aggregate(summaries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Mean of each KPI over replications, with `ci95` half-widths in the same shape and `reps`."""
+    means, widths = _aggregate(summaries)
+    means["ci95"] = widths
+    means["reps"] = len(summaries)
+    return means
+
+
+def _aggregate(summaries: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    means: dict[str, Any] = {}
+    widths: dict[str, Any] = {}
+    for key, first in summaries[0].items():
+        values = [s.get(key) for s in summaries]
+        if isinstance(first, Mapping):
+            means[key], widths[key] = _aggregate([v if isinstance(v, Mapping) else {} for v in values])
+        elif isinstance(first, bool) or not isinstance(first, int | float):
+            means[key] = first
+        else:
+            numbers = [float(v) for v in values if isinstance(v, int | float) and not math.isnan(float(v))]
+            means[key] = float(np.mean(numbers)) if numbers else math.nan
+            widths[key] = half_width(numbers)
+    return means, widths
+
+
+def aggregate_intervals(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Interval tables of several replications: the mean of each figure, plus `service_level_ci95`."""
+    if len(tables) == 1:
+        return tables[0]
+    stacked = pd.concat(tables, keys=range(len(tables)), names=["rep", "row"]).reset_index(level="rep")
+    keys = ["interval", "start", "department"]
+    numeric = [c for c in stacked.columns if c not in (*keys, "rep", "met_target")]
+    grouped = stacked.groupby(keys, sort=False)
+    table = grouped[numeric].mean().reset_index()
+    table["service_level_ci95"] = grouped["service_level"].agg(lambda s: half_width(list(s))).to_numpy()
+    return table

@@ -1,0 +1,104 @@
+"""Who is logged in when: staffing as a step function, and the roster process that applies it.
+
+An agent rostered off while idle logs out at once; one in a call finishes it (and its wrap-up) first.
+After the day closes the last level stays in force, so the calls still queued are drained.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from sim import agent as agents
+from sim.centre import BUSY, IDLE, OFF, Agent, Centre, Pool, new_agent
+from sim.scenario import Scenario, _Staffing
+
+DAY = 24 * 3600.0
+
+
+def staffing_levels(staffing: _Staffing, scenario: Scenario) -> list[tuple[float, int]]:
+    """`(at, count)` changes over the day, in seconds after the start; the first is at 0."""
+    if staffing.count is not None:
+        return [(0.0, staffing.count)]
+    if staffing.per_interval is not None:
+        levels = [(index * scenario.interval, count) for index, count in enumerate(staffing.per_interval)]
+        return _merge(levels)
+    shifts = staffing.shifts or ()
+    spans = []
+    for shift in shifts:
+        begin = shift.start - scenario.start
+        end = shift.end - scenario.start
+        if end <= begin:
+            end += DAY
+        spans.append((begin, end, shift.count))
+    points = sorted({0.0} | {max(0.0, t) for begin, end, _ in spans for t in (begin, end) if t < scenario.duration})
+    return _merge([(t, sum(count for begin, end, count in spans if begin <= t < end)) for t in points])
+
+
+def _merge(levels: list[tuple[float, int]]) -> list[tuple[float, int]]:
+    merged: list[tuple[float, int]] = []
+    for at, count in levels:
+        if not merged or merged[-1][1] != count:
+            merged.append((at, count))
+    return merged
+
+
+def count_at(levels: list[tuple[float, int]], at: float) -> int:
+    """The staffing level in force at time `at`."""
+    current = 0
+    for change_at, count in levels:
+        if change_at > at:
+            break
+        current = count
+    return current
+
+
+def roster(centre: Centre, pool: Pool, levels: list[tuple[float, int]]) -> Generator[simpy.Event, Any, None]:
+    """Apply a pool's staffing changes at their times during the day."""
+    env = centre.env
+    for at, count in levels:
+        if at >= centre.scenario.duration:
+            break
+        if at > env.now:
+            yield env.timeout(at - env.now)
+        set_level(centre, pool, count)
+
+
+def set_level(centre: Centre, pool: Pool, count: int) -> None:
+    """Log agents in or out until `count` are on duty (not counting those already leaving)."""
+    on_duty = [agent for agent in pool.agents if agent.state != OFF and not agent.leaving]
+    if len(on_duty) < count:
+        missing = count - len(on_duty)
+        for agent in pool.agents:
+            if missing and agent.leaving:
+                agent.leaving = False
+                missing -= 1
+        for agent in pool.agents:
+            if missing and agent.state == OFF:
+                start_shift(centre, agent)
+                missing -= 1
+        for _ in range(missing):
+            start_shift(centre, new_agent(centre, pool))
+    elif len(on_duty) > count:
+        surplus = len(on_duty) - count
+        for agent in reversed(on_duty):
+            if not surplus:
+                break
+            if agent.state == IDLE:
+                pool.idle.remove(agent)
+                agents.send_home(agent)
+                surplus -= 1
+        for agent in reversed(on_duty):
+            if not surplus:
+                break
+            if agent.state != IDLE and not agent.leaving:
+                agent.leaving = True
+                surplus -= 1
+
+
+def start_shift(centre: Centre, agent: Agent) -> None:
+    """Start an agent's work process (marked on duty at once, so a second change cannot start it twice)."""
+    agent.state = BUSY
+    centre.env.process(agents.work(centre, agent))

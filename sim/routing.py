@@ -1,0 +1,70 @@
+"""Who takes which call: pure decisions over queues and pools (no simpy, no randomness).
+
+- An arriving (or newly overflowed) call goes to the longest-idle eligible agent.
+- A free agent takes the waiting call from the departments it serves by preference tier, then by priority,
+  then by longest wait; calls overflowed to its pool come after its own skills.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from sim.centre import WAITING, Call, Entry, Pool, Queue
+from sim.scenario import Scenario
+
+
+def first_department_by_reason(scenario: Scenario) -> list[int]:
+    """For each reason (in mix order), the department a caller reaches first: the first that resolves it."""
+    names = list(scenario.departments)
+    targets = []
+    for reason in scenario.reason_mix():
+        targets.append(next(i for i, name in enumerate(names) if reason in scenario.resolves(name)))
+    return targets
+
+
+def _live_head(entries: deque[Entry]) -> Call | None:
+    """The first entry still waiting under the visit it was queued for; stale entries are dropped."""
+    while entries:
+        visit, call = entries[0]
+        if call.state == WAITING and call.visit == visit:
+            return call
+        entries.popleft()
+    return None
+
+
+def queue_head(queue: Queue) -> tuple[Call, deque[Entry]] | None:
+    """The call a department serves next (best priority, then first come) and the FIFO holding it."""
+    for entries in queue.levels.values():
+        call = _live_head(entries)
+        if call is not None:
+            return call, entries
+    return None
+
+
+def next_call_for(pool: Pool) -> tuple[Call, deque[Entry]] | None:
+    """The call a free agent of `pool` takes next, and the FIFO it stands first in."""
+    for tier in pool.tiers:
+        best: tuple[Call, deque[Entry]] | None = None
+        for queue in tier:
+            head = queue_head(queue)
+            if head is not None and (
+                best is None or (head[0].priority, head[0].queued_at) < (best[0].priority, best[0].queued_at)
+            ):
+                best = head
+        if best is not None:
+            return best
+    best = None
+    for queue in pool.backup_for:
+        call = _live_head(queue.overflowed)
+        if call is not None and (best is None or (call.priority, call.queued_at) < (best[0].priority, best[0].queued_at)):
+            best = (call, queue.overflowed)
+    return best
+
+
+def longest_idle(pools: list[Pool]) -> Pool | None:
+    """The pool whose first idle agent has been idle longest (ties: the first listed pool)."""
+    best: Pool | None = None
+    for pool in pools:
+        if pool.idle and (best is None or pool.idle[0].idle_since < best.idle[0].idle_since):
+            best = pool
+    return best

@@ -1,0 +1,163 @@
+"""What to simulate: the scenario schema, strict and frozen, every quantity in seconds.
+
+Loading, `--set` overrides and cross-field checks live in `sim/loading.py`; this module only says what a
+valid scenario looks like. Nothing below the loader reads raw dictionaries.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from sim.dists import Dist, NonNegativeDuration, PositiveDuration
+from sim.durations import parse_clock
+
+Clock = Annotated[float, BeforeValidator(parse_clock)]
+"""Seconds after midnight; YAML says '08:00'."""
+Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0, le=100_000)]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+class Shift(Frozen):
+    """A block of agents logged in from `start` to `end` (clock times; an end before the start is next day)."""
+
+    start: Clock
+    end: Clock
+    count: Count
+
+
+def _staffing_shorthand(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"count": value}
+    if isinstance(value, list | tuple):
+        return {"per_interval": value}
+    return value
+
+
+class _Staffing(Frozen):
+    """How many agents are logged in: a constant, one count per interval, or shifts."""
+
+    count: Count | None = None
+    per_interval: tuple[Count, ...] | None = None
+    shifts: tuple[Shift, ...] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> _Staffing:
+        given = [name for name in ("count", "per_interval", "shifts") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of a count, per_interval: [...] or shifts: [...]")
+        if self.per_interval is not None and not self.per_interval:
+            raise ValueError("per_interval needs one count per interval")
+        return self
+
+
+Staffing = Annotated[_Staffing, BeforeValidator(_staffing_shorthand)]
+
+
+class Ring(Frozen):
+    """Rings an idle agent lets pass before picking up; the agent is reserved while it rings."""
+
+    cycle: PositiveDuration = 6.0
+    rings: Count = 0
+
+
+class ServiceLevel(Frozen):
+    """The service-level goal: `target` of calls answered within `threshold` (and within `rings` rings)."""
+
+    threshold: NonNegativeDuration = 20.0
+    target: Probability = 0.8
+    rings: Count = 4
+
+
+class Arrivals(Frozen):
+    """When calls come and why: a Poisson rate (constant or per interval) or a replayed trace."""
+
+    per_hour: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    per_interval: tuple[Annotated[float, Field(ge=0, allow_inf_nan=False)], ...] | None = None
+    trace: str | None = None
+    trace_times: tuple[float, ...] | None = None
+    trace_reasons: tuple[str, ...] | None = None
+    reasons: dict[str, Probability] | None = None
+    priority: dict[str, Annotated[int, Field(ge=0, le=9)]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Arrivals:
+        given = [n for n in ("per_hour", "per_interval", "trace") if getattr(self, n) is not None]
+        if self.trace_times is not None and not given:
+            given = ["trace"]
+        if len(given) != 1:
+            raise ValueError("give exactly one of per_hour, per_interval: [...] or trace: FILE.csv")
+        if self.per_interval is not None and not self.per_interval:
+            raise ValueError("per_interval needs one call count per interval")
+        return self
+
+
+class Overflow(Frozen):
+    """After waiting `after`, a call also becomes eligible for the listed back-up groups or departments."""
+
+    after: NonNegativeDuration
+    to: tuple[str, ...] = Field(min_length=1)
+
+
+class Department(Frozen):
+    """A queue of callers and the agents who take it (its own pool, and any agent groups with its skill)."""
+
+    resolves: tuple[str, ...] | None = None
+    agents: Staffing | None = None
+    handle_time: Dist
+    wrap_time: Dist = 0.0  # type: ignore[assignment]
+    overflow: Overflow | None = None
+
+
+class AgentGroup(Frozen):
+    """Cross-trained agents: their staffing, their skills (department -> preference, lower first), speeds."""
+
+    agents: Staffing
+    skills: dict[str, Annotated[int, Field(ge=0, le=99)]] = Field(min_length=1)
+    speed: dict[str, Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]] = Field(default_factory=dict)
+
+
+class Scenario(Frozen):
+    """One call-centre day: arrivals, patience, departments, agents, and how to measure it."""
+
+    name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    description: str = ""
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 1
+    start: Clock = 0.0
+    duration: PositiveDuration
+    interval: PositiveDuration = 1800.0
+    warmup: NonNegativeDuration = 0.0
+    drain: NonNegativeDuration = 4 * 3600.0
+    lines: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    ring: Ring = Field(default_factory=Ring)
+    service_level: ServiceLevel = Field(default_factory=ServiceLevel)
+    arrivals: Arrivals
+    patience: Dist | None = None
+    departments: dict[str, Department] = Field(min_length=1)
+    agent_groups: dict[str, AgentGroup] = Field(default_factory=dict)
+
+    @property
+    def interval_count(self) -> int:
+        """Reporting and staffing intervals in the day (the last may be partial)."""
+        return max(1, math.ceil(self.duration / self.interval - 1e-9))
+
+    @property
+    def ring_time(self) -> float:
+        """Seconds an agent lets the phone ring before answering."""
+        return self.ring.cycle * self.ring.rings
+
+    def resolves(self, department: str) -> tuple[str, ...]:
+        """Reasons a department can resolve (its own name unless the scenario says otherwise)."""
+        return self.departments[department].resolves or (department,)
+
+    def reason_mix(self) -> dict[str, float]:
+        """Why people call, as probabilities (one reason named after a sole department by default)."""
+        if self.arrivals.reasons is not None:
+            return dict(self.arrivals.reasons)
+        return {next(iter(self.departments)): 1.0}

@@ -1,0 +1,252 @@
+"""From the event log to analysable tables: one row per call, one row per queue visit, and time-weighted
+levels (agents busy, agents logged in, callers queued) integrated over reporting intervals.
+
+No KPI is defined here: `sim/metrics.py` turns these tables into figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from sim.engine import RunResult
+from sim.log import Code
+
+_ARRIVE, _BLOCK, _ENQUEUE, _RING = int(Code.ARRIVE), int(Code.BLOCK), int(Code.ENQUEUE), int(Code.RING)
+_ANSWER, _ABANDON, _END, _IDLE = int(Code.ANSWER), int(Code.ABANDON), int(Code.END), int(Code.IDLE)
+_LOGIN, _LOGOUT = int(Code.LOGIN), int(Code.LOGOUT)
+
+OUTCOMES = ("answered", "abandoned", "blocked", "in_system")
+
+
+class _Columns:
+    """The event table as plain numpy columns."""
+
+    def __init__(self, events: pd.DataFrame) -> None:
+        self.t = events["t"].to_numpy()
+        self.code = events["event"].cat.codes.to_numpy()
+        self.call = events["call_id"].to_numpy().astype(np.int64)
+        self.agent = events["agent_id"].to_numpy().astype(np.int64)
+        self.department = events["department"].cat.codes.to_numpy().astype(np.int64)
+        self.detail = events["detail"].to_numpy()
+
+
+def _first(mask: np.ndarray, calls: np.ndarray, values: np.ndarray, size: int, fill: float = np.nan) -> np.ndarray:
+    """Per call id, the value at the first row where `mask` holds (rows are in time order)."""
+    out = np.full(size, fill, dtype=float)
+    rows = np.flatnonzero(mask)
+    ids, first = np.unique(calls[rows], return_index=True)
+    out[ids] = values[rows[first]]
+    return out
+
+
+def _sum(mask: np.ndarray, calls: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    return np.bincount(calls[mask], weights=values[mask], minlength=size)[:size]
+
+
+def calls_table(result: RunResult) -> pd.DataFrame:
+    """One row per call: who, when, how it ended, and where its time went (seconds)."""
+    c = _Columns(result.events)
+    departments = list(result.events["department"].cat.categories)
+    reasons = result.reason_names
+    arrive = c.code == _ARRIVE
+    ids = c.call[arrive]
+    size = int(ids.max()) + 1 if len(ids) else 1
+    arrived_at = np.full(size, np.nan)
+    arrived_at[ids] = c.t[arrive]
+    reason = np.zeros(size, dtype=np.int64)
+    reason[ids] = c.detail[arrive].astype(np.int64)
+    first_department = np.zeros(size, dtype=np.int64)
+    first_department[ids] = c.department[arrive]
+
+    answer = c.code == _ANSWER
+    answered_at = _first(answer, c.call, c.t, size)
+    answer_department = _first(answer, c.call, c.department.astype(float), size, -1).astype(np.int64)
+    first_agent = _first(answer, c.call, c.agent.astype(float), size, -1).astype(np.int64)
+    queue_abandon = (c.code == _ABANDON) & (c.agent < 0)
+    left_queue = (c.code == _RING) | queue_abandon
+    wait_time = _first(left_queue, c.call, c.detail, size)
+    first_ring_at = _first(c.code == _RING, c.call, c.t, size)
+    first_queued_at = _first(c.code == _ENQUEUE, c.call, c.t, size)
+
+    terminal = (c.code == _BLOCK) | (c.code == _ABANDON) | (c.code == _END)
+    last_code = np.full(size, -1, dtype=np.int64)
+    ended_at = np.full(size, np.nan)
+    rows = np.flatnonzero(terminal)
+    last_code[c.call[rows]] = c.code[rows]  # rows ascend in time: the last terminal event wins
+    ended_at[c.call[rows]] = c.t[rows]
+    outcome = np.full(size, 3, dtype=np.int8)
+    outcome[last_code == _END] = 0
+    outcome[last_code == _ABANDON] = 1
+    outcome[last_code == _BLOCK] = 2
+
+    talk_time = _sum(c.code == _END, c.call, c.detail, size)
+    wrap_time = _sum((c.code == _IDLE) & (c.call >= 0), c.call, c.detail, size)
+    agents_touched = np.bincount(c.call[answer], minlength=size)[:size]
+    ringing_abandon = (c.code == _ABANDON) & (c.agent >= 0)
+    abandoned_ringing = np.bincount(c.call[ringing_abandon], minlength=size)[:size] > 0
+
+    resolves = {d: set(result.scenario.resolves(d)) for d in departments}
+    routed = np.array([reasons[r] in resolves[departments[d]] if d >= 0 else False
+                       for r, d in zip(reason[ids], answer_department[ids], strict=True)], dtype=bool)
+    no_wait = np.isnan(wait_time[ids]) & (outcome[ids] != 2)
+    wait = np.where(no_wait, 0.0, wait_time[ids])
+    frame = pd.DataFrame(
+        {
+            "call_id": ids,
+            "reason": pd.Categorical.from_codes(reason[ids], categories=reasons),
+            "first_department": pd.Categorical.from_codes(first_department[ids], categories=departments),
+            "arrived_at": arrived_at[ids],
+            "answered_at": answered_at[ids],
+            "ended_at": ended_at[ids],
+            "outcome": pd.Categorical.from_codes(outcome[ids], categories=list(OUTCOMES)),
+            "abandoned_ringing": abandoned_ringing[ids],
+            "wait_time": wait,
+            "ring_time": answered_at[ids] - first_ring_at[ids],
+            "time_to_answer": answered_at[ids] - first_queued_at[ids],
+            "talk_time": talk_time[ids],
+            "wrap_time": wrap_time[ids],
+            "agents_touched": agents_touched[ids],
+            "first_agent_id": first_agent[ids],
+            "answer_department": pd.Categorical.from_codes(answer_department[ids], categories=departments),
+            "first_contact_routed": routed,
+        }
+    )
+    return frame
+
+
+def visits_table(result: RunResult) -> pd.DataFrame:
+    """One row per queue visit (a caller reaching a department's queue): its wait and how it ended."""
+    c = _Columns(result.events)
+    departments = list(result.events["department"].cat.categories)
+    keep = np.flatnonzero(np.isin(c.code, (_ENQUEUE, _RING, _ANSWER, _ABANDON)))
+    order = keep[np.argsort(c.call[keep], kind="stable")]
+    code, call, t, detail = c.code[order], c.call[order], c.t[order], c.detail[order]
+    enqueue = np.flatnonzero(code == _ENQUEUE)
+    n = len(code)
+
+    def following(offset: int) -> tuple[np.ndarray, np.ndarray]:
+        position = enqueue + offset
+        inside = position < n
+        same = np.zeros(len(enqueue), dtype=bool)
+        same[inside] = call[position[inside]] == call[enqueue[inside]]
+        codes = np.full(len(enqueue), -1, dtype=np.int64)
+        codes[same] = code[position[same]]
+        return codes, np.where(same, position, 0)
+
+    next_code, next_row = following(1)
+    after_code, after_row = following(2)
+    taken = next_code == _RING
+    abandoned_queue = next_code == _ABANDON
+    answered = taken & (after_code == _ANSWER)
+    abandoned_ringing = taken & (after_code == _ABANDON)
+    queued_at = t[enqueue]
+    left_queue_at = np.where(taken | abandoned_queue, t[next_row], np.nan)
+    answered_at = np.where(answered, t[after_row], np.nan)
+    visit_number = np.zeros(len(enqueue), dtype=np.int64)
+    if len(enqueue):
+        starts = np.r_[True, call[enqueue][1:] != call[enqueue][:-1]]
+        group_start = np.maximum.accumulate(np.where(starts, np.arange(len(enqueue)), 0))
+        visit_number = np.arange(len(enqueue)) - group_start + 1
+    frame = pd.DataFrame(
+        {
+            "call_id": call[enqueue],
+            "visit": visit_number,
+            "department": pd.Categorical.from_codes(c.department[order][enqueue], categories=departments),
+            "priority": detail[enqueue].astype(np.int64),
+            "queued_at": queued_at,
+            "wait_time": left_queue_at - queued_at,
+            "taken": taken,
+            "answered": answered,
+            "abandoned": abandoned_queue | abandoned_ringing,
+            "abandoned_ringing": abandoned_ringing,
+            "answered_at": answered_at,
+            "time_to_answer": answered_at - queued_at,
+            "agent_id": np.where(taken, c.agent[order][np.where(taken, next_row, 0)], -1),
+        }
+    )
+    return frame.sort_values(["queued_at", "call_id"], ignore_index=True)
+
+
+def interval_edges(result: RunResult) -> np.ndarray:
+    """Reporting interval boundaries over the day, seconds after the start."""
+    scenario = result.scenario
+    return np.minimum(np.arange(scenario.interval_count + 1) * scenario.interval, scenario.duration)
+
+
+def integrate_levels(times: np.ndarray, deltas: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Integral over each [edges[i], edges[i+1]) of the step function that jumps by `deltas` at `times`."""
+    if len(edges) < 2:
+        return np.zeros(0)
+    if len(times) == 0:
+        return np.zeros(len(edges) - 1)
+    order = np.argsort(times, kind="stable")
+    times, deltas = times[order], deltas[order]
+    level = np.cumsum(deltas)
+    area = np.concatenate(([0.0], np.cumsum(level[:-1] * np.diff(times))))
+
+    def area_at(x: np.ndarray) -> np.ndarray:
+        k = np.searchsorted(times, x, side="right") - 1
+        inside = k >= 0
+        result = np.zeros(len(x))
+        kk = k[inside]
+        result[inside] = area[kk] + level[kk] * (x[inside] - times[kk])
+        return result
+
+    return np.diff(area_at(edges))
+
+
+def agent_seconds(result: RunResult, edges: np.ndarray) -> pd.DataFrame:
+    """Per pool and interval: logged-in and busy agent-seconds (busy = ringing, talking or wrapping up)."""
+    c = _Columns(result.events)
+    agents = result.agents
+    pool_of = dict(zip(agents["agent_id"], agents["pool"], strict=True))
+    rows = []
+    ended_at = result.ended_at
+    for pool in agents["pool"].unique():
+        ids = np.array([a for a, p in pool_of.items() if p == pool])
+        mine = np.isin(c.agent, ids)
+        login = mine & (c.code == _LOGIN)
+        logout = mine & (c.code == _LOGOUT)
+        ring = mine & (c.code == _RING)
+        idle = mine & (c.code == _IDLE)
+        # Close open spans at the end of the run so integrals stay finite.
+        open_logins = int(login.sum() - logout.sum())
+        open_busy = int(ring.sum() - idle.sum())
+        times = np.concatenate((c.t[login], c.t[logout], [ended_at] * open_logins))
+        deltas = np.concatenate((np.ones(login.sum()), -np.ones(logout.sum()), -np.ones(open_logins)))
+        logged = integrate_levels(times, deltas, edges)
+        times = np.concatenate((c.t[ring], c.t[idle], [ended_at] * open_busy))
+        deltas = np.concatenate((np.ones(ring.sum()), -np.ones(idle.sum()), -np.ones(open_busy)))
+        busy = integrate_levels(times, deltas, edges)
+        for index in range(len(edges) - 1):
+            rows.append((pool, index, logged[index], busy[index]))
+    return pd.DataFrame(rows, columns=["pool", "interval", "logged_in_seconds", "busy_seconds"])
+
+
+def queue_levels(result: RunResult, edges: np.ndarray) -> pd.DataFrame:
+    """Per department and interval: mean number of callers waiting in the queue."""
+    visits = visits_table(result)
+    widths = np.diff(edges)
+    rows = []
+    for department in result.events["department"].cat.categories:
+        mine = visits[visits["department"] == department]
+        left = (mine["queued_at"] + mine["wait_time"]).fillna(result.ended_at).to_numpy()
+        times = np.concatenate((mine["queued_at"].to_numpy(), left))
+        deltas = np.concatenate((np.ones(len(mine)), -np.ones(len(mine))))
+        area = integrate_levels(times, deltas, edges)
+        for index in range(len(edges) - 1):
+            rows.append((department, index, area[index] / widths[index] if widths[index] > 0 else 0.0))
+    return pd.DataFrame(rows, columns=["department", "interval", "mean_queue"])
+
+
+def scheduled_agents(levels: Sequence[tuple[float, int]], edges: np.ndarray) -> np.ndarray:
+    """Mean scheduled agents per interval from a staffing step function."""
+    times = np.array([at for at, _ in levels])
+    counts = np.array([count for _, count in levels], dtype=float)
+    deltas = np.diff(np.concatenate(([0.0], counts)))
+    widths = np.diff(edges)
+    area = integrate_levels(times, deltas, edges)
+    return np.divide(area, widths, out=np.zeros_like(area), where=widths > 0)
