@@ -28,7 +28,10 @@ err = Console(stderr=True)
 
 SetOption = Annotated[
     list[str] | None,
-    typer.Option("--set", help="Override a scenario value: dotted.path=value (repeatable), e.g. departments.billing.agents=12"),
+    typer.Option(
+        "--set",
+        help="Override a scenario value: dotted.path=value (repeatable), e.g. departments.billing.agents=12",
+    ),
 ]
 
 
@@ -42,12 +45,16 @@ def _load(path: Path, overrides: list[str] | None) -> object:
 
 @app.command()
 def run(
-    scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML (default: the shipped small centre)")] = None,
+    scenario: Annotated[
+        Path | None, typer.Argument(help="Scenario YAML (default: the shipped small centre)")
+    ] = None,
     overrides: SetOption = None,
     seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's)")] = None,
     reps: Annotated[int, typer.Option(min=1, help="Independent replications (KPIs get 95% CIs)")] = 1,
     jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores)")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Results folder (default: results/<name>-<time>)")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Results folder (default: results/<name>-<time>)")
+    ] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing results folder")] = False,
     quiet: Annotated[bool, typer.Option(help="Print nothing but errors")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout")] = False,
@@ -71,7 +78,9 @@ def run(
         err.print(f"[red]error:[/] {error}", highlight=False)
         raise typer.Exit(2) from None
     except OSError as error:
-        err.print(f"[red]error:[/] cannot write results to {target}: {error.strerror or error}", highlight=False)
+        err.print(
+            f"[red]error:[/] cannot write results to {target}: {error.strerror or error}", highlight=False
+        )
         raise typer.Exit(1) from None
     summary = result.summary
     if as_json:
@@ -79,7 +88,9 @@ def run(
     elif not quiet:
         title = f"{loaded.name}: seed {result.seed}" + (f", {reps} replications" if reps > 1 else "")
         print_run(out, summary, result.intervals, title)
-        out.print(f"results: {target}  ({result.calls_offered:,} calls in {result.wall_time:.1f}s)", highlight=False)
+        out.print(
+            f"results: {target}  ({result.calls_offered:,} calls in {result.wall_time:.1f}s)", highlight=False
+        )
 
 
 @app.command()

@@ -13,11 +13,11 @@ import simpy
 
 from sim import caller
 from sim.centre import BUSY, IDLE, OFF, RINGING, TALKING, WAITING, Agent, Call, Centre
-from sim.log import Code
+from sim.log import CODE, Event
 from sim.routing import next_call_for
 
-_RING, _ANSWER, _END, _IDLE = int(Code.RING), int(Code.ANSWER), int(Code.END), int(Code.IDLE)
-_LOGIN, _LOGOUT = int(Code.LOGIN), int(Code.LOGOUT)
+_RING, _ANSWER, _END, _IDLE = CODE[Event.RING], CODE[Event.ANSWER], CODE[Event.END], CODE[Event.IDLE]
+_LOGIN, _LOGOUT = CODE[Event.LOGIN], CODE[Event.LOGOUT]
 
 
 def hand_call(agent: Agent, call: Call) -> None:

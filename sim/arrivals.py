@@ -83,7 +83,9 @@ def draw_callers(scenario: Scenario, streams: Streams) -> Callers:
         arrived_at = poisson_times(scenario, streams.generator("arrivals"))
     count = len(arrived_at)
     probabilities = np.asarray([mix[name] for name in names], dtype=float)
-    reason = streams.generator("reasons").choice(len(names), size=count, p=probabilities / probabilities.sum())
+    reason = streams.generator("reasons").choice(
+        len(names), size=count, p=probabilities / probabilities.sum()
+    )
     if arrivals.trace_reasons is not None:
         given = np.asarray([names.index(r) if r else -1 for r in arrivals.trace_reasons])
         reason = np.where(given >= 0, given, reason)

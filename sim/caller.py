@@ -11,11 +11,11 @@ from typing import Any
 
 from sim import agent as agents
 from sim.centre import DONE, WAITING, Call, Centre
-from sim.log import Code
+from sim.log import CODE, Event
 from sim.routing import longest_idle
 
-_ARRIVE, _BLOCK, _ENQUEUE = int(Code.ARRIVE), int(Code.BLOCK), int(Code.ENQUEUE)
-_ABANDON, _OVERFLOW = int(Code.ABANDON), int(Code.OVERFLOW)
+_ARRIVE, _BLOCK, _ENQUEUE = CODE[Event.ARRIVE], CODE[Event.BLOCK], CODE[Event.ENQUEUE]
+_ABANDON, _OVERFLOW = CODE[Event.ABANDON], CODE[Event.OVERFLOW]
 
 
 def arrive(centre: Centre, call: Call) -> None:
@@ -87,4 +87,3 @@ def leave(centre: Centre, call: Call) -> None:
     call.state = DONE
     centre.in_system -= 1
     centre.check_done()
-

@@ -87,6 +87,7 @@ class Queue:
     """A department's waiting callers, one FIFO per priority level, plus the ones offered to back-ups."""
 
     __slots__ = (
+        "backups",
         "handle",
         "index",
         "levels",
@@ -94,7 +95,6 @@ class Queue:
         "overflow_after",
         "overflowed",
         "servers",
-        "backups",
         "waiting",
         "wrap",
     )

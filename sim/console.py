@@ -81,8 +81,10 @@ def missed_intervals(intervals: pd.DataFrame, target: float) -> list[str]:
     """`09:30 billing 72.0%` for each interval and department below the service-level target."""
     missed = intervals[(intervals["service_level"] < target) & (intervals["offered"] > 0)]
     return [
-        f"{row.start} {row.department} {100 * row.service_level:.1f}%"
-        for row in missed.itertuples(index=False)
+        f"{start} {department} {100 * float(level):.1f}%"
+        for start, department, level in zip(
+            missed["start"], missed["department"], missed["service_level"], strict=True
+        )
     ]
 
 
@@ -93,10 +95,17 @@ def print_run(console: Console, summary: Mapping[str, Any], intervals: pd.DataFr
         console.print(department_table(summary))
     target = float(summary.get("service_level_target", 0.8))
     several = len(summary.get("by_department", {})) > 1
-    rows = intervals[intervals["department"] != "all"] if several else intervals[intervals["department"] == "all"]
+    rows = (
+        intervals[intervals["department"] != "all"]
+        if several
+        else intervals[intervals["department"] == "all"]
+    )
     missed = missed_intervals(rows, target)
     if missed:
-        console.print(f"[yellow]{len(missed)} interval(s) missed the {100 * target:.0f}% target:[/] " + ", ".join(missed))
+        console.print(
+            f"[yellow]{len(missed)} interval(s) missed the {100 * target:.0f}% target:[/] "
+            + ", ".join(missed)
+        )
     else:
         console.print(f"[green]every interval met the {100 * target:.0f}% service-level target[/]")
 
@@ -104,6 +113,8 @@ def print_run(console: Console, summary: Mapping[str, Any], intervals: pd.DataFr
 def print_problems(console: Console, error: ScenarioError) -> None:
     """A refused scenario: one line per fault, with its YAML path."""
     source = f" {error.source}" if error.source else ""
-    console.print(f"[red]error:[/] scenario{source} refused ({len(error.problems)} problem(s)):", highlight=False)
+    console.print(
+        f"[red]error:[/] scenario{source} refused ({len(error.problems)} problem(s)):", highlight=False
+    )
     for problem in error.problems:
         console.print(f"  {problem}", highlight=False, markup=False)

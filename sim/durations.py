@@ -50,7 +50,7 @@ def parse_clock(value: object) -> float:
 
 def format_clock(seconds_of_day: float, with_seconds: bool = False) -> str:
     """`09:30` (or `09:30:05`) from seconds after midnight; hours run past 24 for the next day."""
-    whole = int(round(seconds_of_day)) if with_seconds else int(seconds_of_day // 60 * 60)
+    whole = round(seconds_of_day) if with_seconds else int(seconds_of_day // 60 * 60)
     hours, rest = divmod(whole, 3600)
     minutes, seconds = divmod(rest, 60)
     return f"{hours:02d}:{minutes:02d}:{seconds:02d}" if with_seconds else f"{hours:02d}:{minutes:02d}"

@@ -59,7 +59,9 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
             "agent_id": np.array([a.id for p in centre.pools for a in p.agents], dtype=np.int32),
             "pool": [p.name for p in centre.pools for _ in p.agents],
             "number": np.array([a.number for p in centre.pools for a in p.agents], dtype=np.int32),
-            "home": [centre.department_names[p.home] if p.home >= 0 else "" for p in centre.pools for _ in p.agents],
+            "home": [
+                centre.department_names[p.home] if p.home >= 0 else "" for p in centre.pools for _ in p.agents
+            ],
         }
     ).sort_values("agent_id", ignore_index=True)
     return RunResult(

@@ -6,6 +6,7 @@ Every fault is reported as `yaml.path: what was expected`, all at once, before a
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,7 +50,9 @@ def read_yaml(path: Path) -> Any:
     try:
         size = path.stat().st_size
         if size > MAX_SCENARIO_BYTES:
-            raise ScenarioError([Problem("", f"file is {size} bytes; a scenario is at most {MAX_SCENARIO_BYTES}")])
+            raise ScenarioError(
+                [Problem("", f"file is {size} bytes; a scenario is at most {MAX_SCENARIO_BYTES}")]
+            )
         text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise ScenarioError([Problem("", "file not found")], str(path)) from None
@@ -77,7 +80,7 @@ class _NoAliasLoader(yaml.SafeLoader):
 def parse_yaml_text(text: str, source: str = "") -> Any:
     """Parsed YAML, or a ScenarioError saying where the syntax broke."""
     try:
-        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_NoAliasLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -187,10 +190,9 @@ def _yaml_loc(loc: Sequence[Any], data: Any) -> list[Any]:
     for step in loc:
         if node is not None and not isinstance(node, dict | list):
             break  # the YAML holds a scalar here; deeper steps are the validator's, not the user's
-        if isinstance(node, dict) and step in node:
-            node = node[step]
-            kept.append(step)
-        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+        if (isinstance(node, dict) and step in node) or (
+            isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
+        ):
             node = node[step]
             kept.append(step)
         elif isinstance(step, str) and (step in DIST_NAMES or step.startswith(("function-", "tagged-union"))):
@@ -224,7 +226,9 @@ def _message(item: Mapping[str, Any]) -> str:
         "too_long": lambda: f"has too many items (at most {ctx.get('max_length')})",
         "string_too_short": lambda: "must not be empty",
         "string_too_long": lambda: f"must be at most {ctx.get('max_length')} characters",
-        "string_pattern_mismatch": lambda: "use letters, digits, '-', '_' or '.', starting with a letter or digit",
+        "string_pattern_mismatch": lambda: (
+            "use letters, digits, '-', '_' or '.', starting with a letter or digit"
+        ),
         "int_parsing": lambda: f"expected a whole number, got {given!r}",
         "int_from_float": lambda: f"expected a whole number, got {given!r}",
         "int_type": lambda: f"expected a whole number, got {_kind(given)}",
@@ -238,7 +242,9 @@ def _message(item: Mapping[str, Any]) -> str:
         "tuple_type": lambda: f"expected a list, got {_kind(given)}",
         "list_type": lambda: f"expected a list, got {_kind(given)}",
         "extra_forbidden": lambda: "unknown key",
-        "union_tag_invalid": lambda: f"unknown distribution {ctx.get('tag')!r}; expected one of {', '.join(DIST_NAMES)}",
+        "union_tag_invalid": lambda: (
+            f"unknown distribution {ctx.get('tag')!r}; expected one of {', '.join(DIST_NAMES)}"
+        ),
         "union_tag_not_found": lambda: f"a distribution needs dist: one of {', '.join(DIST_NAMES)}",
     }
     if kind in simple:
@@ -299,7 +305,9 @@ def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
     reasons = set(scenario.reason_mix())
     for reason in arrivals.priority:
         if reason not in reasons:
-            yield Problem(f"arrivals.priority.{reason}", f"not a reason callers have ({', '.join(sorted(reasons))})")
+            yield Problem(
+                f"arrivals.priority.{reason}", f"not a reason callers have ({', '.join(sorted(reasons))})"
+            )
     if arrivals.per_interval is not None and len(arrivals.per_interval) != intervals:
         yield Problem(
             "arrivals.per_interval",
@@ -337,7 +345,10 @@ def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
 
 def _staffing_problems(path: str, staffing: Any, intervals: int) -> Iterable[Problem]:
     if staffing.per_interval is not None and len(staffing.per_interval) != intervals:
-        yield Problem(f"{path}.per_interval", f"needs {intervals} counts (one per interval), got {len(staffing.per_interval)}")
+        yield Problem(
+            f"{path}.per_interval",
+            f"needs {intervals} counts (one per interval), got {len(staffing.per_interval)}",
+        )
 
 
 def _with_trace(scenario: Scenario, base_dir: Path) -> Scenario:
@@ -366,7 +377,9 @@ def read_trace(path: Path, start: float, duration: float) -> tuple[tuple[float, 
     except (UnicodeDecodeError, csv.Error) as error:
         raise ScenarioError([Problem(where, f"{path.name} is not a readable CSV ({error})")]) from None
     if not rows or "at" not in rows[0]:
-        raise ScenarioError([Problem(where, f"{path.name} needs a header with an 'at' column (and optionally 'reason')")])
+        raise ScenarioError(
+            [Problem(where, f"{path.name} needs a header with an 'at' column (and optionally 'reason')")]
+        )
     times, reasons = [], []
     for number, row in enumerate(rows, start=2):
         text = (row.get("at") or "").strip()
@@ -378,6 +391,6 @@ def read_trace(path: Path, start: float, duration: float) -> tuple[tuple[float, 
             raise ScenarioError([Problem(where, f"{path.name} line {number}: {text!r} is outside the day")])
         times.append(at)
         reasons.append((row.get("reason") or "").strip())
-    if any(b < a for a, b in zip(times, times[1:], strict=False)):
+    if any(b < a for a, b in itertools.pairwise(times)):
         raise ScenarioError([Problem(where, f"{path.name}: arrival times must be in order")])
     return tuple(times), tuple(reasons)

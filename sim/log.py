@@ -7,7 +7,7 @@ they do not apply. `detail` carries one number whose meaning depends on the even
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
@@ -29,13 +29,20 @@ class Event(StrEnum):
     LOGOUT = "logout"  # an agent stops work
 
 
-Code = IntEnum("Code", {event.name: index for index, event in enumerate(Event)})  # type: ignore[misc]
+CODE: dict[Event, int] = {event: index for index, event in enumerate(Event)}
 """Small integer codes the engine records, one per `Event`."""
 
 EVENT_NAMES: tuple[str, ...] = tuple(event.value for event in Event)
 COLUMNS = ("t", "event", "call_id", "agent_id", "department", "detail")
 _DTYPE = np.dtype(
-    [("t", "f8"), ("event", "i1"), ("call_id", "i4"), ("agent_id", "i4"), ("department", "i2"), ("detail", "f8")]
+    [
+        ("t", "f8"),
+        ("event", "i1"),
+        ("call_id", "i4"),
+        ("agent_id", "i4"),
+        ("department", "i2"),
+        ("detail", "f8"),
+    ]
 )
 _COMPACT_EVERY = 1 << 16
 
@@ -77,10 +84,17 @@ def events_frame(array: np.ndarray, departments: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "t": array["t"],
-            "event": pd.Categorical.from_codes(array["event"].astype(np.int16), categories=list(EVENT_NAMES)),
+            "event": categorical(array["event"], EVENT_NAMES),
             "call_id": array["call_id"],
             "agent_id": array["agent_id"],
-            "department": pd.Categorical.from_codes(array["department"], categories=list(departments)),
+            "department": categorical(array["department"], departments),
             "detail": array["detail"],
         }
+    )
+
+
+def categorical(codes: np.ndarray, names: Sequence[str]) -> pd.Categorical:
+    """A categorical column from integer codes (-1 = missing) and the names they stand for."""
+    return pd.Categorical.from_codes(
+        np.asarray(codes, dtype=np.int64), categories=pd.Index(list(names), dtype=object)
     )

@@ -30,7 +30,9 @@ def service_level(calls: pd.DataFrame, threshold: float) -> float:
     """Calls answered within the threshold (queue wait + ring) / offered; abandons and blocks count as misses."""
     if not len(calls):
         return math.nan
-    return float(((calls["outcome"] == "answered") & (calls["time_to_answer"] <= threshold + 1e-9)).sum() / len(calls))
+    return float(
+        ((calls["outcome"] == "answered") & (calls["time_to_answer"] <= threshold + 1e-9)).sum() / len(calls)
+    )
 
 
 def answered_within_rings(calls: pd.DataFrame, ring_cycle: float, rings: int) -> float:
@@ -133,7 +135,9 @@ def summary(result: RunResult) -> dict[str, Any]:
         "in_system": int((calls["outcome"] == "in_system").sum()),
         "service_level": service_level(calls, threshold),
         "service_level_target": scenario.service_level.target,
-        "answered_within_rings": answered_within_rings(calls, scenario.ring.cycle, scenario.service_level.rings),
+        "answered_within_rings": answered_within_rings(
+            calls, scenario.ring.cycle, scenario.service_level.rings
+        ),
         "asa": asa(calls),
         "mean_wait": mean_wait(calls),
         "p90_wait": p90_wait(calls),
@@ -148,8 +152,9 @@ def summary(result: RunResult) -> dict[str, Any]:
     by_department: dict[str, Any] = {}
     for name in scenario.departments:
         mine = visits[visits["department"] == name]
-        own = pools.loc[name] if name in pools.index else None
-        answered_by_own = mine["answered"] & mine["agent_id"].map(lambda a, n=name: home_of.get(pool_of.get(a)) == n)
+        answered_by_own = mine["answered"] & mine["agent_id"].map(
+            lambda a, n=name: home_of.get(pool_of.get(a)) == n
+        )
         by_department[name] = {
             "visits": len(mine),
             "answered": int(mine["answered"].sum()),
@@ -159,9 +164,7 @@ def summary(result: RunResult) -> dict[str, Any]:
             "asa": visit_asa(mine),
             "mean_wait": float(mine["wait_time"].mean()) if len(mine) else math.nan,
             "abandon_rate": float(mine["abandoned"].mean()) if len(mine) else math.nan,
-            "occupancy": occupancy(float(own["busy_seconds"]), float(own["logged_in_seconds"]))
-            if own is not None
-            else math.nan,
+            "occupancy": _pool_occupancy(pools, name),
             "answered_by_own_agents": float(answered_by_own.sum() / mine["answered"].sum())
             if mine["answered"].any()
             else math.nan,
@@ -171,17 +174,25 @@ def summary(result: RunResult) -> dict[str, Any]:
         handled = visits[visits["taken"]].assign(pool=lambda v: v["agent_id"].map(pool_of))
         out["by_group"] = {
             name: {
-                "occupancy": occupancy(float(pools.loc[name, "busy_seconds"]), float(pools.loc[name, "logged_in_seconds"]))
-                if name in pools.index
-                else math.nan,
+                "occupancy": _pool_occupancy(pools, name),
                 "handled": {
                     str(d): int(n)
-                    for d, n in handled[handled["pool"] == name].groupby("department", observed=True).size().items()
+                    for d, n in handled[handled["pool"] == name]
+                    .groupby("department", observed=True)
+                    .size()
+                    .items()
                 },
             }
             for name in scenario.agent_groups
         }
     return out
+
+
+def _pool_occupancy(pools: pd.DataFrame, name: str) -> float:
+    if name not in pools.index:
+        return math.nan
+    busy, logged_in = pools.loc[name, ["busy_seconds", "logged_in_seconds"]].to_numpy(dtype=float)
+    return occupancy(float(busy), float(logged_in))
 
 
 def interval_table(result: RunResult) -> pd.DataFrame:
@@ -195,8 +206,12 @@ def interval_table(result: RunResult) -> pd.DataFrame:
     visits = visits[visits["queued_at"] >= scenario.warmup]
     seconds = agent_seconds(result, edges)
     widths = np.diff(edges)
-    call_interval = np.clip(np.searchsorted(edges, calls["arrived_at"].to_numpy(), side="right") - 1, 0, len(widths) - 1)
-    visit_interval = np.clip(np.searchsorted(edges, visits["queued_at"].to_numpy(), side="right") - 1, 0, len(widths) - 1)
+    call_interval = np.clip(
+        np.searchsorted(edges, calls["arrived_at"].to_numpy(), side="right") - 1, 0, len(widths) - 1
+    )
+    visit_interval = np.clip(
+        np.searchsorted(edges, visits["queued_at"].to_numpy(), side="right") - 1, 0, len(widths) - 1
+    )
     rows = []
     pool_names = list(result.staffing)
     schedules = {pool: scheduled_agents(levels, edges) for pool, levels in result.staffing.items()}
@@ -210,9 +225,13 @@ def interval_table(result: RunResult) -> pd.DataFrame:
                 "start": clock,
                 "department": "all",
                 **_call_row(mine, threshold),
-                "occupancy": occupancy(float(here["busy_seconds"].sum()), float(here["logged_in_seconds"].sum())),
+                "occupancy": occupancy(
+                    float(here["busy_seconds"].sum()), float(here["logged_in_seconds"].sum())
+                ),
                 "agents_scheduled": float(sum(schedules[p][index] for p in pool_names)),
-                "agents_logged_in": float(here["logged_in_seconds"].sum()) / widths[index] if widths[index] else 0.0,
+                "agents_logged_in": float(here["logged_in_seconds"].sum()) / widths[index]
+                if widths[index]
+                else 0.0,
             }
         )
         for name in scenario.departments:
@@ -225,13 +244,19 @@ def interval_table(result: RunResult) -> pd.DataFrame:
                     "start": clock,
                     "department": name,
                     **_visit_row(dept_visits, threshold, blocked),
-                    "occupancy": occupancy(float(own["busy_seconds"].sum()), float(own["logged_in_seconds"].sum())),
+                    "occupancy": occupancy(
+                        float(own["busy_seconds"].sum()), float(own["logged_in_seconds"].sum())
+                    ),
                     "agents_scheduled": float(schedules[name][index]) if name in schedules else 0.0,
-                    "agents_logged_in": float(own["logged_in_seconds"].sum()) / widths[index] if widths[index] else 0.0,
+                    "agents_logged_in": float(own["logged_in_seconds"].sum()) / widths[index]
+                    if widths[index]
+                    else 0.0,
                 }
             )
     table = pd.DataFrame(rows)
-    table["met_target"] = table["service_level"].isna() | (table["service_level"] >= scenario.service_level.target)
+    table["met_target"] = table["service_level"].isna() | (
+        table["service_level"] >= scenario.service_level.target
+    )
     return table
 
 
@@ -262,7 +287,9 @@ def _visit_row(visits: pd.DataFrame, threshold: float, blocked: int) -> dict[str
         "asa": visit_asa(visits),
         "mean_wait": float(waits.mean()) if len(visits) else math.nan,
         "p90_wait": float(waits.quantile(0.9)) if len(visits) else math.nan,
-        "abandon_rate": float(visits["abandoned"].sum() / (len(visits) + blocked)) if len(visits) + blocked else math.nan,
+        "abandon_rate": float(visits["abandoned"].sum() / (len(visits) + blocked))
+        if len(visits) + blocked
+        else math.nan,
     }
 
 

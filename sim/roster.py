@@ -33,7 +33,9 @@ def staffing_levels(staffing: _Staffing, scenario: Scenario) -> list[tuple[float
         if end <= begin:
             end += DAY
         spans.append((begin, end, shift.count))
-    points = sorted({0.0} | {max(0.0, t) for begin, end, _ in spans for t in (begin, end) if t < scenario.duration})
+    points = sorted(
+        {0.0} | {max(0.0, t) for begin, end, _ in spans for t in (begin, end) if t < scenario.duration}
+    )
     return _merge([(t, sum(count for begin, end, count in spans if begin <= t < end)) for t in points])
 
 

@@ -56,7 +56,9 @@ def next_call_for(pool: Pool) -> tuple[Call, deque[Entry]] | None:
     best = None
     for queue in pool.backup_for:
         call = _live_head(queue.overflowed)
-        if call is not None and (best is None or (call.priority, call.queued_at) < (best[0].priority, best[0].queued_at)):
+        if call is not None and (
+            best is None or (call.priority, call.queued_at) < (best[0].priority, best[0].queued_at)
+        ):
             best = (call, queue.overflowed)
     return best
 

@@ -12,11 +12,16 @@ import numpy as np
 import pandas as pd
 
 from sim.engine import RunResult
-from sim.log import Code
+from sim.log import CODE, Event, categorical
 
-_ARRIVE, _BLOCK, _ENQUEUE, _RING = int(Code.ARRIVE), int(Code.BLOCK), int(Code.ENQUEUE), int(Code.RING)
-_ANSWER, _ABANDON, _END, _IDLE = int(Code.ANSWER), int(Code.ABANDON), int(Code.END), int(Code.IDLE)
-_LOGIN, _LOGOUT = int(Code.LOGIN), int(Code.LOGOUT)
+_ARRIVE, _BLOCK, _ENQUEUE, _RING = (
+    CODE[Event.ARRIVE],
+    CODE[Event.BLOCK],
+    CODE[Event.ENQUEUE],
+    CODE[Event.RING],
+)
+_ANSWER, _ABANDON, _END, _IDLE = CODE[Event.ANSWER], CODE[Event.ABANDON], CODE[Event.END], CODE[Event.IDLE]
+_LOGIN, _LOGOUT = CODE[Event.LOGIN], CODE[Event.LOGOUT]
 
 OUTCOMES = ("answered", "abandoned", "blocked", "in_system")
 
@@ -33,7 +38,9 @@ class _Columns:
         self.detail = events["detail"].to_numpy()
 
 
-def _first(mask: np.ndarray, calls: np.ndarray, values: np.ndarray, size: int, fill: float = np.nan) -> np.ndarray:
+def _first(
+    mask: np.ndarray, calls: np.ndarray, values: np.ndarray, size: int, fill: float = np.nan
+) -> np.ndarray:
     """Per call id, the value at the first row where `mask` holds (rows are in time order)."""
     out = np.full(size, fill, dtype=float)
     rows = np.flatnonzero(mask)
@@ -89,19 +96,24 @@ def calls_table(result: RunResult) -> pd.DataFrame:
     abandoned_ringing = np.bincount(c.call[ringing_abandon], minlength=size)[:size] > 0
 
     resolves = {d: set(result.scenario.resolves(d)) for d in departments}
-    routed = np.array([reasons[r] in resolves[departments[d]] if d >= 0 else False
-                       for r, d in zip(reason[ids], answer_department[ids], strict=True)], dtype=bool)
+    routed = np.array(
+        [
+            reasons[r] in resolves[departments[d]] if d >= 0 else False
+            for r, d in zip(reason[ids], answer_department[ids], strict=True)
+        ],
+        dtype=bool,
+    )
     no_wait = np.isnan(wait_time[ids]) & (outcome[ids] != 2)
     wait = np.where(no_wait, 0.0, wait_time[ids])
     frame = pd.DataFrame(
         {
             "call_id": ids,
-            "reason": pd.Categorical.from_codes(reason[ids], categories=reasons),
-            "first_department": pd.Categorical.from_codes(first_department[ids], categories=departments),
+            "reason": categorical(reason[ids], reasons),
+            "first_department": categorical(first_department[ids], departments),
             "arrived_at": arrived_at[ids],
             "answered_at": answered_at[ids],
             "ended_at": ended_at[ids],
-            "outcome": pd.Categorical.from_codes(outcome[ids], categories=list(OUTCOMES)),
+            "outcome": categorical(outcome[ids], list(OUTCOMES)),
             "abandoned_ringing": abandoned_ringing[ids],
             "wait_time": wait,
             "ring_time": answered_at[ids] - first_ring_at[ids],
@@ -110,7 +122,7 @@ def calls_table(result: RunResult) -> pd.DataFrame:
             "wrap_time": wrap_time[ids],
             "agents_touched": agents_touched[ids],
             "first_agent_id": first_agent[ids],
-            "answer_department": pd.Categorical.from_codes(answer_department[ids], categories=departments),
+            "answer_department": categorical(answer_department[ids], departments),
             "first_contact_routed": routed,
         }
     )
@@ -154,7 +166,7 @@ def visits_table(result: RunResult) -> pd.DataFrame:
         {
             "call_id": call[enqueue],
             "visit": visit_number,
-            "department": pd.Categorical.from_codes(c.department[order][enqueue], categories=departments),
+            "department": categorical(c.department[order][enqueue], departments),
             "priority": detail[enqueue].astype(np.int64),
             "queued_at": queued_at,
             "wait_time": left_queue_at - queued_at,
