@@ -14,10 +14,11 @@ import simpy
 from sim import caller
 from sim.centre import BUSY, IDLE, OFF, RINGING, TALKING, WAITING, Agent, Call, Centre
 from sim.log import CODE, Event
-from sim.routing import next_call_for
+from sim.routing import explicit_next, next_call_for, transfer_target
 
 _RING, _ANSWER, _END, _IDLE = CODE[Event.RING], CODE[Event.ANSWER], CODE[Event.END], CODE[Event.IDLE]
 _LOGIN, _LOGOUT = CODE[Event.LOGIN], CODE[Event.LOGOUT]
+_TRANSFER, _HANDOVER, _DROP = CODE[Event.TRANSFER], CODE[Event.HANDOVER], CODE[Event.DROP]
 
 
 def hand_call(agent: Agent, call: Call) -> None:
@@ -68,7 +69,8 @@ def work(centre: Centre, agent: Agent) -> Generator[simpy.Event, Any, None]:
 
 
 def serve(centre: Centre, agent: Agent, call: Call) -> Generator[simpy.Event, Any, None]:
-    """Ring, talk and wrap up one call; a caller whose patience ends while ringing hangs up."""
+    """Ring, talk (resolving, transferring or escalating) and wrap up one call; a caller whose patience
+    ends while ringing hangs up."""
     env = centre.env
     record = centre.log.record
     now = env.now
@@ -87,14 +89,82 @@ def serve(centre: Centre, agent: Agent, call: Call) -> Generator[simpy.Event, An
         yield env.timeout(ring_time)
     call.state = TALKING
     call.agent = agent
-    record((env.now, _ANSWER, call.id, agent.id, department, env.now - call.queued_at))
-    talk_time = call.handle_time * agent.pool.speed[department]
-    yield env.timeout(talk_time)
-    record((env.now, _END, call.id, agent.id, department, talk_time))
-    caller.leave(centre, call)
+    now = env.now
+    record((now, _ANSWER, call.id, agent.id, department, now - call.queued_at))
+    if not centre.patience_restarts:
+        call.patience = call.deadline - now
+    queue = centre.queues[department]
+    consult_time = 0.0
+    if call.warm is not None:  # the transferring agent hands the caller over, then leaves
+        consult_time = centre.consult()
+        call.warm.succeed(consult_time)
+        call.warm = None
     wrap_time = call.wrap_time
+    target = -1
+    if queue.transfer_targets is not None:  # explicit network: serve, then maybe send on
+        talk_time = call.handle_time * agent.pool.speed[department]
+        target = explicit_next(centre.decide(), queue.transfer_targets, queue.transfer_cumulative)
+        if target >= 0 and queue.transfer_time is not None:
+            talk_time += queue.transfer_time()
+    elif queue.resolves >> call.reason & 1 or (call.transfers >= centre.max_transfers and centre.escalate):
+        talk_time = call.handle_time * agent.pool.speed[department]
+    else:  # misrouted: listen, decide where the caller should go, and transfer (or lose them)
+        talk_time = queue.listen() if queue.listen is not None else 0.0
+        if call.transfers >= centre.max_transfers:
+            yield env.timeout(consult_time + talk_time)
+            record((env.now, _DROP, call.id, agent.id, department, consult_time + talk_time))
+            caller.leave(centre, call)
+            yield from wrap_up(centre, agent, call, department, wrap_time)
+            return
+        resolvers = centre.resolvers[call.reason]
+        others = [
+            d
+            for d in range(len(centre.queues))
+            if not (call.visited >> d & 1 or centre.queues[d].resolves >> call.reason & 1)
+        ]
+        target = transfer_target(
+            centre.decide(), centre.decide(), queue.accuracy(talk_time), resolvers, others
+        )
+        if queue.transfer_time is not None:
+            talk_time += queue.transfer_time()
+    talk_time += consult_time
+    yield env.timeout(talk_time)
+    if target < 0:
+        record((env.now, _END, call.id, agent.id, department, talk_time))
+        caller.leave(centre, call)
+    else:
+        yield from transfer(centre, agent, call, department, target, talk_time)
+    yield from wrap_up(centre, agent, call, department, wrap_time)
+
+
+def transfer(
+    centre: Centre, agent: Agent, call: Call, department: int, target: int, talk_time: float
+) -> Generator[simpy.Event, Any, None]:
+    """Send the caller on: cold (they rejoin the target queue alone) or warm (this agent stays on the line
+    until an agent of the target answers, then they talk for the consultation time)."""
+    env = centre.env
+    record = centre.log.record
+    record((env.now, _TRANSFER, call.id, agent.id, department, float(target)))
+    call.transfers += 1
+    if not centre.queues[department].warm:
+        caller.join_queue(centre, call, target, front=centre.transfer_front)
+        return
+    started = env.now
+    call.warm = env.event()
+    handed_over = call.warm
+    caller.join_queue(centre, call, target)
+    consult_time = yield handed_over
+    yield env.timeout(consult_time)
+    record((env.now, _HANDOVER, call.id, agent.id, department, env.now - started))
+
+
+def wrap_up(
+    centre: Centre, agent: Agent, call: Call, department: int, wrap_time: float
+) -> Generator[simpy.Event, Any, None]:
+    """After-call work, then the agent is free."""
+    env = centre.env
     if wrap_time > 0.0:
         yield env.timeout(wrap_time)
     centre.busy -= 1
-    record((env.now, _IDLE, call.id, agent.id, department, wrap_time))
+    centre.log.record((env.now, _IDLE, call.id, agent.id, department, wrap_time))
     centre.check_done()

@@ -17,7 +17,7 @@ import simpy
 
 from sim import caller
 from sim.centre import Call, Centre
-from sim.routing import first_department_by_reason
+from sim.routing import ivr_route, right_department
 from sim.scenario import Scenario
 from sim.streams import Streams
 
@@ -96,26 +96,63 @@ def draw_callers(scenario: Scenario, streams: Streams) -> Callers:
     return Callers(arrived_at, reason.astype(np.int64), patience)
 
 
+@dataclass(frozen=True)
+class MenuPlan:
+    """What the IVR will do with each caller, drawn up front: menu time, self-service, and its route."""
+
+    menu_time: np.ndarray
+    self_served: np.ndarray
+    department: np.ndarray
+
+
+def plan_menu(centre: Centre, callers: Callers) -> MenuPlan | None:
+    """Each caller's IVR outcome (None without an IVR); from the `ivr.*` streams, in arrival order."""
+    ivr = centre.scenario.ivr
+    if ivr is None:
+        return None
+    count = len(callers)
+    streams = centre.streams
+    menu_time = ivr.menu_time.draw_block(streams.generator("ivr.menu_time"), count)
+    draws = streams.generator("ivr.decisions").random((count, 3))
+    shares = np.array([ivr.self_service.get(name, 0.0) for name in centre.reason_names])
+    self_served = draws[:, 0] < shares[callers.reason]
+    department = np.empty(count, dtype=np.int64)
+    wrong = [[d for d in range(len(centre.queues)) if d not in resolvers] for resolvers in centre.resolvers]
+    for index, reason in enumerate(callers.reason.tolist()):
+        department[index] = ivr_route(
+            draws[index, 1], draws[index, 2], ivr.accuracy, centre.resolvers[reason], wrong[reason]
+        )
+    return MenuPlan(menu_time, self_served, department)
+
+
 def arrivals(centre: Centre, callers: Callers) -> Generator[simpy.Event, Any, None]:
     """Bring each caller in at its time, then close the doors: no arrivals after the day ends."""
     env = centre.env
-    first_department = first_department_by_reason(centre.scenario)
+    first_department = [right_department(resolvers) for resolvers in centre.resolvers]
     priorities = [centre.scenario.arrivals.priority.get(name, 1) for name in centre.reason_names]
     queues = centre.queues
     times = callers.arrived_at.tolist()
     reasons = callers.reason.tolist()
     patiences = callers.patience.tolist()
+    plan = plan_menu(centre, callers)
+    if plan is not None:
+        menu_times = plan.menu_time.tolist()
+        self_served = plan.self_served.tolist()
+        routed = plan.department.tolist()
     for index, at in enumerate(times):
         if at > env.now:
             yield env.timeout(at - env.now)
         reason = reasons[index]
         call = Call(index + 1, reason, priorities[reason], at, patiences[index])
-        department = first_department[reason]
+        department = first_department[reason] if plan is None else routed[index]
         queue = queues[department]
         call.department = department
         call.handle_time = queue.handle()
         call.wrap_time = queue.wrap()
-        caller.arrive(centre, call)
+        if plan is None:
+            caller.arrive(centre, call)
+        else:
+            caller.arrive(centre, call, caller.IvrChoice(menu_times[index], self_served[index]))
         if not index % _COMPACT_EVERY:
             centre.log.maybe_compact()
     centre.closed = True

@@ -13,10 +13,12 @@ from typing import Any
 
 import simpy
 
-from sim.dists import Sampler
+from sim.dists import Sampler, Uniform
 from sim.log import EventLog
 from sim.scenario import Scenario
 from sim.streams import Streams
+
+_UNIT = Uniform(dist="uniform", low=0.0, high=1.0)
 
 # Call states.
 WAITING, RINGING, TALKING, DONE = 1, 2, 3, 4
@@ -39,7 +41,10 @@ class Call:
         "queued_at",
         "reason",
         "state",
+        "transfers",
         "visit",
+        "visited",
+        "warm",
         "wrap_time",
     )
 
@@ -56,7 +61,10 @@ class Call:
         self.handle_time = 0.0
         self.wrap_time = 0.0
         self.visit = 0
+        self.visited = 0  # bit set of departments whose queue the call has joined
+        self.transfers = 0
         self.agent: Agent | None = None
+        self.warm: simpy.Event | None = None  # set while a transferring agent stays on the line
 
 
 class Agent:
@@ -84,18 +92,26 @@ Entry = tuple[int, Call]
 
 
 class Queue:
-    """A department's waiting callers, one FIFO per priority level, plus the ones offered to back-ups."""
+    """A department's waiting callers, one FIFO per priority level, plus the ones offered to back-ups, and
+    what its agents know: which reasons it resolves and how it sends the others on."""
 
     __slots__ = (
+        "accuracy",
         "backups",
         "handle",
         "index",
         "levels",
+        "listen",
         "name",
         "overflow_after",
         "overflowed",
+        "resolves",
         "servers",
+        "transfer_cumulative",
+        "transfer_targets",
+        "transfer_time",
         "waiting",
+        "warm",
         "wrap",
     )
 
@@ -110,6 +126,13 @@ class Queue:
         self.waiting = 0
         self.handle = handle
         self.wrap = wrap
+        self.resolves = 0  # bit set of reasons this department resolves
+        self.accuracy: Callable[[float], float] = _certain
+        self.listen: Sampler | None = None
+        self.transfer_time: Sampler | None = None
+        self.transfer_targets: list[int] | None = None  # explicit transfer network (None: reason-based)
+        self.transfer_cumulative: list[float] = []
+        self.warm = False
 
 
 class Pool:
@@ -149,11 +172,24 @@ class Centre:
         self.next_agent_id = 0
         self.patience_runs_out: Callable[[Any], None] = _unset
         self.overflow_due: Callable[[Any], None] = _unset
+        self.ivr_done: Callable[[Any], None] = _unset
+        transfers = scenario.transfers
+        self.transfer_front = transfers.priority
+        self.patience_restarts = transfers.patience == "restart"
+        self.consult = Sampler(transfers.consult_time, streams.generator("consult_time"))
+        self.decide = Sampler(_UNIT, streams.generator("routing"))
+        self.max_transfers = scenario.max_transfers if scenario.max_transfers is not None else math.inf
+        self.escalate = scenario.on_max_transfers == "escalate"
+        self.resolvers: list[list[int]] = []  # per reason: departments that resolve it
 
     def check_done(self) -> None:
         """End the run once arrivals have stopped and no caller or agent has work left."""
         if self.closed and self.in_system == 0 and self.busy == 0 and not self.stop.triggered:
             self.stop.succeed()
+
+
+def _certain(_: float) -> float:
+    return 1.0
 
 
 def _unset(_: Any) -> None:
@@ -172,7 +208,27 @@ def build(env: simpy.Environment, scenario: Scenario, streams: Streams, log: Eve
         queue = Queue(index, name, [*priorities, 0, 1], handle, wrap)
         if department.overflow is not None:
             queue.overflow_after = department.overflow.after
+        resolves = scenario.resolves(name)
+        queue.resolves = sum(1 << r for r, reason in enumerate(centre.reason_names) if reason in resolves)
+        queue.accuracy = department.accuracy
+        if department.listen_time.mean_value() > 0:
+            queue.listen = Sampler(department.listen_time, streams.generator(f"listen_time.{name}"))
+        if department.transfer_time.mean_value() > 0:
+            queue.transfer_time = Sampler(
+                department.transfer_time, streams.generator(f"transfer_time.{name}")
+            )
+        if department.transfer is not None:
+            queue.transfer_targets = [names.index(target) for target in department.transfer]
+            total = 0.0
+            for probability in department.transfer.values():
+                total += probability
+                queue.transfer_cumulative.append(total)
+        queue.warm = (department.transfer_mode or scenario.transfers.mode) == "warm"
         centre.queues.append(queue)
+    centre.resolvers = [
+        [index for index, queue in enumerate(centre.queues) if queue.resolves >> reason & 1]
+        for reason in range(len(centre.reason_names))
+    ]
     for index, name in enumerate(names):
         if scenario.departments[name].agents is not None:
             pool = Pool(len(centre.pools), name, index, len(names))

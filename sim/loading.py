@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 from pydantic import ValidationError
 
@@ -335,12 +336,41 @@ def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
                     )
                 elif target == name:
                     yield Problem(f"departments.{name}.overflow.to[{index}]", "cannot overflow to itself")
+    yield from _transfer_problems(scenario, reasons)
     for name, group in groups.items():
         yield from _staffing_problems(f"agent_groups.{name}.agents", group.agents, intervals)
         for skill in (*group.skills, *group.speed):
             if skill not in departments:
                 where = "skills" if skill in group.skills else "speed"
                 yield Problem(f"agent_groups.{name}.{where}.{skill}", "no such department")
+
+
+def _transfer_problems(scenario: Scenario, reasons: set[str]) -> Iterable[Problem]:
+    """Transfer targets exist, probabilities sum to at most 1, and every caller can eventually leave."""
+    names = list(scenario.departments)
+    matrix = np.zeros((len(names), len(names)))
+    for row, (name, department) in enumerate(scenario.departments.items()):
+        if department.transfer is None:
+            continue
+        for target, probability in department.transfer.items():
+            if target not in scenario.departments:
+                yield Problem(f"departments.{name}.transfer.{target}", "no such department")
+            else:
+                matrix[row, names.index(target)] = probability
+        total = sum(department.transfer.values())
+        if total > 1 + _REASON_TOLERANCE:
+            yield Problem(
+                f"departments.{name}.transfer",
+                f"probabilities must sum to at most 1, they sum to {total:.6g}",
+            )
+    if matrix.any() and max(abs(np.linalg.eigvals(matrix))) >= 1 - 1e-9:
+        yield Problem("departments", "transfer probabilities form a loop that callers can never leave")
+    if scenario.ivr is not None:
+        for reason in scenario.ivr.self_service:
+            if reason not in reasons:
+                yield Problem(
+                    f"ivr.self_service.{reason}", f"not a reason callers have ({', '.join(sorted(reasons))})"
+                )
 
 
 def _staffing_problems(path: str, staffing: Any, intervals: int) -> Iterable[Problem]:

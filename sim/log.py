@@ -27,6 +27,17 @@ class Event(StrEnum):
     IDLE = "idle"  # the agent finishes after-call work; detail = wrap time
     LOGIN = "login"  # an agent starts work; department = home department (-1 for agent groups)
     LOGOUT = "logout"  # an agent stops work
+    IVR = "ivr"  # the caller leaves the phone menu; department = where it routes them, detail = menu time
+    SELF_SERVICE = "self_service"  # the IVR resolved the caller's reason; detail = menu time
+    TRANSFER = (
+        "transfer"  # the agent sends the caller on; department = from, detail = target department index
+    )
+    HANDOVER = (
+        "handover"  # warm transfer done: the first agent leaves; detail = time on the line since transfer
+    )
+    DROP = (
+        "drop"  # the caller hangs up unresolved after too many transfers; detail = talk time of this segment
+    )
 
 
 CODE: dict[Event, int] = {event: index for index, event in enumerate(Event)}

@@ -16,7 +16,14 @@ from scipy import stats
 
 from sim.durations import format_clock
 from sim.engine import RunResult
-from sim.tables import agent_seconds, calls_table, interval_edges, scheduled_agents, visits_table
+from sim.tables import (
+    agent_seconds,
+    calls_table,
+    interval_edges,
+    scheduled_agents,
+    transfer_table,
+    visits_table,
+)
 
 # --- KPI definitions (one line each) ------------------------------------------------------------------------
 
@@ -41,8 +48,8 @@ def answered_within_rings(calls: pd.DataFrame, ring_cycle: float, rings: int) ->
 
 
 def asa(calls: pd.DataFrame) -> float:
-    """Average speed of answer: mean queue wait of answered calls (seconds)."""
-    answered = calls["outcome"] == "answered"
+    """Average speed of answer: mean first queue wait of calls an agent answered (seconds)."""
+    answered = calls["answered_at"].notna()
     return float(calls.loc[answered, "wait_time"].mean()) if answered.any() else math.nan
 
 
@@ -65,7 +72,7 @@ def p_wait(calls: pd.DataFrame) -> float:
 
 
 def abandon_rate(calls: pd.DataFrame) -> float:
-    """Abandoned / offered (hang-ups while queued or ringing)."""
+    """Abandoned / offered (hang-ups while queued or ringing, in any queue of the call's journey)."""
     return float((calls["outcome"] == "abandoned").mean()) if len(calls) else math.nan
 
 
@@ -75,8 +82,8 @@ def block_rate(calls: pd.DataFrame) -> float:
 
 
 def aht(calls: pd.DataFrame) -> float:
-    """Average handle time: mean talk + hold + wrap-up of answered calls (seconds)."""
-    answered = calls["outcome"] == "answered"
+    """Average handle time: mean agent talk + hold + wrap-up, over all agents, of calls an agent answered (seconds)."""
+    answered = calls["answered_at"].notna()
     if not answered.any():
         return math.nan
     return float((calls.loc[answered, "talk_time"] + calls.loc[answered, "wrap_time"]).mean())
@@ -91,6 +98,45 @@ def first_contact_routing(calls: pd.DataFrame) -> float:
     """Share of answered callers whose first answering agent belonged to a department that resolves their reason."""
     answered = calls["answered_at"].notna()
     return float(calls.loc[answered, "first_contact_routed"].mean()) if answered.any() else math.nan
+
+
+def first_contact_resolution(calls: pd.DataFrame) -> float:
+    """Share of answered callers resolved by the first agent, with no transfer and no callback."""
+    answered = calls["answered_at"].notna()
+    if not answered.any():
+        return math.nan
+    first = calls["resolved"] & (calls["agents_touched"] == 1) & (calls["n_transfers"] == 0)
+    return float(first[answered].mean())
+
+
+def transfers_per_call(calls: pd.DataFrame) -> float:
+    """Mean number of transfers over calls an agent answered."""
+    answered = calls["answered_at"].notna()
+    return float(calls.loc[answered, "n_transfers"].mean()) if answered.any() else math.nan
+
+
+def mean_agents_touched(calls: pd.DataFrame) -> float:
+    """Mean number of agents who answered the caller, over calls an agent answered."""
+    answered = calls["answered_at"].notna()
+    return float(calls.loc[answered, "agents_touched"].mean()) if answered.any() else math.nan
+
+
+def agents_touched_distribution(calls: pd.DataFrame) -> dict[str, float]:
+    """Share of answered calls that met 1, 2, 3, 4 and 5+ agents."""
+    touched = calls.loc[calls["answered_at"].notna(), "agents_touched"].clip(upper=5)
+    shares = touched.value_counts(normalize=True)
+    return {("5+" if n == 5 else str(n)): float(shares.get(n, 0.0)) for n in range(1, 6)}
+
+
+def misroute_cost_hours(transfers: pd.DataFrame) -> float:
+    """Agent-hours spent on call segments that ended in a transfer (talk until the transfer)."""
+    return float(transfers["segment_time"].sum()) / 3600.0
+
+
+def common_chains(calls: pd.DataFrame, top: int = 10) -> dict[str, int]:
+    """The most common sequences of departments whose agents answered a caller (`billing > technical`)."""
+    chains = calls.loc[calls["answered_at"].notna(), "chain"]
+    return {str(chain): int(count) for chain, count in chains.value_counts().head(top).items()}
 
 
 def visit_service_level(visits: pd.DataFrame, threshold: float) -> float:
@@ -110,29 +156,39 @@ def visit_asa(visits: pd.DataFrame) -> float:
 
 
 def counted(result: RunResult, calls: pd.DataFrame) -> pd.DataFrame:
-    """Calls that count: those arriving after the warm-up."""
+    """Calls that count: those arriving after the warm-up (self-served calls included)."""
     return calls[calls["arrived_at"] >= result.scenario.warmup]
+
+
+def offered_calls(calls: pd.DataFrame) -> pd.DataFrame:
+    """The counted calls offered to agents (not resolved in the IVR)."""
+    return calls[calls["outcome"] != "self_service"]
 
 
 def summary(result: RunResult) -> dict[str, Any]:
     """The headline KPIs of one run (the keys are the contract of `summary.json`)."""
     scenario = result.scenario
     threshold = scenario.service_level.threshold
-    calls = counted(result, calls_table(result))
+    arrivals = counted(result, calls_table(result))
+    calls = offered_calls(arrivals)
     visits = visits_table(result)
     visits = visits[visits["queued_at"] >= scenario.warmup]
     window = np.array([scenario.warmup, scenario.duration])
+    transfers = transfer_table(result)
     seconds = agent_seconds(result, window)
     pools = seconds.groupby("pool", sort=False)[["logged_in_seconds", "busy_seconds"]].sum()
     agents = result.agents
     pool_of = dict(zip(agents["agent_id"], agents["pool"], strict=True))
     home_of = dict(zip(agents["pool"], agents["home"], strict=True))
     out: dict[str, Any] = {
+        "arrivals": len(arrivals),
+        "self_served": int((arrivals["outcome"] == "self_service").sum()),
         "offered": offered(calls),
         "answered": int((calls["outcome"] == "answered").sum()),
         "abandoned": int((calls["outcome"] == "abandoned").sum()),
         "blocked": int((calls["outcome"] == "blocked").sum()),
         "in_system": int((calls["outcome"] == "in_system").sum()),
+        "dropped": int((calls["outcome"] == "dropped").sum()),
         "service_level": service_level(calls, threshold),
         "service_level_target": scenario.service_level.target,
         "answered_within_rings": answered_within_rings(
@@ -147,6 +203,16 @@ def summary(result: RunResult) -> dict[str, Any]:
         "occupancy": occupancy(float(pools["busy_seconds"].sum()), float(pools["logged_in_seconds"].sum())),
         "aht": aht(calls),
         "first_contact_routing": first_contact_routing(calls),
+        "first_contact_resolution": first_contact_resolution(calls),
+        "transfers_per_call": transfers_per_call(calls),
+        "mean_agents_touched": mean_agents_touched(calls),
+        "agents_touched": agents_touched_distribution(calls),
+        "misroute_cost_hours": misroute_cost_hours(transfers[transfers["at"] >= scenario.warmup]),
+        "transfer_matrix": [
+            {"from": str(a), "to": str(b), "count": int(n)}
+            for (a, b), n in transfers.groupby(["from", "to"], observed=True).size().items()
+        ],
+        "common_chains": common_chains(calls),
         "agent_hours": float(pools["logged_in_seconds"].sum()) / 3600.0,
     }
     by_department: dict[str, Any] = {}
@@ -157,6 +223,8 @@ def summary(result: RunResult) -> dict[str, Any]:
         )
         by_department[name] = {
             "visits": len(mine),
+            "transfers_in": int((transfers["to"] == name).sum()),
+            "transfers_out": int((transfers["from"] == name).sum()),
             "answered": int(mine["answered"].sum()),
             "abandoned": int(mine["abandoned"].sum()),
             "blocked": int(((calls["first_department"] == name) & (calls["outcome"] == "blocked")).sum()),
@@ -201,9 +269,13 @@ def interval_table(result: RunResult) -> pd.DataFrame:
     scenario = result.scenario
     threshold = scenario.service_level.threshold
     edges = interval_edges(result)
-    calls = counted(result, calls_table(result))
+    calls = offered_calls(counted(result, calls_table(result)))
     visits = visits_table(result)
     visits = visits[visits["queued_at"] >= scenario.warmup]
+    transfers = transfer_table(result)
+    transfer_interval = np.clip(
+        np.searchsorted(edges, transfers["at"].to_numpy(), side="right") - 1, 0, len(edges) - 2
+    )
     seconds = agent_seconds(result, edges)
     widths = np.diff(edges)
     call_interval = np.clip(
@@ -228,6 +300,8 @@ def interval_table(result: RunResult) -> pd.DataFrame:
                 "occupancy": occupancy(
                     float(here["busy_seconds"].sum()), float(here["logged_in_seconds"].sum())
                 ),
+                "first_contact_routing": first_contact_routing(mine),
+                "transfers": int((transfer_interval == index).sum()),
                 "agents_scheduled": float(sum(schedules[p][index] for p in pool_names)),
                 "agents_logged_in": float(here["logged_in_seconds"].sum()) / widths[index]
                 if widths[index]
@@ -246,6 +320,10 @@ def interval_table(result: RunResult) -> pd.DataFrame:
                     **_visit_row(dept_visits, threshold, blocked),
                     "occupancy": occupancy(
                         float(own["busy_seconds"].sum()), float(own["logged_in_seconds"].sum())
+                    ),
+                    "first_contact_routing": first_contact_routing(mine[mine["answer_department"] == name]),
+                    "transfers": int(
+                        ((transfer_interval == index) & (transfers["from"] == name).to_numpy()).sum()
                     ),
                     "agents_scheduled": float(schedules[name][index]) if name in schedules else 0.0,
                     "agents_logged_in": float(own["logged_in_seconds"].sum()) / widths[index]

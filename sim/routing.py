@@ -70,3 +70,37 @@ def longest_idle(pools: list[Pool]) -> Pool | None:
         if pool.idle and (best is None or pool.idle[0].idle_since < best.idle[0].idle_since):
             best = pool
     return best
+
+
+def right_department(resolvers: list[int]) -> int:
+    """Where a correctly routed caller goes: the first department that resolves its reason."""
+    return resolvers[0]
+
+
+def ivr_route(
+    accuracy_draw: float, choice_draw: float, accuracy: float, resolvers: list[int], others: list[int]
+) -> int:
+    """The IVR's choice: with probability `accuracy` a department that resolves the reason, otherwise one
+    chosen uniformly among those that cannot (two uniform draws in [0, 1) decide)."""
+    if accuracy_draw < accuracy or not others:
+        return right_department(resolvers)
+    return others[int(choice_draw * len(others))]
+
+
+def transfer_target(
+    accuracy_draw: float, choice_draw: float, accuracy: float, resolvers: list[int], others: list[int]
+) -> int:
+    """A misrouted caller's next department: with probability `accuracy` one that resolves the reason,
+    otherwise uniformly one of `others` (departments that cannot resolve it and the caller has not visited);
+    the right one if none is left."""
+    if accuracy_draw < accuracy or not others:
+        return right_department(resolvers)
+    return others[int(choice_draw * len(others))]
+
+
+def explicit_next(draw: float, targets: list[int], cumulative: list[float]) -> int:
+    """In an explicit transfer network, the next department after service, or -1 to leave."""
+    for target, bound in zip(targets, cumulative, strict=True):
+        if draw < bound:
+            return target
+    return -1

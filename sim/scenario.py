@@ -7,7 +7,7 @@ valid scenario looks like. Nothing below the loader reads raw dictionaries.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -105,6 +105,24 @@ class Overflow(Frozen):
     to: tuple[str, ...] = Field(min_length=1)
 
 
+class AccuracyCurve(Frozen):
+    """Routing accuracy that grows with listening: max - (max - base) * exp(-listen_time / scale)."""
+
+    base: Probability
+    max: Probability
+    scale: PositiveDuration
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AccuracyCurve:
+        if self.max < self.base:
+            raise ValueError("max must be >= base")
+        return self
+
+    def at(self, listen_time: float) -> float:
+        """Accuracy after listening `listen_time` seconds."""
+        return self.max - (self.max - self.base) * math.exp(-listen_time / self.scale)
+
+
 class Department(Frozen):
     """A queue of callers and the agents who take it (its own pool, and any agent groups with its skill)."""
 
@@ -113,6 +131,33 @@ class Department(Frozen):
     handle_time: Dist
     wrap_time: Dist = 0.0  # type: ignore[assignment]
     overflow: Overflow | None = None
+    routing_accuracy: Probability | AccuracyCurve = 1.0
+    listen_time: Dist = 0.0  # type: ignore[assignment]
+    transfer_time: Dist = 0.0  # type: ignore[assignment]
+    transfer: dict[str, Probability] | None = None
+    transfer_mode: Literal["cold", "warm"] | None = None
+
+    def accuracy(self, listen_time: float) -> float:
+        """Probability that an agent here sends a misrouted caller to a department that resolves it."""
+        accuracy = self.routing_accuracy
+        return accuracy if isinstance(accuracy, float) else accuracy.at(listen_time)
+
+
+class Ivr(Frozen):
+    """The phone menu: its time, the share of callers it resolves itself, and how well it routes the rest."""
+
+    menu_time: Dist = 0.0  # type: ignore[assignment]
+    accuracy: Probability = 1.0
+    self_service: dict[str, Probability] = Field(default_factory=dict)
+
+
+class Transfers(Frozen):
+    """How transfers happen: cold (rejoin a queue) or warm (the agent stays on until the next one answers)."""
+
+    mode: Literal["cold", "warm"] = "cold"
+    priority: bool = False
+    patience: Literal["restart", "continue"] = "restart"
+    consult_time: Dist = 0.0  # type: ignore[assignment]
 
 
 class AgentGroup(Frozen):
@@ -141,6 +186,10 @@ class Scenario(Frozen):
     patience: Dist | None = None
     departments: dict[str, Department] = Field(min_length=1)
     agent_groups: dict[str, AgentGroup] = Field(default_factory=dict)
+    ivr: Ivr | None = None
+    transfers: Transfers = Field(default_factory=Transfers)
+    max_transfers: Annotated[int, Field(ge=0, le=1000)] | None = None
+    on_max_transfers: Literal["escalate", "hang_up"] = "escalate"
 
     @property
     def interval_count(self) -> int:

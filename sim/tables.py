@@ -22,8 +22,12 @@ _ARRIVE, _BLOCK, _ENQUEUE, _RING = (
 )
 _ANSWER, _ABANDON, _END, _IDLE = CODE[Event.ANSWER], CODE[Event.ABANDON], CODE[Event.END], CODE[Event.IDLE]
 _LOGIN, _LOGOUT = CODE[Event.LOGIN], CODE[Event.LOGOUT]
+_TRANSFER, _HANDOVER = CODE[Event.TRANSFER], CODE[Event.HANDOVER]
+_SELF_SERVICE, _DROP = CODE[Event.SELF_SERVICE], CODE[Event.DROP]
 
-OUTCOMES = ("answered", "abandoned", "blocked", "in_system")
+OUTCOMES = ("answered", "abandoned", "blocked", "in_system", "self_service", "dropped")
+"""How a call ended: served to the end by an agent; hung up waiting (queued or ringing); busy signal; still
+there at the hard stop; resolved in the IVR; hung up unresolved after too many transfers."""
 
 
 class _Columns:
@@ -78,7 +82,7 @@ def calls_table(result: RunResult) -> pd.DataFrame:
     first_ring_at = _first(c.code == _RING, c.call, c.t, size)
     first_queued_at = _first(c.code == _ENQUEUE, c.call, c.t, size)
 
-    terminal = (c.code == _BLOCK) | (c.code == _ABANDON) | (c.code == _END)
+    terminal = np.isin(c.code, (_BLOCK, _ABANDON, _END, _SELF_SERVICE, _DROP))
     last_code = np.full(size, -1, dtype=np.int64)
     ended_at = np.full(size, np.nan)
     rows = np.flatnonzero(terminal)
@@ -88,8 +92,12 @@ def calls_table(result: RunResult) -> pd.DataFrame:
     outcome[last_code == _END] = 0
     outcome[last_code == _ABANDON] = 1
     outcome[last_code == _BLOCK] = 2
+    outcome[last_code == _SELF_SERVICE] = 4
+    outcome[last_code == _DROP] = 5
 
-    talk_time = _sum(c.code == _END, c.call, c.detail, size)
+    talk_time = _sum(np.isin(c.code, (_END, _HANDOVER, _DROP)), c.call, c.detail, size)
+    talk_time += _transfer_segments(result, size)
+    transfers = np.bincount(c.call[c.code == _TRANSFER], minlength=size)[:size]
     wrap_time = _sum((c.code == _IDLE) & (c.call >= 0), c.call, c.detail, size)
     agents_touched = np.bincount(c.call[answer], minlength=size)[:size]
     ringing_abandon = (c.code == _ABANDON) & (c.agent >= 0)
@@ -121,12 +129,38 @@ def calls_table(result: RunResult) -> pd.DataFrame:
             "talk_time": talk_time[ids],
             "wrap_time": wrap_time[ids],
             "agents_touched": agents_touched[ids],
+            "n_transfers": transfers[ids],
+            "resolved": outcome[ids] == 0,
+            "chain": _chains(c, ids, answer_department, agents_touched, departments),
             "first_agent_id": first_agent[ids],
             "answer_department": categorical(answer_department[ids], departments),
             "first_contact_routed": routed,
         }
     )
     return frame
+
+
+def _transfer_segments(result: RunResult, size: int) -> np.ndarray:
+    """Per call, the talk time of segments that ended in a transfer."""
+    transfers = transfer_table(result)
+    return np.bincount(transfers["call_id"], weights=transfers["segment_time"], minlength=size)[:size]
+
+
+def _chains(
+    c: _Columns, ids: np.ndarray, answer_department: np.ndarray, touched: np.ndarray, departments: list[str]
+) -> np.ndarray:
+    """Per call, the departments of the agents who answered it in order (`billing > technical`)."""
+    chain = np.full(len(ids), "", dtype=object)
+    single = touched[ids] == 1
+    names = np.array([*departments, ""], dtype=object)
+    chain[single] = names[answer_department[ids][single]]
+    several = ids[touched[ids] > 1]
+    if len(several):
+        rows = np.flatnonzero((c.code == _ANSWER) & np.isin(c.call, several))
+        frame = pd.DataFrame({"call": c.call[rows], "department": names[c.department[rows]]})
+        joined = frame.groupby("call", sort=True)["department"].agg(" > ".join)
+        chain[np.searchsorted(ids, joined.index.to_numpy())] = joined.to_numpy()
+    return chain
 
 
 def visits_table(result: RunResult) -> pd.DataFrame:
@@ -180,6 +214,29 @@ def visits_table(result: RunResult) -> pd.DataFrame:
         }
     )
     return frame.sort_values(["queued_at", "call_id"], ignore_index=True)
+
+
+def transfer_table(result: RunResult) -> pd.DataFrame:
+    """One row per transfer: when, which call, from and to which department, by which agent, and the
+    talk time of the segment it ended."""
+    c = _Columns(result.events)
+    departments = list(result.events["department"].cat.categories)
+    rows = np.flatnonzero((c.code == _ANSWER) | (c.code == _TRANSFER))
+    rows = rows[np.argsort(c.agent[rows], kind="stable")]
+    is_transfer = c.code[rows] == _TRANSFER
+    transfer, answer = rows[is_transfer], rows[np.flatnonzero(is_transfer) - 1]
+    order = np.argsort(transfer, kind="stable")
+    transfer, answer = transfer[order], answer[order]
+    return pd.DataFrame(
+        {
+            "at": c.t[transfer],
+            "call_id": c.call[transfer],
+            "agent_id": c.agent[transfer],
+            "from": categorical(c.department[transfer], departments),
+            "to": categorical(c.detail[transfer].astype(np.int64), departments),
+            "segment_time": c.t[transfer] - c.t[answer],
+        }
+    )
 
 
 def interval_edges(result: RunResult) -> np.ndarray:
