@@ -133,6 +133,15 @@ def misroute_cost_hours(transfers: pd.DataFrame) -> float:
     return float(transfers["segment_time"].sum()) / 3600.0
 
 
+def transfer_matrix(transfers: pd.DataFrame) -> list[dict[str, Any]]:
+    """Transfers counted by (from department, to department)."""
+    counts = transfers.groupby(["from", "to"], observed=True).size().reset_index(name="count")
+    return [
+        {"from": str(f), "to": str(t), "count": int(n)}
+        for f, t, n in zip(counts["from"], counts["to"], counts["count"], strict=True)
+    ]
+
+
 def common_chains(calls: pd.DataFrame, top: int = 10) -> dict[str, int]:
     """The most common sequences of departments whose agents answered a caller (`billing > technical`)."""
     chains = calls.loc[calls["answered_at"].notna(), "chain"]
@@ -208,10 +217,7 @@ def summary(result: RunResult) -> dict[str, Any]:
         "mean_agents_touched": mean_agents_touched(calls),
         "agents_touched": agents_touched_distribution(calls),
         "misroute_cost_hours": misroute_cost_hours(transfers[transfers["at"] >= scenario.warmup]),
-        "transfer_matrix": [
-            {"from": str(a), "to": str(b), "count": int(n)}
-            for (a, b), n in transfers.groupby(["from", "to"], observed=True).size().items()
-        ],
+        "transfer_matrix": transfer_matrix(transfers[transfers["at"] >= scenario.warmup]),
         "common_chains": common_chains(calls),
         "agent_hours": float(pools["logged_in_seconds"].sum()) / 3600.0,
     }
