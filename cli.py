@@ -94,6 +94,39 @@ def run(
 
 
 @app.command()
+def trace(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML")],
+    call: Annotated[int | None, typer.Option("--call", help="Tell this call id")] = None,
+    longest: Annotated[
+        bool, typer.Option("--longest", help="Tell the caller with the longest chain (default)")
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="The longest chain among callers with this reason")
+    ] = None,
+    picture: Annotated[
+        Path | None, typer.Option("--out", help="Save the timeline picture here (PNG)")
+    ] = None,
+    overrides: SetOption = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's)")] = None,
+) -> None:
+    """For trainers: one caller's journey, ring by ring and agent by agent, as a story and a timeline."""
+    from sim.trace import trace as trace_call
+
+    loaded = _load(scenario, overrides)
+    if sum(x is not None and x is not False for x in (call, reason, longest or None)) > 1:
+        err.print("[red]error:[/] choose one of --call, --longest or --reason", highlight=False)
+        raise typer.Exit(2)
+    try:
+        traced = trace_call(loaded, seed, call, reason, picture)  # type: ignore[arg-type]
+    except ValueError as error:
+        err.print(f"[red]error:[/] {error}", highlight=False)
+        raise typer.Exit(2) from None
+    out.print(traced.text, highlight=False, markup=False, soft_wrap=True)
+    if traced.picture is not None:
+        out.print(f"timeline: {traced.picture}", highlight=False)
+
+
+@app.command()
 def validate(
     scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files")],
     overrides: SetOption = None,

@@ -9,13 +9,14 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import simpy
 
 from sim.dists import Sampler, Uniform
 from sim.log import EventLog
-from sim.scenario import Scenario
+from sim.scenario import Scenario, accuracy_at
 from sim.streams import Streams
 
 _UNIT = Uniform(dist="uniform", low=0.0, high=1.0)
@@ -210,13 +211,12 @@ def build(env: simpy.Environment, scenario: Scenario, streams: Streams, log: Eve
             queue.overflow_after = department.overflow.after
         resolves = scenario.resolves(name)
         queue.resolves = sum(1 << r for r, reason in enumerate(centre.reason_names) if reason in resolves)
-        queue.accuracy = department.accuracy
-        if department.listen_time.mean_value() > 0:
-            queue.listen = Sampler(department.listen_time, streams.generator(f"listen_time.{name}"))
-        if department.transfer_time.mean_value() > 0:
-            queue.transfer_time = Sampler(
-                department.transfer_time, streams.generator(f"transfer_time.{name}")
-            )
+        routing = scenario.routing_of(name)
+        queue.accuracy = partial(accuracy_at, routing.accuracy)
+        if routing.listen_time.mean_value() > 0:
+            queue.listen = Sampler(routing.listen_time, streams.generator(f"listen_time.{name}"))
+        if routing.transfer_time.mean_value() > 0:
+            queue.transfer_time = Sampler(routing.transfer_time, streams.generator(f"transfer_time.{name}"))
         if department.transfer is not None:
             queue.transfer_targets = [names.index(target) for target in department.transfer]
             total = 0.0

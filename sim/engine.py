@@ -14,7 +14,7 @@ from sim import caller
 from sim.arrivals import Callers, arrivals, draw_callers
 from sim.centre import Centre, build
 from sim.log import EventLog, events_frame
-from sim.roster import roster, staffing_levels
+from sim.roster import roster, set_level, staffing_levels
 from sim.scenario import Scenario
 from sim.streams import Streams
 
@@ -89,6 +89,8 @@ def _start(centre: Centre, callers: Callers) -> dict[str, list[tuple[float, int]
             staffing = scenario.agent_groups[pool.name].agents
         assert staffing is not None
         levels[pool.name] = staffing_levels(staffing, scenario)
-        centre.env.process(roster(centre, pool, levels[pool.name]))
+        opening, *changes = levels[pool.name]
+        set_level(centre, pool, opening[1])  # the opening shift logs in before the first caller arrives
+        centre.env.process(roster(centre, pool, changes))
     centre.env.process(arrivals(centre, callers))
     return levels

@@ -131,16 +131,26 @@ class Department(Frozen):
     handle_time: Dist
     wrap_time: Dist = 0.0  # type: ignore[assignment]
     overflow: Overflow | None = None
-    routing_accuracy: Probability | AccuracyCurve = 1.0
-    listen_time: Dist = 0.0  # type: ignore[assignment]
-    transfer_time: Dist = 0.0  # type: ignore[assignment]
+    routing_accuracy: Probability | AccuracyCurve | None = None
+    listen_time: Dist | None = None
+    transfer_time: Dist | None = None
     transfer: dict[str, Probability] | None = None
     transfer_mode: Literal["cold", "warm"] | None = None
 
-    def accuracy(self, listen_time: float) -> float:
-        """Probability that an agent here sends a misrouted caller to a department that resolves it."""
-        accuracy = self.routing_accuracy
-        return accuracy if isinstance(accuracy, float) else accuracy.at(listen_time)
+
+class Routing(Frozen):
+    """How agents send on a caller they cannot help, for departments that do not say otherwise:
+    they listen (`listen_time`), decide with `accuracy` (a number, or a curve of the listen time), and
+    spend `transfer_time` on the transfer itself."""
+
+    listen_time: Dist = 0.0  # type: ignore[assignment]
+    accuracy: Probability | AccuracyCurve = 1.0
+    transfer_time: Dist = 0.0  # type: ignore[assignment]
+
+
+def accuracy_at(accuracy: float | AccuracyCurve, listen_time: float) -> float:
+    """Probability of sending a misrouted caller to a department that resolves it, after listening."""
+    return accuracy if isinstance(accuracy, float) else accuracy.at(listen_time)
 
 
 class Ivr(Frozen):
@@ -187,6 +197,7 @@ class Scenario(Frozen):
     departments: dict[str, Department] = Field(min_length=1)
     agent_groups: dict[str, AgentGroup] = Field(default_factory=dict)
     ivr: Ivr | None = None
+    routing: Routing = Field(default_factory=Routing)
     transfers: Transfers = Field(default_factory=Transfers)
     max_transfers: Annotated[int, Field(ge=0, le=1000)] | None = None
     on_max_transfers: Literal["escalate", "hang_up"] = "escalate"
@@ -204,6 +215,15 @@ class Scenario(Frozen):
     def resolves(self, department: str) -> tuple[str, ...]:
         """Reasons a department can resolve (its own name unless the scenario says otherwise)."""
         return self.departments[department].resolves or (department,)
+
+    def routing_of(self, department: str) -> Routing:
+        """The routing behaviour of a department's agents: its own settings over the scenario's defaults."""
+        own = self.departments[department]
+        return Routing(
+            listen_time=own.listen_time if own.listen_time is not None else self.routing.listen_time,
+            accuracy=own.routing_accuracy if own.routing_accuracy is not None else self.routing.accuracy,
+            transfer_time=own.transfer_time if own.transfer_time is not None else self.routing.transfer_time,
+        )
 
     def reason_mix(self) -> dict[str, float]:
         """Why people call, as probabilities (one reason named after a sole department by default)."""
