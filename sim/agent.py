@@ -13,12 +13,14 @@ import simpy
 
 from sim import caller
 from sim.centre import BUSY, IDLE, OFF, RINGING, TALKING, WAITING, Agent, Call, Centre
+from sim.hold import Ending, converse
 from sim.log import CODE, Event
 from sim.routing import explicit_next, next_call_for, transfer_target
 
 _RING, _ANSWER, _END, _IDLE = CODE[Event.RING], CODE[Event.ANSWER], CODE[Event.END], CODE[Event.IDLE]
 _LOGIN, _LOGOUT = CODE[Event.LOGIN], CODE[Event.LOGOUT]
 _TRANSFER, _HANDOVER, _DROP = CODE[Event.TRANSFER], CODE[Event.HANDOVER], CODE[Event.DROP]
+_DIAL, _MISSED, _FAILED = CODE[Event.CALLBACK_DIAL], CODE[Event.CALLBACK_MISSED], CODE[Event.CALLBACK_FAILED]
 
 
 def hand_call(agent: Agent, call: Call) -> None:
@@ -43,6 +45,7 @@ def work(centre: Centre, agent: Agent) -> Generator[simpy.Event, Any, None]:
     record = centre.log.record
     pool = agent.pool
     agent.state = BUSY
+    pool.on_duty += 1
     record((env.now, _LOGIN, -1, agent.id, pool.home, 0.0))
     while not agent.leaving:
         taken = next_call_for(pool)
@@ -65,28 +68,33 @@ def work(centre: Centre, agent: Agent) -> Generator[simpy.Event, Any, None]:
         yield from serve(centre, agent, call)
     agent.state = OFF
     agent.leaving = False
+    pool.on_duty -= 1
     record((env.now, _LOGOUT, -1, agent.id, pool.home, 0.0))
 
 
 def serve(centre: Centre, agent: Agent, call: Call) -> Generator[simpy.Event, Any, None]:
-    """Ring, talk (resolving, transferring or escalating) and wrap up one call; a caller whose patience
-    ends while ringing hangs up."""
+    """Ring (or dial a callback), talk (resolving, transferring or escalating, with holds) and wrap up one
+    call; a caller whose patience ends while ringing hangs up."""
     env = centre.env
     record = centre.log.record
     now = env.now
     department = call.department
     centre.busy += 1
     record((now, _RING, call.id, agent.id, department, now - call.queued_at))
-    ring_time = centre.ring_time
-    if ring_time > 0.0:
-        if call.deadline < now + ring_time:
-            yield env.timeout(call.deadline - now)
-            caller.hang_up(centre, call, agent.id)
-            centre.busy -= 1
-            record((env.now, _IDLE, call.id, agent.id, department, 0.0))
-            centre.check_done()
+    if call.callback:
+        answered = yield from dial(centre, agent, call)
+        if not answered:
+            yield from wrap_up(centre, agent, call, department, 0.0)
             return
-        yield env.timeout(ring_time)
+    else:
+        ring_time = centre.ring_time
+        if ring_time > 0.0:
+            if call.deadline < now + ring_time:
+                yield env.timeout(call.deadline - now)
+                caller.hang_up(centre, call, agent.id)
+                yield from wrap_up(centre, agent, call, department, 0.0)
+                return
+            yield env.timeout(ring_time)
     call.state = TALKING
     call.agent = agent
     now = env.now
@@ -122,23 +130,54 @@ def serve(centre: Centre, agent: Agent, call: Call) -> Generator[simpy.Event, An
             for d in range(len(centre.queues))
             if not (call.visited >> d & 1 or centre.queues[d].resolves >> call.reason & 1)
         ]
-        target = transfer_target(
-            centre.decide(), centre.decide(), queue.accuracy(talk_time), resolvers, others
-        )
+        accuracy = queue.accuracy(talk_time)
+        target = transfer_target(centre.decide(), centre.decide(), accuracy, resolvers, others)
         if queue.transfer_time is not None:
             talk_time += queue.transfer_time()
-    talk_time += consult_time
-    yield env.timeout(talk_time)
-    if target < 0:
-        record((env.now, _END, call.id, agent.id, department, talk_time))
+        yield env.timeout(consult_time + talk_time)
+        yield from transfer(centre, agent, call, department, target)
+        yield from wrap_up(centre, agent, call, department, wrap_time)
+        return
+    if consult_time:
+        yield env.timeout(consult_time)
+    ending, talked, work_left = yield from converse(centre, agent, call, queue, talk_time)
+    if ending is Ending.HUNG_UP:
+        caller.leave(centre, call)
+        caller.maybe_redial(centre, call, "abandoned")
+    elif ending is Ending.CALLBACK:
+        call.handle_time = work_left
+        caller.request_callback(centre, call, queue, from_hold=True, agent_id=agent.id)
+    elif target < 0:
+        record((env.now, _END, call.id, agent.id, department, consult_time + talked))
         caller.leave(centre, call)
     else:
-        yield from transfer(centre, agent, call, department, target, talk_time)
+        yield from transfer(centre, agent, call, department, target)
     yield from wrap_up(centre, agent, call, department, wrap_time)
 
 
+def dial(centre: Centre, agent: Agent, call: Call) -> Generator[simpy.Event, Any, bool]:
+    """Dial a callback: the caller answers (True), or the dial is retried later or given up (False)."""
+    env = centre.env
+    record = centre.log.record
+    settings = centre.callback_settings
+    record((env.now, _DIAL, call.id, agent.id, call.department, env.now - call.requested_at))
+    dial_time = centre.dial()
+    yield env.timeout(dial_time)
+    call.dials += 1
+    if centre.callback_draw() < settings.answer_probability:
+        call.callback = False
+        return True
+    record((env.now, _MISSED, call.id, agent.id, call.department, dial_time))
+    if call.dials <= settings.retries:
+        env.timeout(settings.retry_delay, call).callbacks.append(centre.requeue_callback)
+    else:
+        record((env.now, _FAILED, call.id, agent.id, call.department, 0.0))
+        caller.leave(centre, call)
+    return False
+
+
 def transfer(
-    centre: Centre, agent: Agent, call: Call, department: int, target: int, talk_time: float
+    centre: Centre, agent: Agent, call: Call, department: int, target: int
 ) -> Generator[simpy.Event, Any, None]:
     """Send the caller on: cold (they rejoin the target queue alone) or warm (this agent stays on the line
     until an agent of the target answers, then they talk for the consultation time)."""

@@ -135,6 +135,7 @@ def arrivals(centre: Centre, callers: Callers) -> Generator[simpy.Event, Any, No
     reasons = callers.reason.tolist()
     patiences = callers.patience.tolist()
     plan = plan_menu(centre, callers)
+    centre.next_call_id = len(callers) + 1  # calls made later (redials) are numbered after today's callers
     if plan is not None:
         menu_times = plan.menu_time.tolist()
         self_served = plan.self_served.tolist()

@@ -16,10 +16,12 @@ import simpy
 
 from sim.dists import Sampler, Uniform
 from sim.log import EventLog
-from sim.scenario import Scenario, accuracy_at
+from sim.scenario import Callbacks, Hold, Scenario, accuracy_at
 from sim.streams import Streams
 
 _UNIT = Uniform(dist="uniform", low=0.0, high=1.0)
+CALLBACK_LEVEL = 10
+"""Queue priority level of callbacks that do not keep their place: after every live caller (levels 0-9)."""
 
 # Call states.
 WAITING, RINGING, TALKING, DONE = 1, 2, 3, 4
@@ -33,14 +35,20 @@ class Call:
     __slots__ = (
         "agent",
         "arrived_at",
+        "attempt",
+        "callback",
+        "caller_id",
         "deadline",
         "department",
+        "dials",
         "handle_time",
         "id",
+        "on_line",
         "patience",
         "priority",
         "queued_at",
         "reason",
+        "requested_at",
         "state",
         "transfers",
         "visit",
@@ -66,6 +74,12 @@ class Call:
         self.transfers = 0
         self.agent: Agent | None = None
         self.warm: simpy.Event | None = None  # set while a transferring agent stays on the line
+        self.caller_id = call_id  # the first call of this caller (redials share it)
+        self.attempt = 1
+        self.on_line = False  # holding a trunk line
+        self.callback = False  # waiting to be dialled back
+        self.requested_at = math.inf  # when the callback was accepted
+        self.dials = 0  # dial-outs made for the callback
 
 
 class Agent:
@@ -100,9 +114,15 @@ class Queue:
         "accuracy",
         "backups",
         "handle",
+        "hold",
+        "hold_check_back",
+        "hold_draw",
+        "hold_duration",
+        "hold_patience",
         "index",
         "levels",
         "listen",
+        "mean_work",
         "name",
         "overflow_after",
         "overflowed",
@@ -134,12 +154,22 @@ class Queue:
         self.transfer_targets: list[int] | None = None  # explicit transfer network (None: reason-based)
         self.transfer_cumulative: list[float] = []
         self.warm = False
+        self.mean_work = 0.0  # mean handle + wrap time, for estimated waits
+        self.hold: Hold | None = None
+        self.hold_draw: Sampler | None = None
+        self.hold_duration: Sampler | None = None
+        self.hold_check_back: Sampler | None = None
+        self.hold_patience: Sampler | None = None
+
+    def on_duty(self) -> int:
+        """Agents logged in (and not leaving) who take this queue's calls first-hand."""
+        return sum(pool.on_duty for pool in self.servers)
 
 
 class Pool:
     """Agents who share staffing and skills: a department's own agents, or a cross-trained group."""
 
-    __slots__ = ("agents", "backup_for", "home", "idle", "index", "name", "speed", "tiers")
+    __slots__ = ("agents", "backup_for", "home", "idle", "index", "name", "on_duty", "speed", "tiers")
 
     def __init__(self, index: int, name: str, home: int, department_count: int) -> None:
         self.index = index
@@ -150,6 +180,7 @@ class Pool:
         self.tiers: list[list[Queue]] = []
         self.backup_for: list[Queue] = []
         self.speed = [1.0] * department_count
+        self.on_duty = 0
 
 
 class Centre:
@@ -164,7 +195,8 @@ class Centre:
         self.reason_names = list(scenario.reason_mix())
         self.ring_time = scenario.ring_time
         self.lines = scenario.lines if scenario.lines is not None else math.inf
-        self.in_system = 0
+        self.lines_busy = 0  # trunk lines held by callers
+        self.active = 0  # calls not yet finished (on a line, or waiting for a callback)
         self.busy = 0
         self.closed = False
         self.stop = env.event()
@@ -182,10 +214,34 @@ class Centre:
         self.max_transfers = scenario.max_transfers if scenario.max_transfers is not None else math.inf
         self.escalate = scenario.on_max_transfers == "escalate"
         self.resolvers: list[list[int]] = []  # per reason: departments that resolve it
+        self.next_call_id = 1
+        self.callback_offer = scenario.callback
+        self.callback_settings = scenario.callback or Callbacks()  # also for callbacks chosen on hold
+        self.callback_draw = Sampler(_UNIT, streams.generator("callback"))
+        self.dial = Sampler(self.callback_settings.dial_time, streams.generator("callback.dial_time"))
+        self.redial_draw = Sampler(_UNIT, streams.generator("redial"))
+        self.redial_patience = (
+            Sampler(scenario.patience, streams.generator("redial.patience")) if scenario.patience else None
+        )
+        self.redial_delays = {
+            outcome: Sampler(rule.delay, streams.generator(f"redial.delay.{outcome}"))
+            for outcome, rule in (
+                ("blocked", scenario.redial.blocked if scenario.redial else None),
+                ("abandoned", scenario.redial.abandoned if scenario.redial else None),
+            )
+            if rule is not None
+        }
+        self.redial_menu = (
+            Sampler(scenario.ivr.menu_time, streams.generator("redial.ivr.menu_time"))
+            if scenario.ivr
+            else None
+        )
+        self.requeue_callback: Callable[[Any], None] = _unset
+        self.redial_due: Callable[[Any], None] = _unset
 
     def check_done(self) -> None:
         """End the run once arrivals have stopped and no caller or agent has work left."""
-        if self.closed and self.in_system == 0 and self.busy == 0 and not self.stop.triggered:
+        if self.closed and self.active == 0 and self.busy == 0 and not self.stop.triggered:
             self.stop.succeed()
 
 
@@ -206,7 +262,7 @@ def build(env: simpy.Environment, scenario: Scenario, streams: Streams, log: Eve
         department = scenario.departments[name]
         handle = Sampler(department.handle_time, streams.generator(f"handle_time.{name}"))
         wrap = Sampler(department.wrap_time, streams.generator(f"wrap_time.{name}"))
-        queue = Queue(index, name, [*priorities, 0, 1], handle, wrap)
+        queue = Queue(index, name, [*priorities, 0, 1, CALLBACK_LEVEL], handle, wrap)
         if department.overflow is not None:
             queue.overflow_after = department.overflow.after
         resolves = scenario.resolves(name)
@@ -224,6 +280,17 @@ def build(env: simpy.Environment, scenario: Scenario, streams: Streams, log: Eve
                 total += probability
                 queue.transfer_cumulative.append(total)
         queue.warm = (department.transfer_mode or scenario.transfers.mode) == "warm"
+        queue.mean_work = department.handle_time.mean_value() + department.wrap_time.mean_value()
+        if department.hold is not None and department.hold.probability > 0:
+            hold = department.hold
+            queue.hold = hold
+            queue.hold_draw = Sampler(_UNIT, streams.generator(f"hold.{name}"))
+            queue.hold_duration = Sampler(hold.duration, streams.generator(f"hold.duration.{name}"))
+            queue.hold_check_back = Sampler(
+                hold.check_back_time, streams.generator(f"hold.check_back_time.{name}")
+            )
+            if hold.patience is not None:
+                queue.hold_patience = Sampler(hold.patience, streams.generator(f"hold.patience.{name}"))
         centre.queues.append(queue)
     centre.resolvers = [
         [index for index, queue in enumerate(centre.queues) if queue.resolves >> reason & 1]

@@ -16,28 +16,60 @@ import pandas as pd
 class Event(StrEnum):
     """The vocabulary of the event log, with what `detail` holds for each."""
 
-    ARRIVE = "arrive"  # a call reaches the centre; department = where routing sends it, detail = reason index
-    BLOCK = "block"  # no free trunk line: busy signal
-    ENQUEUE = "enqueue"  # joins a department's queue; detail = priority
-    OVERFLOW = "overflow"  # waited long enough to be offered to back-up agents too
-    RING = "ring"  # an agent takes the call and lets it ring; detail = queue wait of this visit
-    ANSWER = "answer"  # conversation starts; detail = time to answer this visit (queue wait + ring)
-    ABANDON = "abandon"  # caller hangs up; agent_id >= 0 if while ringing; detail = time waited this visit
-    END = "end"  # the caller leaves the agent, served; detail = talk time of this segment
-    IDLE = "idle"  # the agent finishes after-call work; detail = wrap time
-    LOGIN = "login"  # an agent starts work; department = home department (-1 for agent groups)
-    LOGOUT = "logout"  # an agent stops work
-    IVR = "ivr"  # the caller leaves the phone menu; department = where it routes them, detail = menu time
-    SELF_SERVICE = "self_service"  # the IVR resolved the caller's reason; detail = menu time
-    TRANSFER = (
-        "transfer"  # the agent sends the caller on; department = from, detail = target department index
-    )
-    HANDOVER = (
-        "handover"  # warm transfer done: the first agent leaves; detail = time on the line since transfer
-    )
-    DROP = (
-        "drop"  # the caller hangs up unresolved after too many transfers; detail = talk time of this segment
-    )
+    # A call reaches the centre; department = where routing sends it, detail = reason index.
+    ARRIVE = "arrive"
+    # No free trunk line: busy signal.
+    BLOCK = "block"
+    # Joins a department's queue; detail = priority.
+    ENQUEUE = "enqueue"
+    # Waited long enough to be offered to back-up agents too.
+    OVERFLOW = "overflow"
+    # An agent takes the call (and lets it ring, or dials a callback); detail = queue wait of this visit.
+    RING = "ring"
+    # Conversation starts; detail = time to answer this visit (queue wait + ring).
+    ANSWER = "answer"
+    # The caller hangs up waiting; agent_id >= 0 if while ringing; detail = time waited this visit.
+    ABANDON = "abandon"
+    # The caller leaves the agent, served; detail = talk time of this segment.
+    END = "end"
+    # The agent finishes after-call work; detail = wrap time.
+    IDLE = "idle"
+    # An agent starts work; department = home department (-1 for agent groups).
+    LOGIN = "login"
+    # An agent stops work.
+    LOGOUT = "logout"
+    # The caller leaves the phone menu; department = where it routes them, detail = menu time.
+    IVR = "ivr"
+    # The IVR resolved the caller's reason; detail = menu time.
+    SELF_SERVICE = "self_service"
+    # The agent sends the caller on; department = from, detail = target department index.
+    TRANSFER = "transfer"
+    # Warm transfer done: the first agent leaves; detail = time on the line since the transfer.
+    HANDOVER = "handover"
+    # The caller hangs up unresolved after too many transfers; detail = talk time of this segment.
+    DROP = "drop"
+    # The agent puts the caller on hold to research; detail = the promised hold time.
+    HOLD = "hold"
+    # The promise ran out: the agent checks back with the caller; detail = check-back talk time.
+    CHECK_BACK = "check_back"
+    # The agent comes back with the answer; detail = total time on this hold (check-backs included).
+    UNHOLD = "unhold"
+    # The caller hangs up on hold; detail = total time on this hold.
+    HOLD_ABANDON = "abandon_on_hold"
+    # The caller is offered a callback instead of waiting; detail = estimated wait.
+    CALLBACK_OFFER = "callback_offer"
+    # The caller accepts a callback and hangs up; detail = 0 from a queue, 1 from a hold.
+    CALLBACK_REQUEST = "callback_request"
+    # A callback waits in a department's queue for an agent to dial it; detail = priority level.
+    CALLBACK_QUEUE = "callback_queue"
+    # The agent dials the caller back; detail = time since the callback was requested.
+    CALLBACK_DIAL = "callback_dial"
+    # Nobody answers the dial-out; detail = dial time.
+    CALLBACK_MISSED = "callback_missed"
+    # The last retry failed: the callback is given up.
+    CALLBACK_FAILED = "callback_failed"
+    # A caller who gave up calls again (just before the new call's arrive); detail = previous call id.
+    REDIAL = "redial"
 
 
 CODE: dict[Event, int] = {event: index for index, event in enumerate(Event)}

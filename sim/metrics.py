@@ -16,6 +16,7 @@ from scipy import stats
 
 from sim.durations import format_clock
 from sim.engine import RunResult
+from sim.episodes import callback_table, hold_table
 from sim.tables import (
     agent_seconds,
     calls_table,
@@ -148,6 +149,63 @@ def common_chains(calls: pd.DataFrame, top: int = 10) -> dict[str, int]:
     return {str(chain): int(count) for chain, count in chains.value_counts().head(top).items()}
 
 
+def hold_rate(calls: pd.DataFrame) -> float:
+    """Share of answered calls put on hold at least once."""
+    answered = calls["answered_at"].notna()
+    return float((calls.loc[answered, "holds"] > 0).mean()) if answered.any() else math.nan
+
+
+def mean_hold_time(holds: pd.DataFrame) -> float:
+    """Mean time a caller spends on one hold (check-backs excluded), seconds."""
+    return float(holds["hold_time"].mean()) if len(holds) else math.nan
+
+
+def p90_hold_time(holds: pd.DataFrame) -> float:
+    """90th percentile of the time on one hold, seconds."""
+    return float(holds["hold_time"].quantile(0.9)) if len(holds) else math.nan
+
+
+def hold_overrun_rate(holds: pd.DataFrame) -> float:
+    """Share of holds that outlasted their promise (the agent had to check back)."""
+    return float(holds["overrun"].mean()) if len(holds) else math.nan
+
+
+def callback_promise_kept(callbacks: pd.DataFrame, window: float) -> float:
+    """Share of callback requests first dialled within the promised window (never dialled: not kept)."""
+    if not len(callbacks):
+        return math.nan
+    return float((callbacks["time_to_callback"] <= window + 1e-9).mean())
+
+
+def mean_time_to_callback(callbacks: pd.DataFrame) -> float:
+    """Mean time from a callback request to its first dial-out, seconds."""
+    dialled = callbacks["time_to_callback"].dropna()
+    return float(dialled.mean()) if len(dialled) else math.nan
+
+
+def callback_answer_rate(callbacks: pd.DataFrame) -> float:
+    """Dial-outs the caller answered / dial-outs made."""
+    dials = int(callbacks["dials"].sum())
+    return float(callbacks["reached"].sum() / dials) if dials else math.nan
+
+
+def attempts_per_caller(calls: pd.DataFrame) -> float:
+    """Calls (attempts, redials included) / unique callers."""
+    return len(calls) / calls["caller_id"].nunique() if len(calls) else math.nan
+
+
+def experience_summary(calls: pd.DataFrame) -> dict[str, float]:
+    """Mean, 10th percentile and share below 5 of the modelled experience score (0-10, peak-end rule)."""
+    scores = calls["experience"]
+    if not len(scores):
+        return {"mean": math.nan, "p10": math.nan, "share_below_5": math.nan}
+    return {
+        "mean": float(scores.mean()),
+        "p10": float(scores.quantile(0.1)),
+        "share_below_5": float((scores < 5).mean()),
+    }
+
+
 def visit_service_level(visits: pd.DataFrame, threshold: float) -> float:
     """Visits answered within the threshold of joining this department's queue / visits."""
     if not len(visits):
@@ -184,6 +242,11 @@ def summary(result: RunResult) -> dict[str, Any]:
     visits = visits[visits["queued_at"] >= scenario.warmup]
     window = np.array([scenario.warmup, scenario.duration])
     transfers = transfer_table(result)
+    counted_ids = calls["call_id"]
+    holds = hold_table(result.events)
+    holds = holds[holds["call_id"].isin(counted_ids)]
+    callbacks = callback_table(result.events)
+    callbacks = callbacks[callbacks["call_id"].isin(counted_ids)]
     seconds = agent_seconds(result, window)
     pools = seconds.groupby("pool", sort=False)[["logged_in_seconds", "busy_seconds"]].sum()
     agents = result.agents
@@ -198,6 +261,8 @@ def summary(result: RunResult) -> dict[str, Any]:
         "blocked": int((calls["outcome"] == "blocked").sum()),
         "in_system": int((calls["outcome"] == "in_system").sum()),
         "dropped": int((calls["outcome"] == "dropped").sum()),
+        "abandoned_on_hold": int((calls["outcome"] == "abandoned_on_hold").sum()),
+        "callbacks_failed": int((calls["outcome"] == "callback_failed").sum()),
         "service_level": service_level(calls, threshold),
         "service_level_target": scenario.service_level.target,
         "answered_within_rings": answered_within_rings(
@@ -219,6 +284,24 @@ def summary(result: RunResult) -> dict[str, Any]:
         "misroute_cost_hours": misroute_cost_hours(transfers[transfers["at"] >= scenario.warmup]),
         "transfer_matrix": transfer_matrix(transfers[transfers["at"] >= scenario.warmup]),
         "common_chains": common_chains(calls),
+        "hold_rate": hold_rate(calls),
+        "mean_hold_time": mean_hold_time(holds),
+        "p90_hold_time": p90_hold_time(holds),
+        "hold_overrun_rate": hold_overrun_rate(holds),
+        "callbacks_offered": int((result.events["event"] == "callback_offer").sum()),
+        "callbacks_accepted": int((callbacks["origin"] == "queue").sum()),
+        "callbacks_from_hold": int((callbacks["origin"] == "hold").sum()),
+        "callback_promise_kept": callback_promise_kept(
+            callbacks, scenario.callback.window if scenario.callback else 7200.0
+        ),
+        "mean_time_to_callback": mean_time_to_callback(callbacks),
+        "callback_answer_rate": callback_answer_rate(callbacks),
+        "unique_callers": int(calls["caller_id"].nunique()),
+        "attempts_per_caller": attempts_per_caller(calls),
+        "agent_hours_on_hold": float(holds["hold_time"].sum()) / 3600.0,
+        "agent_hours_checking_back": float(holds["check_back_time"].sum()) / 3600.0,
+        "agent_hours_dialling": float(callbacks["dial_time"].sum()) / 3600.0,
+        "experience": experience_summary(calls),
         "agent_hours": float(pools["logged_in_seconds"].sum()) / 3600.0,
     }
     by_department: dict[str, Any] = {}

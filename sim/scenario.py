@@ -123,6 +123,21 @@ class AccuracyCurve(Frozen):
         return self.max - (self.max - self.base) * math.exp(-listen_time / self.scale)
 
 
+class Hold(Frozen):
+    """Mid-call holds: the agent asks to put the caller on hold to research (`duration`), promising a time.
+    If the research outruns the promise, the agent checks back (`check_back_time`) and the caller keeps
+    holding with a new promise or takes a callback (`callback_share`). A caller may hang up on hold when a
+    stretch of holding outlasts their hold `patience`."""
+
+    probability: Probability
+    max_holds: Annotated[int, Field(ge=1, le=20)] = 1
+    duration: Dist
+    promise: PositiveDuration = 60.0
+    check_back_time: Dist = 10.0  # type: ignore[assignment]
+    patience: Dist | None = None
+    callback_share: Probability = 0.0
+
+
 class Department(Frozen):
     """A queue of callers and the agents who take it (its own pool, and any agent groups with its skill)."""
 
@@ -136,6 +151,7 @@ class Department(Frozen):
     transfer_time: Dist | None = None
     transfer: dict[str, Probability] | None = None
     transfer_mode: Literal["cold", "warm"] | None = None
+    hold: Hold | None = None
 
 
 class Routing(Frozen):
@@ -159,6 +175,64 @@ class Ivr(Frozen):
     menu_time: Dist = 0.0  # type: ignore[assignment]
     accuracy: Probability = 1.0
     self_service: dict[str, Probability] = Field(default_factory=dict)
+
+
+class Callbacks(Frozen):
+    """Virtual hold: a caller whose estimated wait on joining a queue is over `offer_when_wait_over` is
+    offered a callback; one who accepts hangs up and either keeps their place in the queue (`keep_place`) or
+    is called back when no live caller waits, within the promised `window`. An agent then dials out
+    (`dial_time`); the caller answers with `answer_probability`, else the dial is retried after
+    `retry_delay`, up to `retries` times."""
+
+    offer_when_wait_over: NonNegativeDuration = 120.0
+    accept: Probability = 0.5
+    keep_place: bool = True
+    window: PositiveDuration = 7200.0
+    dial_time: Dist = 15.0  # type: ignore[assignment]
+    answer_probability: Probability = 0.85
+    retries: Annotated[int, Field(ge=0, le=20)] = 2
+    retry_delay: NonNegativeDuration = 600.0
+
+
+class RedialRule(Frozen):
+    """Whether and when a caller calls again after a given outcome."""
+
+    probability: Probability
+    delay: Dist
+
+
+class Redial(Frozen):
+    """Callers who were blocked or gave up call again, up to `max_attempts` calls in all (within the day)."""
+
+    blocked: RedialRule | None = None
+    abandoned: RedialRule | None = None
+    max_attempts: Annotated[int, Field(ge=1, le=50)] = 3
+
+
+class EndBadness(Frozen):
+    """How bad each ending is for the caller's memory of the call (0 best, 1 worst)."""
+
+    first_agent: Probability = 0.0
+    later_agent: Probability = 0.3
+    callback: Probability = 0.2
+    self_service: Probability = 0.1
+    unresolved: Probability = 1.0
+
+
+class Experience(Frozen):
+    """Parameters of the modelled caller-experience score (peak-end rule), 0 (worst) to 10 (best).
+
+    badness of a segment = min(1, length / tolerance) for waits and holds; a broken hold promise, a misroute
+    and a busy signal have fixed badness. peak = the worst segment; end = `end_badness` of how the call ended.
+    score = 10 * (1 - peak_weight * peak - (1 - peak_weight) * end)."""
+
+    wait_tolerance: PositiveDuration = 120.0
+    hold_tolerance: PositiveDuration = 180.0
+    overrun_badness: Probability = 0.6
+    misroute_badness: Probability = 0.5
+    busy_badness: Probability = 1.0
+    peak_weight: Probability = 0.5
+    end_badness: EndBadness = Field(default_factory=lambda: EndBadness())
 
 
 class Transfers(Frozen):
@@ -199,6 +273,9 @@ class Scenario(Frozen):
     ivr: Ivr | None = None
     routing: Routing = Field(default_factory=Routing)
     transfers: Transfers = Field(default_factory=Transfers)
+    callback: Callbacks | None = None
+    redial: Redial | None = None
+    experience: Experience = Field(default_factory=Experience)
     max_transfers: Annotated[int, Field(ge=0, le=1000)] | None = None
     on_max_transfers: Literal["escalate", "hang_up"] = "escalate"
 

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 
 from sim.engine import RunResult
+from sim.episodes import caller_ids, hold_table
+from sim.experience import experience_scores
 from sim.log import CODE, Event, categorical
 
 _ARRIVE, _BLOCK, _ENQUEUE, _RING = (
@@ -24,10 +26,23 @@ _ANSWER, _ABANDON, _END, _IDLE = CODE[Event.ANSWER], CODE[Event.ABANDON], CODE[E
 _LOGIN, _LOGOUT = CODE[Event.LOGIN], CODE[Event.LOGOUT]
 _TRANSFER, _HANDOVER = CODE[Event.TRANSFER], CODE[Event.HANDOVER]
 _SELF_SERVICE, _DROP = CODE[Event.SELF_SERVICE], CODE[Event.DROP]
+_HOLD_ABANDON, _CALLBACK_FAILED = CODE[Event.HOLD_ABANDON], CODE[Event.CALLBACK_FAILED]
+_CALLBACK_REQUEST, _CALLBACK_DIAL = CODE[Event.CALLBACK_REQUEST], CODE[Event.CALLBACK_DIAL]
+_CALLBACK_QUEUE = CODE[Event.CALLBACK_QUEUE]
 
-OUTCOMES = ("answered", "abandoned", "blocked", "in_system", "self_service", "dropped")
-"""How a call ended: served to the end by an agent; hung up waiting (queued or ringing); busy signal; still
-there at the hard stop; resolved in the IVR; hung up unresolved after too many transfers."""
+OUTCOMES = (
+    "answered",
+    "abandoned",
+    "blocked",
+    "in_system",
+    "self_service",
+    "dropped",
+    "abandoned_on_hold",
+    "callback_failed",
+)
+"""How a call ended: served to the end by an agent (perhaps on a callback); hung up waiting (queued or
+ringing); busy signal; still there at the hard stop; resolved in the IVR; hung up unresolved after too many
+transfers; hung up on hold; never reached for its callback."""
 
 
 class _Columns:
@@ -63,26 +78,32 @@ def calls_table(result: RunResult) -> pd.DataFrame:
     departments = list(result.events["department"].cat.categories)
     reasons = result.reason_names
     arrive = c.code == _ARRIVE
-    ids = c.call[arrive]
+    ids = np.sort(c.call[arrive])  # redials are numbered after the day's callers but arrive mid-day
     size = int(ids.max()) + 1 if len(ids) else 1
     arrived_at = np.full(size, np.nan)
-    arrived_at[ids] = c.t[arrive]
+    arrived_at[c.call[arrive]] = c.t[arrive]
     reason = np.zeros(size, dtype=np.int64)
-    reason[ids] = c.detail[arrive].astype(np.int64)
+    reason[c.call[arrive]] = c.detail[arrive].astype(np.int64)
     first_department = np.zeros(size, dtype=np.int64)
-    first_department[ids] = c.department[arrive]
+    first_department[c.call[arrive]] = c.department[arrive]
 
     answer = c.code == _ANSWER
     answered_at = _first(answer, c.call, c.t, size)
     answer_department = _first(answer, c.call, c.department.astype(float), size, -1).astype(np.int64)
     first_agent = _first(answer, c.call, c.agent.astype(float), size, -1).astype(np.int64)
     queue_abandon = (c.code == _ABANDON) & (c.agent < 0)
-    left_queue = (c.code == _RING) | queue_abandon
-    wait_time = _first(left_queue, c.call, c.detail, size)
+    queue_request = (c.code == _CALLBACK_REQUEST) & (c.detail == 0.0)
+    left_queue = (c.code == _RING) | queue_abandon | queue_request
     first_ring_at = _first(c.code == _RING, c.call, c.t, size)
     first_queued_at = _first(c.code == _ENQUEUE, c.call, c.t, size)
+    wait_time = _first(left_queue, c.call, c.t, size) - first_queued_at
+    worst_wait = np.zeros(size)
+    waited = (c.code == _RING) | queue_abandon
+    np.maximum.at(worst_wait, c.call[waited], c.detail[waited])
 
-    terminal = np.isin(c.code, (_BLOCK, _ABANDON, _END, _SELF_SERVICE, _DROP))
+    terminal = np.isin(
+        c.code, (_BLOCK, _ABANDON, _END, _SELF_SERVICE, _DROP, _HOLD_ABANDON, _CALLBACK_FAILED)
+    )
     last_code = np.full(size, -1, dtype=np.int64)
     ended_at = np.full(size, np.nan)
     rows = np.flatnonzero(terminal)
@@ -94,6 +115,17 @@ def calls_table(result: RunResult) -> pd.DataFrame:
     outcome[last_code == _BLOCK] = 2
     outcome[last_code == _SELF_SERVICE] = 4
     outcome[last_code == _DROP] = 5
+    outcome[last_code == _HOLD_ABANDON] = 6
+    outcome[last_code == _CALLBACK_FAILED] = 7
+    holds = hold_table(result.events)
+    hold_time = np.bincount(holds["call_id"], weights=holds["hold_time"], minlength=size)[:size]
+    hold_count = np.bincount(holds["call_id"], minlength=size)[:size]
+    worst_hold = np.zeros(size)
+    np.maximum.at(worst_hold, holds["call_id"].to_numpy(), holds["hold_time"].to_numpy())
+    overran = np.bincount(holds["call_id"], weights=holds["overrun"].astype(float), minlength=size)[:size] > 0
+    requested = np.bincount(c.call[c.code == _CALLBACK_REQUEST], minlength=size)[:size] > 0
+    dialled = np.bincount(c.call[c.code == _CALLBACK_DIAL], minlength=size)[:size] > 0
+    caller, attempt = caller_ids(result.events, size)
 
     talk_time = _sum(np.isin(c.code, (_END, _HANDOVER, _DROP)), c.call, c.detail, size)
     talk_time += _transfer_segments(result, size)
@@ -113,29 +145,48 @@ def calls_table(result: RunResult) -> pd.DataFrame:
     )
     no_wait = np.isnan(wait_time[ids]) & (outcome[ids] != 2)
     wait = np.where(no_wait, 0.0, wait_time[ids])
+    outcomes = categorical(outcome[ids], list(OUTCOMES))
+    resolved = outcome[ids] == 0
+    misrouted = (transfers[ids] > 0) | ((answer_department[ids] >= 0) & ~routed)
     frame = pd.DataFrame(
         {
             "call_id": ids,
+            "caller_id": caller[ids],
+            "attempt": attempt[ids],
             "reason": categorical(reason[ids], reasons),
             "first_department": categorical(first_department[ids], departments),
             "arrived_at": arrived_at[ids],
             "answered_at": answered_at[ids],
             "ended_at": ended_at[ids],
-            "outcome": categorical(outcome[ids], list(OUTCOMES)),
+            "outcome": outcomes,
             "abandoned_ringing": abandoned_ringing[ids],
             "wait_time": wait,
             "ring_time": answered_at[ids] - first_ring_at[ids],
             "time_to_answer": answered_at[ids] - first_queued_at[ids],
             "talk_time": talk_time[ids],
+            "hold_time": hold_time[ids],
+            "holds": hold_count[ids],
             "wrap_time": wrap_time[ids],
             "agents_touched": agents_touched[ids],
             "n_transfers": transfers[ids],
-            "resolved": outcome[ids] == 0,
+            "resolved": resolved,
+            "callback_requested": requested[ids],
+            "via_callback": dialled[ids] & resolved,
             "chain": _chains(c, ids, answer_department, agents_touched, departments),
             "first_agent_id": first_agent[ids],
             "answer_department": categorical(answer_department[ids], departments),
             "first_contact_routed": routed,
         }
+    )
+    frame["experience"] = experience_scores(
+        result.scenario.experience,
+        pd.Series(outcomes),
+        worst_wait[ids],
+        worst_hold[ids],
+        overran[ids],
+        misrouted,
+        agents_touched[ids],
+        dialled[ids] & resolved,
     )
     return frame
 
@@ -167,10 +218,12 @@ def visits_table(result: RunResult) -> pd.DataFrame:
     """One row per queue visit (a caller reaching a department's queue): its wait and how it ended."""
     c = _Columns(result.events)
     departments = list(result.events["department"].cat.categories)
-    keep = np.flatnonzero(np.isin(c.code, (_ENQUEUE, _RING, _ANSWER, _ABANDON)))
+    keep = np.flatnonzero(
+        np.isin(c.code, (_ENQUEUE, _CALLBACK_QUEUE, _RING, _ANSWER, _ABANDON, _CALLBACK_REQUEST))
+    )
     order = keep[np.argsort(c.call[keep], kind="stable")]
     code, call, t, detail = c.code[order], c.call[order], c.t[order], c.detail[order]
-    enqueue = np.flatnonzero(code == _ENQUEUE)
+    enqueue = np.flatnonzero((code == _ENQUEUE) | (code == _CALLBACK_QUEUE))
     n = len(code)
 
     def following(offset: int) -> tuple[np.ndarray, np.ndarray]:
@@ -186,10 +239,11 @@ def visits_table(result: RunResult) -> pd.DataFrame:
     after_code, after_row = following(2)
     taken = next_code == _RING
     abandoned_queue = next_code == _ABANDON
+    callback_requested = next_code == _CALLBACK_REQUEST
     answered = taken & (after_code == _ANSWER)
     abandoned_ringing = taken & (after_code == _ABANDON)
     queued_at = t[enqueue]
-    left_queue_at = np.where(taken | abandoned_queue, t[next_row], np.nan)
+    left_queue_at = np.where(taken | abandoned_queue | callback_requested, t[next_row], np.nan)
     answered_at = np.where(answered, t[after_row], np.nan)
     visit_number = np.zeros(len(enqueue), dtype=np.int64)
     if len(enqueue):
@@ -202,6 +256,8 @@ def visits_table(result: RunResult) -> pd.DataFrame:
             "visit": visit_number,
             "department": categorical(c.department[order][enqueue], departments),
             "priority": detail[enqueue].astype(np.int64),
+            "callback": code[enqueue] == _CALLBACK_QUEUE,
+            "callback_requested": callback_requested,
             "queued_at": queued_at,
             "wait_time": left_queue_at - queued_at,
             "taken": taken,

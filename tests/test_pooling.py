@@ -38,11 +38,17 @@ def _check_pooled(reps: int, hours: int) -> None:
     scenario = scenario_from_dict(_pooled(hours))
     theory = erlang_c_figures(100 / 3600, 300.0, 10, scenario.service_level.threshold)
     runs = [summary(simulate(scenario, replication=r)) for r in range(reps)]
-    for key, expected in (("p_wait", theory.p_wait), ("asa", theory.asa), ("service_level", theory.service_level)):
+    for key, expected in (
+        ("p_wait", theory.p_wait),
+        ("asa", theory.asa),
+        ("service_level", theory.service_level),
+    ):
         values = np.array([run[key] for run in runs])
         se = values.std(ddof=1) / math.sqrt(reps)
         z = (values.mean() - expected) / se
-        assert abs(z) <= Z, f"{key}: simulated {values.mean():.4g} vs Erlang C {expected:.4g} (SE {se:.3g}, z {z:+.2f})"
+        assert abs(z) <= Z, (
+            f"{key}: simulated {values.mean():.4g} vs Erlang C {expected:.4g} (SE {se:.3g}, z {z:+.2f})"
+        )
     occupancy = np.array([run["by_group"]["everyone"]["occupancy"] for run in runs])
     se = occupancy.std(ddof=1) / math.sqrt(reps)
     assert abs(occupancy.mean() - theory.occupancy) <= Z * se
