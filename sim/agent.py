@@ -146,6 +146,7 @@ def serve(centre: Centre, agent: Agent, call: Call) -> Generator[simpy.Event, An
         caller.maybe_redial(centre, call, "abandoned")
     elif ending is Ending.CALLBACK:
         call.handle_time = work_left
+        call.researched = True
         caller.request_callback(centre, call, queue, from_hold=True, agent_id=agent.id)
     elif target < 0:
         record((env.now, _END, call.id, agent.id, department, consult_time + talked))

@@ -49,6 +49,7 @@ class Call:
         "queued_at",
         "reason",
         "requested_at",
+        "researched",
         "state",
         "transfers",
         "visit",
@@ -80,6 +81,7 @@ class Call:
         self.callback = False  # waiting to be dialled back
         self.requested_at = math.inf  # when the callback was accepted
         self.dials = 0  # dial-outs made for the callback
+        self.researched = False  # called back after a hold: the research is done, no more holds
 
 
 class Agent:

@@ -39,7 +39,7 @@ def converse(
     """
     env = centre.env
     hold = queue.hold
-    if hold is None or queue.hold_draw is None:
+    if hold is None or queue.hold_draw is None or call.researched:
         yield env.timeout(talk_time)
         return Ending.DONE, talk_time, 0.0
     draw = queue.hold_draw

@@ -43,6 +43,11 @@ def service_level(calls: pd.DataFrame, threshold: float) -> float:
     )
 
 
+def service_level_live(calls: pd.DataFrame, threshold: float) -> float:
+    """Service level over offered calls that did not take a callback instead of waiting (virtual hold)."""
+    return service_level(calls[~calls["virtual_hold"]], threshold)
+
+
 def answered_within_rings(calls: pd.DataFrame, ring_cycle: float, rings: int) -> float:
     """Calls answered within `rings` ring cycles of joining the queue / offered."""
     return service_level(calls, ring_cycle * rings)
@@ -265,6 +270,7 @@ def summary(result: RunResult) -> dict[str, Any]:
         "callbacks_failed": int((calls["outcome"] == "callback_failed").sum()),
         "service_level": service_level(calls, threshold),
         "service_level_target": scenario.service_level.target,
+        "service_level_live": service_level_live(calls, threshold),
         "answered_within_rings": answered_within_rings(
             calls, scenario.ring.cycle, scenario.service_level.rings
         ),

@@ -98,8 +98,9 @@ def calls_table(result: RunResult) -> pd.DataFrame:
     first_queued_at = _first(c.code == _ENQUEUE, c.call, c.t, size)
     wait_time = _first(left_queue, c.call, c.t, size) - first_queued_at
     worst_wait = np.zeros(size)
-    waited = (c.code == _RING) | queue_abandon
-    np.maximum.at(worst_wait, c.call[waited], c.detail[waited])
+    live = visits_table(result)
+    live = live[~live["callback"]]  # a caller waiting for a callback is not on the line
+    np.maximum.at(worst_wait, live["call_id"].to_numpy(), live["wait_time"].fillna(0.0).to_numpy())
 
     terminal = np.isin(
         c.code, (_BLOCK, _ABANDON, _END, _SELF_SERVICE, _DROP, _HOLD_ABANDON, _CALLBACK_FAILED)
@@ -124,6 +125,7 @@ def calls_table(result: RunResult) -> pd.DataFrame:
     np.maximum.at(worst_hold, holds["call_id"].to_numpy(), holds["hold_time"].to_numpy())
     overran = np.bincount(holds["call_id"], weights=holds["overrun"].astype(float), minlength=size)[:size] > 0
     requested = np.bincount(c.call[c.code == _CALLBACK_REQUEST], minlength=size)[:size] > 0
+    virtual_hold = np.bincount(c.call[queue_request], minlength=size)[:size] > 0
     dialled = np.bincount(c.call[c.code == _CALLBACK_DIAL], minlength=size)[:size] > 0
     caller, attempt = caller_ids(result.events, size)
 
@@ -171,6 +173,7 @@ def calls_table(result: RunResult) -> pd.DataFrame:
             "n_transfers": transfers[ids],
             "resolved": resolved,
             "callback_requested": requested[ids],
+            "virtual_hold": virtual_hold[ids],
             "via_callback": dialled[ids] & resolved,
             "chain": _chains(c, ids, answer_department, agents_touched, departments),
             "first_agent_id": first_agent[ids],
