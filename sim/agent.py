@@ -140,7 +140,11 @@ def serve(centre: Centre, agent: Agent, call: Call) -> Generator[simpy.Event, An
         return
     if consult_time:
         yield env.timeout(consult_time)
-    ending, talked, work_left = yield from converse(centre, agent, call, queue, talk_time)
+    if queue.hold is None or call.researched:  # the common case, without a generator for holds
+        yield env.timeout(talk_time)
+        ending, talked, work_left = Ending.DONE, talk_time, 0.0
+    else:
+        ending, talked, work_left = yield from converse(centre, agent, call, queue, talk_time)
     if ending is Ending.HUNG_UP:
         caller.leave(centre, call)
         caller.maybe_redial(centre, call, "abandoned")
@@ -153,7 +157,11 @@ def serve(centre: Centre, agent: Agent, call: Call) -> Generator[simpy.Event, An
         caller.leave(centre, call)
     else:
         yield from transfer(centre, agent, call, department, target)
-    yield from wrap_up(centre, agent, call, department, wrap_time)
+    if wrap_time > 0.0:
+        yield env.timeout(wrap_time)
+    centre.busy -= 1
+    record((env.now, _IDLE, call.id, agent.id, department, wrap_time))
+    centre.check_done()
 
 
 def dial(centre: Centre, agent: Agent, call: Call) -> Generator[simpy.Event, Any, bool]:
