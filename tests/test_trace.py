@@ -52,7 +52,7 @@ def test_story_tells_each_step_with_clock_and_ordinals(tmp_path: Path) -> None:
     assert "a misroute" in texts[1] and texts[1].startswith("the menu (20s) sends them to ")
     answers = [t for t in texts if "answers: the caller's" in t]
     assert [a.split("the caller's ")[1] for a in answers] == ["first agent.", "second agent.", "third agent."]
-    assert texts[-4].endswith(
+    assert texts[-5].endswith(
         "the caller's second agent transfers them cold to technical (the right department)."
     )
     assert texts[-1] == "technical agent 1 resolves it. Resolved after 3 agents, 6m 38s."
