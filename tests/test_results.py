@@ -1,0 +1,341 @@
+"""The results folder of the README: every file, the summary contract, atomic writing, no overwriting unasked."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from scipy import stats
+
+import sim.results
+from sim.loading import load_scenario, scenario_from_dict
+from sim.results import ResultsExist, write_run
+from sim.runner import Replicated, replicate
+from tests.conftest import ROOT
+
+DATA = Path(__file__).resolve().parent / "data"
+
+ALWAYS = [
+    "scenario.yaml",
+    "meta.json",
+    "summary.json",
+    "intervals.csv",
+    "calls.parquet",
+    "visits.parquet",
+    "events.parquet",
+    "agents.parquet",
+]
+CONTRACT = [
+    "offered",
+    "answered",
+    "abandoned",
+    "blocked",
+    "service_level",
+    "answered_within_rings",
+    "asa",
+    "mean_wait",
+    "p_wait",
+    "abandon_rate",
+    "block_rate",
+    "occupancy",
+    "aht",
+    "by_department",
+]
+DEPARTMENT_CONTRACT = ["visits", "answered", "abandoned", "asa", "occupancy"]
+
+
+@pytest.fixture(autouse=True)
+def _no_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plots and report.html that `write_run` may add are the report tests' business, and slow: skip them."""
+    monkeypatch.setattr(sim.results, "fill_report", lambda folder: None, raising=False)
+
+
+def names(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir()}
+
+
+@pytest.fixture(scope="module")
+def run1() -> Replicated:
+    """One replication of the tiny two-department scenario (one simulated hour)."""
+    return replicate(load_scenario(DATA / "tiny.yaml"), reps=1)
+
+
+@pytest.fixture(scope="module")
+def run3() -> Replicated:
+    """Three replications, in this process."""
+    return replicate(load_scenario(DATA / "tiny.yaml"), seed=99, reps=3, jobs=1)
+
+
+def read_json(path: Path) -> Any:
+    """JSON that must be standard: NaN or Infinity in the file fails the test."""
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{path.name} holds the non-JSON constant {constant}")
+
+    return json.loads(path.read_text(encoding="utf-8"), parse_constant=refuse)
+
+
+def test_every_documented_file_is_written(run1: Replicated, tmp_path: Path) -> None:
+    target = write_run(tmp_path / "run", run1)
+    assert target == tmp_path / "run"
+    assert set(ALWAYS) <= names(target)
+    assert "replications.csv" not in names(target)  # only with --reps
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no staging folder left beside it
+
+
+def test_replicated_run_adds_replications_csv(run3: Replicated, tmp_path: Path) -> None:
+    target = write_run(tmp_path / "run", run3)
+    assert {*ALWAYS, "replications.csv"} <= names(target)
+
+
+def test_summary_has_the_contract_keys(run1: Replicated, tmp_path: Path) -> None:
+    summary = read_json(write_run(tmp_path / "run", run1) / "summary.json")
+    assert set(CONTRACT) <= set(summary)
+    assert set(summary["by_department"]) == {"billing", "technical"}
+    for name, department in summary["by_department"].items():
+        assert set(DEPARTMENT_CONTRACT) <= set(department), name
+    assert "ci95" not in summary and "reps" not in summary
+    assert summary == json.loads(json.dumps(sim.results.clean_json(run1.summary)))
+
+
+def test_summary_counts_add_up_with_the_tables(run1: Replicated, tmp_path: Path) -> None:
+    target = write_run(tmp_path / "run", run1)
+    summary = read_json(target / "summary.json")
+    calls = pd.read_parquet(target / "calls.parquet")
+    visits = pd.read_parquet(target / "visits.parquet")
+    assert summary["offered"] > 0
+    assert len(calls) == summary["arrivals"]  # one row per call
+    assert (calls["outcome"] == "answered").sum() == summary["answered"]
+    assert len(visits) == sum(d["visits"] for d in summary["by_department"].values())  # one row per visit
+
+
+def test_nan_is_written_as_null(run1: Replicated, tmp_path: Path) -> None:
+    replication = run1.replications[0]
+    summary = {**replication.summary, "asa": math.nan, "aht": np.float64("inf")}
+    summary["by_department"] = {
+        name: {**row, "asa": np.float64("nan")} for name, row in replication.summary["by_department"].items()
+    }
+    broken = dataclasses.replace(run1, replications=[dataclasses.replace(replication, summary=summary)])
+    written = read_json(write_run(tmp_path / "run", broken) / "summary.json")
+    assert written["asa"] is None and written["aht"] is None
+    assert all(row["asa"] is None for row in written["by_department"].values())
+    assert written["offered"] == replication.summary["offered"]
+
+
+def test_replicated_summary_has_means_ci95_and_reps(run3: Replicated, tmp_path: Path) -> None:
+    target = write_run(tmp_path / "run", run3)
+    summary = read_json(target / "summary.json")
+    table = pd.read_csv(target / "replications.csv")
+    assert summary["reps"] == 3
+    assert table["replication"].tolist() == [0, 1, 2]
+    assert set(CONTRACT) - {"by_department"} <= set(summary["ci95"])
+    assert "by_department.billing.asa" in table.columns
+    for key in ("offered", "service_level", "asa", "occupancy"):
+        values = table[key].to_numpy(dtype=float)
+        assert summary[key] == pytest.approx(values.mean(), rel=1e-5)  # the csv holds 6 digits
+        # half-width of the 95% Student-t interval over 3 replications
+        half = stats.t.ppf(0.975, 2) * values.std(ddof=1) / math.sqrt(3)
+        assert summary["ci95"][key] == pytest.approx(half, rel=1e-4, abs=1e-9), key
+    assert len({float(v) for v in table["offered"]}) > 1  # replications really are different days
+
+
+def test_intervals_csv_has_each_interval_and_department(run1: Replicated, tmp_path: Path) -> None:
+    intervals = pd.read_csv(write_run(tmp_path / "run", run1) / "intervals.csv")
+    documented = [
+        "start",
+        "department",
+        "offered",
+        "answered",
+        "abandoned",
+        "blocked",
+        "service_level",
+        "asa",
+        "mean_wait",
+        "p90_wait",
+        "abandon_rate",
+        "occupancy",
+        "agents_scheduled",
+        "agents_logged_in",
+        "met_target",
+    ]
+    assert set(documented) <= set(intervals.columns)
+    assert len(intervals) == 2 * 3  # two intervals x (all, billing, technical)
+    assert sorted(set(intervals["department"])) == ["all", "billing", "technical"]
+    assert sorted(set(intervals["start"])) == ["09:00", "09:30"]  # clock times from start 09:00
+    everyone = intervals[intervals["department"] == "all"]
+    assert everyone["offered"].sum() == run1.summary["offered"]
+    # technical has [1, 2] agents per interval
+    technical = intervals[intervals["department"] == "technical"].sort_values("start")
+    assert technical["agents_scheduled"].tolist() == [1, 2]
+
+
+def test_parquet_tables_have_the_documented_columns(run1: Replicated, tmp_path: Path) -> None:
+    target = write_run(tmp_path / "run", run1)
+    events = pd.read_parquet(target / "events.parquet")
+    assert list(events.columns) == ["t", "event", "call_id", "agent_id", "department", "detail"]
+    assert events["t"].is_monotonic_increasing
+    agents = pd.read_parquet(target / "agents.parquet")
+    assert {"pool", "number"} <= set(agents.columns)
+    calls = pd.read_parquet(target / "calls.parquet")
+    documented = ["reason", "arrived_at", "answered_at", "ended_at", "outcome", "wait_time", "ring_time"]
+    assert {*documented, "talk_time", "wrap_time"} <= set(calls.columns)
+    assert calls["call_id"].is_unique
+
+
+@pytest.mark.parametrize("path", [DATA / "tiny.yaml", DATA / "with-files.yaml"], ids=lambda p: p.stem)
+def test_scenario_yaml_reloads_to_the_same_scenario(path: Path, tmp_path: Path) -> None:
+    scenario = load_scenario(path)
+    run = replicate(scenario, reps=1)
+    target = write_run(tmp_path / "run", run)
+    assert load_scenario(target / "scenario.yaml") == scenario
+    # in seconds, every default filled in
+    resolved = yaml.safe_load((target / "scenario.yaml").read_text(encoding="utf-8"))
+    assert resolved["duration"] == scenario.duration and isinstance(resolved["duration"], float)
+    assert resolved["drain"] == 4 * 3600.0 and "ring" in resolved and "service_level" in resolved
+
+
+def test_meta_records_seed_versions_and_git_revision(run3: Replicated, tmp_path: Path) -> None:
+    meta = read_json(write_run(tmp_path / "run", run3, command=["callsim", "run", "x"]) / "meta.json")
+    assert meta["seed"] == 99
+    assert meta["reps"] == 3
+    assert meta["command"] == ["callsim", "run", "x"]
+    assert meta["wall_time"] > 0
+    import numpy
+    import pandas
+    import simpy
+
+    versions = meta["versions"]
+    assert versions["numpy"] == numpy.__version__
+    assert versions["pandas"] == pandas.__version__
+    assert versions["simpy"] == simpy.__version__
+    assert versions["callsim"] == sim.__version__
+    assert versions["python"].count(".") == 2
+    git = shutil.which("git")
+    head = (
+        subprocess.run(
+            [git, "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+        if git
+        else ""
+    )
+    if head:
+        assert meta["git_revision"] in (head, f"{head}+dirty")
+    else:
+        assert meta["git_revision"] == "unknown"
+
+
+def test_meta_seed_is_the_scenarios_when_not_given(run1: Replicated, tmp_path: Path) -> None:
+    meta = read_json(write_run(tmp_path / "run", run1) / "meta.json")
+    assert meta["seed"] == load_scenario(DATA / "tiny.yaml").seed == 2
+    assert meta["reps"] == 1
+
+
+# --- never overwrite unasked; never leave half a folder ---------------------------------------------------
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_non_empty_folder_is_not_overwritten_without_force(
+    run1: Replicated, run3: Replicated, tmp_path: Path
+) -> None:
+    target = write_run(tmp_path / "run", run1)
+    before = snapshot(target)
+    with pytest.raises(ResultsExist, match="--force"):
+        write_run(target, run3)
+    assert snapshot(target) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_a_foreign_file_in_the_folder_also_blocks_writing(run1: Replicated, tmp_path: Path) -> None:
+    target = tmp_path / "run"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(ResultsExist):
+        write_run(target, run1)
+    assert snapshot(target) == {"notes.txt": b"mine"}
+
+
+def test_a_file_in_the_way_is_refused_even_with_force(run1: Replicated, tmp_path: Path) -> None:
+    target = tmp_path / "run"
+    target.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(ResultsExist):
+        write_run(target, run1, force=True)
+    assert target.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_an_empty_folder_is_used(run1: Replicated, tmp_path: Path) -> None:
+    target = tmp_path / "run"
+    target.mkdir()
+    write_run(target, run1)
+    assert set(ALWAYS) <= names(target)
+
+
+def test_force_replaces_the_whole_folder(run1: Replicated, run3: Replicated, tmp_path: Path) -> None:
+    target = write_run(tmp_path / "run", run3)
+    (target / "stale.txt").write_text("old", encoding="utf-8")
+    write_run(target, run1, force=True)
+    assert set(ALWAYS) <= names(target)
+    assert not {"replications.csv", "stale.txt"} & names(target)  # the old folder is gone, not merged
+    assert read_json(target / "meta.json")["reps"] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no trash or staging folder left
+
+
+def test_parent_folders_are_created(run1: Replicated, tmp_path: Path) -> None:
+    target = write_run(tmp_path / "a" / "b" / "run", run1)
+    assert (target / "summary.json").is_file()
+
+
+@pytest.mark.parametrize(
+    "error", [RuntimeError("disk on fire"), KeyboardInterrupt()], ids=["error", "ctrl-c"]
+)
+def test_failure_while_writing_leaves_nothing_behind(
+    run1: Replicated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException
+) -> None:
+    staged: list[list[str]] = []
+
+    def explode(*args: object, **kwargs: object) -> None:
+        # at this point scenario.yaml, meta.json, calls and events are written into a staging sibling
+        staged.append(sorted(p.name for p in tmp_path.iterdir()))
+        raise error
+
+    monkeypatch.setattr(sim.results, "visits_table", explode)
+    with pytest.raises(type(error)):
+        write_run(tmp_path / "run", run1)
+    assert len(staged) == 1 and len(staged[0]) == 1
+    assert staged[0][0].endswith(".partial")  # written into a temporary sibling, not the target
+    assert list(tmp_path.iterdir()) == []  # no target, no staging folder
+
+
+def test_failure_while_replacing_keeps_the_old_results(
+    run1: Replicated, run3: Replicated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = write_run(tmp_path / "run", run3)
+    before = snapshot(target)
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(sim.results, "write_json", explode)
+    with pytest.raises(RuntimeError):
+        write_run(target, run1, force=True)
+    assert snapshot(target) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_a_resolved_summary_scenario_matches_the_run(run1: Replicated, tmp_path: Path) -> None:
+    """The folder describes the run it holds: its scenario, seed and replication count agree."""
+    target = write_run(tmp_path / "run", run1)
+    meta = read_json(target / "meta.json")
+    scenario = scenario_from_dict(yaml.safe_load((target / "scenario.yaml").read_text(encoding="utf-8")))
+    assert (meta["scenario"], meta["seed"]) == (scenario.name, run1.seed)
