@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from sim.durations import parse_duration
+from sim.durations import not_boolean, parse_duration
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 """Seconds; YAML may say 30, '45s', '4m' or '1.5h'."""
@@ -85,7 +85,7 @@ class _MeanSpread(_Spec):
     """Mean plus exactly one of cv or sd, both in real units."""
 
     mean: PositiveDuration
-    cv: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    cv: Annotated[float, BeforeValidator(not_boolean)] | None = Field(default=None, gt=0, allow_inf_nan=False)
     sd: Duration | None = None
 
     @model_validator(mode="after")
@@ -186,7 +186,7 @@ class Empirical(_Spec):
         if values is None:
             return None
         if not values:
-            raise ValueError("needs at least one value")
+            raise ValueError("needs at least one value (the list, or the file's first column, is empty)")
         if any(v < 0 for v in values):
             raise ValueError("values must be >= 0")
         if not sum(values) > 0:

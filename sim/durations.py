@@ -6,7 +6,7 @@ import math
 import re
 
 _UNITS = {"ms": 0.001, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "hr": 3600.0, "d": 86400.0}
-_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-z]*)\s*$")
+_DURATION = re.compile(r"^\s*(-?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-z]*)\s*$")
 _CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?\s*$")
 
 
@@ -63,3 +63,10 @@ def format_duration(seconds: float) -> str:
     if seconds >= 60 and seconds % 6 == 0:
         return f"{seconds / 60:g}m"
     return f"{seconds:g}s"
+
+
+def not_boolean(value: object) -> object:
+    """Refuse YAML's true/false where a number belongs (Python would quietly read them as 1 and 0)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got a boolean ({str(value).lower()})")
+    return value

@@ -51,9 +51,8 @@ def read_yaml(path: Path) -> Any:
     try:
         size = path.stat().st_size
         if size > MAX_SCENARIO_BYTES:
-            raise ScenarioError(
-                [Problem("", f"file is {size} bytes; a scenario is at most {MAX_SCENARIO_BYTES}")]
-            )
+            message = f"file is {size} bytes; a scenario is at most {MAX_SCENARIO_BYTES}"
+            raise ScenarioError([Problem("", message)], str(path))
         text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise ScenarioError([Problem("", "file not found")], str(path)) from None
@@ -76,6 +75,23 @@ class _NoAliasLoader(yaml.SafeLoader):
                 None, None, "YAML aliases (*name) are not allowed in scenarios", event.start_mark
             )
         return super().compose_node(parent, index)
+
+
+def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    """A YAML mapping, refusing a key given twice (YAML would silently keep the last one)."""
+    seen: set[str] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if isinstance(key, str):
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice in the same mapping", key_node.start_mark
+                )
+            seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_NoAliasLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
 
 
 def parse_yaml_text(text: str, source: str = "") -> Any:
@@ -101,7 +117,13 @@ def apply_overrides(data: Any, overrides: Iterable[str]) -> Any:
         keys = [key.strip() for key in path.split(".")]
         if not sep or not all(keys):
             raise ScenarioError([Problem("", f"--set {override!r}: expected dotted.path=value")])
-        value = parse_yaml_text(raw, f"--set {override}") if raw.strip() else None
+        try:
+            value = parse_yaml_text(raw, f"--set {override}") if raw.strip() else None
+        except ScenarioError as error:
+            reason = error.problems[0].message.removeprefix("not valid YAML")
+            raise ScenarioError(
+                [Problem(path.strip(), f"--set value {raw!r} is not valid YAML{reason}")]
+            ) from None
         node = result
         for depth, key in enumerate(keys[:-1]):
             child = node.get(key)
@@ -130,7 +152,7 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     try:
         return scenario_from_dict(data, base_dir=path.parent, overrides=overrides)
     except ScenarioError as error:
-        raise ScenarioError(error.problems, str(path)) from None
+        raise ScenarioError(error.problems, error.source or str(path)) from None
 
 
 def scenario_from_dict(data: Any, base_dir: Path | str = ".", overrides: Iterable[str] = ()) -> Scenario:
@@ -140,14 +162,18 @@ def scenario_from_dict(data: Any, base_dir: Path | str = ".", overrides: Iterabl
     if not isinstance(data, dict):
         raise ScenarioError([Problem("", f"expected a mapping at the top level, got {_kind(data)}")])
     data = apply_overrides(data, overrides)
-    bad_keys = [Problem(_dotted(loc), "keys must be text") for loc in _non_string_keys(data, ())]
+    bad_keys = [
+        Problem(f"{_dotted(loc[:-1])}.{loc[-1]!r}".lstrip("."), "keys must be text")
+        for loc in _non_string_keys(data, ())
+    ]
     if bad_keys:
         raise ScenarioError(bad_keys)
     base = Path(base_dir)
     try:
         scenario = Scenario.model_validate(data, context={"base_dir": base})
     except ValidationError as error:
-        raise ScenarioError(_problems_from(error, data)) from None
+        found = _problems_from(error, data)
+        raise ScenarioError(_unique([*found, *_raw_reason_problems(data)])) from None
     except RecursionError:
         raise ScenarioError([Problem("", "nested too deeply")]) from None
     scenario = _with_trace(scenario, base)
@@ -217,10 +243,10 @@ def _dotted(loc: Sequence[Any]) -> str:
 def _message(item: Mapping[str, Any]) -> str:
     kind, ctx, given = item["type"], item.get("ctx") or {}, item.get("input")
     simple = {
-        "greater_than": lambda: f"must be > {ctx.get('gt')}",
-        "greater_than_equal": lambda: f"must be >= {ctx.get('ge')}",
-        "less_than": lambda: f"must be < {ctx.get('lt')}",
-        "less_than_equal": lambda: f"must be <= {ctx.get('le')}",
+        "greater_than": lambda: f"must be > {ctx.get('gt'):g}",
+        "greater_than_equal": lambda: f"must be >= {ctx.get('ge'):g}",
+        "less_than": lambda: f"must be < {ctx.get('lt'):g}",
+        "less_than_equal": lambda: f"must be <= {ctx.get('le'):g}",
         "missing": lambda: "is required",
         "finite_number": lambda: "must be a finite number",
         "too_short": lambda: f"needs at least {ctx.get('min_length')} item(s)",
@@ -294,15 +320,15 @@ def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
     if arrivals.reasons is None:
         if len(departments) > 1:
             yield Problem("arrivals.reasons", "required with several departments (reason: probability, ...)")
+        else:
+            (only,) = departments
+            if only not in resolvable:
+                yield Problem(
+                    f"departments.{only}.resolves",
+                    f"callers call about {only!r} (no arrivals.reasons given), which no department resolves",
+                )
     else:
-        if not arrivals.reasons:
-            yield Problem("arrivals.reasons", "needs at least one reason")
-        total = sum(arrivals.reasons.values())
-        if arrivals.reasons and abs(total - 1.0) > _REASON_TOLERANCE:
-            yield Problem("arrivals.reasons", f"probabilities must sum to 1, they sum to {total:.6g}")
-        for reason in arrivals.reasons:
-            if reason not in resolvable:
-                yield Problem(f"arrivals.reasons.{reason}", "no department resolves this reason")
+        yield from reason_mix_problems(arrivals.reasons, resolvable)
     reasons = set(scenario.reason_mix())
     for reason in arrivals.priority:
         if reason not in reasons:
@@ -315,8 +341,10 @@ def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
             f"needs {intervals} values (one per {scenario.interval:g}s interval), got {len(arrivals.per_interval)}",
         )
     for index, reason in enumerate(arrivals.trace_reasons or ()):
-        if reason not in reasons:
-            yield Problem(f"arrivals.trace[{index}]", f"reason {reason!r} is not in arrivals.reasons")
+        if reason and reason not in reasons:
+            yield Problem(
+                "arrivals.trace", f"data row {index + 1}: reason {reason!r} is not in arrivals.reasons"
+            )
             break
     if scenario.warmup >= scenario.duration:
         yield Problem("warmup", f"must be shorter than duration ({scenario.duration:g}s)")
@@ -343,6 +371,39 @@ def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
             if skill not in departments:
                 where = "skills" if skill in group.skills else "speed"
                 yield Problem(f"agent_groups.{name}.{where}.{skill}", "no such department")
+
+
+def reason_mix_problems(mix: Mapping[str, float], resolvable: set[str] | None) -> Iterable[Problem]:
+    """The reason mix sums to 1 and (when known) every reason has a department that resolves it."""
+    if not mix:
+        yield Problem("arrivals.reasons", "needs at least one reason")
+        return
+    total = sum(mix.values())
+    if abs(total - 1.0) > _REASON_TOLERANCE:
+        yield Problem("arrivals.reasons", f"probabilities must sum to 1, they sum to {total:.6g}")
+    if resolvable is not None:
+        for reason in mix:
+            if reason not in resolvable:
+                yield Problem(f"arrivals.reasons.{reason}", "no department resolves this reason")
+
+
+def _raw_reason_problems(data: Mapping[str, Any]) -> Iterable[Problem]:
+    """The reason-mix checks on the raw YAML, for when other fields are invalid and no `Scenario` exists."""
+    arrivals = data.get("arrivals")
+    mix = arrivals.get("reasons") if isinstance(arrivals, dict) else None
+    if not isinstance(mix, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in mix.values()
+    ):
+        return
+    departments = data.get("departments")
+    resolvable: set[str] | None = None
+    if isinstance(departments, dict) and departments and all(isinstance(d, dict) for d in departments.values()):
+        resolvable = set()
+        for name, department in departments.items():
+            listed = department.get("resolves")
+            named = isinstance(listed, list) and all(isinstance(r, str) for r in listed)
+            resolvable |= set(listed) if named else {name}
+    yield from reason_mix_problems({str(k): float(v) for k, v in mix.items()}, resolvable)
 
 
 def _transfer_problems(scenario: Scenario, reasons: set[str]) -> Iterable[Problem]:

@@ -12,12 +12,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from sim.dists import Dist, NonNegativeDuration, PositiveDuration
-from sim.durations import parse_clock
+from sim.durations import not_boolean, parse_clock
 
 Clock = Annotated[float, BeforeValidator(parse_clock)]
 """Seconds after midnight; YAML says '08:00'."""
-Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-Count = Annotated[int, Field(ge=0, le=100_000)]
+Probability = Annotated[float, BeforeValidator(not_boolean), Field(ge=0, le=1, allow_inf_nan=False)]
+Count = Annotated[int, BeforeValidator(not_boolean), Field(ge=0, le=100_000)]
+Number = BeforeValidator(not_boolean)
 
 
 class Frozen(BaseModel):
@@ -33,8 +34,14 @@ class Shift(Frozen):
 
 
 def _staffing_shorthand(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return {"count": value}
+    if isinstance(value, str | float | bool):
+        raise ValueError(
+            f"expected a whole number of agents, per_interval: [...] or shifts: [...], got {value!r}"
+        )
     if isinstance(value, list | tuple):
         return {"per_interval": value}
     return value
@@ -78,13 +85,13 @@ class ServiceLevel(Frozen):
 class Arrivals(Frozen):
     """When calls come and why: a Poisson rate (constant or per interval) or a replayed trace."""
 
-    per_hour: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    per_interval: tuple[Annotated[float, Field(ge=0, allow_inf_nan=False)], ...] | None = None
+    per_hour: Annotated[float, Number] | None = Field(default=None, ge=0, allow_inf_nan=False)
+    per_interval: tuple[Annotated[float, Number, Field(ge=0, allow_inf_nan=False)], ...] | None = None
     trace: str | None = None
     trace_times: tuple[float, ...] | None = None
     trace_reasons: tuple[str, ...] | None = None
     reasons: dict[str, Probability] | None = None
-    priority: dict[str, Annotated[int, Field(ge=0, le=9)]] = Field(default_factory=dict)
+    priority: dict[str, Annotated[int, Number, Field(ge=0, le=9)]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_source(self) -> Arrivals:
@@ -130,7 +137,7 @@ class Hold(Frozen):
     stretch of holding outlasts their hold `patience`."""
 
     probability: Probability
-    max_holds: Annotated[int, Field(ge=1, le=20)] = 1
+    max_holds: Annotated[int, Number, Field(ge=1, le=20)] = 1
     duration: Dist
     promise: PositiveDuration = 60.0
     check_back_time: Dist = 10.0  # type: ignore[assignment]
@@ -190,7 +197,7 @@ class Callbacks(Frozen):
     window: PositiveDuration = 7200.0
     dial_time: Dist = 15.0  # type: ignore[assignment]
     answer_probability: Probability = 0.85
-    retries: Annotated[int, Field(ge=0, le=20)] = 2
+    retries: Annotated[int, Number, Field(ge=0, le=20)] = 2
     retry_delay: NonNegativeDuration = 600.0
 
 
@@ -206,7 +213,7 @@ class Redial(Frozen):
 
     blocked: RedialRule | None = None
     abandoned: RedialRule | None = None
-    max_attempts: Annotated[int, Field(ge=1, le=50)] = 3
+    max_attempts: Annotated[int, Number, Field(ge=1, le=50)] = 3
 
 
 class EndBadness(Frozen):
@@ -248,8 +255,10 @@ class AgentGroup(Frozen):
     """Cross-trained agents: their staffing, their skills (department -> preference, lower first), speeds."""
 
     agents: Staffing
-    skills: dict[str, Annotated[int, Field(ge=0, le=99)]] = Field(min_length=1)
-    speed: dict[str, Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]] = Field(default_factory=dict)
+    skills: dict[str, Annotated[int, Number, Field(ge=0, le=99)]] = Field(min_length=1)
+    speed: dict[str, Annotated[float, Number, Field(gt=0, le=100, allow_inf_nan=False)]] = Field(
+        default_factory=dict
+    )
 
 
 class Scenario(Frozen):
@@ -257,13 +266,13 @@ class Scenario(Frozen):
 
     name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     description: str = ""
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = 1
+    seed: Annotated[int, Number, Field(ge=0, lt=2**63)] = 1
     start: Clock = 0.0
     duration: PositiveDuration
     interval: PositiveDuration = 1800.0
     warmup: NonNegativeDuration = 0.0
     drain: NonNegativeDuration = 4 * 3600.0
-    lines: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    lines: Annotated[int, Number, Field(ge=1, le=10_000_000)] | None = None
     ring: Ring = Field(default_factory=Ring)
     service_level: ServiceLevel = Field(default_factory=ServiceLevel)
     arrivals: Arrivals
@@ -276,7 +285,7 @@ class Scenario(Frozen):
     callback: Callbacks | None = None
     redial: Redial | None = None
     experience: Experience = Field(default_factory=Experience)
-    max_transfers: Annotated[int, Field(ge=0, le=1000)] | None = None
+    max_transfers: Annotated[int, Number, Field(ge=0, le=1000)] | None = None
     on_max_transfers: Literal["escalate", "hang_up"] = "escalate"
 
     @property

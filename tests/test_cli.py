@@ -166,11 +166,6 @@ def test_bad_set_exits_2_naming_the_path(invoke: Invoke, tmp_path: Path, overrid
     assert not target.exists()  # nothing ran, nothing written
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a --set value that is not valid YAML is reported as 'not valid YAML (line 1, column N)' "
-    "against the scenario file; the --set and its path are lost (load_scenario replaces the source)",
-)
 def test_set_with_broken_yaml_names_the_option(invoke: Invoke, tmp_path: Path) -> None:
     result = invoke("run", "--set", "departments.billing.agents=[1,", "--out", str(tmp_path / "out"))
     assert result.exit_code == 2
