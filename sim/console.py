@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from sim.loading import ScenarioError
@@ -117,4 +127,90 @@ def print_problems(console: Console, error: ScenarioError) -> None:
         f"[red]error:[/] scenario{source} refused ({len(error.problems)} problem(s)):", highlight=False
     )
     for problem in error.problems:
-        console.print(f"  {problem}", highlight=False, markup=False)
+        console.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
+
+
+@contextmanager
+def progress(
+    console: Console, total: int, description: str, enabled: bool = True, delay: float = 1.0
+) -> Iterator[Callable[..., None]]:
+    """A progress bar on `console` that appears only if the work is still going after `delay` seconds and
+    only on a terminal (never when piped); yields `step(description=None, advance=1)`."""
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+    task = bar.add_task(description, total=total)
+    lock = threading.Lock()
+    state = {"started": False, "done": False}
+
+    def show() -> None:
+        with lock:
+            if not state["done"]:
+                bar.start()
+                state["started"] = True
+
+    timer = threading.Timer(delay, show) if enabled and console.is_terminal else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+
+    def step(description: str | None = None, advance: int = 1) -> None:
+        if description:
+            bar.update(task, advance=advance, description=description)
+        else:
+            bar.update(task, advance=advance)
+
+    try:
+        yield step
+    finally:
+        if timer is not None:
+            timer.cancel()
+        with lock:
+            state["done"] = True
+            if state["started"]:
+                bar.stop()
+
+
+def comparison_table(frame: pd.DataFrame, labels: tuple[str, str], tested: bool) -> Table:
+    """KPIs of runs A and B side by side: values, B - A, and (with replications) p-value and verdict."""
+    table = Table(title=f"A: {labels[0]}   B: {labels[1]}", header_style="bold")
+    for column in ("KPI", "A", "B", "B - A"):
+        table.add_column(column, justify="left" if column == "KPI" else "right")
+    if tested:
+        table.add_column("p", justify="right")
+        table.add_column("verdict")
+    colours = {"B better": "green", "A better": "red", "differs": "yellow"}
+    short = {"no significant difference": "n.s.", "not tested": "-"}
+
+    def value(number: Any, unit: str) -> str:
+        if unit == "n":
+            number = float(number)
+            return (
+                "-" if math.isnan(number) else f"{number:,.0f}" if number.is_integer() else f"{number:,.1f}"
+            )
+        if unit == "h":
+            return f"{float(number):.1f}h"
+        return _number(number, {"%": "%", "s": "s"}.get(unit, ""))
+
+    for row in frame.to_dict(orient="records"):
+        unit = str(row["unit"])
+        change = float(row["difference"])
+        difference = value(change, unit)
+        if difference != "-" and change > 0:
+            difference = "+" + difference
+        if unit == "%" and difference != "-":
+            difference = difference.replace("%", " pts")
+        cells = [str(row["label"]), value(row["a"], unit), value(row["b"], unit), difference]
+        if tested:
+            p = float(row["p_value"])
+            verdict = short.get(str(row["verdict"]), str(row["verdict"]))
+            colour = colours.get(verdict)
+            cells += ["-" if math.isnan(p) else f"{p:.3f}", f"[{colour}]{verdict}[/]" if colour else verdict]
+        table.add_row(*cells)
+    return table

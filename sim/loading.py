@@ -397,7 +397,11 @@ def _raw_reason_problems(data: Mapping[str, Any]) -> Iterable[Problem]:
         return
     departments = data.get("departments")
     resolvable: set[str] | None = None
-    if isinstance(departments, dict) and departments and all(isinstance(d, dict) for d in departments.values()):
+    if (
+        isinstance(departments, dict)
+        and departments
+        and all(isinstance(d, dict) for d in departments.values())
+    ):
         resolvable = set()
         for name, department in departments.items():
             listed = department.get("resolves")

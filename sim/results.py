@@ -142,8 +142,16 @@ def meta(run: Replicated, command: list[str] | None = None) -> dict[str, Any]:
     }
 
 
-def write_run(target: Path, run: Replicated, force: bool = False, command: list[str] | None = None) -> Path:
-    """Write a run's results folder: scenario, meta, calls, events, visits, intervals, summary."""
+def write_run(
+    target: Path,
+    run: Replicated,
+    force: bool = False,
+    command: list[str] | None = None,
+    report: bool = True,
+) -> Path:
+    """Write a run's results folder: scenario, meta, calls, events, visits, intervals, summary, and (unless
+    `report` is false) the pictures in `plots/` and `report.html`, built from those files. A report that
+    fails leaves `report_error.txt` instead (the results are kept; `callsim report` retries)."""
 
     def fill(folder: Path) -> None:
         (folder / "scenario.yaml").write_text(
@@ -158,8 +166,22 @@ def write_run(target: Path, run: Replicated, force: bool = False, command: list[
         if len(run.replications) > 1:
             replications_frame(run).to_csv(folder / "replications.csv", index=False, float_format="%.6g")
         write_json(folder / "summary.json", run.summary)
+        if report:
+            fill_report(folder)
 
     return write_folder(target, force, fill)
+
+
+def fill_report(folder: Path) -> None:
+    """Plots and report.html for the results in `folder`; on failure, the traceback in `report_error.txt`."""
+    import traceback
+
+    from sim.report import ERROR, write_report
+
+    try:
+        write_report(folder)
+    except Exception:
+        (folder / ERROR).write_text(traceback.format_exc(), encoding="utf-8")
 
 
 def flatten(summary: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -1,0 +1,153 @@
+"""`callsim compare`: KPIs side by side, B - A, and the right significance test (paired under common random
+numbers, Welch otherwise, none for single runs)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from scipy import stats
+from typer.testing import CliRunner
+
+import cli
+from sim.compare import (
+    choose_test,
+    compare,
+    comparison_frame,
+    p_value,
+    service_level_figure,
+    write_comparison,
+)
+from sim.results import flatten
+from sim.saved import load_run
+from tests.report_runs import better_run, other_seed_run, replicated_run, single_run
+
+
+def test_same_seed_and_replications_get_a_paired_test():
+    test = choose_test(load_run(replicated_run()), load_run(better_run()))
+    assert test.kind == "paired"
+    assert "common random numbers" in test.explanation and "seed 5" in test.explanation
+
+
+def test_different_seeds_get_welch():
+    test = choose_test(load_run(replicated_run()), load_run(other_seed_run()))
+    assert test.kind == "welch"
+    assert "Welch" in test.explanation
+
+
+def test_single_runs_get_no_test():
+    comparison = compare(load_run(single_run()), load_run(replicated_run()))
+    assert comparison.test.kind == "none"
+    assert all(row.verdict == "not tested" for row in comparison.rows)
+    assert all(np.isnan(row.p_value) for row in comparison.rows)
+
+
+def test_values_and_differences_come_from_the_summaries():
+    a, b = load_run(replicated_run()), load_run(better_run())
+    frame = comparison_frame(compare(a, b))
+    flat_a, flat_b = flatten(a.summary), flatten(b.summary)
+    assert len(frame) >= 20
+    for row in frame.to_dict(orient="records"):
+        assert row["a"] == pytest.approx(flat_a[row["kpi"]], nan_ok=True)
+        assert row["b"] == pytest.approx(flat_b[row["kpi"]], nan_ok=True)
+        assert row["difference"] == pytest.approx(row["b"] - row["a"], nan_ok=True)
+    assert "by_department.billing.service_level" in set(frame["kpi"])
+
+
+def test_doubling_the_agents_is_significantly_better():
+    frame = comparison_frame(compare(load_run(replicated_run()), load_run(better_run()))).set_index("kpi")
+    assert frame.loc["service_level", "verdict"] == "B better"
+    assert frame.loc["service_level", "p_value"] < 0.05
+    assert frame.loc["asa", "difference"] < 0
+    # common random numbers: both runs saw exactly the same callers
+    assert frame.loc["offered", "difference"] == 0
+    assert frame.loc["offered", "verdict"] == "no significant difference"
+
+
+def test_a_run_compared_with_itself_shows_no_difference():
+    run = load_run(replicated_run())
+    comparison = compare(run, run)
+    assert comparison.test.kind == "paired"
+    for row in comparison.rows:
+        assert row.difference == 0 or np.isnan(row.difference)
+        assert row.verdict in ("no significant difference", "not tested")
+
+
+def test_p_values_agree_with_scipy():
+    a = [0.80, 0.82, 0.79, 0.85, 0.81]
+    b = [0.84, 0.85, 0.80, 0.90, 0.86]
+    assert p_value(a, b, "paired") == pytest.approx(stats.ttest_rel(b, a).pvalue)
+    assert p_value(a, b, "welch") == pytest.approx(stats.ttest_ind(b, a, equal_var=False).pvalue)
+    assert p_value([1, 1, 1], [1, 1, 1], "welch") == 1.0
+    assert p_value([1, 1, 1], [2, 2, 2], "welch") == 0.0
+    assert p_value([1, 2, 3], [2, 3, 4], "paired") == 0.0  # the same shift every time
+    assert p_value([1, float("nan"), 3], [2, 5, 4], "paired") == 0.0  # the NaN pair is left out
+    assert np.isnan(p_value([1], [2], "welch"))
+
+
+def test_welch_p_values_use_the_replications():
+    a, b = load_run(replicated_run()), load_run(other_seed_run())
+    frame = comparison_frame(compare(a, b)).set_index("kpi")
+    assert a.replications is not None and b.replications is not None
+    expected = stats.ttest_ind(
+        b.replications["service_level"], a.replications["service_level"], equal_var=False
+    ).pvalue
+    assert frame.loc["service_level", "p_value"] == pytest.approx(expected)
+
+
+def test_written_comparison(tmp_path):
+    comparison = compare(load_run(replicated_run()), load_run(better_run()))
+    paths = write_comparison(comparison, tmp_path)
+    assert [p.name for p in paths] == ["comparison.csv", "comparison.json", "service_level.png"]
+    table = pd.read_csv(tmp_path / "comparison.csv")
+    assert len(table) == len(comparison.rows)
+    data = json.loads((tmp_path / "comparison.json").read_text())
+    assert data["test"] == "paired" and data["a"]["seed"] == data["b"]["seed"] == 5
+    with Image.open(tmp_path / "service_level.png") as image:
+        assert image.size[0] >= 800 and image.size[1] >= 400
+    figure = service_level_figure(comparison)
+    lines = [line for line in figure.axes[0].get_lines() if line.get_label().startswith(("A:", "B:"))]
+    assert len(lines) == 2 and all(len(line.get_ydata()) == 4 for line in lines)
+    bands = [c for c in figure.axes[0].collections if "confidence band" in c.get_label()]
+    assert len(bands) == 2
+
+
+def test_cli_compare_folders(tmp_path):
+    out = tmp_path / "cmp"
+    result = CliRunner().invoke(
+        cli.app, ["compare", str(replicated_run()), str(better_run()), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "paired t-test" in text and "service level" in text and "B better" in text
+    assert (out / "comparison.json").exists()
+    as_json = CliRunner().invoke(
+        cli.app, ["compare", str(replicated_run()), str(better_run()), "--out", str(out), "--force", "--json"]
+    )
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout)["test"] == "paired"
+    refused = CliRunner().invoke(
+        cli.app, ["compare", str(replicated_run()), str(better_run()), "--out", str(out)]
+    )
+    assert refused.exit_code == 2
+
+
+def test_cli_compare_scenarios(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "name: tiny\nseed: 3\nduration: 1h\narrivals: {per_hour: 60}\npatience: {dist: exponential, mean: 1m}\n"
+        "departments: {support: {agents: 1, handle_time: {dist: exponential, mean: 2m}}}\n"
+    )
+    result = CliRunner().invoke(
+        cli.app,
+        ["compare", str(scenario), str(scenario), "--set-b", "departments.support.agents=3", "--reps", "3"],
+        env={"COLUMNS": "160"},
+    )
+    assert result.exit_code == 0, result.output
+    runs = sorted(p.name for p in (tmp_path / "results").iterdir())
+    assert len(runs) == 3 and sum(name.startswith("compare-tiny-vs-tiny") for name in runs) == 1
+    assert "paired t-test over 3 replication pairs" in " ".join(result.output.split())
