@@ -17,6 +17,7 @@ import simpy
 
 from sim import caller
 from sim.centre import Call, Centre
+from sim.clock import at_instant
 from sim.routing import ivr_route, right_department
 from sim.scenario import Scenario
 from sim.streams import Streams
@@ -142,7 +143,7 @@ def arrivals(centre: Centre, callers: Callers) -> Generator[simpy.Event, Any, No
         routed = plan.department.tolist()
     for index, at in enumerate(times):
         if at > env.now:
-            yield env.timeout(at - env.now)
+            yield at_instant(env, at)
         reason = reasons[index]
         call = Call(index + 1, reason, priorities[reason], at, patiences[index])
         department = first_department[reason] if plan is None else routed[index]
@@ -156,5 +157,8 @@ def arrivals(centre: Centre, callers: Callers) -> Generator[simpy.Event, Any, No
             caller.arrive(centre, call, caller.IvrChoice(menu_times[index], self_served[index]))
         if not index % _COMPACT_EVERY:
             centre.log.maybe_compact()
+    close_at = centre.scenario.duration
+    if close_at > env.now:
+        yield at_instant(env, close_at)  # the day runs to its close, calls or not
     centre.closed = True
     centre.check_done()

@@ -165,7 +165,7 @@ def overflow_due(centre: Centre, event: Any) -> None:
         queue.waiting -= 1
         agents.hand_call(pool.idle.popleft(), call)
     else:
-        queue.overflowed.append((visit, call))
+        queue.overflowed[call.priority].append((visit, call))
 
 
 def hang_up(centre: Centre, call: Call, agent_id: int) -> None:

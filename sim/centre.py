@@ -142,7 +142,7 @@ class Queue:
         self.index = index
         self.name = name
         self.levels: dict[int, deque[Entry]] = {priority: deque() for priority in sorted(set(priorities))}
-        self.overflowed: deque[Entry] = deque()
+        self.overflowed: dict[int, deque[Entry]] = {priority: deque() for priority in self.levels}
         self.overflow_after: float | None = None
         self.servers: list[Pool] = []
         self.backups: list[Pool] = []

@@ -1,11 +1,15 @@
 """Who is logged in when: staffing as a step function, and the roster process that applies it.
 
+Shifts are clock times that repeat every day: a shift ending before it starts runs past midnight, a shift
+after midnight belongs to a day that crosses it, and last night's shift may still be on at the start.
+
 An agent rostered off while idle logs out at once; one in a call finishes it (and its wrap-up) first.
 After the day closes the last level stays in force, so the calls still queued are drained.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 from typing import Any
 
@@ -13,6 +17,7 @@ import simpy
 
 from sim import agent as agents
 from sim.centre import BUSY, IDLE, OFF, Agent, Centre, Pool, new_agent
+from sim.clock import at_instant
 from sim.scenario import Scenario, _Staffing
 
 DAY = 24 * 3600.0
@@ -25,17 +30,15 @@ def staffing_levels(staffing: _Staffing, scenario: Scenario) -> list[tuple[float
     if staffing.per_interval is not None:
         levels = [(index * scenario.interval, count) for index, count in enumerate(staffing.per_interval)]
         return _merge(levels)
-    shifts = staffing.shifts or ()
     spans = []
-    for shift in shifts:
-        begin = shift.start - scenario.start
-        end = shift.end - scenario.start
-        if end <= begin:
-            end += DAY
-        spans.append((begin, end, shift.count))
-    points = sorted(
-        {0.0} | {max(0.0, t) for begin, end, _ in spans for t in (begin, end) if t < scenario.duration}
-    )
+    days = math.ceil(scenario.duration / DAY) + 1
+    for shift in staffing.shifts or ():
+        begin = (shift.start - scenario.start) % DAY
+        length = (shift.end - shift.start) % DAY or DAY
+        for day in range(-1, days):  # the roster repeats daily: yesterday's night shift may still be on
+            spans.append((begin + day * DAY, begin + day * DAY + length, shift.count))
+    inside = {max(0.0, t) for begin, end, _ in spans for t in (begin, end) if t < scenario.duration}
+    points = sorted({0.0} | inside)
     return _merge([(t, sum(count for begin, end, count in spans if begin <= t < end)) for t in points])
 
 
@@ -64,7 +67,7 @@ def roster(centre: Centre, pool: Pool, levels: list[tuple[float, int]]) -> Gener
         if at >= centre.scenario.duration:
             break
         if at > env.now:
-            yield env.timeout(at - env.now)
+            yield at_instant(env, at)
         set_level(centre, pool, count)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from sim.centre import WAITING, Call, Entry, Pool, Queue
+from sim.centre import WAITING, Call, Entry, Pool
 from sim.scenario import Scenario
 
 
@@ -32,9 +32,9 @@ def _live_head(entries: deque[Entry]) -> Call | None:
     return None
 
 
-def queue_head(queue: Queue) -> tuple[Call, deque[Entry]] | None:
-    """The call a department serves next (best priority, then first come) and the FIFO holding it."""
-    for entries in queue.levels.values():
+def queue_head(levels: dict[int, deque[Entry]]) -> tuple[Call, deque[Entry]] | None:
+    """The call served next from priority levels (best priority, then first come) and the FIFO holding it."""
+    for entries in levels.values():
         call = _live_head(entries)
         if call is not None:
             return call, entries
@@ -46,7 +46,7 @@ def next_call_for(pool: Pool) -> tuple[Call, deque[Entry]] | None:
     for tier in pool.tiers:
         best: tuple[Call, deque[Entry]] | None = None
         for queue in tier:
-            head = queue_head(queue)
+            head = queue_head(queue.levels)
             if head is not None and (
                 best is None or (head[0].priority, head[0].queued_at) < (best[0].priority, best[0].queued_at)
             ):
@@ -55,11 +55,11 @@ def next_call_for(pool: Pool) -> tuple[Call, deque[Entry]] | None:
             return best
     best = None
     for queue in pool.backup_for:
-        call = _live_head(queue.overflowed)
-        if call is not None and (
-            best is None or (call.priority, call.queued_at) < (best[0].priority, best[0].queued_at)
+        head = queue_head(queue.overflowed)
+        if head is not None and (
+            best is None or (head[0].priority, head[0].queued_at) < (best[0].priority, best[0].queued_at)
         ):
-            best = (call, queue.overflowed)
+            best = head
     return best
 
 

@@ -242,10 +242,6 @@ def test_priority_caller_queued_later_is_answered_first(tmp_path: Path) -> None:
     assert enqueue["detail"].tolist() == [1.0, 1.0, 0.0]  # unlisted reasons: priority 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a back-up agent takes overflowed calls of one department first come first served, ignoring priority",
-)
 def test_back_up_agent_respects_priority_among_overflowed_calls(tmp_path: Path) -> None:
     """Among the calls overflowed to it, a back-up agent takes the higher priority first, as own agents do."""
     # Billing (resolves billing and vip) has agent 0, busy with call 1 from 0 to 1000. Flex agent 1

@@ -428,12 +428,6 @@ def test_invariants_hold_for_random_centres(data: dict[str, Any]) -> None:
     check_agents_choose_by_preference_priority_and_wait(result)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="bug: `arrive` is logged at the drawn instant, later events at env.now (reached by summing "
-    "waits), which can be 1 ulp earlier; hypothesis finds it only in some scenarios, hence not strict "
-    "(the strict reproduction is test_traces.py::test_events_of_an_arrival_happen_at_its_instant)",
-)
 @PROPERTY_SETTINGS
 @given(scenarios())
 def test_event_table_is_in_time_order(data: dict[str, Any]) -> None:

@@ -82,10 +82,6 @@ def test_shift_entirely_outside_the_day_adds_nobody() -> None:
     assert levels == [(0.0, 0), (3600.0, 1), (7200.0, 0)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: in a day that crosses midnight, a shift starting after midnight is placed on the day before",
-)
 def test_shift_after_midnight_in_a_day_crossing_midnight() -> None:
     # Day 20:00-04:00. 20:00-00:00 x 3 (on from 0 to 4 h) and 01:00-04:00 x 2 (on from 5 h to the close).
     levels = levels_of({"shifts": [shift("20:00", "00:00", 3), shift("01:00", "04:00", 2)]}, start="20:00")
@@ -152,9 +148,6 @@ def test_logged_in_agent_seconds_match_the_plan_when_agents_are_idle(tmp_path: P
     )  # the plan, interval by interval
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bug: the run stops after the last call (here at once: no calls), not at the close"
-)
 def test_logged_in_agent_seconds_match_the_plan_on_a_day_without_calls() -> None:
     data = {**_shift_day(), "arrivals": {"per_hour": 0}}
     result = simulate(scenario_from_dict(data))
