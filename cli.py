@@ -10,10 +10,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from sim.console import print_problems, print_run
+from sim.console import print_problems, print_run, progress
 from sim.loading import ScenarioError, load_scenario
 from sim.results import ResultsExist, check_writable, clean_json, default_run_dir, write_run
-from sim.runner import replicate
+from sim.runner import replicate, replicate_until
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SCENARIO = HERE / "scenarios" / "small-centre.yaml"
@@ -58,6 +58,17 @@ def run(
     force: Annotated[bool, typer.Option(help="Replace an existing results folder")] = False,
     quiet: Annotated[bool, typer.Option(help="Print nothing but errors")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout")] = False,
+    until_ci: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--until-ci",
+            help="Add replications until this KPI's 95% half-width is reached: KPI=HALFWIDTH (repeatable), "
+            "e.g. service_level=0.01, asa=2s, by_department.billing.abandon_rate=0.005",
+        ),
+    ] = None,
+    max_reps: Annotated[
+        int, typer.Option(min=2, help="With --until-ci: at most this many replications")
+    ] = 200,
 ) -> None:
     """Simulate a scenario and write its results folder."""
     path = scenario or DEFAULT_SCENARIO
@@ -65,31 +76,80 @@ def run(
     from sim.scenario import Scenario
 
     assert isinstance(loaded, Scenario)
+    goals = _precision_goals(until_ci or [])
     target = out_dir or default_run_dir(Path("results"), loaded.name)
     try:
         check_writable(target, force)
     except ResultsExist as error:
         err.print(f"[red]error:[/] {error}", highlight=False)
         raise typer.Exit(2) from None
-    result = replicate(loaded, seed, reps, jobs)
-    try:
-        write_run(target, result, force=force, command=["callsim", *sys.argv[1:]])
-    except ResultsExist as error:
-        err.print(f"[red]error:[/] {error}", highlight=False)
-        raise typer.Exit(2) from None
-    except OSError as error:
-        err.print(
-            f"[red]error:[/] cannot write results to {target}: {error.strerror or error}", highlight=False
-        )
-        raise typer.Exit(1) from None
+    with progress(
+        err, (max_reps if goals else reps) + 1, "simulating", enabled=not (quiet or as_json)
+    ) as step:
+        if goals:
+            try:
+                result = replicate_until(loaded, goals, seed, reps, max_reps, jobs, on_done=lambda _: step())
+            except ValueError as error:
+                err.print(f"[red]error:[/] --until-ci: {error}", highlight=False)
+                raise typer.Exit(2) from None
+        else:
+            result = replicate(loaded, seed, reps, jobs, on_done=lambda _: step())
+        step("writing results and report", advance=0)
+        try:
+            write_run(target, result, force=force, command=["callsim", *sys.argv[1:]])
+        except ResultsExist as error:
+            err.print(f"[red]error:[/] {error}", highlight=False)
+            raise typer.Exit(2) from None
+        except OSError as error:
+            err.print(
+                f"[red]error:[/] cannot write results to {target}: {error.strerror or error}", highlight=False
+            )
+            raise typer.Exit(1) from None
     summary = result.summary
     if as_json:
         print(json.dumps(clean_json(summary), indent=2))
     elif not quiet:
-        title = f"{loaded.name}: seed {result.seed}" + (f", {reps} replications" if reps > 1 else "")
+        count = len(result.replications)
+        title = f"{loaded.name}: seed {result.seed}" + (f", {count} replications" if count > 1 else "")
         print_run(out, summary, result.intervals, title)
+        if result.precision:
+            from sim.runner import precision_line
+
+            out.print(precision_line(result.precision), highlight=False)
         out.print(
             f"results: {target}  ({result.calls_offered:,} calls in {result.wall_time:.1f}s)", highlight=False
+        )
+        _print_report_line(target)
+
+
+def _precision_goals(texts: list[str]) -> dict[str, float]:
+    """`--until-ci KPI=HALFWIDTH` options as {KPI: half-width} (exit 2 if malformed)."""
+    from sim.durations import parse_duration
+
+    goals: dict[str, float] = {}
+    for text in texts:
+        key, sep, raw = text.partition("=")
+        try:
+            goals[key.strip()] = parse_duration(raw.strip())
+            if not sep or not key.strip():
+                raise ValueError
+        except ValueError:
+            err.print(f"[red]error:[/] --until-ci {text!r}: expected KPI=HALFWIDTH, e.g. service_level=0.01")
+            raise typer.Exit(2) from None
+    return goals
+
+
+def _print_report_line(folder: Path) -> None:
+    """Where the report is, or why there is none."""
+    from sim.report import ERROR, REPORT
+
+    if (folder / REPORT).exists():
+        out.print(f"report: {folder / REPORT}", highlight=False, soft_wrap=True)
+    elif (folder / ERROR).exists():
+        err.print(
+            f"[yellow]warning:[/] the report could not be built (see {folder / ERROR}); "
+            f"retry with: callsim report {folder}",
+            highlight=False,
         )
 
 
@@ -147,6 +207,277 @@ def validate(
         )
     if failed:
         raise typer.Exit(2)
+
+
+@app.command()
+def report(
+    results_dir: Annotated[Path, typer.Argument(help="A results folder written by callsim run")],
+    quiet: Annotated[bool, typer.Option(help="Print nothing but errors")] = False,
+) -> None:
+    """Rebuild a saved run's pictures (plots/) and report.html from its files."""
+    from sim.report import write_report
+    from sim.saved import NotARun
+
+    try:
+        with progress(err, 1, "drawing plots and report", enabled=not quiet) as step:
+            built = write_report(results_dir)
+            step()
+    except NotARun as error:
+        err.print(f"[red]error:[/] {error}", highlight=False)
+        raise typer.Exit(2) from None
+    if not quiet:
+        for plot in built.plots:
+            out.print(
+                f"plot: {plot.path}" + (f"  ({plot.note})" if plot.note else ""),
+                highlight=False,
+                soft_wrap=True,
+            )
+        out.print(f"report: {built.html}", highlight=False, soft_wrap=True)
+
+
+def _saved_run(
+    path: Path, overrides: list[str] | None, seed: int | None, reps: int, jobs: int | None, show: bool
+) -> object:
+    """A results folder as it is, or a scenario file run now into a new results folder."""
+    from sim.saved import NotARun, load_run
+    from sim.scenario import Scenario
+
+    if path.is_dir():
+        if overrides:
+            err.print(
+                f"[red]error:[/] --set applies to scenarios, and {path} is a results folder", highlight=False
+            )
+            raise typer.Exit(2)
+        try:
+            return load_run(path)
+        except NotARun as error:
+            err.print(f"[red]error:[/] {error}", highlight=False)
+            raise typer.Exit(2) from None
+    loaded = _load(path, overrides)
+    assert isinstance(loaded, Scenario)
+    target = default_run_dir(Path("results"), loaded.name)
+    with progress(err, reps + 1, f"simulating {loaded.name}", enabled=show) as step:
+        result = replicate(loaded, seed, reps, jobs, on_done=lambda _: step())
+        step(f"writing {target}", advance=0)
+        write_run(target, result, command=["callsim", *sys.argv[1:]])
+    return load_run(target)
+
+
+@app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="Run A: a results folder or a scenario YAML")],
+    run_b: Annotated[Path, typer.Argument(help="Run B: a results folder or a scenario YAML")],
+    set_a: Annotated[
+        list[str] | None,
+        typer.Option("--set-a", help="Override for scenario A: dotted.path=value (repeatable)"),
+    ] = None,
+    set_b: Annotated[
+        list[str] | None,
+        typer.Option("--set-b", help="Override for scenario B: dotted.path=value (repeatable)"),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for scenarios (default: each scenario's)")] = None,
+    reps: Annotated[int, typer.Option(min=1, help="Replications for scenarios (>= 2 for significance)")] = 1,
+    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores)")] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Comparison folder (default: results/compare-<A>-vs-<B>-<time>)"),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing comparison folder")] = False,
+    quiet: Annotated[bool, typer.Option(help="Print nothing but errors")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print comparison.json to stdout")] = False,
+) -> None:
+    """Two runs side by side: KPIs, differences, significance with replications, service level by interval."""
+    from sim.compare import compare as compare_runs
+    from sim.compare import comparison_frame, comparison_json, write_comparison
+    from sim.console import comparison_table
+    from sim.results import write_folder
+    from sim.saved import SavedRun
+
+    show = not (quiet or as_json)
+    if out_dir is not None:
+        try:
+            check_writable(out_dir, force)
+        except ResultsExist as error:
+            err.print(f"[red]error:[/] {error}", highlight=False)
+            raise typer.Exit(2) from None
+    a = _saved_run(run_a, set_a, seed, reps, jobs, show)
+    b = _saved_run(run_b, set_b, seed, reps, jobs, show)
+    assert isinstance(a, SavedRun) and isinstance(b, SavedRun)
+    result = compare_runs(a, b)
+    labels = result.labels
+    target = out_dir or default_run_dir(Path("results"), f"compare-{a.scenario.name}-vs-{b.scenario.name}")
+
+    def fill(folder: Path) -> None:
+        write_comparison(result, folder)
+
+    try:
+        write_folder(target, force, fill)
+    except ResultsExist as error:
+        err.print(f"[red]error:[/] {error}", highlight=False)
+        raise typer.Exit(2) from None
+    if as_json:
+        print(json.dumps(clean_json(comparison_json(result)), indent=2))
+    elif not quiet:
+        out.print(f"A: {a.folder}\nB: {b.folder}", highlight=False, soft_wrap=True)
+        out.print(comparison_table(comparison_frame(result), labels, result.test.kind != "none"))
+        out.print(f"significance: {result.test.explanation}.", highlight=False)
+        if result.test.kind != "none":
+            out.print("n.s.: the difference is not significant at the 5% level.", highlight=False)
+        out.print(
+            f"comparison: {target}  (comparison.csv, comparison.json, service_level.png)",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+JobsOption = Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores)")]
+DaskOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dask", help="Send the work to this Dask scheduler (tcp://host:8786) instead of local cores"
+    ),
+]
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML")],
+    grid: Annotated[
+        list[str],
+        typer.Option(
+            "--grid",
+            help="A swept parameter (repeatable): departments.billing.agents=8:16 (inclusive; 8:16:2 steps), "
+            "patience.mean=2m,3m,5m (a list), patience.mean=2m:5m (continuous, --design lhs)",
+        ),
+    ],
+    design: Annotated[str, typer.Option(help="grid (full factorial) or lhs (Latin hypercube)")] = "grid",
+    samples: Annotated[int | None, typer.Option(min=1, help="Points of a Latin hypercube")] = None,
+    reps: Annotated[int, typer.Option(min=1, help="Replications per point (the same for every point)")] = 1,
+    jobs: JobsOption = None,
+    dask: DaskOption = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Sweep folder (default: results/<name>-sweep-<time>)")
+    ] = None,
+    resume: Annotated[bool, typer.Option(help="Complete an interrupted sweep in --out")] = False,
+    force: Annotated[bool, typer.Option(help="Replace an existing sweep folder")] = False,
+    plot: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--plot",
+            help="KPI to plot against each parameter (repeatable; default: service_level, "
+            "abandon_rate, asa, occupancy)",
+        ),
+    ] = None,
+    overrides: SetOption = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's)")] = None,
+    quiet: Annotated[bool, typer.Option(help="Print nothing but errors")] = False,
+) -> None:
+    """Run a scenario over a grid of parameter values with common random numbers; a tidy table of every
+    point and replication, a summary with 95% CIs, and plots."""
+    from sim.sweep import sweep_command
+
+    code = sweep_command(
+        scenario,
+        grid,
+        design,
+        samples,
+        reps,
+        jobs,
+        dask,
+        out_dir,
+        resume,
+        force,
+        plot,
+        overrides or [],
+        seed,
+        quiet,
+        out,
+        err,
+        ["callsim", *sys.argv[1:]],
+    )
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+def staff(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML")],
+    target: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--target",
+            help="A floor every interval must reach: service_level=0.8 "
+            "(default: the scenario's service-level target)",
+        ),
+    ] = None,
+    ceiling: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--max",
+            help="A ceiling every interval must respect: abandon_rate=0.05, asa=30s, "
+            "mean_wait=1m, p90_wait=2m (repeatable)",
+        ),
+    ] = None,
+    reps: Annotated[int, typer.Option(min=2, help="Replications per evaluated plan")] = 20,
+    confirm_reps: Annotated[
+        int | None, typer.Option(min=2, help="Replications of the confirmation run (default: --reps)")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the search (the confirmation uses seed + 1)")
+    ] = None,
+    jobs: JobsOption = None,
+    dask: DaskOption = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Staffing folder (default: results/<name>-staffing-<time>)")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing folder")] = False,
+    overrides: SetOption = None,
+    quiet: Annotated[bool, typer.Option(help="Print nothing but errors")] = False,
+) -> None:
+    """Find the fewest agents per interval and department that meet the targets in simulation, and
+    compare with Erlang C and Erlang A."""
+    from sim.staffing import staff_command
+
+    code = staff_command(
+        scenario,
+        target or [],
+        ceiling or [],
+        reps,
+        confirm_reps,
+        seed,
+        jobs,
+        dask,
+        out_dir,
+        force,
+        overrides or [],
+        quiet,
+        out,
+        err,
+    )
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+def erlang(
+    per_hour: Annotated[float, typer.Option("--per-hour", help="Calls per hour")],
+    aht: Annotated[str, typer.Option(help="Mean handle time, talk + wrap (4m, 240)")],
+    patience: Annotated[
+        str | None, typer.Option(help="Mean patience for Erlang A (3m); absent: nobody abandons")
+    ] = None,
+    threshold: Annotated[str, typer.Option(help="Service-level threshold (20s)")] = "20s",
+    target: Annotated[float, typer.Option(help="Service-level target (0.8)")] = 0.8,
+    max_abandon: Annotated[
+        float, typer.Option("--max-abandon", help="Abandonment ceiling for Erlang A (0.05)")
+    ] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answers as JSON")] = False,
+) -> None:
+    """The analytic answers for one queue: agents needed by Erlang C (M/M/c) and Erlang A (M/M/c+M)."""
+    from sim.staffing import erlang_command
+
+    code = erlang_command(per_hour, aht, patience, threshold, target, max_abandon, as_json, out, err)
+    if code:
+        raise typer.Exit(code)
 
 
 def main() -> None:

@@ -6,16 +6,17 @@ ran it, and two scenario variants with the same seed share their callers (common
 
 from __future__ import annotations
 
-import os
+import math
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pandas as pd
 
 from sim.engine import RunResult, simulate
+from sim.executors import default_jobs
 from sim.metrics import aggregate, aggregate_intervals, interval_table, summary
 from sim.scenario import Scenario
 
@@ -43,6 +44,8 @@ class Replicated:
     first: RunResult
     replications: list[ReplicationKpis]
     wall_time: float
+    precision: dict[str, Any] = field(default_factory=dict)
+    """With `replicate_until`: per KPI the half-width reached and its goal, and whether all were met."""
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -71,11 +74,6 @@ def _kpis(result: RunResult) -> ReplicationKpis:
     return ReplicationKpis(
         result.replication, summary(result), interval_table(result), result.wall_time, result.calls_offered
     )
-
-
-def default_jobs() -> int:
-    """All local cores."""
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 def parallel_map(
@@ -115,3 +113,97 @@ def replicate(
         if on_done:
             on_done(item)
     return Replicated(scenario, seed, first, kpis, time.perf_counter() - started)
+
+
+MIN_REPS_UNTIL_CI = 10
+"""Replications before the first precision check: a half-width from fewer is itself too noisy to trust."""
+
+
+def kpi_value(summary: Mapping[str, Any], key: str) -> Any:
+    """The value at a dotted KPI path (`service_level`, `by_department.billing.asa`), or None."""
+    node: Any = summary
+    for part in key.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def replicate_until(
+    scenario: Scenario,
+    targets: Mapping[str, float],
+    seed: int | None = None,
+    reps: int = MIN_REPS_UNTIL_CI,
+    max_reps: int = 200,
+    jobs: int | None = None,
+    on_done: Callable[[ReplicationKpis], None] | None = None,
+) -> Replicated:
+    """Add replications until every named KPI's 95% half-width is at most its target, or `max_reps`.
+
+    Starts with `max(reps, 10)` replications; then, from the half-widths so far, plans the number the
+    largest (half-width / target)^2 ratio calls for (at least one more, at most double). The plan depends
+    only on the results, never on the number of workers, so the run is reproducible.
+    """
+    if not targets:
+        raise ValueError("no precision targets given")
+    if any(not math.isfinite(goal) or goal < 0 for goal in targets.values()):
+        raise ValueError("half-width targets must be finite and >= 0")
+    started = time.perf_counter()
+    seed = scenario.seed if seed is None else seed
+    max_reps = max(max_reps, 2)
+    wanted = min(max(reps, MIN_REPS_UNTIL_CI), max_reps)
+    first = simulate(scenario, seed, 0)
+    kpis = [_kpis(first)]
+    unknown = [key for key in targets if not isinstance(kpi_value(kpis[0].summary, key), int | float)]
+    if unknown:
+        raise ValueError(f"not a numeric KPI of the summary: {', '.join(unknown)}")
+    if on_done:
+        on_done(kpis[0])
+    while True:
+        for item in parallel_map(
+            replication_kpis, [(scenario, seed, r) for r in range(len(kpis), wanted)], jobs
+        ):
+            kpis.append(item)
+            if on_done:
+                on_done(item)
+        widths = aggregate([k.summary for k in kpis])["ci95"]
+        reached = {key: kpi_value(widths, key) for key in targets}
+        ratios = [_ratio(reached[key], goal) for key, goal in targets.items()]
+        met = all(ratio <= 1.0 for ratio in ratios)
+        if met or len(kpis) >= max_reps:
+            break
+        needed = math.ceil(len(kpis) * min(max(ratios), 4.0) * 1.1)
+        wanted = min(max_reps, max(len(kpis) + 1, min(needed, 2 * len(kpis))))
+    precision = {
+        "targets": dict(targets),
+        "half_widths": {
+            key: float(value) if value is not None else math.nan for key, value in reached.items()
+        },
+        "met": met,
+        "reps": len(kpis),
+        "max_reps": max_reps,
+    }
+    return Replicated(scenario, seed, first, kpis, time.perf_counter() - started, precision)
+
+
+def _ratio(width: Any, goal: float) -> float:
+    """(half-width / goal)^2: how many times the replications so far a goal needs (inf if unknown)."""
+    if not isinstance(width, int | float) or math.isnan(width):
+        return math.inf
+    if width <= goal:
+        return min(1.0, (width / goal) ** 2) if goal > 0 else 0.0
+    return math.inf if goal == 0 else (width / goal) ** 2
+
+
+def precision_line(precision: Mapping[str, Any]) -> str:
+    """`precision reached after 40 replications: service_level ± 0.0093 (goal 0.01)`."""
+    parts = [
+        f"{key} ± {precision['half_widths'][key]:.4g} (goal {goal:g})"
+        for key, goal in precision["targets"].items()
+    ]
+    head = (
+        f"precision reached after {precision['reps']} replications"
+        if precision["met"]
+        else f"precision NOT reached: stopped at the cap of {precision['max_reps']} replications"
+    )
+    return f"{head}: " + ", ".join(parts)

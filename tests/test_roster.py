@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
 from sim.engine import RunResult, simulate
 from sim.loading import scenario_from_dict

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pytest
 
 from sim.engine import RunResult, simulate
 from sim.loading import scenario_from_dict

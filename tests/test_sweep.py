@@ -1,0 +1,503 @@
+"""Sweeps (sim/sweep.py) and replications until a precision (sim/runner.replicate_until).
+
+Exactness where the design promises it (identical tables whichever executor, common random numbers,
+resumed = uninterrupted); statistics where it does not (metamorphic relations under common random numbers
+are checked replication by replication where they hold pathwise, and by paired tests where they hold only
+on average).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from scipy import stats
+from typer.testing import CliRunner
+
+import sim.sweep as sweep_module
+from cli import app
+from sim.executors import ProcessExecutor, SerialExecutor
+from sim.loading import ScenarioError, load_scenario
+from sim.metrics import half_width
+from sim.runner import replicate_until
+from sim.sweep import (
+    SweepError,
+    SweepLocked,
+    folder_lock,
+    grid_design,
+    lhs_design,
+    parse_parameter,
+    plan_sweep,
+    read_rows,
+    run_sweep,
+    split_top_level,
+)
+from tests.conftest import ROOT
+
+runner = CliRunner()
+
+SINGLE: dict[str, Any] = {
+    "name": "single",
+    "seed": 5,
+    "duration": "2h",
+    "interval": "30m",
+    "ring": {"cycle": "6s", "rings": 1},
+    "arrivals": {"per_hour": 100},
+    "patience": {"dist": "exponential", "mean": "2m"},
+    "departments": {
+        "support": {
+            "agents": 6,
+            "handle_time": {"dist": "lognormal", "mean": "3m", "cv": 1.0},
+            "wrap_time": "20s",
+        }
+    },
+}
+
+
+@pytest.fixture
+def single(tmp_path: Path) -> Path:
+    path = tmp_path / "single.yaml"
+    path.write_text(yaml.safe_dump(SINGLE), encoding="utf-8")
+    return path
+
+
+def frame(folder: Path, name: str = "rows") -> pd.DataFrame:
+    return pd.read_parquet(folder / f"{name}.parquet")
+
+
+# --- parameters and designs ----------------------------------------------------------------------------------
+
+
+def test_integer_ranges_are_inclusive_and_step():
+    assert parse_parameter("departments.billing.agents=8:16").values == tuple(str(v) for v in range(8, 17))
+    assert parse_parameter("a.b=8:16:2").values == ("8", "10", "12", "14", "16")
+    assert parse_parameter("a.b=8:8").values == ("8",)
+
+
+def test_lists_durations_and_flow_values():
+    assert parse_parameter("patience.mean=2m,3m,5m").values == ("2m", "3m", "5m")
+    staffing = parse_parameter("departments.x.agents={per_interval: [1, 2]},{per_interval: [3, 4]}")
+    assert staffing.values == ("{per_interval: [1, 2]}", "{per_interval: [3, 4]}")
+    assert split_top_level("[1, 2],'a,b',{c: 3}") == ["[1, 2]", "'a,b'", "{c: 3}"]
+    assert parse_parameter("patience.mean=2m:5m:1m").values == ("120.0", "180.0", "240.0", "300.0")
+    continuous = parse_parameter("patience.mean=2m:5m")
+    assert continuous.continuous and (continuous.low, continuous.high) == (120.0, 300.0)
+    assert parse_parameter("patience.dist=exponential").values == ("exponential",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["nothing", "=3", "a.b=", "a..b=1", "a.b=5:3", "a.b=1:4:0", "a.b=1,,2", "seed=1,2", "a.b=1m:2m:-1s"],
+)
+def test_malformed_parameters_are_refused(text):
+    with pytest.raises(SweepError):
+        parse_parameter(text)
+
+
+def test_grid_is_the_full_factorial_in_order():
+    points = grid_design([parse_parameter("a=1:2"), parse_parameter("b=x,y,z")])
+    assert points == [{"a": a, "b": b} for a in ("1", "2") for b in ("x", "y", "z")]
+    with pytest.raises(SweepError, match="continuous"):
+        grid_design([parse_parameter("a=1.5:2.5")])
+
+
+def test_latin_hypercube_uses_every_stratum_once():
+    samples = 50
+    parameters = [parse_parameter("a=0.0:1.0"), parse_parameter("b=10.0:20.0"), parse_parameter("c=1:5")]
+    points = lhs_design(parameters, samples, seed=7)
+    for key, low, high in (("a", 0.0, 1.0), ("b", 10.0, 20.0)):
+        values = np.array([float(p[key]) for p in points])
+        strata = np.floor((values - low) / (high - low) * samples).astype(int)
+        assert sorted(strata) == list(range(samples))
+    counts = pd.Series([p["c"] for p in points]).value_counts()
+    assert set(counts.index) == {"1", "2", "3", "4", "5"} and (counts == 10).all()
+    assert lhs_design(parameters, samples, seed=7) == points
+    assert lhs_design(parameters, samples, seed=8) != points
+
+
+# --- plans ---------------------------------------------------------------------------------------------------
+
+
+def test_a_refused_point_is_recorded_not_fatal(single, tmp_path):
+    plan = plan_sweep(single, ["departments.support.agents=-1,5"], reps=2)
+    assert plan.points[0].scenario is None and "must be >= 0" in (plan.points[0].error or "")
+    assert plan.points[1].scenario is not None
+    outcome = run_sweep(plan, tmp_path / "out", SerialExecutor(), plots=())
+    rows = outcome.rows
+    assert rows["error"].notna().tolist() == [True, True, False, False]
+    assert rows.loc[rows["point"] == 1, "offered"].gt(0).all()
+    assert outcome.summary.loc[0, "reps"] == 0 and "must be >= 0" in outcome.summary.loc[0, "error"]
+    assert outcome.complete
+
+
+def test_a_key_refused_for_every_point_stops_the_sweep(single, tmp_path):
+    with pytest.raises(ScenarioError, match="every point refused"):
+        plan_sweep(single, ["departments.suport.agents=4:6"])
+    result = runner.invoke(
+        app, ["sweep", str(single), "--grid", "departments.suport.agents=4:6", "--out", str(tmp_path / "x")]
+    )
+    assert result.exit_code == 2
+    assert "departments.suport" in result.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_design_options_are_checked(single):
+    with pytest.raises(SweepError, match="--samples"):
+        plan_sweep(single, ["patience.mean=1m:2m"], design="lhs")
+    with pytest.raises(SweepError, match="more than once"):
+        plan_sweep(single, ["patience.mean=1m,2m", "patience.mean=3m"])
+    with pytest.raises(SweepError, match="grid or lhs"):
+        plan_sweep(single, ["patience.mean=1m,2m"], design="random")
+
+
+# --- running: identical tables, common random numbers --------------------------------------------------------
+
+
+def test_sequential_and_local_parallel_tables_are_identical(single, tmp_path):
+    grid = ["departments.support.agents=5:7", "patience.mean=1m,3m"]
+    plan = plan_sweep(single, grid, reps=3)
+    serial = run_sweep(plan, tmp_path / "serial", SerialExecutor(), plots=())
+    pool = ProcessExecutor(2)
+    try:
+        run_sweep(plan, tmp_path / "parallel", pool, plots=())
+    finally:
+        pool.close()
+    pd.testing.assert_frame_equal(frame(tmp_path / "serial"), frame(tmp_path / "parallel"))
+    pd.testing.assert_frame_equal(
+        frame(tmp_path / "serial", "summary"), frame(tmp_path / "parallel", "summary")
+    )
+    rows = serial.rows
+    assert len(rows) == 6 * 3 and list(rows.columns[:6]) == [
+        "point",
+        "replication",
+        "seed",
+        "departments.support.agents",
+        "patience.mean",
+        "error",
+    ]
+    assert rows["patience.mean"].isin([60.0, 180.0]).all()  # durations in seconds, as everywhere inside
+    csv = pd.read_csv(tmp_path / "serial" / "rows.csv")
+    np.testing.assert_array_equal(csv["service_level"].to_numpy(), rows["service_level"].to_numpy())
+    assert not list((tmp_path / "serial" / "parts").iterdir())
+
+
+def test_summary_means_and_confidence_intervals(single, tmp_path):
+    plan = plan_sweep(single, ["departments.support.agents=5,7"], reps=4)
+    outcome = run_sweep(plan, tmp_path / "out", SerialExecutor(), plots=())
+    for point in (0, 1):
+        mine = outcome.rows[outcome.rows["point"] == point]
+        row = outcome.summary.iloc[point]
+        assert row["service_level"] == pytest.approx(mine["service_level"].mean(), rel=1e-12)
+        assert row["service_level_ci95"] == pytest.approx(half_width(list(mine["service_level"])), rel=1e-9)
+        assert row["reps"] == 4 and row["failed"] == 0
+
+
+def test_every_point_of_every_grid_sees_the_same_callers(single, tmp_path):
+    first = run_sweep(
+        plan_sweep(single, ["departments.support.agents=4:6"], reps=3),
+        tmp_path / "a",
+        SerialExecutor(),
+        plots=(),
+    )
+    second = run_sweep(
+        plan_sweep(single, ["departments.support.agents=6:8"], reps=3),
+        tmp_path / "b",
+        SerialExecutor(),
+        plots=(),
+    )
+    for rows in (first.rows, second.rows):
+        arrivals = rows.pivot(index="replication", columns="point", values="arrivals")
+        assert (arrivals.nunique(axis=1) == 1).all()  # the same callers at every point
+        assert arrivals.iloc[:, 0].nunique() == 3  # and different callers in each replication
+    kpis = [c for c in first.rows.columns if c not in ("point", "departments.support.agents")]
+    six_a = first.rows[first.rows["departments.support.agents"] == 6][kpis].reset_index(drop=True)
+    six_b = second.rows[second.rows["departments.support.agents"] == 6][kpis].reset_index(drop=True)
+    pd.testing.assert_frame_equal(six_a, six_b)
+
+
+def test_more_agents_never_lengthen_a_replication_waits(single, tmp_path):
+    # Metamorphic, pathwise: with first-come-first-served queues and each caller's handle time and
+    # patience attached to the caller (drawn at arrival), adding a server can only bring each caller's
+    # start of service earlier (the coupling behind the monotonicity of G/G/c+G in c), so under common
+    # random numbers every replication's waits and abandonment fall (weakly) as agents are added.
+    plan = plan_sweep(single, ["departments.support.agents=3:8"], reps=8)
+    rows = run_sweep(plan, tmp_path / "out", SerialExecutor(), plots=()).rows
+    for key in ("mean_wait", "asa", "abandon_rate"):
+        table = rows.pivot(index="replication", columns="departments.support.agents", values=key)
+        assert (table.diff(axis=1).iloc[:, 1:] <= 1e-9).all().all(), key
+    level = rows.pivot(index="replication", columns="departments.support.agents", values="service_level")
+    assert (level.diff(axis=1).iloc[:, 1:] >= -1e-9).all().all()
+
+
+def test_more_patience_fewer_abandons(single, tmp_path):
+    # Not pathwise (a patient caller who now waits can push a later caller past their patience), but on
+    # average: a one-sided paired t-test on the replication differences under common random numbers.
+    plan = plan_sweep(single, ["patience.mean=1m,4m", "departments.support.agents=5"], reps=12)
+    rows = run_sweep(plan, tmp_path / "out", SerialExecutor(), plots=()).rows
+    table = rows.pivot(index="replication", columns="patience.mean", values="abandon_rate")
+    differences = table[60.0] - table[240.0]
+    test = stats.ttest_1samp(differences, 0.0, alternative="greater")
+    assert test.pvalue < 1e-3, differences.describe()
+    waits = rows.pivot(index="replication", columns="patience.mean", values="mean_wait")
+    assert stats.ttest_1samp(waits[240.0] - waits[60.0], 0.0, alternative="greater").pvalue < 1e-3
+
+
+# --- safe long runs ------------------------------------------------------------------------------------------
+
+
+class Interrupt:
+    """A progress callback that presses Ctrl-C after `after` rows."""
+
+    def __init__(self, after: int) -> None:
+        self.after = after
+        self.start: int | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.start is None:
+            self.start = done
+        elif done - self.start >= self.after:
+            raise KeyboardInterrupt
+
+
+def test_an_interrupted_sweep_keeps_its_rows_and_resume_completes_it(single, tmp_path):
+    plan = plan_sweep(single, ["departments.support.agents=4:7"], reps=3)
+    reference = run_sweep(plan, tmp_path / "reference", SerialExecutor(), plots=())
+    folder = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(plan, folder, SerialExecutor(), plots=(), on_progress=Interrupt(5), flush_seconds=0.0)
+    kept = read_rows(folder)
+    assert len(kept) == 5
+    status = json.loads((folder / "sweep.json").read_text())
+    assert status["status"] == "interrupted" and status["rows"]["ran"] == 5
+    with pytest.raises(FileExistsError):
+        run_sweep(plan, folder, SerialExecutor(), plots=())
+    resumed = run_sweep(plan, folder, SerialExecutor(), resume=True, plots=())
+    assert (resumed.ran, resumed.kept, resumed.complete) == (12 - 5, 5, True)
+    pd.testing.assert_frame_equal(frame(folder), frame(tmp_path / "reference"))
+    pd.testing.assert_frame_equal(frame(folder, "summary"), reference.summary)
+
+
+def test_resume_refuses_another_sweep_and_force_replaces(single, tmp_path):
+    folder = tmp_path / "out"
+    run_sweep(plan_sweep(single, ["departments.support.agents=4:5"]), folder, SerialExecutor(), plots=())
+    other = plan_sweep(single, ["departments.support.agents=4:6"])
+    with pytest.raises(SweepError, match="another sweep"):
+        run_sweep(other, folder, SerialExecutor(), resume=True, plots=())
+    outcome = run_sweep(other, folder, SerialExecutor(), force=True, plots=())
+    assert len(outcome.rows) == 3 and len(frame(folder)) == 3
+
+
+def test_resume_adds_replications(single, tmp_path):
+    folder = tmp_path / "out"
+    run_sweep(
+        plan_sweep(single, ["departments.support.agents=4:5"], reps=2), folder, SerialExecutor(), plots=()
+    )
+    more = run_sweep(
+        plan_sweep(single, ["departments.support.agents=4:5"], reps=4),
+        folder,
+        SerialExecutor(),
+        resume=True,
+        plots=(),
+    )
+    assert (more.ran, more.kept) == (4, 4)
+    fresh = run_sweep(
+        plan_sweep(single, ["departments.support.agents=4:5"], reps=4),
+        tmp_path / "fresh",
+        SerialExecutor(),
+        plots=(),
+    )
+    pd.testing.assert_frame_equal(more.rows, fresh.rows)
+
+
+def test_a_failing_task_is_recorded_and_retried_on_resume(single, tmp_path, monkeypatch):
+    original = sweep_module.point_kpis
+
+    def flaky(scenario, seed, replication):
+        if replication == 1 and scenario.departments["support"].agents.count == 5:
+            raise RuntimeError("worker lost")
+        return original(scenario, seed, replication)
+
+    monkeypatch.setattr(sweep_module, "point_kpis", flaky)
+    plan = plan_sweep(single, ["departments.support.agents=4:6"], reps=2)
+    folder = tmp_path / "out"
+    outcome = run_sweep(plan, folder, SerialExecutor(), plots=())
+    failed = outcome.rows[outcome.rows["error"].notna()]
+    assert failed[["point", "replication"]].values.tolist() == [[1, 1]]
+    assert failed["error"].iloc[0] == "RuntimeError: worker lost"
+    assert outcome.failed == 1 and outcome.summary.loc[1, "reps"] == 1
+    monkeypatch.setattr(sweep_module, "point_kpis", original)
+    resumed = run_sweep(plan, folder, SerialExecutor(), resume=True, plots=())
+    assert resumed.ran == 1 and resumed.failed == 0
+
+
+def _start_and_stop(args: list[str], folder: Path, how: signal.Signals) -> int:
+    """Start a sweep in its own process group, send `how` once a part is on disk, return the exit status."""
+    process = subprocess.Popen(
+        args, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list((folder / "parts").glob("part-*.parquet")):
+        assert process.poll() is None, "the sweep ended before it could be stopped"
+        time.sleep(0.05)
+    os.killpg(process.pid, how)
+    return process.wait(timeout=60)
+
+
+def test_a_terminated_or_killed_sweep_resumes_to_the_same_table(tmp_path):
+    """SIGTERM: the sweep folds what it finished into the tables and exits 130. SIGKILL (no chance to clean
+    up): the parts written so far survive. Either way --resume completes the table, identical to a run
+    that was never stopped."""
+    scenario = ROOT / "scenarios" / "small-centre.yaml"
+    grid = "departments.billing.agents=6:13"
+    folder = tmp_path / "stopped"
+    args = [
+        sys.executable,
+        str(ROOT / "cli.py"),
+        "sweep",
+        str(scenario),
+        "--grid",
+        grid,
+        "--reps",
+        "10",
+        "--jobs",
+        "1",
+        "--quiet",
+        "--out",
+        str(folder),
+    ]
+    assert _start_and_stop(args, folder, signal.SIGTERM) == 130
+    status = json.loads((folder / "sweep.json").read_text())
+    first = len(frame(folder))
+    assert status["status"] == "interrupted" and 0 < first < 80 and status["rows"]["ran"] == first
+    assert _start_and_stop([*args, "--resume"], folder, signal.SIGKILL) == -signal.SIGKILL
+    second = len(read_rows(folder))
+    assert first < second < 80
+    done = subprocess.run([*args, "--resume"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((folder / "sweep.json").read_text())["rows"]["kept"] == second
+    reference = run_sweep(
+        plan_sweep(scenario, [grid], reps=10), tmp_path / "reference", SerialExecutor(), plots=()
+    )
+    pd.testing.assert_frame_equal(frame(folder), reference.rows)
+
+
+def test_one_sweep_at_a_time_per_folder(single, tmp_path):
+    plan = plan_sweep(single, ["departments.support.agents=4:5"])
+    folder = tmp_path / "out"
+    with folder_lock(folder), pytest.raises(SweepLocked):
+        run_sweep(plan, folder, SerialExecutor(), plots=())
+    assert run_sweep(plan, folder, SerialExecutor(), plots=()).complete
+
+
+# --- the command ---------------------------------------------------------------------------------------------
+
+
+def test_sweep_command_writes_tables_and_plots(single, tmp_path):
+    folder = tmp_path / "out"
+    result = runner.invoke(
+        app,
+        [
+            "sweep",
+            str(single),
+            "--grid",
+            "departments.support.agents=4:6",
+            "--grid",
+            "patience.mean=1m,3m",
+            "--reps",
+            "2",
+            "--jobs",
+            "1",
+            "--out",
+            str(folder),
+            "--plot",
+            "service_level",
+            "--plot",
+            "nonsense",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("rows.parquet", "rows.csv", "summary.parquet", "summary.csv", "sweep.json"):
+        assert (folder / name).exists(), name
+    plots = sorted(p.name for p in (folder / "plots").iterdir())
+    assert plots == ["service_level-vs-departments.support.agents.png", "service_level-vs-patience.mean.png"]
+    assert (folder / "plots" / plots[0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "nonsense" in result.output
+    status = json.loads((folder / "sweep.json").read_text())
+    assert status["status"] == "complete" and status["rows"] == {
+        "total": 12,
+        "kept": 0,
+        "ran": 12,
+        "failed": 0,
+    }
+    again = runner.invoke(
+        app, ["sweep", str(single), "--grid", "departments.support.agents=4:6", "--out", str(folder)]
+    )
+    assert again.exit_code == 2 and "--resume" in again.output
+
+
+def test_latin_hypercube_sweep(single, tmp_path):
+    plan = plan_sweep(
+        single, ["patience.mean=1m:5m", "departments.support.agents=4:8"], design="lhs", samples=6, reps=2
+    )
+    outcome = run_sweep(plan, tmp_path / "out", SerialExecutor(), plots=("service_level",))
+    assert len(outcome.rows) == 12 and outcome.rows["error"].isna().all()
+    assert outcome.summary["patience.mean"].between(60, 300).all()
+    assert len(outcome.plots) == 2
+
+
+# --- replications until a precision --------------------------------------------------------------------------
+
+
+def test_until_ci_reaches_the_half_width_and_does_not_depend_on_jobs(single):
+    scenario = load_scenario(single)
+    goal = 0.04
+    first = replicate_until(scenario, {"service_level": goal}, jobs=1)
+    assert first.precision["met"] and len(first.replications) >= 10
+    assert first.summary["ci95"]["service_level"] <= goal
+    second = replicate_until(scenario, {"service_level": goal}, jobs=2)
+    assert len(second.replications) == len(first.replications)
+    assert second.summary["service_level"] == first.summary["service_level"]
+
+
+def test_until_ci_stops_at_the_cap_and_refuses_unknown_kpis(single):
+    scenario = load_scenario(single)
+    capped = replicate_until(scenario, {"asa": 0.0}, max_reps=12, jobs=1)
+    assert not capped.precision["met"] and len(capped.replications) == 12
+    with pytest.raises(ValueError, match="not a numeric KPI"):
+        replicate_until(scenario, {"no_such_kpi": 0.1}, jobs=1)
+
+
+def test_until_ci_on_the_command_line(single, tmp_path):
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(single),
+            "--until-ci",
+            "by_department.support.service_level=0.05",
+            "--jobs",
+            "1",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "precision reached after" in result.output
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["ci95"]["by_department"]["support"]["service_level"] <= 0.05
+    bad = runner.invoke(
+        app, ["run", str(single), "--until-ci", "service_level", "--out", str(tmp_path / "x")]
+    )
+    assert bad.exit_code == 2
+    unknown = runner.invoke(app, ["run", str(single), "--until-ci", "nope=1", "--out", str(tmp_path / "y")])
+    assert unknown.exit_code == 2 and "not a numeric KPI" in unknown.output
