@@ -8,16 +8,14 @@ different rate still shares its random numbers with the base case.
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import simpy
 
 from sim import caller
 from sim.centre import Call, Centre
-from sim.clock import at_instant
+from sim.clock import call_at
 from sim.routing import ivr_route, right_department
 from sim.scenario import Scenario
 from sim.streams import Streams
@@ -126,39 +124,58 @@ def plan_menu(centre: Centre, callers: Callers) -> MenuPlan | None:
     return MenuPlan(menu_time, self_served, department)
 
 
-def arrivals(centre: Centre, callers: Callers) -> Generator[simpy.Event, Any, None]:
-    """Bring each caller in at its time, then close the doors: no arrivals after the day ends."""
-    env = centre.env
-    first_department = [right_department(resolvers) for resolvers in centre.resolvers]
-    priorities = [centre.scenario.arrivals.priority.get(name, 1) for name in centre.reason_names]
-    queues = centre.queues
-    times = callers.arrived_at.tolist()
-    reasons = callers.reason.tolist()
-    patiences = callers.patience.tolist()
-    plan = plan_menu(centre, callers)
-    centre.next_call_id = len(callers) + 1  # calls made later (redials) are numbered after today's callers
-    if plan is not None:
-        menu_times = plan.menu_time.tolist()
-        self_served = plan.self_served.tolist()
-        routed = plan.department.tolist()
-    for index, at in enumerate(times):
-        if at > env.now:
-            yield at_instant(env, at)
-        reason = reasons[index]
-        call = Call(index + 1, reason, priorities[reason], at, patiences[index])
-        department = first_department[reason] if plan is None else routed[index]
-        queue = queues[department]
+class Doors:
+    """Bring each caller in at their time, then close the doors: no arrivals after the day ends.
+
+    Each arrival schedules the next one (a callback at an instant, not a process), which keeps the
+    busiest loop of the simulation cheap.
+    """
+
+    def __init__(self, centre: Centre, callers: Callers) -> None:
+        self.centre = centre
+        self.first_department = [right_department(resolvers) for resolvers in centre.resolvers]
+        self.priorities = [centre.scenario.arrivals.priority.get(name, 1) for name in centre.reason_names]
+        self.times = callers.arrived_at.tolist()
+        self.reasons = callers.reason.tolist()
+        self.patiences = callers.patience.tolist()
+        self.plan = plan_menu(centre, callers)
+        if self.plan is not None:
+            self.menu_times = self.plan.menu_time.tolist()
+            self.self_served = self.plan.self_served.tolist()
+            self.routed = self.plan.department.tolist()
+        self.index = 0
+        centre.next_call_id = len(callers) + 1  # calls made later (redials) are numbered after today's
+
+    def open(self) -> None:
+        """Schedule the first caller (or the close, on a day without callers)."""
+        self._schedule_next()
+
+    def _schedule_next(self) -> None:
+        env = self.centre.env
+        if self.index < len(self.times):
+            call_at(env, self.times[self.index], self._arrive)
+        else:
+            call_at(env, self.centre.scenario.duration, self._close)  # the day runs to its close
+
+    def _arrive(self, _: Any) -> None:
+        centre = self.centre
+        index = self.index
+        self.index = index + 1
+        reason = self.reasons[index]
+        call = Call(index + 1, reason, self.priorities[reason], self.times[index], self.patiences[index])
+        department = self.first_department[reason] if self.plan is None else self.routed[index]
+        queue = centre.queues[department]
         call.department = department
         call.handle_time = queue.handle()
         call.wrap_time = queue.wrap()
-        if plan is None:
+        if self.plan is None:
             caller.arrive(centre, call)
         else:
-            caller.arrive(centre, call, caller.IvrChoice(menu_times[index], self_served[index]))
+            caller.arrive(centre, call, caller.IvrChoice(self.menu_times[index], self.self_served[index]))
         if not index % _COMPACT_EVERY:
             centre.log.maybe_compact()
-    close_at = centre.scenario.duration
-    if close_at > env.now:
-        yield at_instant(env, close_at)  # the day runs to its close, calls or not
-    centre.closed = True
-    centre.check_done()
+        self._schedule_next()
+
+    def _close(self, _: Any) -> None:
+        self.centre.closed = True
+        self.centre.check_done()

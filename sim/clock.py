@@ -5,7 +5,9 @@ change, the close) is scheduled at that absolute time instead of after a compute
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from heapq import heappush
+from typing import Any
 
 import simpy
 from simpy.core import NORMAL
@@ -22,3 +24,19 @@ def at_instant(env: simpy.Environment, at: float) -> simpy.Event:
     event._value = None
     heappush(env._queue, (max(at, env.now), NORMAL, next(env._eid), event))
     return event
+
+
+class _Tick:
+    """The least an event needs for SimPy's loop: callbacks, and that it succeeded (no value)."""
+
+    __slots__ = ("_ok", "_value", "callbacks")
+
+    def __init__(self, callback: Callable[[Any], None]) -> None:
+        self.callbacks: list[Callable[[Any], None]] | None = [callback]
+        self._ok = True
+        self._value = None
+
+
+def call_at(env: simpy.Environment, at: float, callback: Callable[[Any], None]) -> None:
+    """Call `callback` at exactly `at`, without a process or a `Timeout` object (the arrivals' hot path)."""
+    heappush(env._queue, (max(at, env._now), NORMAL, next(env._eid), _Tick(callback)))

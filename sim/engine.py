@@ -11,7 +11,7 @@ import pandas as pd
 import simpy
 
 from sim import caller
-from sim.arrivals import Callers, arrivals, draw_callers
+from sim.arrivals import Callers, Doors, draw_callers
 from sim.centre import Centre, build
 from sim.log import EventLog, events_frame
 from sim.roster import roster, set_level, staffing_levels
@@ -94,5 +94,5 @@ def _start(centre: Centre, callers: Callers) -> dict[str, list[tuple[float, int]
         opening, *changes = levels[pool.name]
         set_level(centre, pool, opening[1])  # the opening shift logs in before the first caller arrives
         centre.env.process(roster(centre, pool, changes))
-    centre.env.process(arrivals(centre, callers))
+    Doors(centre, callers).open()
     return levels
