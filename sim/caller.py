@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from sim import agent as agents
 from sim.centre import CALLBACK_LEVEL, DONE, WAITING, Call, Centre, Queue
+from sim.clock import call_after
 from sim.log import CODE, Event
 from sim.routing import ivr_route, longest_idle, right_department
 
@@ -65,7 +66,7 @@ def join_queue(centre: Centre, call: Call, department: int, front: bool = False)
     when the estimated wait is long, take it or queue (at the front of its priority level if `front`).
     A caller held by a warm-transferring agent cannot abandon."""
     env = centre.env
-    now = env.now
+    now = env._now
     queue = centre.queues[department]
     if call.visit:
         call.handle_time = queue.handle()
@@ -74,13 +75,14 @@ def join_queue(centre: Centre, call: Call, department: int, front: bool = False)
     call.queued_at = now
     patience = math.inf if call.warm is not None else call.patience
     call.deadline = now + patience
-    call.visit += 1
+    visit = call.visit = call.visit + 1
     call.visited |= 1 << department
     call.state = WAITING
     centre.log.record((now, _ENQUEUE, call.id, -1, department, float(call.priority)))
-    pool = longest_idle(queue.servers)
-    if pool is not None:
-        agents.hand_call(pool.idle.popleft(), call)
+    servers = queue.servers
+    pool = servers[0] if len(servers) == 1 else longest_idle(servers)
+    if pool is not None and pool.idle:
+        agents.hand_call(centre, pool.idle.popleft(), call)
         return
     offer = centre.callback_offer
     if offer is not None and call.warm is None:
@@ -91,14 +93,14 @@ def join_queue(centre: Centre, call: Call, department: int, front: bool = False)
                 request_callback(centre, call, queue, from_hold=False)
                 return
     if front:
-        queue.levels[call.priority].appendleft((call.visit, call))
+        queue.levels[call.priority].appendleft((visit, call))
     else:
-        queue.levels[call.priority].append((call.visit, call))
+        queue.levels[call.priority].append((visit, call))
     queue.waiting += 1
     if patience < math.inf:
-        env.timeout(call.patience, (call, call.visit)).callbacks.append(centre.patience_runs_out)
+        call_after(env, patience, centre.patience_runs_out, (call, visit))
     if queue.overflow_after is not None:
-        env.timeout(queue.overflow_after, (call, call.visit)).callbacks.append(centre.overflow_due)
+        call_after(env, queue.overflow_after, centre.overflow_due, (call, visit))
 
 
 def estimated_wait(queue: Queue) -> float:
@@ -133,7 +135,7 @@ def queue_callback(centre: Centre, call: Call, queue: Queue, level: int) -> None
     centre.log.record((now, _CALLBACK_QUEUE, call.id, -1, queue.index, float(level)))
     pool = longest_idle(queue.servers)
     if pool is not None:
-        agents.hand_call(pool.idle.popleft(), call)
+        agents.hand_call(centre, pool.idle.popleft(), call)
         return
     queue.levels[level].append((call.visit, call))
     queue.waiting += 1
@@ -163,7 +165,7 @@ def overflow_due(centre: Centre, event: Any) -> None:
     pool = longest_idle(queue.backups)
     if pool is not None:
         queue.waiting -= 1
-        agents.hand_call(pool.idle.popleft(), call)
+        agents.hand_call(centre, pool.idle.popleft(), call)
     else:
         queue.overflowed[call.priority].append((visit, call))
 

@@ -85,18 +85,21 @@ class Call:
 
 
 class Agent:
-    """One agent of a pool: logged off, idle (waiting on `wake`) or busy with a call."""
+    """One agent of a pool: logged off, idle (on its pool's idle list) or busy with `call`."""
 
-    __slots__ = ("id", "idle_since", "leaving", "number", "pool", "state", "wake")
+    __slots__ = ("call", "centre", "department", "id", "idle_since", "leaving", "number", "plan", "pool", "state")
 
-    def __init__(self, agent_id: int, pool: Pool, number: int) -> None:
+    def __init__(self, centre: Centre, agent_id: int, pool: Pool, number: int) -> None:
+        self.centre = centre
         self.id = agent_id
         self.pool = pool
         self.number = number
         self.state = OFF
         self.leaving = False
         self.idle_since = 0.0
-        self.wake: simpy.Event | None = None
+        self.call: Call | None = None
+        self.department = -1  # the department whose call it is serving
+        self.plan: Any = None  # what it settled on answering the call (`agent.Plan`)
 
     @property
     def label(self) -> str:
@@ -329,7 +332,7 @@ def build(env: simpy.Environment, scenario: Scenario, streams: Streams, log: Eve
 
 def new_agent(centre: Centre, pool: Pool) -> Agent:
     """A further agent for `pool`, numbered from 1 within it."""
-    agent = Agent(centre.next_agent_id, pool, len(pool.agents) + 1)
+    agent = Agent(centre, centre.next_agent_id, pool, len(pool.agents) + 1)
     centre.next_agent_id += 1
     pool.agents.append(agent)
     return agent

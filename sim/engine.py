@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,7 @@ import simpy
 from sim import caller
 from sim.arrivals import Callers, Doors, draw_callers
 from sim.centre import Centre, build
-from sim.log import EventLog, events_frame
+from sim.log import EventColumns, EventLog, events_frame
 from sim.roster import roster, set_level, staffing_levels
 from sim.scenario import Scenario
 from sim.streams import Streams
@@ -32,6 +32,11 @@ class RunResult:
     ended_at: float
     wall_time: float
     reason_names: list[str] = field(default_factory=list)
+
+    @cached_property
+    def columns(self) -> EventColumns:
+        """The event table as numpy columns, converted once for all the tables built from it."""
+        return EventColumns(self.events)
 
     @property
     def calls_offered(self) -> int:

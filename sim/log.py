@@ -6,7 +6,7 @@ they do not apply. `detail` carries one number whose meaning depends on the even
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 
 import numpy as np
@@ -91,22 +91,28 @@ _COMPACT_EVERY = 1 << 16
 
 
 class EventLog:
-    """Collects event tuples; `record` is a bound `list.append`, so logging costs one call."""
+    """Collects events; `record` is a bound `list.extend` of one flat list, so logging costs one call and
+    leaves no tuple alive (the values are packed into numpy chunks as they gather)."""
 
     def __init__(self) -> None:
-        self._rows: list[tuple[float, int, int, int, int, float]] = []
+        self._values: list[float] = []
         self._chunks: list[np.ndarray] = []
-        self.record = self._rows.append
+        self.record: Callable[[tuple[float, int, int, int, int, float]], None] = self._values.extend
 
     def maybe_compact(self) -> None:
-        """Move rows into a compact numpy chunk once enough have gathered (bounds memory on long runs)."""
-        if len(self._rows) >= _COMPACT_EVERY:
+        """Move values into a compact numpy chunk once enough have gathered (bounds memory on long runs)."""
+        if len(self._values) >= _COMPACT_EVERY * len(COLUMNS):
             self._compact()
 
     def _compact(self) -> None:
-        if self._rows:
-            self._chunks.append(np.array(self._rows, dtype=_DTYPE))
-            self._rows.clear()
+        values = self._values
+        if values:
+            flat = np.fromiter(values, dtype=np.float64, count=len(values)).reshape(-1, len(COLUMNS))
+            chunk = np.empty(len(flat), dtype=_DTYPE)
+            for index, name in enumerate(COLUMNS):
+                chunk[name] = flat[:, index]
+            self._chunks.append(chunk)
+            values.clear()
 
     def array(self) -> np.ndarray:
         """Every event so far as one structured array, in time order."""
@@ -134,6 +140,18 @@ def events_frame(array: np.ndarray, departments: Sequence[str]) -> pd.DataFrame:
             "detail": array["detail"],
         }
     )
+
+
+class EventColumns:
+    """The event table as plain numpy columns (integer codes for events and departments), for the tables."""
+
+    def __init__(self, events: pd.DataFrame) -> None:
+        self.t = events["t"].to_numpy()
+        self.code = events["event"].cat.codes.to_numpy()
+        self.call = events["call_id"].to_numpy().astype(np.int64)
+        self.agent = events["agent_id"].to_numpy().astype(np.int64)
+        self.department = events["department"].cat.codes.to_numpy().astype(np.int64)
+        self.detail = events["detail"].to_numpy()
 
 
 def categorical(codes: np.ndarray, names: Sequence[str]) -> pd.Categorical:

@@ -93,17 +93,16 @@ def set_level(centre: Centre, pool: Pool, count: int) -> None:
                 break
             if agent.state == IDLE:
                 pool.idle.remove(agent)
-                agents.send_home(agent)
+                agents.log_out(centre, agent)
                 surplus -= 1
         for agent in reversed(on_duty):
             if not surplus:
                 break
-            if agent.state != IDLE and not agent.leaving:
+            if agent.state == BUSY and not agent.leaving:
                 agent.leaving = True
                 surplus -= 1
 
 
 def start_shift(centre: Centre, agent: Agent) -> None:
-    """Start an agent's work process (marked on duty at once, so a second change cannot start it twice)."""
-    agent.state = BUSY
-    centre.env.process(agents.work(centre, agent))
+    """The agent logs in (and takes a waiting call at once, if there is one)."""
+    agents.log_in(centre, agent)

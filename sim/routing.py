@@ -46,6 +46,8 @@ def next_call_for(pool: Pool) -> tuple[Call, deque[Entry]] | None:
     for tier in pool.tiers:
         best: tuple[Call, deque[Entry]] | None = None
         for queue in tier:
+            if not queue.waiting:  # no live entry (stale ones are dropped when it has some)
+                continue
             head = queue_head(queue.levels)
             if head is not None and (
                 best is None or (head[0].priority, head[0].queued_at) < (best[0].priority, best[0].queued_at)

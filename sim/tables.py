@@ -14,7 +14,7 @@ import pandas as pd
 from sim.engine import RunResult
 from sim.episodes import caller_ids, hold_table
 from sim.experience import experience_scores
-from sim.log import CODE, Event, categorical
+from sim.log import CODE, Event, EventColumns, categorical
 
 _ARRIVE, _BLOCK, _ENQUEUE, _RING = (
     CODE[Event.ARRIVE],
@@ -45,18 +45,6 @@ ringing); busy signal; still there at the hard stop; resolved in the IVR; hung u
 transfers; hung up on hold; never reached for its callback."""
 
 
-class _Columns:
-    """The event table as plain numpy columns."""
-
-    def __init__(self, events: pd.DataFrame) -> None:
-        self.t = events["t"].to_numpy()
-        self.code = events["event"].cat.codes.to_numpy()
-        self.call = events["call_id"].to_numpy().astype(np.int64)
-        self.agent = events["agent_id"].to_numpy().astype(np.int64)
-        self.department = events["department"].cat.codes.to_numpy().astype(np.int64)
-        self.detail = events["detail"].to_numpy()
-
-
 def _first(
     mask: np.ndarray, calls: np.ndarray, values: np.ndarray, size: int, fill: float = np.nan
 ) -> np.ndarray:
@@ -74,7 +62,7 @@ def _sum(mask: np.ndarray, calls: np.ndarray, values: np.ndarray, size: int) -> 
 
 def calls_table(result: RunResult) -> pd.DataFrame:
     """One row per call: who, when, how it ended, and where its time went (seconds)."""
-    c = _Columns(result.events)
+    c = result.columns
     departments = list(result.events["department"].cat.categories)
     reasons = result.reason_names
     arrive = c.code == _ARRIVE
@@ -137,14 +125,11 @@ def calls_table(result: RunResult) -> pd.DataFrame:
     ringing_abandon = (c.code == _ABANDON) & (c.agent >= 0)
     abandoned_ringing = np.bincount(c.call[ringing_abandon], minlength=size)[:size] > 0
 
-    resolves = {d: set(result.scenario.resolves(d)) for d in departments}
-    routed = np.array(
-        [
-            reasons[r] in resolves[departments[d]] if d >= 0 else False
-            for r, d in zip(reason[ids], answer_department[ids], strict=True)
-        ],
+    resolves = np.array(  # [reason, department]: the department can resolve the reason
+        [[reason in result.scenario.resolves(d) for d in departments] + [False] for reason in reasons],
         dtype=bool,
-    )
+    ).reshape(len(reasons), len(departments) + 1)
+    routed = resolves[reason[ids], answer_department[ids]]  # department -1 (never answered): the False column
     no_wait = np.isnan(wait_time[ids]) & (outcome[ids] != 2)
     wait = np.where(no_wait, 0.0, wait_time[ids])
     outcomes = categorical(outcome[ids], list(OUTCOMES))
@@ -201,7 +186,7 @@ def _transfer_segments(result: RunResult, size: int) -> np.ndarray:
 
 
 def _chains(
-    c: _Columns, ids: np.ndarray, answer_department: np.ndarray, touched: np.ndarray, departments: list[str]
+    c: EventColumns, ids: np.ndarray, answer_department: np.ndarray, touched: np.ndarray, departments: list[str]
 ) -> np.ndarray:
     """Per call, the departments of the agents who answered it in order (`billing > technical`)."""
     chain = np.full(len(ids), "", dtype=object)
@@ -219,7 +204,7 @@ def _chains(
 
 def visits_table(result: RunResult) -> pd.DataFrame:
     """One row per queue visit (a caller reaching a department's queue): its wait and how it ended."""
-    c = _Columns(result.events)
+    c = result.columns
     departments = list(result.events["department"].cat.categories)
     keep = np.flatnonzero(
         np.isin(c.code, (_ENQUEUE, _CALLBACK_QUEUE, _RING, _ANSWER, _ABANDON, _CALLBACK_REQUEST))
@@ -278,7 +263,7 @@ def visits_table(result: RunResult) -> pd.DataFrame:
 def transfer_table(result: RunResult) -> pd.DataFrame:
     """One row per transfer: when, which call, from and to which department, by which agent, and the
     talk time of the segment it ended."""
-    c = _Columns(result.events)
+    c = result.columns
     departments = list(result.events["department"].cat.categories)
     rows = np.flatnonzero((c.code == _ANSWER) | (c.code == _TRANSFER))
     rows = rows[np.argsort(c.agent[rows], kind="stable")]
@@ -328,7 +313,7 @@ def integrate_levels(times: np.ndarray, deltas: np.ndarray, edges: np.ndarray) -
 
 def agent_seconds(result: RunResult, edges: np.ndarray) -> pd.DataFrame:
     """Per pool and interval: logged-in and busy agent-seconds (busy = ringing, talking or wrapping up)."""
-    c = _Columns(result.events)
+    c = result.columns
     agents = result.agents
     pool_of = dict(zip(agents["agent_id"], agents["pool"], strict=True))
     rows = []
