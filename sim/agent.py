@@ -9,7 +9,7 @@ that needs more (a callback dial-out, a warm transfer, holds) is served by a Sim
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any, NamedTuple
+from typing import Any
 
 import simpy
 
@@ -26,19 +26,8 @@ _TRANSFER, _HANDOVER, _DROP = CODE[Event.TRANSFER], CODE[Event.HANDOVER], CODE[E
 _DIAL, _MISSED, _FAILED = CODE[Event.CALLBACK_DIAL], CODE[Event.CALLBACK_MISSED], CODE[Event.CALLBACK_FAILED]
 
 LEAVE, DROP = -1, -2
-"""Where a conversation sends the caller other than a department: away served, or away unresolved."""
-
-
-class Plan(NamedTuple):
-    """What the agent settles on answering: consultation with a warm-transferring colleague, talk time,
-    where the caller goes next (a department index, `LEAVE` or `DROP`), and whether the caller was
-    misrouted (the talk is listening, without holds); and the wrap-up after it (drawn for this visit)."""
-
-    consult_time: float
-    talk_time: float
-    target: int
-    misrouted: bool
-    wrap_time: float
+"""Where a conversation sends the caller other than a department (`Agent.target`): away served, or away
+unresolved."""
 
 
 # The agent's life: shifts and the next call.
@@ -129,36 +118,35 @@ def _picked_up(tick: Any) -> None:
 
 def _talk(centre: Centre, agent: Agent, call: Call) -> None:
     """Answer and talk; holds, or a transfer the agent must stay on the line for, need a process."""
-    plan = answer(centre, agent, call)
+    answer(centre, agent, call)
     queue = centre.queues[agent.department]
-    holds = queue.hold is not None and not call.researched and not plan.misrouted
-    if holds or (plan.target >= 0 and queue.warm):
-        centre.env.process(finish(centre, agent, call, plan))
+    holds = queue.hold is not None and not call.researched and not agent.misrouted
+    if holds or (agent.target >= 0 and queue.warm):
+        centre.env.process(finish(centre, agent, call))
         return
-    agent.plan = plan
-    call_after(centre.env, plan.talk_time, _talked, agent)  # no consultation: nobody transferred warm
+    call_after(centre.env, agent.talk_time, _talked, agent)  # no consultation: nobody transferred warm
 
 
 def _talked(tick: Any) -> None:
     """The conversation ends: the caller leaves served, is sent on cold, or drops; then wrap-up."""
     agent: Agent = tick.value
     centre = agent.centre
-    call, plan = agent.call, agent.plan
-    assert call is not None and plan is not None
+    call = agent.call
+    assert call is not None
     now = centre.env._now
     record = centre.log.record
-    if plan.target == LEAVE:
-        record((now, _END, call.id, agent.id, agent.department, plan.talk_time))
+    if agent.target == LEAVE:
+        record((now, _END, call.id, agent.id, agent.department, agent.talk_time))
         caller.leave(centre, call)
-    elif plan.target == DROP:
-        record((now, _DROP, call.id, agent.id, agent.department, plan.talk_time))
+    elif agent.target == DROP:
+        record((now, _DROP, call.id, agent.id, agent.department, agent.talk_time))
         caller.leave(centre, call)
     else:
-        record((now, _TRANSFER, call.id, agent.id, agent.department, float(plan.target)))
+        record((now, _TRANSFER, call.id, agent.id, agent.department, float(agent.target)))
         call.transfers += 1
-        caller.join_queue(centre, call, plan.target, front=centre.transfer_front)
-    if plan.wrap_time > 0.0:
-        call_after(centre.env, plan.wrap_time, _wrapped, agent)
+        caller.join_queue(centre, call, agent.target, front=centre.transfer_front)
+    if agent.wrap_time > 0.0:
+        call_after(centre.env, agent.wrap_time, _wrapped, agent)
     else:
         _free(agent, 0.0)
 
@@ -166,8 +154,7 @@ def _talked(tick: Any) -> None:
 def _wrapped(tick: Any) -> None:
     """After-call work is done."""
     agent: Agent = tick.value
-    assert agent.plan is not None
-    _free(agent, agent.plan.wrap_time)
+    _free(agent, agent.wrap_time)
 
 
 def _free(agent: Agent, wrap_time: float) -> None:
@@ -178,15 +165,14 @@ def _free(agent: Agent, wrap_time: float) -> None:
     centre.busy -= 1
     centre.log.record((centre.env._now, _IDLE, call.id, agent.id, agent.department, wrap_time))
     agent.call = None
-    agent.plan = None
     centre.check_done()
     take_next(centre, agent)
 
 
-def answer(centre: Centre, agent: Agent, call: Call) -> Plan:
+def answer(centre: Centre, agent: Agent, call: Call) -> None:
     """The caller is on the line with the agent: settle the patience left, let a warm-transferring colleague
-    hand over, and decide the talk and where the caller goes next (misrouted callers are listened to and
-    sent on, or dropped after too many transfers)."""
+    hand over, and settle the talk and where the caller goes next, on the agent (misrouted callers are
+    listened to and sent on, or dropped after too many transfers)."""
     now = centre.env._now
     department = agent.department
     call.state = TALKING
@@ -195,34 +181,40 @@ def answer(centre: Centre, agent: Agent, call: Call) -> Plan:
     if not centre.patience_restarts:
         call.patience = call.deadline - now
     queue = centre.queues[department]
-    consult_time = 0.0
+    agent.consult_time = 0.0
     if call.warm is not None:  # the transferring agent hands the caller over, then leaves
-        consult_time = centre.consult()
-        call.warm.succeed(consult_time)
+        agent.consult_time = centre.consult()
+        call.warm.succeed(agent.consult_time)
         call.warm = None
-    wrap_time = call.wrap_time
+    agent.wrap_time = call.wrap_time
+    agent.misrouted = False
     if queue.transfer_targets is not None:  # explicit network: serve, then maybe send on
-        talk_time = call.handle_time * agent.pool.speed[department]
-        target = explicit_next(centre.decide(), queue.transfer_targets, queue.transfer_cumulative)
-        if target >= 0 and queue.transfer_time is not None:
-            talk_time += queue.transfer_time()
-        return Plan(consult_time, talk_time, target, False, wrap_time)
+        agent.talk_time = call.handle_time * agent.pool.speed[department]
+        agent.target = explicit_next(centre.decide(), queue.transfer_targets, queue.transfer_cumulative)
+        if agent.target >= 0 and queue.transfer_time is not None:
+            agent.talk_time += queue.transfer_time()
+        return
     if queue.resolves >> call.reason & 1 or (call.transfers >= centre.max_transfers and centre.escalate):
-        return Plan(consult_time, call.handle_time * agent.pool.speed[department], LEAVE, False, wrap_time)
+        agent.talk_time = call.handle_time * agent.pool.speed[department]
+        agent.target = LEAVE
+        return
     # misrouted: listen, decide where the caller should go, and transfer (or lose them)
-    talk_time = queue.listen() if queue.listen is not None else 0.0
+    agent.misrouted = True
+    agent.talk_time = queue.listen() if queue.listen is not None else 0.0
     if call.transfers >= centre.max_transfers:
-        return Plan(consult_time, talk_time, DROP, True, wrap_time)
+        agent.target = DROP
+        return
     others = [
         d
         for d in range(len(centre.queues))
         if not (call.visited >> d & 1 or centre.queues[d].resolves >> call.reason & 1)
     ]
-    accuracy = queue.accuracy(talk_time)
-    target = transfer_target(centre.decide(), centre.decide(), accuracy, centre.resolvers[call.reason], others)
+    accuracy = queue.accuracy(agent.talk_time)
+    agent.target = transfer_target(
+        centre.decide(), centre.decide(), accuracy, centre.resolvers[call.reason], others
+    )
     if queue.transfer_time is not None:
-        talk_time += queue.transfer_time()
-    return Plan(consult_time, talk_time, target, True, wrap_time)
+        agent.talk_time += queue.transfer_time()
 
 
 # Calls that need a process: callbacks, warm transfers, holds.
@@ -238,25 +230,26 @@ def serve(centre: Centre, agent: Agent, call: Call) -> Generator[simpy.Event, An
             return
     elif centre.ring_time > 0.0:
         yield env.timeout(centre.ring_time)  # a caller on a warm transfer does not hang up
-    yield from finish(centre, agent, call, answer(centre, agent, call))
+    answer(centre, agent, call)
+    yield from finish(centre, agent, call)
 
 
-def finish(centre: Centre, agent: Agent, call: Call, plan: Plan) -> Generator[simpy.Event, Any, None]:
-    """Talk as planned, with holds (the caller may hang up on hold or take a callback), then send the caller
+def finish(centre: Centre, agent: Agent, call: Call) -> Generator[simpy.Event, Any, None]:
+    """Talk as the agent settled on answering, with holds (the caller may hang up on hold or take a callback), then send the caller
     on (cold, or warm: staying on the line until the next agent answers) or let them go, and wrap up."""
     env = centre.env
     record = centre.log.record
     department = agent.department
     queue = centre.queues[department]
-    consult_time, talk_time, target = plan.consult_time, plan.talk_time, plan.target
-    if plan.misrouted:
+    consult_time, talk_time, target = agent.consult_time, agent.talk_time, agent.target
+    if agent.misrouted:
         yield env.timeout(consult_time + talk_time)
         if target == DROP:
             record((env.now, _DROP, call.id, agent.id, department, consult_time + talk_time))
             caller.leave(centre, call)
         else:
             yield from transfer(centre, agent, call, target)
-        yield from wrap_up(centre, agent, call, plan.wrap_time)
+        yield from wrap_up(centre, agent, call, agent.wrap_time)
         return
     if consult_time:
         yield env.timeout(consult_time)
@@ -273,7 +266,7 @@ def finish(centre: Centre, agent: Agent, call: Call, plan: Plan) -> Generator[si
         caller.leave(centre, call)
     else:
         yield from transfer(centre, agent, call, target)
-    yield from wrap_up(centre, agent, call, plan.wrap_time)
+    yield from wrap_up(centre, agent, call, agent.wrap_time)
 
 
 def dial(centre: Centre, agent: Agent, call: Call) -> Generator[simpy.Event, Any, bool]:

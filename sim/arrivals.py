@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from heapq import heappush
 from typing import Any
 
 import numpy as np
+from simpy.core import NORMAL
 
 from sim import caller
 from sim.centre import Call, Centre
-from sim.clock import call_at
+from sim.clock import Tick, call_at
 from sim.routing import ivr_route, right_department
 from sim.scenario import Scenario
 from sim.streams import Streams
@@ -144,6 +146,8 @@ class Doors:
             self.self_served = self.plan.self_served.tolist()
             self.routed = self.plan.department.tolist()
         self.index = 0
+        self._callbacks = [self._arrive]
+        self._tick: Any = Tick(self._arrive, None)
         centre.next_call_id = len(callers) + 1  # calls made later (redials) are numbered after today's
 
     def open(self) -> None:
@@ -153,7 +157,9 @@ class Doors:
     def _schedule_next(self) -> None:
         env = self.centre.env
         if self.index < len(self.times):
-            call_at(env, self.times[self.index], self._arrive)
+            # One arrival is pending at a time, so its tick is reused: no allocation per caller.
+            self._tick.callbacks = self._callbacks
+            heappush(env._queue, (max(self.times[self.index], env._now), NORMAL, next(env._eid), self._tick))
         else:
             call_at(env, self.centre.scenario.duration, self._close)  # the day runs to its close
 
@@ -163,12 +169,13 @@ class Doors:
         self.index = index + 1
         reason = self.reasons[index]
         call = Call(index + 1, reason, self.priorities[reason], self.times[index], self.patiences[index])
-        department = self.first_department[reason] if self.plan is None else self.routed[index]
+        plan = self.plan
+        department = self.first_department[reason] if plan is None else self.routed[index]
         queue = centre.queues[department]
         call.department = department
         call.handle_time = queue.handle()
         call.wrap_time = queue.wrap()
-        if self.plan is None:
+        if plan is None:
             caller.arrive(centre, call)
         else:
             caller.arrive(centre, call, caller.IvrChoice(self.menu_times[index], self.self_served[index]))

@@ -85,9 +85,27 @@ class Call:
 
 
 class Agent:
-    """One agent of a pool: logged off, idle (on its pool's idle list) or busy with `call`."""
+    """One agent of a pool: logged off, idle (on its pool's idle list) or busy with `call`, and what it
+    settled on answering that call (`agent.answer`): consultation with a warm-transferring colleague, talk
+    time, where the caller goes next (a department index, or `agent.LEAVE`/`agent.DROP`), whether the caller
+    was misrouted (the talk is listening, without holds), and the wrap-up after it."""
 
-    __slots__ = ("call", "centre", "department", "id", "idle_since", "leaving", "number", "plan", "pool", "state")
+    __slots__ = (
+        "call",
+        "centre",
+        "consult_time",
+        "department",
+        "id",
+        "idle_since",
+        "leaving",
+        "misrouted",
+        "number",
+        "pool",
+        "state",
+        "talk_time",
+        "target",
+        "wrap_time",
+    )
 
     def __init__(self, centre: Centre, agent_id: int, pool: Pool, number: int) -> None:
         self.centre = centre
@@ -99,7 +117,11 @@ class Agent:
         self.idle_since = 0.0
         self.call: Call | None = None
         self.department = -1  # the department whose call it is serving
-        self.plan: Any = None  # what it settled on answering the call (`agent.Plan`)
+        self.consult_time = 0.0
+        self.talk_time = 0.0
+        self.target = -1
+        self.misrouted = False
+        self.wrap_time = 0.0
 
     @property
     def label(self) -> str:
