@@ -8,6 +8,7 @@ different rate still shares its random numbers with the base case.
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass
 from heapq import heappush
 from typing import Any
@@ -126,6 +127,16 @@ def plan_menu(centre: Centre, callers: Callers) -> MenuPlan | None:
     return MenuPlan(menu_time, self_served, department)
 
 
+_NUMPY = {"d": np.float64, "q": np.int64, "b": np.int8}
+
+
+def _numbers(typecode: str, values: np.ndarray) -> array[Any]:
+    """A compact array of plain numbers (indexing gives Python numbers, at little cost per caller)."""
+    numbers: array[Any] = array(typecode)
+    numbers.frombytes(np.ascontiguousarray(values, dtype=_NUMPY[typecode]).tobytes())
+    return numbers
+
+
 class Doors:
     """Bring each caller in at their time, then close the doors: no arrivals after the day ends.
 
@@ -137,14 +148,15 @@ class Doors:
         self.centre = centre
         self.first_department = [right_department(resolvers) for resolvers in centre.resolvers]
         self.priorities = [centre.scenario.arrivals.priority.get(name, 1) for name in centre.reason_names]
-        self.times = callers.arrived_at.tolist()
-        self.reasons = callers.reason.tolist()
-        self.patiences = callers.patience.tolist()
+        # Typed arrays, not lists: a day of a million callers would hold three million Python numbers.
+        self.times = _numbers("d", callers.arrived_at)
+        self.reasons = _numbers("q", callers.reason)
+        self.patiences = _numbers("d", callers.patience)
         self.plan = plan_menu(centre, callers)
         if self.plan is not None:
-            self.menu_times = self.plan.menu_time.tolist()
-            self.self_served = self.plan.self_served.tolist()
-            self.routed = self.plan.department.tolist()
+            self.menu_times = _numbers("d", self.plan.menu_time)
+            self.self_served = _numbers("b", self.plan.self_served)
+            self.routed = _numbers("q", self.plan.department)
         self.index = 0
         self._callbacks = [self._arrive]
         self._tick: Any = Tick(self._arrive, None)
@@ -178,7 +190,7 @@ class Doors:
         if plan is None:
             caller.arrive(centre, call)
         else:
-            caller.arrive(centre, call, caller.IvrChoice(self.menu_times[index], self.self_served[index]))
+            caller.arrive(centre, call, caller.IvrChoice(self.menu_times[index], bool(self.self_served[index])))
         if not index % _COMPACT_EVERY:
             centre.log.maybe_compact()
         self._schedule_next()

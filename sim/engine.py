@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from functools import cached_property, partial
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ import simpy
 from sim import caller
 from sim.arrivals import Callers, Doors, draw_callers
 from sim.centre import Centre, build
-from sim.log import EventColumns, EventLog, events_frame
+from sim.log import EventColumns, EventLog
 from sim.roster import roster, set_level, staffing_levels
 from sim.scenario import Scenario
 from sim.streams import Streams
@@ -32,6 +33,8 @@ class RunResult:
     ended_at: float
     wall_time: float
     reason_names: list[str] = field(default_factory=list)
+    derived: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+    """Tables derived from the events (calls, visits), built once on first use and shared read-only."""
 
     @cached_property
     def columns(self) -> EventColumns:
@@ -76,7 +79,7 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
         scenario=scenario,
         seed=seed,
         replication=replication,
-        events=events_frame(log.array(), centre.department_names),
+        events=log.frame(centre.department_names),
         agents=agents,
         staffing=levels,
         ended_at=ended_at,

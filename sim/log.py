@@ -77,30 +77,21 @@ CODE: dict[Event, int] = {event: index for index, event in enumerate(Event)}
 
 EVENT_NAMES: tuple[str, ...] = tuple(event.value for event in Event)
 COLUMNS = ("t", "event", "call_id", "agent_id", "department", "detail")
-_DTYPE = np.dtype(
-    [
-        ("t", "f8"),
-        ("event", "i1"),
-        ("call_id", "i4"),
-        ("agent_id", "i4"),
-        ("department", "i2"),
-        ("detail", "f8"),
-    ]
-)
+_DTYPES = (np.float64, np.int8, np.int32, np.int32, np.int16, np.float64)
 _COMPACT_EVERY = 1 << 16
 
 
 class EventLog:
     """Collects events; `record` is a bound `list.extend` of one flat list, so logging costs one call and
-    leaves no tuple alive (the values are packed into numpy chunks as they gather)."""
+    leaves no tuple alive (the values are packed into numpy column chunks as they gather)."""
 
     def __init__(self) -> None:
         self._values: list[float] = []
-        self._chunks: list[np.ndarray] = []
+        self._chunks: list[list[np.ndarray]] = [[] for _ in COLUMNS]
         self.record: Callable[[tuple[float, int, int, int, int, float]], None] = self._values.extend
 
     def maybe_compact(self) -> None:
-        """Move values into a compact numpy chunk once enough have gathered (bounds memory on long runs)."""
+        """Pack the values into column chunks once enough have gathered (bounds memory on long runs)."""
         if len(self._values) >= _COMPACT_EVERY * len(COLUMNS):
             self._compact()
 
@@ -108,37 +99,37 @@ class EventLog:
         values = self._values
         if values:
             flat = np.fromiter(values, dtype=np.float64, count=len(values)).reshape(-1, len(COLUMNS))
-            chunk = np.empty(len(flat), dtype=_DTYPE)
-            for index, name in enumerate(COLUMNS):
-                chunk[name] = flat[:, index]
-            self._chunks.append(chunk)
             values.clear()
-
-    def array(self) -> np.ndarray:
-        """Every event so far as one structured array, in time order."""
-        self._compact()
-        if not self._chunks:
-            return np.empty(0, dtype=_DTYPE)
-        if len(self._chunks) > 1:
-            self._chunks = [np.concatenate(self._chunks)]
-        return self._chunks[0]
+            for index, dtype in enumerate(_DTYPES):
+                self._chunks[index].append(flat[:, index].astype(dtype))
 
     def frame(self, departments: Sequence[str]) -> pd.DataFrame:
-        """The event table: event and department names as categories."""
-        return events_frame(self.array(), departments)
+        """The event table, in time order: event and department names as categories. Empties the log, so
+        the chunks and the table are never both held in full."""
+        self._compact()
+        columns = []
+        for index, dtype in enumerate(_DTYPES):
+            chunks = self._chunks[index]
+            columns.append(np.concatenate(chunks) if chunks else np.empty(0, dtype=dtype))
+            chunks.clear()
+        t, event, call, agent, department, detail = columns
+        return pd.DataFrame(
+            {
+                "t": t,
+                "event": categorical(event, EVENT_NAMES),
+                "call_id": call,
+                "agent_id": agent,
+                "department": categorical(department, departments),
+                "detail": detail,
+            },
+            copy=False,
+        )
 
 
-def events_frame(array: np.ndarray, departments: Sequence[str]) -> pd.DataFrame:
-    """A DataFrame from a structured event array (event codes and department indices become names)."""
-    return pd.DataFrame(
-        {
-            "t": array["t"],
-            "event": categorical(array["event"], EVENT_NAMES),
-            "call_id": array["call_id"],
-            "agent_id": array["agent_id"],
-            "department": categorical(array["department"], departments),
-            "detail": array["detail"],
-        }
+def categorical(codes: np.ndarray, names: Sequence[str]) -> pd.Categorical:
+    """A categorical column from integer codes (-1 = missing) and the names they stand for."""
+    return pd.Categorical.from_codes(
+        np.asarray(codes, dtype=np.int64), categories=pd.Index(list(names), dtype=object)
     )
 
 
@@ -148,14 +139,7 @@ class EventColumns:
     def __init__(self, events: pd.DataFrame) -> None:
         self.t = events["t"].to_numpy()
         self.code = events["event"].cat.codes.to_numpy()
-        self.call = events["call_id"].to_numpy().astype(np.int64)
-        self.agent = events["agent_id"].to_numpy().astype(np.int64)
-        self.department = events["department"].cat.codes.to_numpy().astype(np.int64)
+        self.call = events["call_id"].to_numpy()  # int32, as logged: these columns are large
+        self.agent = events["agent_id"].to_numpy()
+        self.department = events["department"].cat.codes.to_numpy()
         self.detail = events["detail"].to_numpy()
-
-
-def categorical(codes: np.ndarray, names: Sequence[str]) -> pd.Categorical:
-    """A categorical column from integer codes (-1 = missing) and the names they stand for."""
-    return pd.Categorical.from_codes(
-        np.asarray(codes, dtype=np.int64), categories=pd.Index(list(names), dtype=object)
-    )

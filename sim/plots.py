@@ -671,7 +671,7 @@ def figures(run: SavedRun) -> dict[str, tuple[Figure, str]]:
     first = _subtitle(run, first_only=True)
     departments = run.departments
     target = scenario.service_level.target
-    matrix = transfer_counts(run.events, departments, scenario.warmup)
+    matrix = transfer_counts(run.transfer_events, departments, scenario.warmup)
     builders: dict[str, Callable[[], Figure]] = {
         "service_level": lambda: service_level_figure(
             run.intervals, departments, target, scenario.service_level.threshold, subtitle

@@ -166,6 +166,7 @@ def write_run(
         if len(run.replications) > 1:
             replications_frame(run).to_csv(folder / "replications.csv", index=False, float_format="%.6g")
         write_json(folder / "summary.json", run.summary)
+        run.first.derived.clear()  # the report reads the tables back from the files: hold them once
         if report:
             fill_report(folder)
 

@@ -7,16 +7,25 @@ pictures as the run that wrote it.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from sim.loading import ScenarioError, load_scenario
 from sim.scenario import Scenario
 
 REQUIRED = ("scenario.yaml", "meta.json", "summary.json", "intervals.csv")
+CALL_COLUMNS = (
+    *("call_id", "reason", "arrived_at", "answered_at", "outcome", "wait_time", "time_to_answer"),
+    *("agents_touched", "n_transfers", "resolved", "chain", "experience"),
+)
+"""The columns of the calls table that reports and comparisons read (a big run's table is large)."""
+VISIT_COLUMNS = ("call_id", "department", "queued_at", "wait_time", "answered", "abandoned", "time_to_answer")
+"""The columns of the visits table that reports read."""
 
 
 class NotARun(ValueError):
@@ -35,7 +44,8 @@ class SavedRun:
     intervals: pd.DataFrame
     calls: pd.DataFrame
     visits: pd.DataFrame
-    events: pd.DataFrame
+    transfer_events: pd.DataFrame
+    """The event log's transfer rows: all the reports need of it (a big run's log is large)."""
     replications: pd.DataFrame | None
 
     @property
@@ -54,8 +64,15 @@ class SavedRun:
         return float(self.meta.get("ended_at") or self.scenario.duration)
 
 
-def _frame(path: Path) -> pd.DataFrame:
-    return pd.read_parquet(path) if path.exists() else pd.DataFrame()
+def _frame(
+    path: Path, columns: Sequence[str] | None = None, filters: list[tuple[str, str, Any]] | None = None
+) -> pd.DataFrame:
+    if not path.exists():
+        return pd.DataFrame()
+    if columns is not None:
+        present = set(pq.read_schema(path).names)
+        columns = [name for name in columns if name in present]
+    return pd.read_parquet(path, columns=columns, filters=filters)
 
 
 def load_run(folder: Path | str) -> SavedRun:
@@ -78,8 +95,8 @@ def load_run(folder: Path | str) -> SavedRun:
         meta=json.loads((folder / "meta.json").read_text(encoding="utf-8")),
         summary=json.loads((folder / "summary.json").read_text(encoding="utf-8")),
         intervals=pd.read_csv(folder / "intervals.csv", dtype={"start": str, "department": str}),
-        calls=_frame(folder / "calls.parquet"),
-        visits=_frame(folder / "visits.parquet"),
-        events=_frame(folder / "events.parquet"),
+        calls=_frame(folder / "calls.parquet", columns=CALL_COLUMNS),
+        visits=_frame(folder / "visits.parquet", columns=VISIT_COLUMNS),
+        transfer_events=_frame(folder / "events.parquet", filters=[("event", "==", "transfer")]),
         replications=pd.read_csv(replications) if replications.exists() else None,
     )

@@ -6,7 +6,7 @@ No KPI is defined here: `sim/metrics.py` turns these tables into figures.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -60,14 +60,28 @@ def _sum(mask: np.ndarray, calls: np.ndarray, values: np.ndarray, size: int) -> 
     return np.bincount(calls[mask], weights=values[mask], minlength=size)[:size]
 
 
+def _derived(result: RunResult, name: str, build: Callable[[RunResult], pd.DataFrame]) -> pd.DataFrame:
+    """A table derived from the run, built once (callers filter it and must not change it in place)."""
+    table = result.derived.get(name)
+    if table is None:
+        table = result.derived[name] = build(result)
+    return table
+
+
 def calls_table(result: RunResult) -> pd.DataFrame:
     """One row per call: who, when, how it ended, and where its time went (seconds)."""
+    return _derived(result, "calls", _calls_table)
+
+
+def _calls_table(result: RunResult) -> pd.DataFrame:
     c = result.columns
     departments = list(result.events["department"].cat.categories)
     reasons = result.reason_names
     arrive = c.code == _ARRIVE
     ids = np.sort(c.call[arrive])  # redials are numbered after the day's callers but arrive mid-day
     size = int(ids.max()) + 1 if len(ids) else 1
+    # Call ids run 1..N without gaps (redials are numbered after the day's callers): a view, not a copy.
+    each: slice | np.ndarray = slice(1, size) if len(ids) == size - 1 else ids
     arrived_at = np.full(size, np.nan)
     arrived_at[c.call[arrive]] = c.t[arrive]
     reason = np.zeros(size, dtype=np.int64)
@@ -129,52 +143,52 @@ def calls_table(result: RunResult) -> pd.DataFrame:
         [[reason in result.scenario.resolves(d) for d in departments] + [False] for reason in reasons],
         dtype=bool,
     ).reshape(len(reasons), len(departments) + 1)
-    routed = resolves[reason[ids], answer_department[ids]]  # department -1 (never answered): the False column
-    no_wait = np.isnan(wait_time[ids]) & (outcome[ids] != 2)
-    wait = np.where(no_wait, 0.0, wait_time[ids])
-    outcomes = categorical(outcome[ids], list(OUTCOMES))
-    resolved = outcome[ids] == 0
-    misrouted = (transfers[ids] > 0) | ((answer_department[ids] >= 0) & ~routed)
+    routed = resolves[reason[each], answer_department[each]]  # department -1 (never answered): the False column
+    no_wait = np.isnan(wait_time[each]) & (outcome[each] != 2)
+    wait = np.where(no_wait, 0.0, wait_time[each])
+    outcomes = categorical(outcome[each], list(OUTCOMES))
+    resolved = outcome[each] == 0
+    misrouted = (transfers[each] > 0) | ((answer_department[each] >= 0) & ~routed)
     frame = pd.DataFrame(
         {
             "call_id": ids,
-            "caller_id": caller[ids],
-            "attempt": attempt[ids],
-            "reason": categorical(reason[ids], reasons),
-            "first_department": categorical(first_department[ids], departments),
-            "arrived_at": arrived_at[ids],
-            "answered_at": answered_at[ids],
-            "ended_at": ended_at[ids],
+            "caller_id": caller[each],
+            "attempt": attempt[each],
+            "reason": categorical(reason[each], reasons),
+            "first_department": categorical(first_department[each], departments),
+            "arrived_at": arrived_at[each],
+            "answered_at": answered_at[each],
+            "ended_at": ended_at[each],
             "outcome": outcomes,
-            "abandoned_ringing": abandoned_ringing[ids],
+            "abandoned_ringing": abandoned_ringing[each],
             "wait_time": wait,
-            "ring_time": answered_at[ids] - first_ring_at[ids],
-            "time_to_answer": answered_at[ids] - first_queued_at[ids],
-            "talk_time": talk_time[ids],
-            "hold_time": hold_time[ids],
-            "holds": hold_count[ids],
-            "wrap_time": wrap_time[ids],
-            "agents_touched": agents_touched[ids],
-            "n_transfers": transfers[ids],
+            "ring_time": answered_at[each] - first_ring_at[each],
+            "time_to_answer": answered_at[each] - first_queued_at[each],
+            "talk_time": talk_time[each],
+            "hold_time": hold_time[each],
+            "holds": hold_count[each],
+            "wrap_time": wrap_time[each],
+            "agents_touched": agents_touched[each],
+            "n_transfers": transfers[each],
             "resolved": resolved,
-            "callback_requested": requested[ids],
-            "virtual_hold": virtual_hold[ids],
-            "via_callback": dialled[ids] & resolved,
+            "callback_requested": requested[each],
+            "virtual_hold": virtual_hold[each],
+            "via_callback": dialled[each] & resolved,
             "chain": _chains(c, ids, answer_department, agents_touched, departments),
-            "first_agent_id": first_agent[ids],
-            "answer_department": categorical(answer_department[ids], departments),
+            "first_agent_id": first_agent[each],
+            "answer_department": categorical(answer_department[each], departments),
             "first_contact_routed": routed,
         }
     )
     frame["experience"] = experience_scores(
         result.scenario.experience,
         pd.Series(outcomes),
-        worst_wait[ids],
-        worst_hold[ids],
-        overran[ids],
+        worst_wait[each],
+        worst_hold[each],
+        overran[each],
         misrouted,
-        agents_touched[ids],
-        dialled[ids] & resolved,
+        agents_touched[each],
+        dialled[each] & resolved,
     )
     return frame
 
@@ -204,47 +218,47 @@ def _chains(
 
 def visits_table(result: RunResult) -> pd.DataFrame:
     """One row per queue visit (a caller reaching a department's queue): its wait and how it ended."""
+    return _derived(result, "visits", _visits_table)
+
+
+def _visits_table(result: RunResult) -> pd.DataFrame:
     c = result.columns
     departments = list(result.events["department"].cat.categories)
     keep = np.flatnonzero(
         np.isin(c.code, (_ENQUEUE, _CALLBACK_QUEUE, _RING, _ANSWER, _ABANDON, _CALLBACK_REQUEST))
     )
-    order = keep[np.argsort(c.call[keep], kind="stable")]
-    code, call, t, detail = c.code[order], c.call[order], c.t[order], c.detail[order]
+    order = keep[np.argsort(c.call[keep], kind="stable")]  # each call's events together, in time order
+    del keep
+    code, call = c.code[order], c.call[order]
     enqueue = np.flatnonzero((code == _ENQUEUE) | (code == _CALLBACK_QUEUE))
-    n = len(code)
-
-    def following(offset: int) -> tuple[np.ndarray, np.ndarray]:
-        position = enqueue + offset
-        inside = position < n
-        same = np.zeros(len(enqueue), dtype=bool)
-        same[inside] = call[position[inside]] == call[enqueue[inside]]
-        codes = np.full(len(enqueue), -1, dtype=np.int64)
-        codes[same] = code[position[same]]
-        return codes, np.where(same, position, 0)
-
-    next_code, next_row = following(1)
-    after_code, after_row = following(2)
-    taken = next_code == _RING
-    abandoned_queue = next_code == _ABANDON
-    callback_requested = next_code == _CALLBACK_REQUEST
-    answered = taken & (after_code == _ANSWER)
-    abandoned_ringing = taken & (after_code == _ABANDON)
-    queued_at = t[enqueue]
-    left_queue_at = np.where(taken | abandoned_queue | callback_requested, t[next_row], np.nan)
-    answered_at = np.where(answered, t[after_row], np.nan)
+    next_code, next_row = _following(code, call, enqueue, order, 1)
+    after_code, after_row = _following(code, call, enqueue, order, 2)
     visit_number = np.zeros(len(enqueue), dtype=np.int64)
     if len(enqueue):
         starts = np.r_[True, call[enqueue][1:] != call[enqueue][:-1]]
         group_start = np.maximum.accumulate(np.where(starts, np.arange(len(enqueue)), 0))
         visit_number = np.arange(len(enqueue)) - group_start + 1
-    frame = pd.DataFrame(
+    row = order[enqueue]
+    del order, code, call
+    final = np.lexsort((c.call[row], c.t[row]))  # by queue entry time, then call id
+    row, next_code, next_row, after_code, after_row = (
+        row[final], next_code[final], next_row[final], after_code[final], after_row[final]
+    )
+    taken = next_code == _RING
+    abandoned_queue = next_code == _ABANDON
+    callback_requested = next_code == _CALLBACK_REQUEST
+    answered = taken & (after_code == _ANSWER)
+    abandoned_ringing = taken & (after_code == _ABANDON)
+    queued_at = c.t[row]
+    left_queue_at = np.where(taken | abandoned_queue | callback_requested, c.t[next_row], np.nan)
+    answered_at = np.where(answered, c.t[after_row], np.nan)
+    return pd.DataFrame(
         {
-            "call_id": call[enqueue],
-            "visit": visit_number,
-            "department": categorical(c.department[order][enqueue], departments),
-            "priority": detail[enqueue].astype(np.int64),
-            "callback": code[enqueue] == _CALLBACK_QUEUE,
+            "call_id": c.call[row],
+            "visit": visit_number[final],
+            "department": categorical(c.department[row], departments),
+            "priority": c.detail[row].astype(np.int64),
+            "callback": c.code[row] == _CALLBACK_QUEUE,
             "callback_requested": callback_requested,
             "queued_at": queued_at,
             "wait_time": left_queue_at - queued_at,
@@ -254,15 +268,32 @@ def visits_table(result: RunResult) -> pd.DataFrame:
             "abandoned_ringing": abandoned_ringing,
             "answered_at": answered_at,
             "time_to_answer": answered_at - queued_at,
-            "agent_id": np.where(taken, c.agent[order][np.where(taken, next_row, 0)], -1),
+            "agent_id": np.where(taken, c.agent[next_row], -1),
         }
     )
-    return frame.sort_values(["queued_at", "call_id"], ignore_index=True)
+
+
+def _following(
+    code: np.ndarray, call: np.ndarray, enqueue: np.ndarray, order: np.ndarray, offset: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each enqueue among the call-grouped events, the code and event row `offset` places after it
+    within the same call (-1 and 0 when there is none)."""
+    position = enqueue + offset
+    same = np.zeros(len(enqueue), dtype=bool)
+    inside = position < len(code)
+    same[inside] = call[position[inside]] == call[enqueue[inside]]
+    codes = np.full(len(enqueue), -1, dtype=np.int64)
+    codes[same] = code[position[same]]
+    return codes, order[np.where(same, position, 0)]
 
 
 def transfer_table(result: RunResult) -> pd.DataFrame:
     """One row per transfer: when, which call, from and to which department, by which agent, and the
     talk time of the segment it ended."""
+    return _derived(result, "transfers", _transfer_table)
+
+
+def _transfer_table(result: RunResult) -> pd.DataFrame:
     c = result.columns
     departments = list(result.events["department"].cat.categories)
     rows = np.flatnonzero((c.code == _ANSWER) | (c.code == _TRANSFER))

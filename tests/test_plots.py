@@ -128,7 +128,7 @@ def test_staffing_series_matches_the_interval_table():
 
 def test_transfer_matrix_counts_match_summary():
     run = load_run(single_run())
-    matrix = transfer_counts(run.events, run.departments, run.scenario.warmup)
+    matrix = transfer_counts(run.transfer_events, run.departments, run.scenario.warmup)
     listed = {(row["from"], row["to"]): row["count"] for row in run.summary["transfer_matrix"]}
     assert sum(listed.values()) > 0, "the test scenario should transfer callers"
     for (source, target), count in listed.items():
@@ -144,7 +144,7 @@ def test_transfer_matrix_counts_match_summary():
 
 def test_no_transfers_gives_a_plain_notice():
     run = load_run(quiet_run())
-    matrix = transfer_counts(run.events, run.departments)
+    matrix = transfer_counts(run.transfer_events, run.departments)
     assert int(matrix.to_numpy().sum()) == 0
     figure = transfer_figure(matrix, "test")
     assert any("no transfers in this run" in t.get_text() for t in figure.axes[0].texts)
