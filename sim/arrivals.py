@@ -190,7 +190,9 @@ class Doors:
         if plan is None:
             caller.arrive(centre, call)
         else:
-            caller.arrive(centre, call, caller.IvrChoice(self.menu_times[index], bool(self.self_served[index])))
+            caller.arrive(
+                centre, call, caller.IvrChoice(self.menu_times[index], bool(self.self_served[index]))
+            )
         if not index % _COMPACT_EVERY:
             centre.log.maybe_compact()
         self._schedule_next()

@@ -47,7 +47,9 @@ def call_at(env: simpy.Environment, at: float, callback: Callable[[Any], None], 
     heappush(env._queue, (max(at, env._now), NORMAL, next(env._eid), tick))
 
 
-def call_after(env: simpy.Environment, delay: float, callback: Callable[[Any], None], value: Any = None) -> None:
+def call_after(
+    env: simpy.Environment, delay: float, callback: Callable[[Any], None], value: Any = None
+) -> None:
     """Call `callback(tick)` `delay` seconds from now, as `env.timeout(delay, value)` would, minus the Timeout."""
     tick: Any = Tick(callback, value)
     heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), tick))

@@ -143,7 +143,9 @@ def _calls_table(result: RunResult) -> pd.DataFrame:
         [[reason in result.scenario.resolves(d) for d in departments] + [False] for reason in reasons],
         dtype=bool,
     ).reshape(len(reasons), len(departments) + 1)
-    routed = resolves[reason[each], answer_department[each]]  # department -1 (never answered): the False column
+    routed = resolves[
+        reason[each], answer_department[each]
+    ]  # department -1 (never answered): the False column
     no_wait = np.isnan(wait_time[each]) & (outcome[each] != 2)
     wait = np.where(no_wait, 0.0, wait_time[each])
     outcomes = categorical(outcome[each], list(OUTCOMES))
@@ -200,7 +202,11 @@ def _transfer_segments(result: RunResult, size: int) -> np.ndarray:
 
 
 def _chains(
-    c: EventColumns, ids: np.ndarray, answer_department: np.ndarray, touched: np.ndarray, departments: list[str]
+    c: EventColumns,
+    ids: np.ndarray,
+    answer_department: np.ndarray,
+    touched: np.ndarray,
+    departments: list[str],
 ) -> np.ndarray:
     """Per call, the departments of the agents who answered it in order (`billing > technical`)."""
     chain = np.full(len(ids), "", dtype=object)
@@ -242,7 +248,11 @@ def _visits_table(result: RunResult) -> pd.DataFrame:
     del order, code, call
     final = np.lexsort((c.call[row], c.t[row]))  # by queue entry time, then call id
     row, next_code, next_row, after_code, after_row = (
-        row[final], next_code[final], next_row[final], after_code[final], after_row[final]
+        row[final],
+        next_code[final],
+        next_row[final],
+        after_code[final],
+        after_row[final],
     )
     taken = next_code == _RING
     abandoned_queue = next_code == _ABANDON
