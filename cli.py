@@ -13,7 +13,7 @@ from rich.console import Console
 from sim.console import print_problems, print_run, progress
 from sim.loading import ScenarioError, load_scenario
 from sim.results import ResultsExist, check_writable, clean_json, default_run_dir, write_run
-from sim.runner import replicate, replicate_until
+from sim.runner import Replicated, replicate, replicate_until
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SCENARIO = HERE / "scenarios" / "small-centre.yaml"
@@ -95,16 +95,7 @@ def run(
         else:
             result = replicate(loaded, seed, reps, jobs, on_done=lambda _: step())
         step("writing results and report", advance=0)
-        try:
-            write_run(target, result, force=force, command=["callsim", *sys.argv[1:]])
-        except ResultsExist as error:
-            err.print(f"[red]error:[/] {error}", highlight=False)
-            raise typer.Exit(2) from None
-        except OSError as error:
-            err.print(
-                f"[red]error:[/] cannot write results to {target}: {error.strerror or error}", highlight=False
-            )
-            raise typer.Exit(1) from None
+        _write_results(target, result, force)
     summary = result.summary
     if as_json:
         print(json.dumps(clean_json(summary), indent=2))
@@ -120,6 +111,20 @@ def run(
             f"results: {target}  ({result.calls_offered:,} calls in {result.wall_time:.1f}s)", highlight=False
         )
         _print_report_line(target)
+
+
+def _write_results(target: Path, result: Replicated, force: bool) -> None:
+    """Write the results folder, or exit with why not (2: it exists; 1: the disk or folder failed us)."""
+    try:
+        write_run(target, result, force=force, command=["callsim", *sys.argv[1:]])
+    except ResultsExist as error:
+        err.print(f"[red]error:[/] {error}", highlight=False)
+        raise typer.Exit(2) from None
+    except OSError as error:
+        err.print(
+            f"[red]error:[/] cannot write results to {target}: {error.strerror or error}", highlight=False
+        )
+        raise typer.Exit(1) from None
 
 
 def _precision_goals(texts: list[str]) -> dict[str, float]:
@@ -233,6 +238,54 @@ def report(
                 soft_wrap=True,
             )
         out.print(f"report: {built.html}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def rerun(
+    results_dir: Annotated[Path, typer.Argument(help="A results folder written by callsim run")],
+    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores)")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the rerun (default: results/<name>-<time>)")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing folder at --out")] = False,
+    quiet: Annotated[bool, typer.Option(help="Print nothing but errors")] = False,
+) -> None:
+    """Run a saved run again from its folder (resolved scenario, seed, replications) and check that every
+    table comes out identical (exit 1 if any differs)."""
+    from sim.rerun import NotRerunnable, differences, rerun_plan, version_changes
+    from sim.results import versions
+
+    try:
+        plan = rerun_plan(results_dir)
+    except NotRerunnable as error:
+        err.print(f"[red]error:[/] {error}", highlight=False)
+        raise typer.Exit(2) from None
+    target = out_dir or default_run_dir(Path("results"), plan.scenario.name)
+    if target.resolve() == results_dir.resolve():
+        err.print("[red]error:[/] --out must differ from the folder being rerun", highlight=False)
+        raise typer.Exit(2)
+    try:
+        check_writable(target, force)
+    except ResultsExist as error:
+        err.print(f"[red]error:[/] {error}", highlight=False)
+        raise typer.Exit(2) from None
+    for name, (then, now) in version_changes(plan.versions, versions()).items():
+        err.print(f"[yellow]warning:[/] {name} was {then} for the original run, {now} now", highlight=False)
+    with progress(err, plan.reps + 1, f"rerunning {results_dir}", enabled=not quiet) as step:
+        result = replicate(plan.scenario, plan.seed, plan.reps, jobs, on_done=lambda _: step())
+        step("writing results and report", advance=0)
+        _write_results(target, result, force)
+    found = differences(results_dir, target)
+    for line in found:
+        err.print(f"[red]differs:[/] {line}", highlight=False)
+    if found:
+        raise typer.Exit(1)
+    if not quiet:
+        out.print(
+            f"identical: {target} reproduces {results_dir} (seed {plan.seed}, {plan.reps} replication(s))",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _saved_run(
