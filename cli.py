@@ -14,6 +14,7 @@ from sim.console import print_problems, print_run, progress
 from sim.loading import ScenarioError, load_scenario
 from sim.results import ResultsExist, check_writable, clean_json, default_run_dir, write_run
 from sim.runner import Replicated, replicate, replicate_until
+from sim.scenario import Scenario
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SCENARIO = HERE / "scenarios" / "small-centre.yaml"
@@ -35,12 +36,32 @@ SetOption = Annotated[
 ]
 
 
-def _load(path: Path, overrides: list[str] | None) -> object:
+def _load(path: Path, overrides: list[str] | None) -> Scenario:
     try:
-        return load_scenario(path, overrides or [])
+        loaded = load_scenario(path, overrides or [])
     except ScenarioError as error:
         print_problems(err, error)
         raise typer.Exit(2) from None
+    _warn_if_unstable(loaded)
+    return loaded
+
+
+def _warn_if_unstable(scenario: Scenario) -> None:
+    """Warn before a run whose queues cannot drain: infinite patience and load at or over the agents."""
+    from sim.durations import format_duration
+    from sim.stability import overloads
+
+    found = overloads(scenario)
+    if not found:
+        return
+    shown = "; ".join(overload.describe(scenario) for overload in found[:4])
+    more = f"; and {len(found) - 4} more" if len(found) > 4 else ""
+    err.print(
+        "[yellow]warning:[/] callers never hang up (no patience) and the offered load reaches the agents: "
+        f"{shown}{more}. The queue grows without bound until the close; the run stops "
+        f"{format_duration(scenario.drain)} after it and counts callers still waiting as in_system.",
+        highlight=False,
+    )
 
 
 @app.command()
@@ -73,9 +94,6 @@ def run(
     """Simulate a scenario and write its results folder."""
     path = scenario or DEFAULT_SCENARIO
     loaded = _load(path, overrides)
-    from sim.scenario import Scenario
-
-    assert isinstance(loaded, Scenario)
     goals = _precision_goals(until_ci or [])
     target = out_dir or default_run_dir(Path("results"), loaded.name)
     try:
@@ -182,7 +200,7 @@ def trace(
         err.print("[red]error:[/] choose one of --call, --longest or --reason", highlight=False)
         raise typer.Exit(2)
     try:
-        traced = trace_call(loaded, seed, call, reason, picture)  # type: ignore[arg-type]
+        traced = trace_call(loaded, seed, call, reason, picture)
     except ValueError as error:
         err.print(f"[red]error:[/] {error}", highlight=False)
         raise typer.Exit(2) from None
@@ -205,6 +223,7 @@ def validate(
             print_problems(err, error)
             failed += 1
             continue
+        _warn_if_unstable(loaded)
         out.print(
             f"[green]ok[/] {path}: {loaded.name}, {len(loaded.departments)} department(s), "
             f"{loaded.interval_count} intervals",
@@ -293,7 +312,6 @@ def _saved_run(
 ) -> object:
     """A results folder as it is, or a scenario file run now into a new results folder."""
     from sim.saved import NotARun, load_run
-    from sim.scenario import Scenario
 
     if path.is_dir():
         if overrides:
@@ -307,7 +325,6 @@ def _saved_run(
             err.print(f"[red]error:[/] {error}", highlight=False)
             raise typer.Exit(2) from None
     loaded = _load(path, overrides)
-    assert isinstance(loaded, Scenario)
     target = default_run_dir(Path("results"), loaded.name)
     with progress(err, reps + 1, f"simulating {loaded.name}", enabled=show) as step:
         result = replicate(loaded, seed, reps, jobs, on_done=lambda _: step())
