@@ -10,9 +10,17 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from sim.console import print_problems, print_run, progress
+from sim.console import print_problems, print_run, progress, say
 from sim.loading import ScenarioError, load_scenario
-from sim.results import ResultsExist, check_writable, clean_json, default_run_dir, write_run
+from sim.results import (
+    ResultsError,
+    ResultsExist,
+    check_target,
+    clean_json,
+    default_run_dir,
+    unwritable,
+    write_run,
+)
 from sim.runner import Replicated, replicate, replicate_until
 from sim.scenario import Scenario
 
@@ -97,23 +105,29 @@ def run(
     goals = _precision_goals(until_ci or [])
     target = out_dir or default_run_dir(Path("results"), loaded.name)
     try:
-        check_writable(target, force)
-    except ResultsExist as error:
-        err.print(f"[red]error:[/] {error}", highlight=False)
-        raise typer.Exit(2) from None
-    with progress(
-        err, (max_reps if goals else reps) + 1, "simulating", enabled=not (quiet or as_json)
-    ) as step:
-        if goals:
-            try:
-                result = replicate_until(loaded, goals, seed, reps, max_reps, jobs, on_done=lambda _: step())
-            except ValueError as error:
-                err.print(f"[red]error:[/] --until-ci: {error}", highlight=False)
-                raise typer.Exit(2) from None
-        else:
-            result = replicate(loaded, seed, reps, jobs, on_done=lambda _: step())
-        step("writing results and report", advance=0)
-        _write_results(target, result, force)
+        check_target(target, force)  # before simulating: the folder is free and could be made
+    except ResultsError as error:
+        say(err, "error", error)
+        raise typer.Exit(2 if isinstance(error, ResultsExist) else 1) from None
+    try:
+        with progress(
+            err, (max_reps if goals else reps) + 1, "simulating", enabled=not (quiet or as_json)
+        ) as step:
+            if goals:
+                try:
+                    result = replicate_until(
+                        loaded, goals, seed, reps, max_reps, jobs, on_done=lambda _: step()
+                    )
+                except ValueError as error:
+                    say(err, "error", f"--until-ci: {error}")
+                    raise typer.Exit(2) from None
+            else:
+                result = replicate(loaded, seed, reps, jobs, on_done=lambda _: step())
+            step("writing results and report", advance=0)
+            _write_results(target, result, force)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM while writing: nothing is left half-written
+        say(err, "interrupted", f"no results written to {target}", "yellow")
+        raise typer.Exit(130) from None
     summary = result.summary
     if as_json:
         print(json.dumps(clean_json(summary), indent=2))
@@ -136,12 +150,10 @@ def _write_results(target: Path, result: Replicated, force: bool) -> None:
     try:
         write_run(target, result, force=force, command=["callsim", *sys.argv[1:]])
     except ResultsExist as error:
-        err.print(f"[red]error:[/] {error}", highlight=False)
+        say(err, "error", error)
         raise typer.Exit(2) from None
-    except OSError as error:
-        err.print(
-            f"[red]error:[/] cannot write results to {target}: {error.strerror or error}", highlight=False
-        )
+    except OSError as error:  # ResultsUnwritable: a file in the way, a full or read-only disk
+        say(err, "error", unwritable(error, target))
         raise typer.Exit(1) from None
 
 
@@ -157,7 +169,7 @@ def _precision_goals(texts: list[str]) -> dict[str, float]:
             if not sep or not key.strip():
                 raise ValueError
         except ValueError:
-            err.print(f"[red]error:[/] --until-ci {text!r}: expected KPI=HALFWIDTH, e.g. service_level=0.01")
+            say(err, "error", f"--until-ci {text!r}: expected KPI=HALFWIDTH, e.g. service_level=0.01")
             raise typer.Exit(2) from None
     return goals
 
@@ -202,7 +214,7 @@ def trace(
     try:
         traced = trace_call(loaded, seed, call, reason, picture)
     except ValueError as error:
-        err.print(f"[red]error:[/] {error}", highlight=False)
+        say(err, "error", error)
         raise typer.Exit(2) from None
     out.print(traced.text, highlight=False, markup=False, soft_wrap=True)
     if traced.picture is not None:
@@ -247,7 +259,7 @@ def report(
             built = write_report(results_dir)
             step()
     except NotARun as error:
-        err.print(f"[red]error:[/] {error}", highlight=False)
+        say(err, "error", error)
         raise typer.Exit(2) from None
     if not quiet:
         for plot in built.plots:
@@ -277,26 +289,30 @@ def rerun(
     try:
         plan = rerun_plan(results_dir)
     except NotRerunnable as error:
-        err.print(f"[red]error:[/] {error}", highlight=False)
+        say(err, "error", error)
         raise typer.Exit(2) from None
     target = out_dir or default_run_dir(Path("results"), plan.scenario.name)
     if target.resolve() == results_dir.resolve():
         err.print("[red]error:[/] --out must differ from the folder being rerun", highlight=False)
         raise typer.Exit(2)
     try:
-        check_writable(target, force)
-    except ResultsExist as error:
-        err.print(f"[red]error:[/] {error}", highlight=False)
-        raise typer.Exit(2) from None
+        check_target(target, force)
+    except ResultsError as error:
+        say(err, "error", error)
+        raise typer.Exit(2 if isinstance(error, ResultsExist) else 1) from None
     for name, (then, now) in version_changes(plan.versions, versions()).items():
-        err.print(f"[yellow]warning:[/] {name} was {then} for the original run, {now} now", highlight=False)
-    with progress(err, plan.reps + 1, f"rerunning {results_dir}", enabled=not quiet) as step:
-        result = replicate(plan.scenario, plan.seed, plan.reps, jobs, on_done=lambda _: step())
-        step("writing results and report", advance=0)
-        _write_results(target, result, force)
+        say(err, "warning", f"{name} was {then} for the original run, {now} now", "yellow")
+    try:
+        with progress(err, plan.reps + 1, f"rerunning {results_dir}", enabled=not quiet) as step:
+            result = replicate(plan.scenario, plan.seed, plan.reps, jobs, on_done=lambda _: step())
+            step("writing results and report", advance=0)
+            _write_results(target, result, force)
+    except KeyboardInterrupt:
+        say(err, "interrupted", f"no results written to {target}", "yellow")
+        raise typer.Exit(130) from None
     found = differences(results_dir, target)
     for line in found:
-        err.print(f"[red]differs:[/] {line}", highlight=False)
+        say(err, "differs", line)
     if found:
         raise typer.Exit(1)
     if not quiet:
@@ -322,7 +338,7 @@ def _saved_run(
         try:
             return load_run(path)
         except NotARun as error:
-            err.print(f"[red]error:[/] {error}", highlight=False)
+            say(err, "error", error)
             raise typer.Exit(2) from None
     loaded = _load(path, overrides)
     target = default_run_dir(Path("results"), loaded.name)
@@ -366,10 +382,10 @@ def compare(
     show = not (quiet or as_json)
     if out_dir is not None:
         try:
-            check_writable(out_dir, force)
-        except ResultsExist as error:
-            err.print(f"[red]error:[/] {error}", highlight=False)
-            raise typer.Exit(2) from None
+            check_target(out_dir, force, "the comparison")
+        except ResultsError as error:
+            say(err, "error", error)
+            raise typer.Exit(2 if isinstance(error, ResultsExist) else 1) from None
     a = _saved_run(run_a, set_a, seed, reps, jobs, show)
     b = _saved_run(run_b, set_b, seed, reps, jobs, show)
     assert isinstance(a, SavedRun) and isinstance(b, SavedRun)
@@ -383,8 +399,11 @@ def compare(
     try:
         write_folder(target, force, fill)
     except ResultsExist as error:
-        err.print(f"[red]error:[/] {error}", highlight=False)
+        say(err, "error", error)
         raise typer.Exit(2) from None
+    except OSError as error:
+        say(err, "error", unwritable(error, target, "the comparison"))
+        raise typer.Exit(1) from None
     if as_json:
         print(json.dumps(clean_json(comparison_json(result)), indent=2))
     elif not quiet:

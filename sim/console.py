@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -120,9 +121,15 @@ def print_run(console: Console, summary: Mapping[str, Any], intervals: pd.DataFr
         console.print(f"[green]every interval met the {100 * target:.0f}% service-level target[/]")
 
 
+def say(console: Console, label: str, message: object, style: str = "red") -> None:
+    """`label: message` on one line, the label coloured; the message printed as it is (a file name or a
+    user's value may hold '[/]', which Rich would take for markup)."""
+    console.print(f"[{style}]{label}:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
+
+
 def print_problems(console: Console, error: ScenarioError) -> None:
     """A refused scenario: one line per fault, with its YAML path."""
-    source = f" {error.source}" if error.source else ""
+    source = f" {escape(error.source)}" if error.source else ""  # a file name may hold '[/]'
     console.print(
         f"[red]error:[/] scenario{source} refused ({len(error.problems)} problem(s)):", highlight=False
     )

@@ -16,6 +16,7 @@ import signal
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -92,33 +93,77 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+MAX_RESTARTS = 3
+"""Times one `run` restarts a process pool whose worker died (killed, out of memory) before it gives up and
+records the tasks still waiting as failed."""
+
+
 class ProcessExecutor:
-    """A pool of local worker processes, started once and reused for every `run` (default: all cores)."""
+    """A pool of local worker processes, started once and reused for every `run` (default: all cores).
+
+    A worker that dies (SIGKILL, the out-of-memory killer) breaks the pool: every task that had not
+    finished comes back with BrokenProcessPool. Those tasks were lost, not wrong, so the pool is started
+    afresh and they are submitted again (up to `MAX_RESTARTS` times per `run`; then they are recorded as
+    failed, with the reason). Results depend only on the arguments, so a rerun task gives the same value.
+    """
 
     name = "processes"
 
     def __init__(self, jobs: int | None = None) -> None:
         self.workers = jobs or default_jobs()
+        self.restarts = 0
+        """Pools started afresh because a worker died (over this executor's life)."""
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
         # fork is fast and shares the imported modules; the pool starts all workers at the first submit,
         # which happens here, before any progress-bar thread exists.
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
-        self._pool = ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=context, initializer=_ignore_interrupts
         )
-        self._pool.submit(_ready).result()
+        pool.submit(_ready).result()
+        return pool
+
+    def _restart(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = self._start()
+        self.restarts += 1
 
     def run(self, function: Callable[..., R], argument_lists: Sequence[tuple[Any, ...]]) -> Iterator[Done[R]]:
+        arguments = list(argument_lists)
+        waiting = list(range(len(arguments)))
+        restarts = 0
         futures: dict[Future[R], int] = {}
         try:
-            for index, arguments in enumerate(argument_lists):
-                futures[self._pool.submit(function, *arguments)] = index
-            for future in as_completed(futures):
-                error = future.exception()
-                if error is not None:
-                    yield Done(futures[future], None, error_text(error))
-                else:
-                    yield Done(futures[future], future.result())
+            while waiting:
+                lost: list[int] = []
+                futures = {}
+                try:
+                    for index in waiting:
+                        futures[self._pool.submit(function, *arguments[index])] = index
+                except BrokenProcessPool:  # a worker died since the last run
+                    submitted = set(futures.values())
+                    lost = [index for index in waiting if index not in submitted]
+                for future in as_completed(futures):
+                    error = future.exception()
+                    if isinstance(error, BrokenProcessPool):
+                        lost.append(futures[future])
+                    elif error is not None:
+                        yield Done(futures[future], None, error_text(error))
+                    else:
+                        yield Done(futures[future], future.result())
+                waiting = sorted(lost)
+                if not waiting:
+                    break
+                if restarts >= MAX_RESTARTS:
+                    reason = f"BrokenProcessPool: a worker process died {restarts + 1} times; gave up"
+                    for index in waiting:
+                        yield Done(index, None, reason)
+                    break
+                self._restart()
+                restarts += 1
         finally:
             for future in futures:
                 future.cancel()

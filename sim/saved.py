@@ -7,6 +7,7 @@ pictures as the run that wrote it.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from sim.loading import ScenarioError, load_scenario
+from sim.results import HOST, STAGED
 from sim.scenario import Scenario
 
 REQUIRED = ("scenario.yaml", "meta.json", "summary.json", "intervals.csv")
@@ -26,6 +28,17 @@ CALL_COLUMNS = (
 """The columns of the calls table that reports and comparisons read (a big run's table is large)."""
 VISIT_COLUMNS = ("call_id", "department", "queued_at", "wait_time", "answered", "abandoned", "time_to_answer")
 """The columns of the visits table that reports read."""
+
+
+def _staging(folder: Path) -> bool:
+    """A hidden folder being written (`.NAME.HOST.PID-TOKEN.partial`, perhaps left by a killed run) or moved
+    aside while a run is replaced (`.old`): never results, whatever files it holds. Only this process may
+    read its own staging folder (the report of a run is drawn there before the folder is renamed)."""
+    name = folder.resolve().name
+    match = STAGED.match(name)
+    if match is not None:
+        return not (match["host"] == HOST and int(match["pid"]) == os.getpid())
+    return name.startswith(".") and name.endswith(".partial")
 
 
 class NotARun(ValueError):
@@ -80,6 +93,11 @@ def load_run(folder: Path | str) -> SavedRun:
     folder = Path(folder)
     if not folder.is_dir():
         raise NotARun(f"{folder} is not a folder")
+    if _staging(folder):
+        raise NotARun(
+            f"{folder} is the staging folder of a run that was stopped or is still being written, "
+            "not a results folder"
+        )
     missing = [name for name in REQUIRED if not (folder / name).exists()]
     if missing:
         raise NotARun(f"{folder} is not a callsim results folder (missing {', '.join(missing)})")

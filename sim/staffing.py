@@ -46,11 +46,14 @@ from sim.executors import Executor, ExecutorError, make_executor, run_all
 from sim.loading import ScenarioError, read_yaml, scenario_from_dict
 from sim.metrics import counted, half_width, offered_calls, summary
 from sim.results import (
+    ResultsError,
     ResultsExist,
-    check_writable,
+    ResultsUnwritable,
+    check_target,
     clean_json,
     default_run_dir,
     git_revision,
+    unwritable,
     versions,
     write_folder,
     write_json,
@@ -841,7 +844,7 @@ def staff_command(
     """`callsim staff`: search, write the folder, print the plan against Erlang; returns the exit status."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from sim.console import print_problems
+    from sim.console import print_problems, say
     from sim.loading import load_scenario
 
     try:
@@ -851,15 +854,15 @@ def staff_command(
         print_problems(err, error)
         return 2
     except StaffingError as error:
-        err.print(f"[red]error:[/] {error}", highlight=False)
+        say(err, "error", error)
         return 2
     target = out_dir or default_run_dir(Path("results"), f"{base.name}-staffing")
     try:
-        check_writable(target, force)
+        check_target(target, force, "the staffing plan")
         executor = make_executor(jobs, dask)
-    except (ResultsExist, ExecutorError) as error:
-        err.print(f"[red]error:[/] {error}", highlight=False)
-        return 2
+    except (ResultsError, ExecutorError) as error:
+        say(err, "error", error)
+        return 1 if isinstance(error, ResultsUnwritable) else 2
     progress = Progress(
         TextColumn("[bold]staffing"),
         BarColumn(),
@@ -883,15 +886,18 @@ def staff_command(
                 on_interval=lambda done, total: progress.update(task, completed=done, total=total),
             )
     except StaffingError as error:
-        err.print(f"[red]error:[/] {error}", highlight=False)
+        say(err, "error", error)
         return 2
     finally:
         executor.close()
     try:
         write_staffing(target, result, force, ["callsim", *sys.argv[1:]])
     except ResultsExist as error:
-        err.print(f"[red]error:[/] {error}", highlight=False)
+        say(err, "error", error)
         return 2
+    except OSError as error:
+        say(err, "error", unwritable(error, target, "the staffing plan"))
+        return 1
     if not quiet:
         hours = result.hours()
         out.print(plan_table(result))
@@ -910,7 +916,7 @@ def staff_command(
         )
         if result.unreachable:
             where = ", ".join(f"interval {i} {d}" for i, d in result.unreachable)
-            err.print(f"[yellow]targets not reached (agent cap):[/] {where}", highlight=False)
+            say(err, "targets not reached (agent cap)", where, "yellow")
         out.print(
             f"staffing: {target / 'staffing.yaml'}  ({result.simulated_days} simulated days in "
             f"{result.wall_time:.1f}s)",
@@ -993,6 +999,8 @@ def erlang_command(
     """`callsim erlang`: the Erlang C and Erlang A answers for one queue; returns the exit status."""
     import json
 
+    from sim.console import say
+
     try:
         answers = erlang_answers(
             per_hour,
@@ -1003,7 +1011,7 @@ def erlang_command(
             max_abandon,
         )
     except (ValueError, StaffingError) as error:
-        err.print(f"[red]error:[/] {error}", highlight=False)
+        say(err, "error", error)
         return 2
     if as_json:
         print(json.dumps(clean_json(answers), indent=2))

@@ -17,7 +17,11 @@ The folder (`--out`):
 | `parts/part-NNNNNN.parquet` | rows appended while the sweep runs (each written whole, then renamed) |
 | `rows.parquet`, `rows.csv` | the tidy table: one row per point and replication, parameters and every KPI |
 | `summary.parquet`, `summary.csv` | one row per point: replications, mean and `_ci95` half-width per KPI |
-| `plots/KPI-vs-PARAMETER.png` | chosen KPIs against each parameter, with 95% CI bands |
+| `plots/KPI-vs-PARAMETER.png` | chosen KPIs against each parameter, with 95% CI bands (drawn beside, swapped in) |
+
+Every file is written under a temporary name, flushed to disk and renamed, so a sweep stopped any way at
+all (Ctrl-C, SIGTERM, SIGKILL, a full disk) leaves only whole files; the temporary files a kill leaves are
+removed by the next sweep in the folder, and `--resume` runs only what is missing.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import itertools
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import time
@@ -59,7 +64,22 @@ from sim.engine import simulate
 from sim.executors import Executor, make_executor
 from sim.loading import ScenarioError, read_yaml, resolved_dict, scenario_from_dict
 from sim.metrics import summary
-from sim.results import ResultsExist, clean_json, default_run_dir, flatten, git_revision, versions
+from sim.results import (
+    ResultsError,
+    ResultsExist,
+    check_creatable,
+    clean_json,
+    clean_stale,
+    default_run_dir,
+    flatten,
+    fsync_path,
+    git_revision,
+    replace_folder,
+    staging_name,
+    sync_tree,
+    unwritable,
+    versions,
+)
 from sim.scenario import Scenario
 from sim.streams import Streams
 
@@ -361,21 +381,16 @@ def point_kpis(scenario: Scenario, seed: int, replication: int) -> dict[str, flo
 
 
 def _fsync_path(path: Path) -> None:
-    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) if path.is_dir() else os.O_RDONLY
-    try:
-        descriptor = os.open(path, flags)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
+    fsync_path(path)
+
+
+TEMPORARY = re.compile(r"^\..+\.\d+\.tmp$")
+"""`.NAME.PID.tmp`: a file being written by `atomic_write` (a leftover after SIGKILL)."""
 
 
 def atomic_write(path: Path, writer: Callable[[Path], None]) -> None:
-    """Let `writer` fill a temporary sibling, flush it to disk, then rename it to `path` in one step."""
+    """Let `writer` fill a temporary sibling (`.NAME.PID.tmp`), flush it to disk, then rename it to `path`
+    in one step; the folder is flushed too, so the rename itself survives a crash."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         writer(temporary)
@@ -534,7 +549,8 @@ def folder_lock(folder: Path) -> Iterator[None]:
 
 
 def prepare_folder(plan: SweepPlan, folder: Path, resume: bool, force: bool) -> None:
-    """Make the sweep folder: new, or (with `resume`) the same sweep's, or (with `force`) emptied."""
+    """Make the sweep folder: new, or (with `resume`) the same sweep's, or (with `force`) emptied. Under
+    the folder lock, so whatever temporary files are there were left by a sweep that was killed: they go."""
     if check_folder(plan, folder, resume, force):
         for child in folder.iterdir():
             if child.name == ".lock":
@@ -543,7 +559,22 @@ def prepare_folder(plan: SweepPlan, folder: Path, resume: bool, force: bool) -> 
                 shutil.rmtree(child)
             else:
                 child.unlink()
-    (folder / "parts").mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(folder)
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Remove what a killed sweep left half-written in `folder`: `.NAME.PID.tmp` files (here and in
+    `parts/`) and staging folders of pictures (`.plots.HOST.PID-TOKEN.partial`). Call it holding the lock."""
+    removed = clean_stale(folder)
+    for place in (folder, folder / "parts"):
+        if not place.is_dir():
+            continue
+        for child in place.iterdir():
+            if TEMPORARY.match(child.name) and child.is_file():
+                child.unlink(missing_ok=True)
+                removed.append(child)
+    return removed
 
 
 def describe(plan: SweepPlan) -> dict[str, Any]:
@@ -675,6 +706,7 @@ def _run_sweep(
         "command": list(command) if command is not None else None,
     }
     _write_json(folder / "sweep.json", header)
+    (folder / "parts").mkdir(exist_ok=True)  # after sweep.json: a folder with rows always says whose they are
     params = {p.index: plan.parameter_values(p) for p in plan.points}
     missing = [
         (point.index, replication)
@@ -718,9 +750,7 @@ def _run_sweep(
         atomic_write(folder / "summary.csv", lambda p: table.to_csv(p, index=False))
         made: list[Path] = []
         if complete and plots:
-            from sim.sweep_plots import plot_sweep
-
-            made = plot_sweep(table, plan.keys, list(plots), folder / "plots", lhs=plan.design == "lhs")
+            made = _write_plots(plan, table, list(plots), folder)
         failed = int(rows["error"].notna().sum())
         wall = time.perf_counter() - started
         _write_json(
@@ -728,12 +758,33 @@ def _run_sweep(
             {
                 **header,
                 "status": "complete" if complete else "interrupted",
+                "executor": {
+                    **header["executor"],
+                    "restarts": getattr(executor, "restarts", 0),  # pools restarted after a worker died
+                },
                 "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "rows": {"total": total, "kept": kept, "ran": ran, "failed": failed},
                 "wall_time": wall,
             },
         )
     return SweepOutcome(folder, rows, table, made, ran, kept, failed, complete, wall)
+
+
+def _write_plots(plan: SweepPlan, table: pd.DataFrame, plots: list[str], folder: Path) -> list[Path]:
+    """Draw the pictures into a hidden staging folder, then swap it for `plots/` in one rename (a sweep
+    stopped while drawing leaves the previous pictures, never half a PNG)."""
+    from sim.sweep_plots import plot_sweep
+
+    staging = folder / staging_name("plots")
+    try:
+        made = plot_sweep(table, plan.keys, plots, staging, lhs=plan.design == "lhs")
+        if not made:
+            return []
+        sync_tree(staging)
+        replace_folder(staging, folder / "plots")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [folder / "plots" / path.name for path in made]
 
 
 def _row(
@@ -840,7 +891,7 @@ def sweep_command(
     command: Sequence[str] | None = None,
 ) -> int:
     """`callsim sweep`: plan, run with a progress bar, print the summary; returns the exit status."""
-    from sim.console import print_problems
+    from sim.console import print_problems, say
     from sim.executors import ExecutorError
 
     try:
@@ -849,7 +900,7 @@ def sweep_command(
         print_problems(err, error)
         return 2
     except SweepError as error:
-        err.print(f"[red]error:[/] {error}", highlight=False, markup=True)
+        say(err, "error", error)
         return 2
     if resume and out_dir is None:
         err.print("[red]error:[/] --resume needs the sweep's --out folder", highlight=False)
@@ -869,12 +920,17 @@ def sweep_command(
     try:
         check_folder(plan, target, resume, force)
     except (ResultsExist, SweepError) as error:
-        err.print(f"[red]error:[/] {error}", highlight=False)
+        say(err, "error", error)
         return 2
+    try:
+        check_creatable(target, "the sweep", inside=True)
+    except ResultsError as error:
+        say(err, "error", error)
+        return 1
     try:
         executor = make_executor(jobs, dask)
     except ExecutorError as error:
-        err.print(f"[red]error:[/] {error}", highlight=False)
+        say(err, "error", error)
         return 2
     progress = Progress(
         TextColumn("[bold]sweep"),
@@ -913,10 +969,10 @@ def sweep_command(
         )
         return 130
     except (SweepError, ResultsExist) as error:
-        err.print(f"[red]error:[/] {error}", highlight=False)
+        say(err, "error", error)
         return 2
     except OSError as error:
-        err.print(f"[red]error:[/] cannot write the sweep to {target}: {error}", highlight=False)
+        say(err, "error", unwritable(error, target, "the sweep"))
         return 1
     finally:
         executor.close()
@@ -929,5 +985,5 @@ def sweep_command(
         )
         unknown = [k for k in chosen if k not in outcome.summary]
         if unknown:
-            err.print(f"[yellow]not plotted (no such KPI):[/] {', '.join(unknown)}", highlight=False)
+            say(err, "not plotted (no such KPI)", ", ".join(unknown), "yellow")
     return 0
