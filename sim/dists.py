@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from sim.durations import not_boolean, parse_duration
+from sim.durations import clip, not_boolean, parse_duration, shorten
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 """Seconds; YAML may say 30, '45s', '4m' or '1.5h'."""
@@ -31,6 +31,10 @@ PositiveDuration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)
 NonNegativeDuration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
 
 _BLOCK = 2048
+_CV_RANGE = (1e-6, 100.0)
+"""A cv outside this range is a typo, and would overflow the samplers (gamma's shape is 1 / cv^2)."""
+MAX_CSV_BYTES = 100_000_000
+"""The largest CSV file a scenario may read (a trace of a few million calls)."""
 
 
 class _Spec(BaseModel):
@@ -94,6 +98,11 @@ class _MeanSpread(_Spec):
             raise ValueError("give exactly one of cv (sd / mean) or sd")
         if self.sd is not None and not self.sd > 0:
             raise ValueError("sd must be > 0")
+        low, high = _CV_RANGE
+        if not low <= self.cv_value() <= high:
+            raise ValueError(
+                f"cv (sd / mean) must be between {low:g} and {high:g}, got {self.cv_value():.3g}"
+            )
         return self
 
     def cv_value(self) -> float:
@@ -214,17 +223,34 @@ class Empirical(_Spec):
         return rng.choice(np.asarray(self.values, dtype=float), size)
 
 
+def check_csv_file(path: Path) -> None:
+    """Refuse (ValueError) what cannot be a CSV to read whole: a missing, special or oversized file."""
+    try:
+        if not path.is_file():
+            raise ValueError(
+                f"file not found: {clip(str(path))}"
+                if not path.exists()
+                else f"not a regular file: {clip(str(path))}"
+            )
+        size = path.stat().st_size
+    except OSError as error:  # a name too long, a folder we may not look into, ...
+        raise ValueError(f"cannot read {clip(str(path))}: {error.strerror or error}") from None
+    if size > MAX_CSV_BYTES:
+        raise ValueError(f"{clip(path.name)} is {size} bytes; a CSV file is at most {MAX_CSV_BYTES}")
+
+
 def read_value_column(path: Path) -> tuple[float, ...]:
     """The first column of a CSV as durations; a non-numeric first row is taken as a header."""
+    check_csv_file(path)
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        with path.open(newline="", encoding="utf-8-sig") as handle:  # -sig: as spreadsheets save it
             rows = [row for row in csv.reader(handle) if row and row[0].strip()]
-    except FileNotFoundError:
-        raise ValueError(f"file not found: {path}") from None
     except UnicodeDecodeError:
-        raise ValueError(f"{path} is not a UTF-8 text file") from None
+        raise ValueError(f"{clip(str(path))} is not a UTF-8 text file") from None
+    except csv.Error as error:
+        raise ValueError(f"{clip(path.name)} is not a readable CSV ({error})") from None
     except OSError as error:
-        raise ValueError(f"cannot read {path}: {error.strerror}") from None
+        raise ValueError(f"cannot read {clip(str(path))}: {error.strerror or error}") from None
     values: list[float] = []
     for number, row in enumerate(rows, start=1):
         try:
@@ -232,7 +258,7 @@ def read_value_column(path: Path) -> tuple[float, ...]:
         except ValueError:
             if number == 1:
                 continue
-            raise ValueError(f"{path.name} row {number}: {row[0]!r} is not a duration") from None
+            raise ValueError(f"{clip(path.name)} row {number}: {shorten(row[0])} is not a duration") from None
     return tuple(values)
 
 

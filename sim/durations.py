@@ -6,7 +6,11 @@ import math
 import re
 
 _UNITS = {"ms": 0.001, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "hr": 3600.0, "d": 86400.0}
-_DURATION = re.compile(r"^\s*(-?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-z]*)\s*$")
+# Unambiguous (digits[.digits] or .digits), so a long run of digits cannot make the match take quadratic time.
+_DURATION = re.compile(r"^\s*(-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*([a-z]*)\s*$")
+MAX_SECONDS = 1e9
+"""The longest duration anything in a scenario may last (about 31 years): far beyond any real day, and small
+enough that sums and draws of durations stay ordinary floats."""
 _CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?\s*$")
 
 
@@ -15,33 +19,41 @@ def parse_duration(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 30, '45s', '4m' or '1.5h', got a boolean")
     if isinstance(value, int | float):
-        seconds = float(value)
+        # an integer too large for a float (YAML reads 10**400 exactly) is refused below, not an OverflowError
+        big = isinstance(value, int) and abs(value) > MAX_SECONDS
+        seconds = (math.inf if value > 0 else -math.inf) if big else float(value)
     elif isinstance(value, str):
         match = _DURATION.match(value.lower())
         if not match:
-            raise ValueError(f"expected a duration such as 30, '45s', '4m' or '1.5h', got {value!r}")
+            raise ValueError(f"expected a duration such as 30, '45s', '4m' or '1.5h', got {shorten(value)}")
         number, unit = match.groups()
         if unit not in ("", *_UNITS):
-            raise ValueError(f"unknown time unit {unit!r} in {value!r}; use ms, s, m, h or d")
+            raise ValueError(f"unknown time unit {shorten(unit)} in {shorten(value)}; use ms, s, m, h or d")
         seconds = float(number) * _UNITS.get(unit, 1.0)
     else:
         raise ValueError(f"expected a duration such as 30, '45s', '4m' or '1.5h', got {type(value).__name__}")
-    if not math.isfinite(seconds):
-        raise ValueError(f"a duration must be finite, got {value!r}")
+    if not math.isfinite(seconds) and not isinstance(value, int):
+        raise ValueError(f"a duration must be finite, got {shorten(value)}")
+    if abs(seconds) > MAX_SECONDS:
+        raise ValueError(
+            f"a duration must be at most {MAX_SECONDS:g} seconds (about 31 years) long, got {shorten(value)}"
+        )
     return seconds
 
 
 def parse_clock(value: object) -> float:
     """Seconds after midnight from `HH:MM` or `HH:MM:SS` (a bare number is taken as seconds)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if not math.isfinite(value) or value < 0:
-            raise ValueError(f"a clock time must be finite and >= 0, got {value!r}")
+        if not (0 <= value <= MAX_SECONDS):  # also NaN, infinities and integers too large for a float
+            raise ValueError(
+                f"a clock time in seconds must be between 0 and {MAX_SECONDS:g}, got {shorten(value)}"
+            )
         return float(value)
     if not isinstance(value, str):
         raise ValueError(f"expected a clock time such as '08:00', got {type(value).__name__}")
     match = _CLOCK.match(value)
     if not match:
-        raise ValueError(f"expected a clock time such as '08:00' or '08:00:30', got {value!r}")
+        raise ValueError(f"expected a clock time such as '08:00' or '08:00:30', got {shorten(value)}")
     hours, minutes, seconds = int(match.group(1)), int(match.group(2)), float(match.group(3) or 0)
     if hours > 47 or minutes > 59 or seconds >= 60:
         raise ValueError(f"not a valid clock time: {value!r}")
@@ -63,6 +75,16 @@ def format_duration(seconds: float) -> str:
     if seconds >= 60 and seconds % 6 == 0:
         return f"{seconds / 60:g}m"
     return f"{seconds:g}s"
+
+
+def shorten(value: object) -> str:
+    """`repr(value)`, cut to a readable length (a 400-digit integer is not worth printing whole)."""
+    return clip(repr(value), 40)
+
+
+def clip(text: str, limit: int = 120) -> str:
+    """`text` cut to at most `limit` characters, marked with '...' where it was cut."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def not_boolean(value: object) -> object:

@@ -17,12 +17,24 @@ import numpy as np
 import yaml
 from pydantic import ValidationError
 
-from sim.dists import DIST_NAMES
-from sim.durations import parse_clock, parse_duration
-from sim.scenario import Scenario
+from sim.dists import DIST_NAMES, check_csv_file
+from sim.durations import clip, parse_clock, parse_duration, shorten
+from sim.scenario import MAX_POOLS, Scenario
 
 MAX_SCENARIO_BYTES = 5_000_000
+MAX_DEPTH = 50
+"""The deepest nesting of mappings and lists a scenario may have (a real one needs about 6)."""
+MAX_DAYS = 31
+"""The longest `duration` and `drain` (shift rosters repeat daily and are built per day)."""
+MAX_INTERVALS = 100_000
+MAX_CALLS = 10_000_000
+"""The most calls a day may be expected to bring (they are drawn up front, so they cost memory)."""
+MAX_AGENTS = 100_000
+"""The most agents all pools together may have on duty at once."""
+MAX_VISITS = 1000
+"""The most departments callers may visit on average in an explicit transfer network."""
 _REASON_TOLERANCE = 1e-6
+_LOOP_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -50,10 +62,9 @@ def read_yaml(path: Path) -> Any:
     """The parsed YAML of a scenario file, refusing what is not a small UTF-8 YAML document."""
     try:
         size = path.stat().st_size
-        if size > MAX_SCENARIO_BYTES:
-            message = f"file is {size} bytes; a scenario is at most {MAX_SCENARIO_BYTES}"
-            raise ScenarioError([Problem("", message)], str(path))
-        text = path.read_bytes().decode("utf-8")
+        with path.open("rb") as handle:  # a bounded read: /dev/zero or a pipe reports size 0
+            raw = handle.read(MAX_SCENARIO_BYTES + 1)
+        text = raw.decode("utf-8") if max(size, len(raw)) <= MAX_SCENARIO_BYTES else None
     except FileNotFoundError:
         raise ScenarioError([Problem("", "file not found")], str(path)) from None
     except IsADirectoryError:
@@ -61,23 +72,61 @@ def read_yaml(path: Path) -> Any:
     except UnicodeDecodeError:
         raise ScenarioError([Problem("", "not a UTF-8 text file")], str(path)) from None
     except OSError as error:
-        raise ScenarioError([Problem("", f"cannot read: {error.strerror}")], str(path)) from None
+        raise ScenarioError([Problem("", f"cannot read: {error.strerror or error}")], str(path)) from None
+    except ValueError:  # a NUL byte in the name
+        raise ScenarioError([Problem("", "not a usable file name")], clip(str(path))) from None
+    if text is None:
+        message = f"file has more than {MAX_SCENARIO_BYTES} bytes; a scenario is at most {MAX_SCENARIO_BYTES}"
+        raise ScenarioError([Problem("", message)], str(path))
     return parse_yaml_text(text, str(path))
 
 
+_ALIASES = "YAML aliases (*name) are not allowed in scenarios"
+_TOO_DEEP = f"nested too deeply (at most {MAX_DEPTH} levels)"
+
+
 class _NoAliasLoader(yaml.SafeLoader):
-    """Safe YAML without anchors and aliases, which a scenario never needs and a 'YAML bomb' abuses."""
+    """Safe YAML without aliases, which a scenario never needs and a 'YAML bomb' abuses, nested at most
+    MAX_DEPTH deep (pure Python: used where libyaml is missing, and for text libyaml cannot take)."""
+
+    depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None, None, "YAML aliases (*name) are not allowed in scenarios", event.start_mark
-            )
-        return super().compose_node(parent, index)
+            raise yaml.composer.ComposerError(None, None, _ALIASES, self.peek_event().start_mark)
+        if self.depth > MAX_DEPTH:
+            raise yaml.composer.ComposerError(None, None, _TOO_DEEP, self.peek_event().start_mark)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
-def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+_FastLoader: Any = None
+if yaml.__with_libyaml__:
+
+    class _FastLoader(yaml.CSafeLoader):  # type: ignore[no-redef]
+        """The same YAML read by libyaml, some ten times faster: a 5 MB scenario takes seconds, not a
+        minute. Aliases and depth are checked on its event stream first (`_check_events`)."""
+
+
+def _check_events(text: str) -> None:
+    """Refuse aliases and deep nesting from libyaml's events, before anything is built."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+        mark: Any = event.start_mark
+        if isinstance(event, yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, _ALIASES, mark)
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(None, None, _TOO_DEEP, mark)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _mapping_without_duplicates(loader: Any, node: yaml.MappingNode, deep: bool = False) -> Any:
     """A YAML mapping, refusing a key given twice (YAML would silently keep the last one)."""
     seen: set[str] = set()
     for key_node, _ in node.value:
@@ -85,18 +134,23 @@ def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode,
         if isinstance(key, str):
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} appears twice in the same mapping", key_node.start_mark
+                    None, None, f"key {shorten(key)} appears twice in the same mapping", key_node.start_mark
                 )
             seen.add(key)
     return loader.construct_mapping(node, deep=deep)
 
 
-_NoAliasLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+for _loader in (_NoAliasLoader, _FastLoader):
+    if _loader is not None:
+        _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
 
 
 def parse_yaml_text(text: str, source: str = "") -> Any:
     """Parsed YAML, or a ScenarioError saying where the syntax broke."""
     try:
+        if _encodable(text):
+            _check_events(text)
+            return yaml.load(text, Loader=_FastLoader)
         return yaml.load(text, Loader=_NoAliasLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
@@ -104,7 +158,22 @@ def parse_yaml_text(text: str, source: str = "") -> Any:
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise ScenarioError([Problem("", f"not valid YAML{where}: {problem}")], source) from None
     except RecursionError:
-        raise ScenarioError([Problem("", "YAML nested too deeply")], source) from None
+        raise ScenarioError([Problem("", "not valid YAML: nested too deeply")], source) from None
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as error:
+        # a tag whose text cannot be read as that type (`!!int x`, `!!bool maybe`, `!!timestamp 2024-13-45`)
+        problem = f"a tagged value cannot be read ({type(error).__name__}: {shorten(str(error))})"
+        raise ScenarioError([Problem("", f"not valid YAML: {problem}")], source) from None
+
+
+def _encodable(text: str) -> bool:
+    """Whether libyaml can take the text: no lone surrogates (command-line bytes that were not UTF-8)."""
+    if _FastLoader is None:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def apply_overrides(data: Any, overrides: Iterable[str]) -> Any:
@@ -116,13 +185,16 @@ def apply_overrides(data: Any, overrides: Iterable[str]) -> Any:
         path, sep, raw = override.partition("=")
         keys = [key.strip() for key in path.split(".")]
         if not sep or not all(keys):
-            raise ScenarioError([Problem("", f"--set {override!r}: expected dotted.path=value")])
+            raise ScenarioError([Problem("", f"--set {shorten(override)}: expected dotted.path=value")])
+        if len(keys) > MAX_DEPTH:
+            message = f"--set {shorten(path)}: nested too deeply (at most {MAX_DEPTH} keys)"
+            raise ScenarioError([Problem(clip(path.strip(), 60), message)])
         try:
-            value = parse_yaml_text(raw, f"--set {override}") if raw.strip() else None
+            value = parse_yaml_text(raw, "--set") if raw.strip() else None
         except ScenarioError as error:
             reason = error.problems[0].message.removeprefix("not valid YAML")
             raise ScenarioError(
-                [Problem(path.strip(), f"--set value {raw!r} is not valid YAML{reason}")]
+                [Problem(path.strip(), f"--set value {shorten(raw)} is not valid YAML{reason}")]
             ) from None
         node = result
         for depth, key in enumerate(keys[:-1]):
@@ -161,13 +233,20 @@ def scenario_from_dict(data: Any, base_dir: Path | str = ".", overrides: Iterabl
         raise ScenarioError([Problem("", "the file is empty; expected a mapping with name, duration, ...")])
     if not isinstance(data, dict):
         raise ScenarioError([Problem("", f"expected a mapping at the top level, got {_kind(data)}")])
+    too_deep = _shape_problems(data, text_keys=False)  # before the overrides' copy, which recurses
+    if too_deep:
+        raise ScenarioError(too_deep)
     data = apply_overrides(data, overrides)
-    bad_keys = [
-        Problem(f"{_dotted(loc[:-1])}.{loc[-1]!r}".lstrip("."), "keys must be text")
-        for loc in _non_string_keys(data, ())
+    bad_shape = _shape_problems(data)
+    if bad_shape:
+        raise ScenarioError(bad_shape)
+    too_many = [  # checked before validation, which would first build every one of them
+        Problem(key, f"has too many items (at most {MAX_POOLS})")
+        for key in ("departments", "agent_groups")
+        if isinstance(data.get(key), dict) and len(data[key]) > MAX_POOLS
     ]
-    if bad_keys:
-        raise ScenarioError(bad_keys)
+    if too_many:
+        raise ScenarioError(too_many)
     base = Path(base_dir)
     try:
         scenario = Scenario.model_validate(data, context={"base_dir": base})
@@ -183,16 +262,30 @@ def scenario_from_dict(data: Any, base_dir: Path | str = ".", overrides: Iterabl
     return scenario
 
 
-def _non_string_keys(node: Any, loc: tuple[Any, ...]) -> Iterable[tuple[Any, ...]]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if not isinstance(key, str):
-                yield (*loc, key)
-            else:
-                yield from _non_string_keys(value, (*loc, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _non_string_keys(value, (*loc, index))
+def _shape_problems(data: Any, text_keys: bool = True) -> list[Problem]:
+    """Nesting deeper than MAX_DEPTH and (with `text_keys`) keys that are not text, in document order.
+
+    Walked with a stack, not recursion, so no depth of input can overflow Python's stack."""
+    problems = []
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
+    while stack:
+        node, loc = stack.pop()
+        if len(loc) > MAX_DEPTH and isinstance(node, dict | list):
+            problems.append(Problem(_dotted(loc), f"nested too deeply (at most {MAX_DEPTH} levels)"))
+            continue
+        children: list[tuple[Any, tuple[Any, ...]]] = []
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(key, str):
+                    children.append((value, (*loc, key)))
+                elif text_keys:
+                    problems.append(
+                        Problem(f"{_dotted(loc)}.{shorten(key)}".lstrip("."), "keys must be text")
+                    )
+        elif isinstance(node, list):
+            children = [(value, (*loc, index)) for index, value in enumerate(node)]
+        stack.extend(reversed(children))
+    return problems
 
 
 def resolved_dict(scenario: Scenario) -> dict[str, Any]:
@@ -235,8 +328,8 @@ def _dotted(loc: Sequence[Any]) -> str:
     for step in loc:
         if isinstance(step, int):
             parts.append(f"[{step}]")
-        else:
-            parts.append(("." if parts else "") + str(step))
+        else:  # an empty key is shown as '' (else a fault at it would have no path at all)
+            parts.append(("." if parts else "") + (str(step) if step != "" else "''"))
     return "".join(parts)
 
 
@@ -256,10 +349,10 @@ def _message(item: Mapping[str, Any]) -> str:
         "string_pattern_mismatch": lambda: (
             "use letters, digits, '-', '_' or '.', starting with a letter or digit"
         ),
-        "int_parsing": lambda: f"expected a whole number, got {given!r}",
-        "int_from_float": lambda: f"expected a whole number, got {given!r}",
+        "int_parsing": lambda: f"expected a whole number, got {shorten(given)}",
+        "int_from_float": lambda: f"expected a whole number, got {shorten(given)}",
         "int_type": lambda: f"expected a whole number, got {_kind(given)}",
-        "float_parsing": lambda: f"expected a number, got {given!r}",
+        "float_parsing": lambda: f"expected a number, got {shorten(given)}",
         "float_type": lambda: f"expected a number, got {_kind(given)}",
         "bool_type": lambda: f"expected true or false, got {_kind(given)}",
         "string_type": lambda: f"expected text, got {_kind(given)}",
@@ -270,10 +363,14 @@ def _message(item: Mapping[str, Any]) -> str:
         "list_type": lambda: f"expected a list, got {_kind(given)}",
         "extra_forbidden": lambda: "unknown key",
         "union_tag_invalid": lambda: (
-            f"unknown distribution {ctx.get('tag')!r}; expected one of {', '.join(DIST_NAMES)}"
+            f"unknown distribution {shorten(ctx.get('tag'))}; expected one of {', '.join(DIST_NAMES)}"
         ),
         "union_tag_not_found": lambda: f"a distribution needs dist: one of {', '.join(DIST_NAMES)}",
     }
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal") and _is_nan(given):
+        return f"must be a number, got {shorten(given)}"  # NaN fails every comparison; saying '>= 0' would mislead
+    if kind == "float_type" and isinstance(given, int) and not isinstance(given, bool):
+        return f"is too large a number ({shorten(given)})"  # a YAML integer beyond any float
     if kind in simple:
         return simple[kind]()
     message = str(item.get("msg", kind))
@@ -293,7 +390,15 @@ def _kind(value: Any) -> str:
         return "a list"
     if isinstance(value, str):
         return f"text {value[:40]!r}"
-    return f"{type(value).__name__} {value!r}"
+    return f"{type(value).__name__} {shorten(value)}"
+
+
+def _is_nan(value: Any) -> bool:
+    """NaN as YAML gives it (`.nan`) or as text pydantic reads as a number (`'nan'`)."""
+    if isinstance(value, str):
+        value = value.strip().lower().lstrip("+-")
+        return value == "nan"
+    return isinstance(value, float) and math.isnan(value)
 
 
 def _unique(problems: Iterable[Problem]) -> list[Problem]:
@@ -307,10 +412,22 @@ def _unique(problems: Iterable[Problem]) -> list[Problem]:
 
 
 def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
-    """Faults no single field shows: unknown reasons and departments, list lengths, sums."""
+    """Faults no single field shows: unknown reasons and departments, list lengths, sums, sizes."""
     departments = scenario.departments
     groups = scenario.agent_groups
+    longest = MAX_DAYS * 86400.0
+    for field in ("duration", "drain"):
+        if getattr(scenario, field) > longest:
+            yield Problem(field, f"at most {MAX_DAYS} days ({longest:.0f}s)")
+    if scenario.duration / scenario.interval > MAX_INTERVALS:
+        yield Problem(
+            "interval",
+            f"makes {scenario.duration / scenario.interval:.6g} intervals of the {scenario.duration:g}s day; "
+            f"at most {MAX_INTERVALS}",
+        )
+        return  # every check below counts intervals
     intervals = scenario.interval_count
+    yield from _size_problems(scenario)
     resolvable = {reason for name in departments for reason in scenario.resolves(name)}
     for name in groups:
         if name in departments:
@@ -343,7 +460,7 @@ def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
     for index, reason in enumerate(arrivals.trace_reasons or ()):
         if reason and reason not in reasons:
             yield Problem(
-                "arrivals.trace", f"data row {index + 1}: reason {reason!r} is not in arrivals.reasons"
+                "arrivals.trace", f"data row {index + 1}: reason {shorten(reason)} is not in arrivals.reasons"
             )
             break
     if scenario.warmup >= scenario.duration:
@@ -392,8 +509,8 @@ def _raw_reason_problems(data: Mapping[str, Any]) -> Iterable[Problem]:
     arrivals = data.get("arrivals")
     mix = arrivals.get("reasons") if isinstance(arrivals, dict) else None
     if not isinstance(mix, dict) or not all(
-        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in mix.values()
-    ):
+        isinstance(v, int | float) and not isinstance(v, bool) and -1e300 < v < 1e300 for v in mix.values()
+    ):  # finite, and no integer too large to turn into a float
         return
     departments = data.get("departments")
     resolvable: set[str] | None = None
@@ -410,32 +527,155 @@ def _raw_reason_problems(data: Mapping[str, Any]) -> Iterable[Problem]:
     yield from reason_mix_problems({str(k): float(v) for k, v in mix.items()}, resolvable)
 
 
+def _size_problems(scenario: Scenario) -> Iterable[Problem]:
+    """Days so big that simulating them would exhaust memory: too many calls or agents."""
+    arrivals = scenario.arrivals
+    if arrivals.per_hour is not None and arrivals.per_hour * scenario.duration / 3600 > MAX_CALLS:
+        calls = arrivals.per_hour * scenario.duration / 3600
+        yield Problem("arrivals.per_hour", f"brings {calls:.3g} calls in the day; at most {MAX_CALLS}")
+    if arrivals.per_interval is not None and sum(arrivals.per_interval) > MAX_CALLS:
+        calls = sum(arrivals.per_interval)
+        yield Problem("arrivals.per_interval", f"brings {calls:.3g} calls in the day; at most {MAX_CALLS}")
+    pools = [(f"departments.{name}.agents", d.agents) for name, d in scenario.departments.items()]
+    pools += [(f"agent_groups.{name}.agents", group.agents) for name, group in scenario.agent_groups.items()]
+    most = {path: _most_agents(staffing) for path, staffing in pools if staffing is not None}
+    if sum(most.values()) > MAX_AGENTS:
+        yield Problem(
+            max(most, key=lambda path: most[path]),
+            f"the pools together have up to {sum(most.values())} agents on duty at once; at most {MAX_AGENTS}",
+        )
+
+
+def _most_agents(staffing: Any) -> int:
+    """The most agents a staffing has on duty at once (shifts repeat daily; an end before the start is the
+    next day): the busiest moment is when some shift starts."""
+    if staffing.count is not None:
+        return int(staffing.count)
+    if staffing.per_interval:
+        return max(staffing.per_interval)
+    day = 86400.0
+    shifts = [(s.start % day, (s.end - s.start) % day or day, s.count) for s in staffing.shifts or ()]
+    return max(
+        (sum(n for start, length, n in shifts if (at - start) % day < length) for at, _, _ in shifts),
+        default=0,
+    )
+
+
 def _transfer_problems(scenario: Scenario, reasons: set[str]) -> Iterable[Problem]:
     """Transfer targets exist, probabilities sum to at most 1, and every caller can eventually leave."""
-    names = list(scenario.departments)
-    matrix = np.zeros((len(names), len(names)))
-    for row, (name, department) in enumerate(scenario.departments.items()):
+    faults = []
+    for name, department in scenario.departments.items():
         if department.transfer is None:
             continue
-        for target, probability in department.transfer.items():
+        for target in department.transfer:
             if target not in scenario.departments:
-                yield Problem(f"departments.{name}.transfer.{target}", "no such department")
-            else:
-                matrix[row, names.index(target)] = probability
+                faults.append(Problem(f"departments.{name}.transfer.{target}", "no such department"))
         total = sum(department.transfer.values())
         if total > 1 + _REASON_TOLERANCE:
-            yield Problem(
-                f"departments.{name}.transfer",
-                f"probabilities must sum to at most 1, they sum to {total:.6g}",
-            )
-    if matrix.any() and max(abs(np.linalg.eigvals(matrix))) >= 1 - 1e-9:
-        yield Problem("departments", "transfer probabilities form a loop that callers can never leave")
+            message = f"probabilities must sum to at most 1, they sum to {total:.6g}"
+            faults.append(Problem(f"departments.{name}.transfer", message))
+    yield from faults
+    if not faults:
+        yield from _loop_problems(scenario)
     if scenario.ivr is not None:
         for reason in scenario.ivr.self_service:
             if reason not in reasons:
                 yield Problem(
                     f"ivr.self_service.{reason}", f"not a reason callers have ({', '.join(sorted(reasons))})"
                 )
+
+
+def _loop_problems(scenario: Scenario) -> Iterable[Problem]:
+    """Transfers that keep callers forever, or nearly: refused at the first department of the loop.
+
+    A department with a `transfer` block sends callers on with those probabilities whatever their reason
+    (`max_transfers` does not stop it); one without sends a caller it cannot help on towards the first
+    department that resolves the reason (or, if its routing accuracy is below 1, any department that does
+    not), until `max_transfers`. A caller can leave where a transfer block sums to below 1, where a
+    department without one resolves their reason, and anywhere once `max_transfers` is set."""
+    departments = scenario.departments
+    explicit = {name: d.transfer for name, d in departments.items() if d.transfer is not None}
+    if not explicit:
+        return
+    # Transfer blocks alone: departments that only send callers to one another.
+    exits = {name for name, transfer in explicit.items() if sum(transfer.values()) < 1 - _LOOP_TOLERANCE}
+    edges = {name: [t for t, p in transfer.items() if p > 0] for name, transfer in explicit.items()}
+    free = _can_reach(edges, exits | (departments.keys() - explicit.keys()))
+    trapped = [name for name in explicit if name not in free]
+    if trapped:
+        yield Problem(
+            f"departments.{trapped[0]}.transfer",
+            f"a loop callers can never leave: {', '.join(trapped)} send every caller on among themselves "
+            "(their transfer probabilities sum to 1)",
+        )
+        return
+    # Transfer blocks together with the reason-based transfers of the other departments.
+    if scenario.max_transfers is None:
+        anywhere = "\0any department that cannot resolve the reason"  # one node, not an edge to each
+        for reason in scenario.reason_mix():
+            resolvers = [name for name in departments if reason in scenario.resolves(name)]
+            if not resolvers:
+                continue  # refused elsewhere: no department resolves this reason
+            others = [name for name in departments if name not in resolvers]
+            graph = {**edges, anywhere: others}
+            for name in others:
+                if name not in explicit:
+                    accuracy = scenario.routing_of(name).accuracy
+                    misroutes = (accuracy if isinstance(accuracy, float) else accuracy.base) < 1
+                    graph[name] = [resolvers[0], anywhere] if misroutes else [resolvers[0]]
+            sloppy_ivr = scenario.ivr is not None and scenario.ivr.accuracy < 1
+            reached = _reachable([resolvers[0], *(others if sloppy_ivr else ())], graph)
+            free = _can_reach(graph, exits | {name for name in resolvers if name not in explicit})
+            stuck = [name for name in departments if name in reached and name not in free]
+            if stuck:
+                first = next((name for name in stuck if name in explicit), stuck[0])
+                yield Problem(
+                    f"departments.{first}.transfer",
+                    f"callers about {shorten(reason)} can never leave: {', '.join(stuck)} send them on "
+                    "among themselves (set max_transfers, or transfer probabilities that let them go)",
+                )
+                return
+    # Transfer blocks that let callers go, but so rarely that they would wander almost forever.
+    names = list(explicit)
+    index = {name: row for row, name in enumerate(names)}
+    matrix = np.eye(len(names))
+    for name, transfer in explicit.items():
+        for target, probability in transfer.items():
+            if target in index:
+                matrix[index[name], index[target]] -= probability
+    try:
+        visits = np.abs(np.linalg.solve(matrix, np.ones(len(names))))  # departments visited from each
+    except np.linalg.LinAlgError:
+        visits = np.full(len(names), np.inf)
+    visits[~np.isfinite(visits)] = np.inf
+    worst = int(np.argmax(visits))
+    if visits[worst] > MAX_VISITS:
+        yield Problem(
+            f"departments.{names[worst]}.transfer",
+            f"callers sent here visit about {visits[worst]:.3g} departments before they leave; at most "
+            f"{MAX_VISITS} (transfer probabilities this close to 1 make a near-endless loop)",
+        )
+
+
+def _reachable(starts: Iterable[str], graph: Mapping[str, Sequence[str]]) -> set[str]:
+    """Every node a caller starting at `starts` can get to along `graph`."""
+    seen = set(starts)
+    todo = list(seen)
+    while todo:
+        for target in graph.get(todo.pop(), ()):
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
+
+
+def _can_reach(graph: Mapping[str, Sequence[str]], goals: set[str]) -> set[str]:
+    """Every node from which some path along `graph` leads to one of `goals`."""
+    backwards: dict[str, list[str]] = {}
+    for source, targets in graph.items():
+        for target in targets:
+            backwards.setdefault(target, []).append(source)
+    return _reachable(goals, backwards)
 
 
 def _staffing_problems(path: str, staffing: Any, intervals: int) -> Iterable[Problem]:
@@ -465,15 +705,26 @@ def read_trace(path: Path, start: float, duration: float) -> tuple[tuple[float, 
     """
     where = "arrivals.trace"
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-    except FileNotFoundError:
-        raise ScenarioError([Problem(where, f"file not found: {path}")]) from None
+        check_csv_file(path)
+        with path.open(newline="", encoding="utf-8-sig") as handle:  # -sig: as spreadsheets save it
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            header = reader.fieldnames or []
     except (UnicodeDecodeError, csv.Error) as error:
-        raise ScenarioError([Problem(where, f"{path.name} is not a readable CSV ({error})")]) from None
-    if not rows or "at" not in rows[0]:
+        raise ScenarioError([Problem(where, f"{clip(path.name)} is not a readable CSV ({error})")]) from None
+    except OSError as error:
         raise ScenarioError(
-            [Problem(where, f"{path.name} needs a header with an 'at' column (and optionally 'reason')")]
+            [Problem(where, f"cannot read {clip(str(path))}: {error.strerror or error}")]
+        ) from None
+    except ValueError as error:  # from check_csv_file: missing, not a regular file, too large
+        raise ScenarioError([Problem(where, str(error))]) from None
+    if "at" not in header:
+        raise ScenarioError(
+            [
+                Problem(
+                    where, f"{clip(path.name)} needs a header with an 'at' column (and optionally 'reason')"
+                )
+            ]
         )
     times, reasons = [], []
     for number, row in enumerate(rows, start=2):
@@ -481,11 +732,13 @@ def read_trace(path: Path, start: float, duration: float) -> tuple[tuple[float, 
         try:
             at = parse_clock(text) - start if ":" in text else parse_duration(text)
         except ValueError as error:
-            raise ScenarioError([Problem(where, f"{path.name} line {number}: {error}")]) from None
+            raise ScenarioError([Problem(where, f"{clip(path.name)} line {number}: {error}")]) from None
         if not (math.isfinite(at) and 0 <= at < duration):
-            raise ScenarioError([Problem(where, f"{path.name} line {number}: {text!r} is outside the day")])
+            raise ScenarioError(
+                [Problem(where, f"{clip(path.name)} line {number}: {shorten(text)} is outside the day")]
+            )
         times.append(at)
         reasons.append((row.get("reason") or "").strip())
     if any(b < a for a, b in itertools.pairwise(times)):
-        raise ScenarioError([Problem(where, f"{path.name}: arrival times must be in order")])
+        raise ScenarioError([Problem(where, f"{clip(path.name)}: arrival times must be in order")])
     return tuple(times), tuple(reasons)

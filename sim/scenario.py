@@ -12,13 +12,15 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from sim.dists import Dist, NonNegativeDuration, PositiveDuration
-from sim.durations import not_boolean, parse_clock
+from sim.durations import not_boolean, parse_clock, parse_duration, shorten
 
 Clock = Annotated[float, BeforeValidator(parse_clock)]
 """Seconds after midnight; YAML says '08:00'."""
 Probability = Annotated[float, BeforeValidator(not_boolean), Field(ge=0, le=1, allow_inf_nan=False)]
 Count = Annotated[int, BeforeValidator(not_boolean), Field(ge=0, le=100_000)]
 Number = BeforeValidator(not_boolean)
+MAX_POOLS = 1000
+"""The most departments (and, apart, agent groups) a scenario may have."""
 
 
 class Frozen(BaseModel):
@@ -40,7 +42,7 @@ def _staffing_shorthand(value: Any) -> Any:
         return {"count": value}
     if isinstance(value, str | float | bool):
         raise ValueError(
-            f"expected a whole number of agents, per_interval: [...] or shifts: [...], got {value!r}"
+            f"expected a whole number of agents, per_interval: [...] or shifts: [...], got {shorten(value)}"
         )
     if isinstance(value, list | tuple):
         return {"per_interval": value}
@@ -52,7 +54,7 @@ class _Staffing(Frozen):
 
     count: Count | None = None
     per_interval: tuple[Count, ...] | None = None
-    shifts: tuple[Shift, ...] | None = None
+    shifts: tuple[Shift, ...] | None = Field(default=None, max_length=100)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> _Staffing:
@@ -139,7 +141,8 @@ class Hold(Frozen):
     probability: Probability
     max_holds: Annotated[int, Number, Field(ge=1, le=20)] = 1
     duration: Dist
-    promise: PositiveDuration = 60.0
+    promise: Annotated[float, BeforeValidator(parse_duration), Field(ge=1)] = 60.0
+    """At least a second: a caller checked back on every instant would keep an agent busy forever."""
     check_back_time: Dist = 10.0  # type: ignore[assignment]
     patience: Dist | None = None
     callback_share: Probability = 0.0
@@ -277,8 +280,8 @@ class Scenario(Frozen):
     service_level: ServiceLevel = Field(default_factory=ServiceLevel)
     arrivals: Arrivals
     patience: Dist | None = None
-    departments: dict[str, Department] = Field(min_length=1)
-    agent_groups: dict[str, AgentGroup] = Field(default_factory=dict)
+    departments: dict[str, Department] = Field(min_length=1, max_length=MAX_POOLS)
+    agent_groups: dict[str, AgentGroup] = Field(default_factory=dict, max_length=MAX_POOLS)
     ivr: Ivr | None = None
     routing: Routing = Field(default_factory=Routing)
     transfers: Transfers = Field(default_factory=Transfers)

@@ -57,7 +57,9 @@ def _first(
 
 
 def _sum(mask: np.ndarray, calls: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    return np.bincount(calls[mask], weights=values[mask], minlength=size)[:size]
+    """Per call id, the sum of `values` where `mask` holds (floats even when no row does: numpy's bincount
+    of nothing is integer)."""
+    return np.bincount(calls[mask], weights=values[mask], minlength=size)[:size].astype(float, copy=False)
 
 
 def _derived(result: RunResult, name: str, build: Callable[[RunResult], pd.DataFrame]) -> pd.DataFrame:

@@ -40,7 +40,9 @@ def test_rerun_reproduces_every_table(original: Path, tmp_path: Path) -> None:
     assert "identical" in said(result)
     for name in TABLES:
         pd.testing.assert_frame_equal(pd.read_parquet(original / name), pd.read_parquet(again / name))
-    assert json.loads((original / "summary.json").read_text()) == json.loads((again / "summary.json").read_text())
+    assert json.loads((original / "summary.json").read_text()) == json.loads(
+        (again / "summary.json").read_text()
+    )
     assert (original / "intervals.csv").read_text() == (again / "intervals.csv").read_text()
     assert (original / "replications.csv").read_text() == (again / "replications.csv").read_text()
 
@@ -60,7 +62,9 @@ def test_a_changed_table_is_named(original: Path, tmp_path: Path) -> None:
     events = pd.read_parquet(tampered / "events.parquet")
     events.loc[len(events) // 2, "detail"] += 1e-9
     events.to_parquet(tampered / "events.parquet", index=False)
-    result = CliRunner().invoke(app, ["rerun", str(tampered), "--out", str(tmp_path / "again"), "--jobs", "1"])
+    result = CliRunner().invoke(
+        app, ["rerun", str(tampered), "--out", str(tmp_path / "again"), "--jobs", "1"]
+    )
     assert result.exit_code == 1
     assert "events.parquet: column 'detail' differs" in said(result)
     assert differences(original, tampered) == ["events.parquet: column 'detail' differs"]

@@ -37,7 +37,10 @@ def test_the_overloaded_interval_is_found_with_its_load() -> None:
     found = overloads(scenario_from_dict(day()))
     assert [(o.where, o.start_at, o.agents) for o in found] == [("billing", 3600.0, 4.0)]
     assert found[0].load == pytest.approx(5.0)
-    assert found[0].describe(scenario_from_dict(day())) == "billing 10:00-11:00: load 5.0 erlangs on 4 agents (125%)"
+    assert (
+        found[0].describe(scenario_from_dict(day()))
+        == "billing 10:00-11:00: load 5.0 erlangs on 4 agents (125%)"
+    )
 
 
 def test_load_exactly_at_capacity_is_unstable_too() -> None:
