@@ -719,10 +719,12 @@ def _run_sweep(
         remaining[number] = remaining.get(number, 0) + 1
     appender = _Appender(plan, folder, flush_seconds, remaining)
     tasks: list[tuple[int, int]] = []
+    refused = 0  # rows of points whose scenario was refused: recorded, never run
     for number, replication in missing:
         error = plan.points[number].error
         if error is not None:
             appender.add(_row(plan, number, replication, params, None, error))
+            refused += 1
         else:
             tasks.append((number, replication))
     kept = sum(1 for p, r in finished if p < len(plan.points) and r < plan.reps)
@@ -737,7 +739,6 @@ def _run_sweep(
         for item in executor.run(point_kpis, arguments):
             number, replication = tasks[item.index]
             appender.add(_row(plan, number, replication, params, item.value, item.error))
-            ran += 1
             done += 1
             if on_progress:
                 on_progress(done, total)
@@ -745,6 +746,9 @@ def _run_sweep(
     finally:
         appender.flush()
         rows = consolidate(plan, folder)
+        # counted from the rows themselves: an interrupt may fall between adding a row and counting it
+        in_plan = int(((rows["point"] < len(plan.points)) & (rows["replication"] < plan.reps)).sum())
+        ran = in_plan - kept - refused
         table = summarize(plan, rows)
         atomic_write(folder / "summary.parquet", lambda p: table.to_parquet(p, index=False))
         atomic_write(folder / "summary.csv", lambda p: table.to_csv(p, index=False))
