@@ -24,8 +24,11 @@ from sim.scenario import MAX_POOLS, Scenario
 MAX_SCENARIO_BYTES = 5_000_000
 MAX_DEPTH = 50
 """The deepest nesting of mappings and lists a scenario may have (a real one needs about 6)."""
-MAX_DAYS = 31
-"""The longest `duration` and `drain` (shift rosters repeat daily and are built per day)."""
+MAX_DAYS = 366
+"""The longest `duration` and `drain`: a year, for long steady-state runs (calls and rostered shifts are
+bounded separately, since they cost memory)."""
+MAX_SHIFT_DAYS = 1_000_000
+"""The most shifts a roster may hold over the whole run (shifts repeat daily and are laid out up front)."""
 MAX_INTERVALS = 100_000
 MAX_CALLS = 10_000_000
 """The most calls a day may be expected to bring (they are drawn up front, so they cost memory)."""
@@ -543,6 +546,16 @@ def _size_problems(scenario: Scenario) -> Iterable[Problem]:
         yield Problem(
             max(most, key=lambda path: most[path]),
             f"the pools together have up to {sum(most.values())} agents on duty at once; at most {MAX_AGENTS}",
+        )
+    days = math.ceil(scenario.duration / 86400.0) + 1
+    shifts = {
+        path: len(staffing.shifts) for path, staffing in pools if staffing is not None and staffing.shifts
+    }
+    if shifts and sum(shifts.values()) * days > MAX_SHIFT_DAYS:
+        yield Problem(
+            max(shifts, key=lambda path: shifts[path]),
+            f"{sum(shifts.values())} shifts a day over {days} days make {sum(shifts.values()) * days} shifts; "
+            f"at most {MAX_SHIFT_DAYS}",
         )
 
 

@@ -172,6 +172,12 @@ def sorted_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(["point", "replication"], kind="stable").reset_index(drop=True)
 
 
+def assert_same_as_one_job(folder: Path, scenario: Path, grid: str, scratch: Path) -> None:
+    """The sweep folder's rows equal those of the same sweep (2 replications) run uninterrupted in one job."""
+    reference = run_sweep(plan_sweep(scenario, [grid], reps=2), scratch, SerialExecutor(), plots=())
+    pd.testing.assert_frame_equal(pd.read_parquet(folder / "rows.parquet"), reference.rows)
+
+
 def assert_no_leftovers(folder: Path) -> None:
     """No temporary file or staging folder anywhere below `folder`; every table there reads whole."""
     for path in folder.rglob("*"):
@@ -582,13 +588,7 @@ def test_a_failing_point_is_recorded_not_fatal_on_worker_processes(
     monkeypatch.setattr(sweep_module, "point_kpis", point_kpis)
     again = runner.invoke(cli.app, [*args, "--resume"])
     assert again.exit_code == 0 and "1 row(s) run" in one_line(again.output)
-    reference = run_sweep(
-        plan_sweep(small, ["departments.support.agents=6:8"], reps=2),
-        tmp_path / "ref",
-        SerialExecutor(),
-        plots=(),
-    )
-    pd.testing.assert_frame_equal(pd.read_parquet(folder / "rows.parquet"), reference.rows)
+    assert_same_as_one_job(folder, small, "departments.support.agents=6:8", tmp_path / "ref")
 
 
 # --- callsim sweep: disks ------------------------------------------------------------------------------------
@@ -628,13 +628,7 @@ def test_a_sweep_that_fills_the_disk_keeps_whole_parts_and_resumes(
     again = runner.invoke(cli.app, [*args, "--resume"])
     assert again.exit_code == 0, again.output
     assert json.loads((folder / "sweep.json").read_text())["rows"]["kept"] == 4
-    reference = run_sweep(
-        plan_sweep(small, ["departments.support.agents=4:7"], reps=2),
-        tmp_path / "ref",
-        SerialExecutor(),
-        plots=(),
-    )
-    pd.testing.assert_frame_equal(pd.read_parquet(folder / "rows.parquet"), reference.rows)
+    assert_same_as_one_job(folder, small, "departments.support.agents=4:7", tmp_path / "ref")
 
 
 def test_sweep_tables_are_flushed_before_they_are_renamed(

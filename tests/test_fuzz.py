@@ -627,8 +627,8 @@ FOUND: list[tuple[str, tuple[Any, ...], Any, str, str]] = [
     ("a rate with no end of calls", ("arrivals", "per_hour"), 1e308, "arrivals.per_hour", "at most 10000000"),
     ("a rate beyond floats", ("arrivals", "per_hour"), 10**400, "arrivals.per_hour", "is too large a number"),
     ("a vanishing interval", ("interval",), 1e-300, "interval", "intervals of the 3600s day; at most 100000"),
-    ("a day of forty days", ("duration",), "40d", "duration", "at most 31 days"),
-    ("a drain of forty days", ("drain",), "40d", "drain", "at most 31 days"),
+    ("a day of two years", ("duration",), "730d", "duration", "at most 366 days"),
+    ("a drain of two years", ("drain",), "730d", "drain", "at most 366 days"),
     (
         "gamma with a vanishing cv",
         HANDLE,
@@ -720,6 +720,30 @@ def test_faults_the_fuzz_found_are_refused_at_their_path(
     with time_limit(LOAD_SECONDS), pytest.raises(ScenarioError) as caught:
         scenario_from_dict(data)
     assert any(p.path == path and words in p.message for p in caught.value.problems), str(caught.value)
+
+
+def test_a_year_is_allowed_but_a_year_of_many_shifts_is_refused() -> None:
+    """A year-long steady-state run loads; a roster laid out for every day of it must stay bounded."""
+    data: dict[str, Any] = {
+        "name": "year",
+        "duration": "365d",
+        "interval": "365d",
+        "arrivals": {"per_hour": 10},
+        "departments": {"billing": {"agents": 2, "handle_time": "2m"}},
+    }
+    assert scenario_from_dict(data).duration == 365 * 86400
+    shifts = [
+        {"start": f"{minute // 60:02d}:{minute % 60:02d}", "end": "23:59", "count": 1}
+        for minute in range(100)
+    ]
+    names = [f"d{number}" for number in range(30)]  # 30 pools x 100 shifts a day x 367 days laid out
+    data["arrivals"]["reasons"] = {name: 1 / 30 for name in names}
+    data["departments"] = {name: {"agents": {"shifts": shifts}, "handle_time": "2m"} for name in names}
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_dict(data)
+    assert any(
+        p.path.endswith(".agents") and "at most 1000000" in p.message for p in caught.value.problems
+    ), str(caught.value)
 
 
 @pytest.mark.parametrize("text", ["1" * 100_000 + "!", "1" * 100_000 + "x", "." + "1" * 100_000 + "e"])
