@@ -30,7 +30,7 @@ from sim.tables import (
 
 
 def offered(calls: pd.DataFrame) -> int:
-    """Calls that arrived, whatever became of them."""
+    """Calls offered to agents: arrivals not resolved in the phone menu, whatever became of them."""
     return len(calls)
 
 
@@ -92,7 +92,8 @@ def aht(calls: pd.DataFrame) -> float:
     answered = calls["answered_at"].notna()
     if not answered.any():
         return math.nan
-    return float((calls.loc[answered, "talk_time"] + calls.loc[answered, "wrap_time"]).mean())
+    mine = calls.loc[answered]
+    return float((mine["talk_time"] + mine["hold_time"] + mine["wrap_time"]).mean())
 
 
 def occupancy(busy_seconds: float, logged_in_seconds: float) -> float:
@@ -111,7 +112,12 @@ def first_contact_resolution(calls: pd.DataFrame) -> float:
     answered = calls["answered_at"].notna()
     if not answered.any():
         return math.nan
-    first = calls["resolved"] & (calls["agents_touched"] == 1) & (calls["n_transfers"] == 0)
+    first = (
+        calls["resolved"]
+        & (calls["agents_touched"] == 1)
+        & (calls["n_transfers"] == 0)
+        & ~calls["callback_requested"]
+    )
     return float(first[answered].mean())
 
 
@@ -211,11 +217,13 @@ def experience_summary(calls: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def visit_service_level(visits: pd.DataFrame, threshold: float) -> float:
-    """Visits answered within the threshold of joining this department's queue / visits."""
-    if not len(visits):
+def visit_service_level(visits: pd.DataFrame, threshold: float, blocked: int = 0) -> float:
+    """Visits answered within the threshold of joining this department's queue / (visits + callers blocked
+    on their way to it)."""
+    if not len(visits) + blocked:
         return math.nan
-    return float((visits["answered"] & (visits["time_to_answer"] <= threshold + 1e-9)).sum() / len(visits))
+    in_time = visits["answered"] & (visits["time_to_answer"] <= threshold + 1e-9)
+    return float(in_time.sum() / (len(visits) + blocked))
 
 
 def visit_asa(visits: pd.DataFrame) -> float:
@@ -232,6 +240,12 @@ def counted(result: RunResult, calls: pd.DataFrame) -> pd.DataFrame:
     return calls[calls["arrived_at"] >= result.scenario.warmup]
 
 
+def counted_rows(table: pd.DataFrame, counted_ids: pd.Series) -> pd.DataFrame:
+    """The rows (visits, transfers, ...) of counted calls: a caller who arrived in the warm-up is not
+    counted anywhere, even in queues it reaches after the warm-up."""
+    return table[table["call_id"].isin(counted_ids)]
+
+
 def offered_calls(calls: pd.DataFrame) -> pd.DataFrame:
     """The counted calls offered to agents (not resolved in the IVR)."""
     return calls[calls["outcome"] != "self_service"]
@@ -243,11 +257,10 @@ def summary(result: RunResult) -> dict[str, Any]:
     threshold = scenario.service_level.threshold
     arrivals = counted(result, calls_table(result))
     calls = offered_calls(arrivals)
-    visits = visits_table(result)
-    visits = visits[visits["queued_at"] >= scenario.warmup]
-    window = np.array([scenario.warmup, scenario.duration])
-    transfers = transfer_table(result)
     counted_ids = calls["call_id"]
+    visits = counted_rows(visits_table(result), counted_ids)
+    window = np.array([scenario.warmup, scenario.duration])
+    transfers = counted_rows(transfer_table(result), counted_ids)
     holds = hold_table(result.events)
     holds = holds[holds["call_id"].isin(counted_ids)]
     callbacks = callback_table(result.events)
@@ -287,8 +300,8 @@ def summary(result: RunResult) -> dict[str, Any]:
         "transfers_per_call": transfers_per_call(calls),
         "mean_agents_touched": mean_agents_touched(calls),
         "agents_touched": agents_touched_distribution(calls),
-        "misroute_cost_hours": misroute_cost_hours(transfers[transfers["at"] >= scenario.warmup]),
-        "transfer_matrix": transfer_matrix(transfers[transfers["at"] >= scenario.warmup]),
+        "misroute_cost_hours": misroute_cost_hours(transfers),
+        "transfer_matrix": transfer_matrix(transfers),
         "common_chains": common_chains(calls),
         "hold_rate": hold_rate(calls),
         "mean_hold_time": mean_hold_time(holds),
@@ -312,25 +325,29 @@ def summary(result: RunResult) -> dict[str, Any]:
     }
     by_department: dict[str, Any] = {}
     for name in scenario.departments:
-        mine = visits[visits["department"] == name]
-        answered_by_own = mine["answered"] & mine["agent_id"].map(
+        taken_here = visits[visits["department"] == name]
+        mine = taken_here[~taken_here["callback"]]
+        callbacks_here = taken_here[taken_here["callback"]]
+        answered = int(mine["answered"].sum()) + int(callbacks_here["answered"].sum())
+        answered_by_own = taken_here["answered"] & taken_here["agent_id"].map(
             lambda a, n=name: home_of.get(pool_of.get(a)) == n
         )
+        blocked = int(((calls["first_department"] == name) & (calls["outcome"] == "blocked")).sum())
+        figures = _visit_row(mine, threshold, blocked)
         by_department[name] = {
             "visits": len(mine),
             "transfers_in": int((transfers["to"] == name).sum()),
             "transfers_out": int((transfers["from"] == name).sum()),
-            "answered": int(mine["answered"].sum()),
+            "answered": answered,
+            "callbacks_answered": int(callbacks_here["answered"].sum()),
             "abandoned": int(mine["abandoned"].sum()),
-            "blocked": int(((calls["first_department"] == name) & (calls["outcome"] == "blocked")).sum()),
-            "service_level": visit_service_level(mine, threshold),
-            "asa": visit_asa(mine),
-            "mean_wait": float(mine["wait_time"].mean()) if len(mine) else math.nan,
-            "abandon_rate": float(mine["abandoned"].mean()) if len(mine) else math.nan,
+            "blocked": blocked,
+            "service_level": figures["service_level"],
+            "asa": figures["asa"],
+            "mean_wait": figures["mean_wait"],
+            "abandon_rate": figures["abandon_rate"],
             "occupancy": _pool_occupancy(pools, name),
-            "answered_by_own_agents": float(answered_by_own.sum() / mine["answered"].sum())
-            if mine["answered"].any()
-            else math.nan,
+            "answered_by_own_agents": float(answered_by_own.sum() / answered) if answered else math.nan,
         }
     out["by_department"] = by_department
     if scenario.agent_groups:
@@ -359,71 +376,116 @@ def _pool_occupancy(pools: pd.DataFrame, name: str) -> float:
 
 
 def interval_table(result: RunResult) -> pd.DataFrame:
-    """Per interval and department (and `all`): offered, answered, abandoned, blocked, service level, ASA,
-    mean and 90th-percentile wait, occupancy, agents scheduled and logged in, and whether the target was met."""
+    """Per interval, for the whole centre (`all`), each department and each agent group (`kind` says
+    which): offered, answered, abandoned, blocked, service level, ASA, mean and 90th-percentile wait,
+    occupancy, agents scheduled and logged in, routing, transfers, holds and callbacks, and whether the
+    target was met. Calls, visits and transfers fall in the interval the call or visit began."""
     scenario = result.scenario
     threshold = scenario.service_level.threshold
     edges = interval_edges(result)
     calls = offered_calls(counted(result, calls_table(result)))
-    visits = visits_table(result)
-    visits = visits[visits["queued_at"] >= scenario.warmup]
-    transfers = transfer_table(result)
-    transfer_interval = np.clip(
-        np.searchsorted(edges, transfers["at"].to_numpy(), side="right") - 1, 0, len(edges) - 2
-    )
+    visits = counted_rows(visits_table(result), calls["call_id"])
+    transfers = counted_rows(transfer_table(result), calls["call_id"])
     seconds = agent_seconds(result, edges)
     widths = np.diff(edges)
-    call_interval = np.clip(
-        np.searchsorted(edges, calls["arrived_at"].to_numpy(), side="right") - 1, 0, len(widths) - 1
-    )
-    visit_interval = np.clip(
-        np.searchsorted(edges, visits["queued_at"].to_numpy(), side="right") - 1, 0, len(widths) - 1
-    )
+
+    def interval_of(times: pd.Series) -> np.ndarray:
+        return np.clip(np.searchsorted(edges, times.to_numpy(), side="right") - 1, 0, len(widths) - 1)
+
+    call_interval = interval_of(calls["arrived_at"])
+    visit_interval = interval_of(visits["queued_at"])
+    transfer_interval = interval_of(transfers["at"])
+    agents = result.agents
+    pool_of = dict(zip(agents["agent_id"], agents["pool"], strict=True))
+    home_of = dict(zip(agents["pool"], agents["home"], strict=True))
+    visit_pool = visits["agent_id"].map(pool_of)
+    own_agent = (visit_pool.map(home_of) == visits["department"].astype(str)).to_numpy()
+    groups = list(scenario.agent_groups or {})
     rows = []
     pool_names = list(result.staffing)
     schedules = {pool: scheduled_agents(levels, edges) for pool, levels in result.staffing.items()}
+
+    def staffing_row(pool_seconds: pd.DataFrame, scheduled: float, index: int) -> dict[str, Any]:
+        return {
+            "occupancy": occupancy(
+                float(pool_seconds["busy_seconds"].sum()), float(pool_seconds["logged_in_seconds"].sum())
+            ),
+            "agents_scheduled": scheduled,
+            "agents_logged_in": float(pool_seconds["logged_in_seconds"].sum()) / widths[index]
+            if widths[index]
+            else 0.0,
+        }
+
     for index in range(len(widths)):
         clock = format_clock(scenario.start + edges[index])
         mine = calls[call_interval == index]
         here = seconds[seconds["interval"] == index]
+        moved = transfers[transfer_interval == index]
+        visits_now = visits[visit_interval == index]
         rows.append(
             {
                 "interval": index,
                 "start": clock,
                 "department": "all",
+                "kind": "all",
                 **_call_row(mine, threshold),
-                "occupancy": occupancy(
-                    float(here["busy_seconds"].sum()), float(here["logged_in_seconds"].sum())
-                ),
+                **staffing_row(here, float(sum(schedules[p][index] for p in pool_names)), index),
                 "first_contact_routing": first_contact_routing(mine),
-                "transfers": int((transfer_interval == index).sum()),
-                "agents_scheduled": float(sum(schedules[p][index] for p in pool_names)),
-                "agents_logged_in": float(here["logged_in_seconds"].sum()) / widths[index]
-                if widths[index]
-                else 0.0,
+                "first_contact_resolution": first_contact_resolution(mine),
+                "transfers": len(moved),
+                "transfers_per_call": transfers_per_call(mine),
+                "mean_agents_touched": mean_agents_touched(mine),
+                "misroute_cost_hours": misroute_cost_hours(moved),
+                "hold_rate": hold_rate(mine),
+                "abandoned_on_hold": int((mine["outcome"] == "abandoned_on_hold").sum()),
+                "callbacks_accepted": int(mine["virtual_hold"].sum()),
+                "experience": float(mine["experience"].mean()) if len(mine) else math.nan,
             }
         )
         for name in scenario.departments:
-            dept_visits = visits[(visit_interval == index) & (visits["department"] == name).to_numpy()]
-            own = here[here["pool"] == name]
+            in_department = (visits_now["department"] == name).to_numpy()
+            taken_here = visits_now[in_department]
+            live = taken_here[~taken_here["callback"].to_numpy()]
             blocked = int(((mine["first_department"] == name) & (mine["outcome"] == "blocked")).sum())
+            answered = int(taken_here["answered"].sum())
+            by_own = int(
+                (taken_here["answered"].to_numpy() & own_agent[visit_interval == index][in_department]).sum()
+            )
+            from_here = moved[(moved["from"] == name).to_numpy()]
             rows.append(
                 {
                     "interval": index,
                     "start": clock,
                     "department": name,
-                    **_visit_row(dept_visits, threshold, blocked),
-                    "occupancy": occupancy(
-                        float(own["busy_seconds"].sum()), float(own["logged_in_seconds"].sum())
+                    "kind": "department",
+                    **_visit_row(live, threshold, blocked),
+                    "answered": answered,
+                    **staffing_row(
+                        here[here["pool"] == name],
+                        float(schedules[name][index]) if name in schedules else 0.0,
+                        index,
                     ),
                     "first_contact_routing": first_contact_routing(mine[mine["answer_department"] == name]),
-                    "transfers": int(
-                        ((transfer_interval == index) & (transfers["from"] == name).to_numpy()).sum()
-                    ),
-                    "agents_scheduled": float(schedules[name][index]) if name in schedules else 0.0,
-                    "agents_logged_in": float(own["logged_in_seconds"].sum()) / widths[index]
-                    if widths[index]
-                    else 0.0,
+                    "transfers": len(from_here),
+                    "transfers_in": int((moved["to"] == name).sum()),
+                    "misroute_cost_hours": misroute_cost_hours(from_here),
+                    "answered_by_own_agents": by_own / answered if answered else math.nan,
+                }
+            )
+        for name in groups:
+            taken = visits_now[(visit_pool[visit_interval == index] == name).to_numpy()]
+            rows.append(
+                {
+                    "interval": index,
+                    "start": clock,
+                    "department": name,
+                    "kind": "group",
+                    "answered": int(taken["answered"].sum()),
+                    **staffing_row(here[here["pool"] == name], float(schedules[name][index]), index),
+                    **{
+                        f"handled_{skill}": int((taken["department"] == skill).sum())
+                        for skill in scenario.departments
+                    },
                 }
             )
     table = pd.DataFrame(rows)
@@ -454,9 +516,7 @@ def _visit_row(visits: pd.DataFrame, threshold: float, blocked: int) -> dict[str
         "answered": int(visits["answered"].sum()),
         "abandoned": int(visits["abandoned"].sum()),
         "blocked": blocked,
-        "service_level": visit_service_level(visits, threshold) * len(visits) / (len(visits) + blocked)
-        if len(visits) + blocked
-        else math.nan,
+        "service_level": visit_service_level(visits, threshold, blocked),
         "asa": visit_asa(visits),
         "mean_wait": float(waits.mean()) if len(visits) else math.nan,
         "p90_wait": float(waits.quantile(0.9)) if len(visits) else math.nan,
@@ -508,7 +568,7 @@ def aggregate_intervals(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
     if len(tables) == 1:
         return tables[0]
     stacked = pd.concat(tables, keys=range(len(tables)), names=["rep", "row"]).reset_index(level="rep")
-    keys = ["interval", "start", "department"]
+    keys = ["interval", "start", "department", "kind"]
     numeric = [c for c in stacked.columns if c not in (*keys, "rep", "met_target")]
     grouped = stacked.groupby(keys, sort=False)
     table = grouped[numeric].mean().reset_index()

@@ -44,7 +44,7 @@ from sim.durations import format_clock, parse_duration
 from sim.engine import RunResult, simulate
 from sim.executors import Executor, ExecutorError, make_executor, run_all
 from sim.loading import ScenarioError, read_yaml, scenario_from_dict
-from sim.metrics import counted, half_width, offered_calls, summary
+from sim.metrics import counted, counted_rows, half_width, offered_calls, summary
 from sim.results import (
     ResultsError,
     ResultsExist,
@@ -295,9 +295,9 @@ def department_figures(result: RunResult) -> pd.DataFrame:
     edges = interval_edges(result)
     size = len(edges) - 1
     names = list(scenario.departments)
-    visits = visits_table(result)
-    visits = visits[visits["queued_at"] >= scenario.warmup]
     calls = offered_calls(counted(result, calls_table(result)))
+    visits = counted_rows(visits_table(result), calls["call_id"])
+    visits = visits[~visits["callback"]]  # waiting for a callback is not waiting on the line
     where = np.clip(np.searchsorted(edges, visits["queued_at"].to_numpy(), side="right") - 1, 0, size - 1)
     department = pd.Categorical(visits["department"].astype(str), categories=names).codes
     cell = where * len(names) + department
@@ -891,7 +891,7 @@ def staff_command(
     finally:
         executor.close()
     try:
-        write_staffing(target, result, force, ["callsim", *sys.argv[1:]])
+        target = write_staffing(target, result, force, ["callsim", *sys.argv[1:]])
     except ResultsExist as error:
         say(err, "error", error)
         return 2

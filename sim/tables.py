@@ -135,6 +135,7 @@ def _calls_table(result: RunResult) -> pd.DataFrame:
 
     talk_time = _sum(np.isin(c.code, (_END, _HANDOVER, _DROP)), c.call, c.detail, size)
     talk_time += _transfer_segments(result, size)
+    talk_time += _segments_left_on_hold(result, holds, size)
     transfers = np.bincount(c.call[c.code == _TRANSFER], minlength=size)[:size]
     wrap_time = _sum((c.code == _IDLE) & (c.call >= 0), c.call, c.detail, size)
     agents_touched = np.bincount(c.call[answer], minlength=size)[:size]
@@ -151,7 +152,8 @@ def _calls_table(result: RunResult) -> pd.DataFrame:
     no_wait = np.isnan(wait_time[each]) & (outcome[each] != 2)
     wait = np.where(no_wait, 0.0, wait_time[each])
     outcomes = categorical(outcome[each], list(OUTCOMES))
-    resolved = outcome[each] == 0
+    resolved = (outcome[each] == 0) | (outcome[each] == 4)  # by an agent, or in the phone menu
+    first_department[outcome == 4] = -1  # resolved in the menu: never reached a department
     misrouted = (transfers[each] > 0) | ((answer_department[each] >= 0) & ~routed)
     frame = pd.DataFrame(
         {
@@ -201,6 +203,30 @@ def _transfer_segments(result: RunResult, size: int) -> np.ndarray:
     """Per call, the talk time of segments that ended in a transfer."""
     transfers = transfer_table(result)
     return np.bincount(transfers["call_id"], weights=transfers["segment_time"], minlength=size)[:size]
+
+
+def _segments_left_on_hold(result: RunResult, holds: pd.DataFrame, size: int) -> np.ndarray:
+    """Per call, the talk time of segments that ended on hold (the caller hung up, or took a callback):
+    from the answer to the end of the segment, less the time on hold (check-backs are talk)."""
+    c = result.columns
+    ends = (c.code == _HOLD_ABANDON) | ((c.code == _CALLBACK_REQUEST) & (c.detail == 1.0))
+    rows = np.flatnonzero((c.code == _ANSWER) | ends)
+    rows = rows[np.argsort(c.agent[rows], kind="stable")]  # per agent, in time order
+    is_end = ends[rows]
+    end, answer = rows[is_end], rows[np.flatnonzero(is_end) - 1]  # an agent holds one call at a time
+    out = np.zeros(size)
+    if not len(end):
+        return out
+    segments = pd.DataFrame(
+        {"call_id": c.call[end], "agent_id": c.agent[end], "answered_at": c.t[answer], "ended_at": c.t[end]}
+    )
+    held = segments.merge(holds[["call_id", "agent_id", "held_at", "hold_time"]], on=["call_id", "agent_id"])
+    inside = held[(held["held_at"] >= held["answered_at"]) & (held["held_at"] <= held["ended_at"])]
+    on_hold = inside.groupby(["call_id", "answered_at"])["hold_time"].sum()
+    keys = pd.MultiIndex.from_frame(segments[["call_id", "answered_at"]])
+    talk = segments["ended_at"] - segments["answered_at"] - on_hold.reindex(keys, fill_value=0.0).to_numpy()
+    np.add.at(out, segments["call_id"].to_numpy(), talk.to_numpy())
+    return out
 
 
 def _chains(

@@ -398,3 +398,37 @@ def test_pooled_group_waits_less_than_split_departments() -> None:
     )
     t = differences.mean() / (differences.std(ddof=1) / math.sqrt(len(differences)))
     assert t < -Z, f"pooled - split mean wait: {differences.mean():.3g} s, t = {t:.2f}"
+
+
+def test_interval_table_has_group_rows_that_add_up_to_the_summary() -> None:
+    from sim.loading import load_scenario
+    from sim.metrics import interval_table
+    from tests.conftest import ROOT
+
+    overrides = [
+        "duration=2h",
+        "departments.billing.agents=5",
+        "departments.technical.agents=6",
+        "agent_groups.flex.agents=5",
+    ]
+    result = simulate(load_scenario(ROOT / "scenarios" / "cross-training.yaml", overrides))
+    table = interval_table(result)
+    kpis = summary(result)
+    assert set(table["kind"]) == {"all", "department", "group"}
+    groups = table[table["kind"] == "group"]
+    assert list(groups["department"].unique()) == ["flex"] and len(groups) == 4
+    handled = kpis["by_group"]["flex"]["handled"]
+    assert handled["billing"] > 0 and handled["technical"] > 0
+    for skill, count in handled.items():
+        assert int(groups[f"handled_{skill}"].sum()) == count
+    assert (groups["agents_scheduled"] == 5).all()
+    assert ((groups["occupancy"] > 0) & (groups["occupancy"] <= 1)).all()
+    departments = table[table["kind"] == "department"]
+    own = departments["answered_by_own_agents"].dropna()
+    assert len(own) and ((own >= 0) & (own <= 1)).all() and (own < 1).any()  # flex agents answer some
+    for name in ("billing", "technical"):
+        mine = departments[departments["department"] == name]
+        share = kpis["by_department"][name]["answered_by_own_agents"]
+        assert (mine["answered_by_own_agents"] * mine["answered"]).sum() == pytest.approx(
+            share * mine["answered"].sum()
+        )

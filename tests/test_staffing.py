@@ -74,7 +74,7 @@ def write(tmp_path: Path, data: dict[str, Any], name: str = "scenario.yaml") -> 
 def test_department_figures_are_the_interval_table_rows(path, overrides):
     result = simulate(load_scenario(ROOT / "scenarios" / path, overrides), replication=1)
     table = interval_table(result)
-    expected = table[table["department"] != "all"][["interval", "department", *FIGURES]]
+    expected = table[table["kind"] == "department"][["interval", "department", *FIGURES]]
     expected = expected.assign(department=expected["department"].astype(str)).reset_index(drop=True)
     mine = department_figures(result)
     assert mine[["interval", "department"]].equals(expected[["interval", "department"]])

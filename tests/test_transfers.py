@@ -231,3 +231,20 @@ def test_max_transfers_escalate_and_hang_up(tmp_path: Path) -> None:
         40.0
     )  # after listening 30 s
     assert summary(result)["dropped"] == 1
+
+
+def test_callers_of_the_warm_up_are_left_out_of_every_department_count() -> None:
+    # jackson.yaml has a warm-up: a caller who arrived in it is not counted, even in the queues it reaches
+    # after the warm-up, so each department's visits are its counted first arrivals plus its transfers in.
+    scenario = load_scenario(ROOT / "scenarios" / "jackson.yaml", ["duration=4h"])
+    assert scenario.warmup > 0
+    result = simulate(scenario)
+    kpis = summary(result)
+    calls = calls_table(result)
+    counted = calls[calls["arrived_at"] >= scenario.warmup]
+    moved = sum(row["count"] for row in kpis["transfer_matrix"])
+    for name, department in kpis["by_department"].items():
+        first = int((counted["first_department"] == name).sum())
+        assert department["visits"] == first + department["transfers_in"], name
+    assert moved == sum(d["transfers_out"] for d in kpis["by_department"].values())
+    assert moved == int(counted["n_transfers"].sum())
