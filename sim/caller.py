@@ -21,6 +21,7 @@ _ABANDON, _OVERFLOW = CODE[Event.ABANDON], CODE[Event.OVERFLOW]
 _IVR, _SELF_SERVICE = CODE[Event.IVR], CODE[Event.SELF_SERVICE]
 _OFFER, _REQUEST = CODE[Event.CALLBACK_OFFER], CODE[Event.CALLBACK_REQUEST]
 _CALLBACK_QUEUE, _REDIAL = CODE[Event.CALLBACK_QUEUE], CODE[Event.REDIAL]
+_CALLBACK_DUE = CODE[Event.CALLBACK_DUE]
 
 
 class IvrChoice(NamedTuple):
@@ -122,6 +123,27 @@ def request_callback(centre: Centre, call: Call, queue: Queue, from_hold: bool, 
     call.requested_at = now
     keep_place = not from_hold and centre.callback_settings.keep_place
     queue_callback(centre, call, queue, call.priority if keep_place else CALLBACK_LEVEL)
+    if call.state == WAITING:
+        call_after(centre.env, callback_due_in(centre, queue), centre.callback_due, (call, call.visit))
+
+
+def callback_due_in(centre: Centre, queue: Queue) -> float:
+    """When a callback must move to the front of the queue to be dialled within its window: the window
+    less the time the front of the queue takes to reach an agent (mean handle + wrap time per agent on duty)."""
+    agents_on_duty = queue.on_duty()
+    lead = queue.mean_work / agents_on_duty if agents_on_duty else 0.0
+    return max(0.0, centre.callback_settings.window - lead)
+
+
+def callback_due(centre: Centre, event: Any) -> None:
+    """A callback still waiting when its window is running out moves to the front of its caller's
+    priority level (ahead of live callers of that priority), so the promise is kept when it can be."""
+    call, visit = event.value
+    if call.state != WAITING or call.visit != visit:
+        return
+    centre.log.record((centre.env.now, _CALLBACK_DUE, call.id, -1, call.department, float(call.priority)))
+    call.visit += 1  # the entry where it stood goes stale
+    centre.queues[call.department].levels[call.priority].appendleft((call.visit, call))
 
 
 def queue_callback(centre: Centre, call: Call, queue: Queue, level: int) -> None:

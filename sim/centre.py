@@ -264,6 +264,7 @@ class Centre:
             else None
         )
         self.requeue_callback: Callable[[Any], None] = _unset
+        self.callback_due: Callable[[Any], None] = _unset
         self.redial_due: Callable[[Any], None] = _unset
 
     def check_done(self) -> None:

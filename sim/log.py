@@ -70,6 +70,9 @@ class Event(StrEnum):
     CALLBACK_FAILED = "callback_failed"
     # A caller who gave up calls again (just before the new call's arrive); detail = previous call id.
     REDIAL = "redial"
+    # A callback not dialled yet is due (its window is running out): it moves to the front of its caller's
+    # priority level; detail = that priority.
+    CALLBACK_DUE = "callback_due"
 
 
 CODE: dict[Event, int] = {event: index for index, event in enumerate(Event)}

@@ -271,3 +271,104 @@ def test_longer_promises_lower_overrun_rates() -> None:
     differences = _paired(base, longer, "hold_overrun_rate")
     # Same callers and the same research times: a research time over 120 s is also over 60 s.
     assert (differences < 0).all(), differences
+
+
+def test_talk_before_a_hold_the_caller_left_is_talk_time_and_aht_counts_holds(tmp_path: Path) -> None:
+    # The caller hangs up 30 s into a hold: the talk before it is agent talk time all the same, and the
+    # handle time of a call counts its holds (talk + hold + wrap-up).
+    result = _one_call(
+        tmp_path,
+        {"departments": {"support": {"wrap_time": "5s", "hold": {"duration": "150s", "patience": "30s"}}}},
+    )
+    trace = _trace(result, HOLD_EVENTS)
+    assert [e for _, e, _, _ in trace] == ["answer", "hold", "abandon_on_hold", "idle"]
+    answered_at, held_at, left_at = (t for t, *_ in trace[:3])
+    call = calls_table(result).iloc[0]
+    assert call["outcome"] == "abandoned_on_hold"
+    assert call["talk_time"] == pytest.approx(held_at - answered_at)
+    assert call["hold_time"] == pytest.approx(left_at - held_at) == pytest.approx(30.0)
+    promise_kept = summary(_one_call(tmp_path, {}))
+    assert promise_kept["aht"] == pytest.approx(100.0 + 50.0)  # talk 100 s + hold 50 s, no wrap-up
+
+
+def test_talk_before_a_hold_that_became_a_callback_is_talk_time(tmp_path: Path) -> None:
+    result = _one_call(
+        tmp_path,
+        {
+            "departments": {"support": {"hold": {"duration": "150s", "callback_share": 1.0}}},
+            "callback": {"accept": 0.0, "dial_time": "15s", "answer_probability": 1.0},
+        },
+    )
+    trace = _trace(result)
+    answers = [t for t, e, _, _ in trace if e == "answer"]
+    held_at = next(t for t, e, _, _ in trace if e == "hold")
+    end_at = next(t for t, e, _, _ in trace if e == "end")
+    call = calls_table(result).iloc[0]
+    # First conversation: talk until the hold, plus the 10 s check-back; second: from the answer to the end.
+    assert call["talk_time"] == pytest.approx((held_at - answers[0]) + 10.0 + (end_at - answers[1]))
+
+
+def _window_case(tmp_path: Path, window: str) -> RunResult:
+    # One agent busy with call 1 (0-100 s). Call 2 (t=1) is told 100 s and waits; call 3 (t=2) is told
+    # 200 s, over 150 s, takes a callback after every live caller. With a 120 s window it is due 20 s
+    # later (120 s less the 100 s the front of the queue takes to reach the one agent) and moves ahead.
+    (tmp_path / "calls.csv").write_text("at\n0\n1\n2\n", encoding="utf-8")
+    data = {
+        "name": "window",
+        "duration": "1h",
+        "interval": "1h",
+        "arrivals": {"trace": str(tmp_path / "calls.csv")},
+        "callback": {
+            "offer_when_wait_over": "150s",
+            "accept": 1.0,
+            "keep_place": False,
+            "window": window,
+            "dial_time": "0s",
+            "answer_probability": 1.0,
+        },
+        "departments": {"support": {"agents": 1, "handle_time": "100s"}},
+    }
+    return simulate(scenario_from_dict(data))
+
+
+def test_a_callback_is_moved_ahead_when_its_window_runs_out(tmp_path: Path) -> None:
+    due = _window_case(tmp_path, "120s")
+    trace = _trace(due, ("callback_request", "callback_due", "ring"))
+    assert trace == [
+        (0.0, "ring", 1, 0),
+        (2.0, "callback_request", 3, -1),
+        (22.0, "callback_due", 3, -1),
+        (100.0, "ring", 3, 0),
+        (200.0, "ring", 2, 0),
+    ]
+    assert summary(due)["callback_promise_kept"] == 1.0
+    relaxed = _window_case(tmp_path, "2h")
+    assert [c for _, e, c, _ in _trace(relaxed, ("ring",))] == [1, 2, 3]  # live callers first
+    assert "callback_due" not in set(relaxed.events["event"].astype(str))
+
+
+def test_a_callback_answered_is_not_a_first_contact_resolution(tmp_path: Path) -> None:
+    result = _window_case(tmp_path, "2h")
+    calls = calls_table(result).set_index("call_id")
+    assert calls.loc[3, "outcome"] == "answered" and calls.loc[3, "agents_touched"] == 1
+    assert calls.loc[3, "via_callback"]
+    assert summary(result)["first_contact_resolution"] == pytest.approx(2 / 3)  # calls 1 and 2 only
+
+
+def test_a_callback_window_is_kept_more_often_than_without_one() -> None:
+    # Same callers: callbacks with a 5-minute window are first dialled within 5 minutes more often than the
+    # same callbacks with a 2-hour window (which wait behind every live caller until the queue empties).
+    base = _busy_day(
+        redial=None, callback={"offer_when_wait_over": "60s", "accept": 0.6, "keep_place": False}
+    )
+    relaxed = scenario_from_dict(deep_merge(base, {"callback": {"window": "2h"}}))
+    promised = scenario_from_dict(deep_merge(base, {"callback": {"window": "5m"}}))
+
+    def within_five_minutes(scenario: Any, replication: int) -> float:
+        callbacks = callback_table(simulate(scenario, replication=replication).events)
+        return float((callbacks["time_to_callback"] <= 300.0 + 1e-9).mean())
+
+    differences = np.array(
+        [within_five_minutes(promised, r) - within_five_minutes(relaxed, r) for r in range(8)]
+    )
+    assert (differences > 0).all(), differences
