@@ -35,13 +35,13 @@ def trace(
         raise ValueError(f"no reason {reason!r}; callers call about {', '.join(scenario.reason_mix())}")
     result = simulate(scenario, seed)
     calls = calls_table(result)
-    chosen = choose_call(calls, call_id, reason)
-    lines = tell(result.events, result.agents, scenario, result.reason_names, chosen)
+    chosen = choose_call(calls, call_id, reason, result.ended_at)
+    lines = tell(result.events, result.agents, scenario, result.reason_names, chosen, result.ended_at)
     text = render(lines, scenario, chosen)
     drawn = None
     if picture is not None:
         row = calls[calls["call_id"] == chosen].iloc[0]
-        ended_at = float(row["ended_at"]) if row["ended_at"] == row["ended_at"] else result.ended_at
         title = f"{scenario.name}: call {chosen} ({row['reason']}), {row['agents_touched']} agent(s), outcome {row['outcome']}"
-        drawn = draw(segments(result.events, result.agents, chosen, ended_at), scenario, title, picture)
+        found = segments(result.events, result.agents, scenario, chosen, result.ended_at)
+        drawn = draw(found, scenario, title, picture)
     return Traced(chosen, lines, text, drawn)

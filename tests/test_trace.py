@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+import pandas as pd
 from typer.testing import CliRunner
 
 from cli import app
@@ -64,18 +65,46 @@ def test_story_tells_each_step_with_clock_and_ordinals(tmp_path: Path) -> None:
 def test_timeline_segments_cover_the_journey(tmp_path: Path) -> None:
     scenario = scenario_from_dict(_bounced(tmp_path))
     result = simulate(scenario)
-    found = segments(result.events, result.agents, 1, result.ended_at)
-    kinds = [s.kind for s in found]
-    assert kinds.count("talk") == 3 and kinds.count("ring") == 3 and kinds[0] == "menu"
-    assert all(s.end >= s.start for s in found)
-    total_talk = sum(s.end - s.start for s in found if s.kind == "talk")
-    assert total_talk == 30.0 + 30.0 + 300.0
+    found = segments(result.events, result.agents, scenario, 1, result.ended_at)
+    # Menu 0-20 s; each agent lets it ring 6 s; the two misrouted agents listen 30 s and transfer; the
+    # technical agent talks 5 minutes. No queue waits and no wrap-up: nothing else to draw.
+    assert [(s.row, s.kind, s.start, s.end) for s in found] == [
+        ("menu", "menu", 0.0, 20.0),
+        ("sales agent 1", "ring", 20.0, 26.0),
+        ("sales agent 1", "transfer", 26.0, 56.0),
+        ("billing agent 1", "ring", 56.0, 62.0),
+        ("billing agent 1", "transfer", 62.0, 92.0),
+        ("technical agent 1", "ring", 92.0, 98.0),
+        ("technical agent 1", "talk", 98.0, 398.0),
+    ]
+
+
+def _calls(*rows: tuple[int, int, float, float | None]) -> pd.DataFrame:
+    """A calls table with only what choosing needs: (call_id, agents_touched, arrived_at, ended_at)."""
+    ids, touched, arrived, ended = zip(*rows, strict=True)
+    return pd.DataFrame(
+        {
+            "call_id": ids,
+            "reason": ["billing"] * len(ids),
+            "agents_touched": touched,
+            "n_transfers": [0] * len(ids),
+            "arrived_at": arrived,
+            "ended_at": [float("nan") if e is None else e for e in ended],
+        }
+    )
 
 
 def test_choose_call_prefers_the_longest_chain(tmp_path: Path) -> None:
     calls = calls_table(simulate(scenario_from_dict(_bounced(tmp_path))))
     assert choose_call(calls) == 1
     assert choose_call(calls, call_id=1) == 1
+    # Most agents first; among equals the longest time in the system, then the lowest id.
+    assert choose_call(_calls((1, 1, 0.0, 900.0), (2, 2, 0.0, 100.0), (3, 2, 50.0, 250.0))) == 3
+    assert choose_call(_calls((4, 2, 0.0, 100.0), (2, 2, 10.0, 110.0))) == 2
+    # A call still in the system at the stop has been there until the stop.
+    still_there = _calls((1, 1, 0.0, 500.0), (2, 1, 3000.0, None))
+    assert choose_call(still_there, stopped_at=3600.0) == 2
+    assert choose_call(still_there, stopped_at=3400.0) == 1
 
 
 def test_words() -> None:
