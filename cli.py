@@ -124,7 +124,7 @@ def run(
             else:
                 result = replicate(loaded, seed, reps, jobs, on_done=lambda _: step())
             step("writing results and report", advance=0)
-            _write_results(target, result, force)
+            target = _write_results(target, result, force)
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM while writing: nothing is left half-written
         say(err, "interrupted", f"no results written to {target}", "yellow")
         raise typer.Exit(130) from None
@@ -145,16 +145,22 @@ def run(
         _print_report_line(target)
 
 
-def _write_results(target: Path, result: Replicated, force: bool) -> None:
-    """Write the results folder, or exit with why not (2: it exists; 1: the disk or folder failed us)."""
+def _write_results(target: Path, result: Replicated, force: bool) -> Path:
+    """Write the results folder and say where it went (another run may have taken `target` meanwhile), or
+    exit with why not (2: it exists; 1: the disk or folder failed us)."""
     try:
-        write_run(target, result, force=force, command=["callsim", *sys.argv[1:]])
+        written = write_run(target, result, force=force, command=["callsim", *sys.argv[1:]])
     except ResultsExist as error:
         say(err, "error", error)
         raise typer.Exit(2) from None
     except OSError as error:  # ResultsUnwritable: a file in the way, a full or read-only disk
         say(err, "error", unwritable(error, target))
         raise typer.Exit(1) from None
+    if written != target:
+        say(
+            err, "warning", f"{target} was taken by another run meanwhile; results are in {written}", "yellow"
+        )
+    return written
 
 
 def _precision_goals(texts: list[str]) -> dict[str, float]:
@@ -306,7 +312,7 @@ def rerun(
         with progress(err, plan.reps + 1, f"rerunning {results_dir}", enabled=not quiet) as step:
             result = replicate(plan.scenario, plan.seed, plan.reps, jobs, on_done=lambda _: step())
             step("writing results and report", advance=0)
-            _write_results(target, result, force)
+            target = _write_results(target, result, force)
     except KeyboardInterrupt:
         say(err, "interrupted", f"no results written to {target}", "yellow")
         raise typer.Exit(130) from None
@@ -324,9 +330,15 @@ def rerun(
 
 
 def _saved_run(
-    path: Path, overrides: list[str] | None, seed: int | None, reps: int, jobs: int | None, show: bool
+    path: Path,
+    overrides: list[str] | None,
+    seed: int | None,
+    reps: int,
+    jobs: int | None,
+    show: bool,
+    results_root: Path,
 ) -> object:
-    """A results folder as it is, or a scenario file run now into a new results folder."""
+    """A results folder as it is, or a scenario file run now into a new folder in `results_root`."""
     from sim.saved import NotARun, load_run
 
     if path.is_dir():
@@ -341,12 +353,12 @@ def _saved_run(
             say(err, "error", error)
             raise typer.Exit(2) from None
     loaded = _load(path, overrides)
-    target = default_run_dir(Path("results"), loaded.name)
+    target = default_run_dir(results_root, loaded.name)
     with progress(err, reps + 1, f"simulating {loaded.name}", enabled=show) as step:
         result = replicate(loaded, seed, reps, jobs, on_done=lambda _: step())
         step(f"writing {target}", advance=0)
-        write_run(target, result, command=["callsim", *sys.argv[1:]])
-    return load_run(target)
+        written = write_run(target, result, command=["callsim", *sys.argv[1:]])
+    return load_run(written)
 
 
 @app.command()
@@ -386,8 +398,11 @@ def compare(
         except ResultsError as error:
             say(err, "error", error)
             raise typer.Exit(2 if isinstance(error, ResultsExist) else 1) from None
-    a = _saved_run(run_a, set_a, seed, reps, jobs, show)
-    b = _saved_run(run_b, set_b, seed, reps, jobs, show)
+    runs_root = (
+        out_dir.parent if out_dir is not None else Path("results")
+    )  # scenarios run beside the comparison
+    a = _saved_run(run_a, set_a, seed, reps, jobs, show, runs_root)
+    b = _saved_run(run_b, set_b, seed, reps, jobs, show, runs_root)
     assert isinstance(a, SavedRun) and isinstance(b, SavedRun)
     result = compare_runs(a, b)
     labels = result.labels
@@ -397,7 +412,7 @@ def compare(
         write_comparison(result, folder)
 
     try:
-        write_folder(target, force, fill)
+        target = write_folder(target, force, fill)
     except ResultsExist as error:
         say(err, "error", error)
         raise typer.Exit(2) from None

@@ -277,7 +277,8 @@ def signals_held() -> Iterator[None]:
 
 def write_folder(target: Path, force: bool, writer: Callable[[Path], None]) -> Path:
     """Let `writer` fill a hidden sibling folder (`.NAME.HOST.PID-TOKEN.partial`), flush it to disk, then
-    move it to `target` in one rename (replacing an old folder with `force`). Stale staging folders of
+    move it to `target` in one rename (replacing an old folder with `force`; without it, to a free sibling
+    name if another run took `target` meanwhile) and return where it went. Stale staging folders of
     killed runs in the same parent are removed first. OSErrors come out as ResultsUnwritable (nothing is
     left behind); Ctrl-C or SIGTERM while writing leave nothing either."""
     parent = target.parent
@@ -295,7 +296,10 @@ def write_folder(target: Path, force: bool, writer: Callable[[Path], None]) -> P
         with terminate_as_interrupt():
             writer(staging)
             sync_tree(staging)
-            replace_folder(staging, target)
+            if force:
+                replace_folder(staging, target)
+            else:
+                target = settle_folder(staging, target)
     except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(error, OSError) and not isinstance(error, ResultsError):
@@ -314,6 +318,23 @@ def _make_staging(target: Path) -> Path:
         except FileExistsError:
             continue
         return staging
+
+
+def settle_folder(staging: Path, target: Path) -> Path:
+    """Rename `staging` to `target`, or, if results appeared there while these were written (another run
+    with the same name), to the first free `target-2`, `target-3`, ...: nothing is replaced without
+    `--force`, and nothing just computed is thrown away. Returns where the results are."""
+    candidate, number = target, 2
+    while True:
+        try:
+            with signals_held():
+                staging.rename(candidate)  # atomic; fails on a folder that holds anything
+            return candidate
+        except OSError as error:
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR):
+                raise
+        candidate = target.with_name(f"{target.name}-{number}")
+        number += 1
 
 
 def replace_folder(staging: Path, target: Path) -> None:

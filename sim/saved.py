@@ -20,7 +20,10 @@ from sim.loading import ScenarioError, load_scenario
 from sim.results import HOST, STAGED
 from sim.scenario import Scenario
 
-REQUIRED = ("scenario.yaml", "meta.json", "summary.json", "intervals.csv")
+REQUIRED = (
+    *("scenario.yaml", "meta.json", "summary.json", "intervals.csv"),
+    *("calls.parquet", "visits.parquet", "events.parquet"),
+)
 CALL_COLUMNS = (
     *("call_id", "reason", "arrived_at", "answered_at", "outcome", "wait_time", "time_to_answer"),
     *("agents_touched", "n_transfers", "resolved", "chain", "experience"),
@@ -106,15 +109,18 @@ def load_run(folder: Path | str) -> SavedRun:
     except ScenarioError as error:
         raise NotARun(f"{folder}/scenario.yaml cannot be read back: {error}") from None
     replications = folder / "replications.csv"
-    return SavedRun(
-        folder=folder,
-        scenario=scenario,
-        scenario_text=(folder / "scenario.yaml").read_text(encoding="utf-8"),
-        meta=json.loads((folder / "meta.json").read_text(encoding="utf-8")),
-        summary=json.loads((folder / "summary.json").read_text(encoding="utf-8")),
-        intervals=pd.read_csv(folder / "intervals.csv", dtype={"start": str, "department": str}),
-        calls=_frame(folder / "calls.parquet", columns=CALL_COLUMNS),
-        visits=_frame(folder / "visits.parquet", columns=VISIT_COLUMNS),
-        transfer_events=_frame(folder / "events.parquet", filters=[("event", "==", "transfer")]),
-        replications=pd.read_csv(replications) if replications.exists() else None,
-    )
+    try:
+        return SavedRun(
+            folder=folder,
+            scenario=scenario,
+            scenario_text=(folder / "scenario.yaml").read_text(encoding="utf-8"),
+            meta=json.loads((folder / "meta.json").read_text(encoding="utf-8")),
+            summary=json.loads((folder / "summary.json").read_text(encoding="utf-8")),
+            intervals=pd.read_csv(folder / "intervals.csv", dtype={"start": str, "department": str}),
+            calls=_frame(folder / "calls.parquet", columns=CALL_COLUMNS),
+            visits=_frame(folder / "visits.parquet", columns=VISIT_COLUMNS),
+            transfer_events=_frame(folder / "events.parquet", filters=[("event", "==", "transfer")]),
+            replications=pd.read_csv(replications) if replications.exists() else None,
+        )
+    except (OSError, ValueError) as error:  # unreadable, truncated or corrupt files (JSON, CSV, Parquet)
+        raise NotARun(f"{folder} cannot be read back: {type(error).__name__}: {error}") from None

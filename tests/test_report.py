@@ -185,6 +185,25 @@ def test_callsim_report_rebuilds_from_the_saved_files(tmp_path):
     assert "not a callsim results folder" in " ".join(refused.output.split())
 
 
+@pytest.mark.parametrize(
+    ("damage", "words"),
+    [
+        (lambda folder: (folder / "calls.parquet").unlink(), "missing calls.parquet"),
+        (lambda folder: (folder / "visits.parquet").write_text("not parquet"), "cannot be read back"),
+        (lambda folder: (folder / "summary.json").write_text("{"), "cannot be read back"),
+    ],
+    ids=["missing table", "corrupt table", "corrupt summary"],
+)
+def test_callsim_report_refuses_a_damaged_folder_in_one_line(tmp_path, damage, words):
+    folder = tmp_path / "copy"
+    shutil.copytree(single_run(), folder)
+    damage(folder)
+    refused = CliRunner().invoke(cli.app, ["report", str(folder)])
+    assert refused.exit_code == 2
+    assert refused.exception is None or isinstance(refused.exception, SystemExit)
+    assert words in " ".join(refused.output.split()) and "Traceback" not in refused.output
+
+
 @pytest.mark.parametrize("flag", ["--json", "--quiet"])
 def test_cli_run_json_and_quiet_stay_clean(tmp_path, flag):
     path = tmp_path / "s.yaml"

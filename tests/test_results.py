@@ -239,6 +239,25 @@ def test_meta_seed_is_the_scenarios_when_not_given(run1: Replicated, tmp_path: P
     assert meta["reps"] == 1
 
 
+def test_a_departments_service_level_counts_its_blocked_callers_as_misses() -> None:
+    from sim.engine import simulate
+    from sim.metrics import interval_table, summary
+
+    scenario = load_scenario(ROOT / "scenarios" / "erlang-b.yaml", ["duration=4h"])
+    result = simulate(scenario)
+    kpis = summary(result)
+    (name,) = scenario.departments
+    department = kpis["by_department"][name]
+    assert department["blocked"] == kpis["blocked"] > 0
+    # One department, no transfers: its figures are the centre's, blocked callers included.
+    assert department["service_level"] == pytest.approx(kpis["service_level"])
+    assert department["abandon_rate"] == pytest.approx(kpis["abandon_rate"])
+    rows = interval_table(result)
+    mine = rows[rows["department"] == name]
+    in_time = (mine["service_level"] * mine["offered"]).sum()
+    assert in_time / mine["offered"].sum() == pytest.approx(department["service_level"])
+
+
 # --- never overwrite unasked; never leave half a folder ---------------------------------------------------
 
 
@@ -331,6 +350,30 @@ def test_failure_while_replacing_keeps_the_old_results(
         write_run(target, run1, force=True)
     assert snapshot(target) == before
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_a_run_that_took_the_folder_meanwhile_is_not_overwritten(
+    run1: Replicated, run3: Replicated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two runs aimed at one folder (or started in the same second): the one finishing second finds the
+    # folder taken at the rename and settles beside it; neither run's results are lost.
+    target = tmp_path / "run"
+    real = sim.results.write_json
+    other: dict[str, dict[str, bytes]] = {}
+    started: list[bool] = []
+
+    def meanwhile(path: Path, value: Any) -> None:
+        if not started:
+            started.append(True)
+            other["files"] = snapshot(write_run(target, run3))  # another run finishes first
+        real(path, value)
+
+    monkeypatch.setattr(sim.results, "write_json", meanwhile)
+    written = write_run(target, run1)
+    assert written == tmp_path / "run-2"
+    assert snapshot(target) == other["files"]
+    assert read_json(written / "meta.json")["reps"] == 1 and read_json(target / "meta.json")["reps"] == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "run-2"]
 
 
 def test_a_resolved_summary_scenario_matches_the_run(run1: Replicated, tmp_path: Path) -> None:
