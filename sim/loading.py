@@ -212,6 +212,41 @@ def apply_overrides(data: Any, overrides: Iterable[str]) -> Any:
     return result
 
 
+NAMED = {"departments": "department", "agent_groups": "agent group"}
+"""Top-level mappings of named things, which `--set` may add to (or, by a typo, seem to)."""
+
+
+def _names(data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The names in each named mapping of the raw scenario."""
+    return {
+        collection: [str(name) for name in data[collection]]
+        for collection in NAMED
+        if isinstance(data.get(collection), dict)
+    }
+
+
+def _typo_hints(
+    problems: Sequence[Problem], before: Mapping[str, list[str]], after: Mapping[str, list[str]]
+) -> list[Problem]:
+    """For a department or group that only `--set` brought in and that is refused: say it is new, which
+    is most often a typo of an existing name."""
+    hints = []
+    for collection, names in after.items():
+        known = before.get(collection, [])
+        for name in names:
+            if name in known or not any(p.path.startswith(f"{collection}.{name}") for p in problems):
+                continue
+            listed = ", ".join(shorten(k) for k in known[:20]) or "none"
+            hints.append(
+                Problem(
+                    f"{collection}.{clip(name, 60)}",
+                    f"no {NAMED[collection]} {shorten(name)} in the scenario ({listed}): --set made a new "
+                    "one, which is incomplete (a typo?)",
+                )
+            )
+    return hints
+
+
 def _deep_copy(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _deep_copy(item) for key, item in value.items()}
@@ -239,7 +274,19 @@ def scenario_from_dict(data: Any, base_dir: Path | str = ".", overrides: Iterabl
     too_deep = _shape_problems(data, text_keys=False)  # before the overrides' copy, which recurses
     if too_deep:
         raise ScenarioError(too_deep)
+    before = _names(data)
     data = apply_overrides(data, overrides)
+    try:
+        return _validated(data, base_dir)
+    except ScenarioError as error:
+        hints = _typo_hints(error.problems, before, _names(data))
+        if not hints:
+            raise
+        raise ScenarioError([*hints, *error.problems], error.source) from None
+
+
+def _validated(data: dict[str, Any], base_dir: Path | str) -> Scenario:
+    """The scenario for parsed YAML with the overrides applied, or every fault found (ScenarioError)."""
     bad_shape = _shape_problems(data)
     if bad_shape:
         raise ScenarioError(bad_shape)
@@ -450,6 +497,13 @@ def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
     else:
         yield from reason_mix_problems(arrivals.reasons, resolvable)
     reasons = set(scenario.reason_mix())
+    for name, department in departments.items():
+        for index, reason in enumerate(department.resolves or ()):
+            if reason not in reasons:
+                yield Problem(
+                    f"departments.{name}.resolves[{index}]",
+                    f"{shorten(reason)} is not a reason callers have ({', '.join(sorted(reasons))})",
+                )
     for reason in arrivals.priority:
         if reason not in reasons:
             yield Problem(

@@ -890,3 +890,21 @@ def test_resolved_scenario_is_in_seconds_with_defaults_filled_in() -> None:
         "end": 43200.0,
         "count": 6,
     }
+
+
+def test_resolving_a_reason_nobody_calls_about_is_refused_as_a_typo() -> None:
+    problems = refusal({"departments": {"billing": {"resolves": ["billing", "biling"]}}})
+    assert paths(problems) == {"departments.billing.resolves[1]"}
+    assert "'biling' is not a reason callers have (billing, technical)" in problems[0].message
+
+
+def test_set_into_a_department_that_does_not_exist_says_it_is_new() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_dict(TWO, overrides=["departments.biling.agents=3"])
+    first, *rest = caught.value.problems
+    assert first.path == "departments.biling"
+    assert "no department 'biling' in the scenario ('billing', 'technical')" in first.message
+    assert "a typo?" in first.message
+    assert "departments.biling.handle_time" in paths(rest)
+    whole = scenario_from_dict(TWO, overrides=["departments.sales={agents: 2, handle_time: 3m}"])
+    assert list(whole.departments) == ["billing", "technical", "sales"]  # a new one, set whole, is fine
