@@ -380,7 +380,8 @@ def staffing_series(intervals: pd.DataFrame, department: str = "all") -> pd.Data
 
 
 def staffing_figure(intervals: pd.DataFrame, departments: Sequence[str], subtitle: str) -> Figure:
-    """Per department (and all agents): agents scheduled and logged in against agents busy, per interval."""
+    """Per department or agent group (and all agents): agents scheduled and logged in against agents busy,
+    per interval."""
     names = ["all", *departments] if len(departments) > 1 else ["all"]
     columns = len(names) if len(names) <= 2 else 2 if len(names) == 4 else 3
     rows = math.ceil(len(names) / columns)
@@ -389,18 +390,10 @@ def staffing_figure(intervals: pd.DataFrame, departments: Sequence[str], subtitl
     for index, name in enumerate(names):
         ax = axes[index // columns][index % columns]
         data = staffing_series(intervals, name)
-        x = np.arange(len(data))
-        ax.fill_between(x, data["busy"], step="mid", color="#f4a259", alpha=0.75, label="busy")
-        ax.step(x, data["logged_in"], where="mid", color="#20639b", linewidth=1.2, label="logged in")
-        ax.step(
-            x,
-            data["scheduled"],
-            where="mid",
-            color="#222222",
-            linewidth=1.4,
-            linestyle="--",
-            label="scheduled",
-        )
+        edges = np.arange(len(data) + 1)  # interval i spans [i, i + 1): its figure holds from its start
+        ax.stairs(data["busy"], edges, fill=True, color="#f4a259", alpha=0.75, label="busy")
+        ax.stairs(data["logged_in"], edges, color="#20639b", linewidth=1.2, label="logged in")
+        ax.stairs(data["scheduled"], edges, color="#222222", linewidth=1.4, linestyle="--", label="scheduled")
         busy = float(data["busy"].sum())
         logged = float(data["logged_in"].sum())
         share = f"{100 * busy / logged:.0f}%" if logged > 0 else "-"
@@ -409,6 +402,7 @@ def staffing_figure(intervals: pd.DataFrame, departments: Sequence[str], subtitl
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         _clock_axis(ax, list(data["start"]), label="interval start", most=12 // columns)
+        ax.set_xlim(0, len(data))
         if index % columns == 0:
             ax.set_ylabel("agents")
         if index == 0:
@@ -422,14 +416,18 @@ def staffing_figure(intervals: pd.DataFrame, departments: Sequence[str], subtitl
 # --- transfers and agents met -------------------------------------------------------------------------------
 
 
-def transfer_counts(events: pd.DataFrame, departments: Sequence[str], warmup: float = 0.0) -> pd.DataFrame:
+def transfer_counts(
+    events: pd.DataFrame, departments: Sequence[str], counted: pd.Series | None = None
+) -> pd.DataFrame:
     """Transfers counted by (from, to): rows are the transferring department, columns the target (the
-    event's `detail` is the target's index in the scenario's department order); transfers before the
-    warm-up ends are left out, as in the summary."""
+    event's `detail` is the target's index in the scenario's department order); with `counted` (call
+    ids), only transfers of those calls, as in the summary (callers of the warm-up are left out)."""
     names = list(departments)
     counts = np.zeros((len(names), len(names)), dtype=np.int64)
     if len(events):
-        rows = events[(events["event"].astype(str) == "transfer") & (events["t"] >= warmup)]
+        rows = events[events["event"].astype(str) == "transfer"]
+        if counted is not None:
+            rows = rows[rows["call_id"].isin(counted)]
         position = {name: i for i, name in enumerate(names)}
         for source, target in zip(rows["department"].astype(str), rows["detail"].astype(int), strict=True):
             if source in position and 0 <= target < len(names):
@@ -671,7 +669,9 @@ def figures(run: SavedRun) -> dict[str, tuple[Figure, str]]:
     first = _subtitle(run, first_only=True)
     departments = run.departments
     target = scenario.service_level.target
-    matrix = transfer_counts(run.transfer_events, departments, scenario.warmup)
+    matrix = transfer_counts(
+        run.transfer_events, departments, counted_offered(run.calls, scenario)["call_id"]
+    )
     builders: dict[str, Callable[[], Figure]] = {
         "service_level": lambda: service_level_figure(
             run.intervals, departments, target, scenario.service_level.threshold, subtitle
@@ -679,7 +679,9 @@ def figures(run: SavedRun) -> dict[str, tuple[Figure, str]]:
         "volumes": lambda: volume_figure(run.intervals, subtitle),
         "wait_cdf": lambda: wait_figure(run.calls, run.visits, scenario, first),
         "queue": lambda: queue_figure(run.visits, scenario, run.ended_at, first),
-        "staffing": lambda: staffing_figure(run.intervals, departments, subtitle),
+        "staffing": lambda: staffing_figure(
+            run.intervals, [*departments, *(run.scenario.agent_groups or {})], subtitle
+        ),
         "transfers": lambda: transfer_figure(matrix, first),
         "agents_touched": lambda: touched_figure(
             touched_shares(run.summary, run.calls), run.summary.get("mean_agents_touched"), subtitle

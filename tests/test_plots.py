@@ -128,7 +128,9 @@ def test_staffing_series_matches_the_interval_table():
 
 def test_transfer_matrix_counts_match_summary():
     run = load_run(single_run())
-    matrix = transfer_counts(run.transfer_events, run.departments, run.scenario.warmup)
+    matrix = transfer_counts(
+        run.transfer_events, run.departments, counted_offered(run.calls, run.scenario)["call_id"]
+    )
     listed = {(row["from"], row["to"]): row["count"] for row in run.summary["transfer_matrix"]}
     assert sum(listed.values()) > 0, "the test scenario should transfer callers"
     for (source, target), count in listed.items():
