@@ -125,7 +125,7 @@ def staff_erlang_c(
         if erlang_c_figures(arrival_rate, mean_handle, servers, threshold).service_level >= target:
             return servers
         servers += 1
-    raise ValueError("no staffing up to max_agents meets the target")
+    raise ValueError(f"no staffing up to {max_agents:,} agents meets the target")
 
 
 def staff_erlang_a(
@@ -146,4 +146,4 @@ def staff_erlang_a(
         if figures.service_level >= target and figures.abandon_rate <= max_abandon:
             return servers
         servers += 1
-    raise ValueError("no staffing up to max_agents meets the targets")
+    raise ValueError(f"no staffing up to {max_agents:,} agents meets the targets")

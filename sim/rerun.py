@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from sim.loading import ScenarioError, load_scenario
+from sim.results import git_revision, versions
 from sim.scenario import Scenario
 
 TABLES = ("calls.parquet", "events.parquet", "visits.parquet", "agents.parquet")
@@ -50,12 +51,25 @@ def rerun_plan(folder: Path) -> RerunPlan:
     except ScenarioError as error:
         raise NotRerunnable(f"{scenario_path} cannot be read back: {error}") from None
     versions = meta.get("versions") if isinstance(meta.get("versions"), dict) else {}
-    return RerunPlan(scenario, seed, reps, {str(k): str(v) for k, v in versions.items()})
+    recorded = {str(k): str(v) for k, v in versions.items()}
+    if isinstance(meta.get("git_revision"), str) and meta["git_revision"] != "unknown":
+        recorded["callsim revision"] = meta["git_revision"]
+    return RerunPlan(scenario, seed, reps, recorded)
 
 
 def version_changes(before: dict[str, str], now: dict[str, str]) -> dict[str, tuple[str, str]]:
-    """Packages whose version differs between the original run and this one: {name: (then, now)}."""
-    return {name: (before[name], now.get(name, "?")) for name in before if before[name] != now.get(name, "?")}
+    """Packages (and callsim's own revision) whose version differs between the original run and this one:
+    {name: (then, now)}; a revision that cannot be read now is not a change."""
+    return {
+        name: (before[name], now.get(name, "?"))
+        for name in before
+        if before[name] != now.get(name, "?") and now.get(name) != "unknown"
+    }
+
+
+def current_versions() -> dict[str, str]:
+    """This process's package versions and callsim revision, to compare with a saved run's."""
+    return {**versions(), "callsim revision": git_revision()}
 
 
 def differences(original: Path, again: Path) -> list[str]:

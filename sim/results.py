@@ -433,6 +433,7 @@ def meta(run: Replicated, command: list[str] | None = None) -> dict[str, Any]:
         "versions": versions(),
         "git_revision": git_revision(),
         "command": command if command is not None else sys.argv,
+        **({"precision": clean_json(run.precision)} if run.precision else {}),
     }
 
 

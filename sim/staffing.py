@@ -713,13 +713,14 @@ def _confirm(
     keys = [k for k in day_rows[0] if k in ("service_level", "abandon_rate", "asa", "occupancy", "offered")]
     day = {k: float(np.mean([r[k] for r in day_rows])) for k in keys}
     day_ci = {k: half_width([r[k] for r in day_rows]) for k in keys}
+    measured = (table["confirm_offered"] > 0).to_numpy()  # not the warm-up, nor a row without calls
     return {
         "table": table,
         "seed": seed,
         "reps": reps,
-        "intervals_met": int(table["confirm_met"].sum()),
-        "intervals_within_ci": int(table["confirm_within_ci"].sum()),
-        "intervals": len(table),
+        "intervals_met": int(table["confirm_met"][measured].sum()),
+        "intervals_within_ci": int(table["confirm_within_ci"][measured].sum()),
+        "intervals": int(measured.sum()),
         "day": day,
         "day_ci95": day_ci,
     }
@@ -915,8 +916,11 @@ def staff_command(
             highlight=False,
         )
         if result.unreachable:
-            where = ", ".join(f"interval {i} {d}" for i, d in result.unreachable)
-            say(err, "targets not reached (agent cap)", where, "yellow")
+            day = result.scenario
+            where = ", ".join(
+                f"{format_clock(day.start + i * day.interval)} {d}" for i, d in result.unreachable
+            )
+            say(err, "targets not reached (more agents stopped helping, or the cap was hit)", where, "yellow")
         out.print(
             f"staffing: {target / 'staffing.yaml'}  ({result.simulated_days} simulated days in "
             f"{result.wall_time:.1f}s)",
@@ -1001,6 +1005,19 @@ def erlang_command(
 
     from sim.console import say
 
+    problems = [
+        f"{name}: must be a number in {bounds}, got {value:g}"
+        for name, value, ok, bounds in (
+            ("--per-hour", per_hour, 0 < per_hour <= 1e6, "(0, 1,000,000] calls per hour"),
+            ("--target", target, 0 < target <= 1, "(0, 1]"),
+            ("--max-abandon", max_abandon, 0 < max_abandon <= 1, "(0, 1]"),
+        )
+        if not ok  # NaN fails every comparison
+    ]
+    if problems:
+        for problem in problems:
+            say(err, "error", problem)
+        return 2
     try:
         answers = erlang_answers(
             per_hour,

@@ -524,6 +524,19 @@ def check_folder(plan: SweepPlan, folder: Path, resume: bool, force: bool) -> bo
     return holds and not resume
 
 
+def revision_change(folder: Path) -> str | None:
+    """When the rows already in a sweep folder were computed by another revision of callsim, say so: the
+    rows resumed now come from different code (None when the same, or either is unknown)."""
+    try:
+        stored = json.loads((folder / "sweep.json").read_text(encoding="utf-8")).get("git_revision")
+    except (OSError, ValueError, AttributeError):
+        return None
+    now = git_revision()
+    if not isinstance(stored, str) or "unknown" in (stored, now) or stored == now:
+        return None
+    return f"the rows in {folder} were computed by callsim {stored}, this is {now}: the table mixes both"
+
+
 class SweepLocked(SweepError):
     """Another process is running a sweep in this folder."""
 
@@ -926,6 +939,8 @@ def sweep_command(
     except (ResultsExist, SweepError) as error:
         say(err, "error", error)
         return 2
+    if resume and (changed := revision_change(target)):
+        say(err, "warning", changed, "yellow")
     try:
         check_creatable(target, "the sweep", inside=True)
     except ResultsError as error:

@@ -77,9 +77,13 @@ def test_the_table_marks_the_answers():
         ["--patience", "-1m"],
         ["--target", "1.2"],
         ["--max-abandon", "0"],
+        ["--per-hour", "nan"],
+        ["--per-hour", "1e9"],
     ],
 )
 def test_bad_inputs_exit_2(extra):
     result = runner.invoke(app, [*BASE, *extra])
     assert result.exit_code == 2
     assert "error" in result.output
+    if extra[0] in ("--per-hour", "--target", "--max-abandon"):
+        assert f"{extra[0]}: must be a number in" in result.output  # names the option and its range

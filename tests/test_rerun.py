@@ -78,10 +78,14 @@ def test_changed_versions_are_warned_about(original: Path, tmp_path: Path) -> No
             (copy / path.name).write_bytes(path.read_bytes())
     meta = json.loads((copy / "meta.json").read_text())
     meta["versions"]["numpy"] = "0.0.1"
+    meta["git_revision"] = "0123abc"
     (copy / "meta.json").write_text(json.dumps(meta))
     result = CliRunner().invoke(app, ["rerun", str(copy), "--out", str(tmp_path / "again"), "--jobs", "1"])
     assert result.exit_code == 0, result.output
     assert "numpy was 0.0.1 for the original run" in said(result)
+    assert "callsim revision was 0123abc for the original run" in said(result)
+    assert rerun_plan(copy).versions["callsim revision"] == "0123abc"
+    assert version_changes({"callsim revision": "0123abc"}, {"callsim revision": "unknown"}) == {}
     assert version_changes({"numpy": "0.0.1", "simpy": "4.1.2"}, {"numpy": "2.0", "simpy": "4.1.2"}) == {
         "numpy": ("0.0.1", "2.0")
     }

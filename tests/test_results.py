@@ -382,3 +382,16 @@ def test_a_resolved_summary_scenario_matches_the_run(run1: Replicated, tmp_path:
     meta = read_json(target / "meta.json")
     scenario = scenario_from_dict(yaml.safe_load((target / "scenario.yaml").read_text(encoding="utf-8")))
     assert (meta["scenario"], meta["seed"]) == (scenario.name, run1.seed)
+
+
+def test_meta_records_a_precision_goal_and_whether_it_was_met(tmp_path: Path) -> None:
+    from sim.runner import replicate_until
+
+    scenario = load_scenario(ROOT / "scenarios" / "small-centre.yaml", ["duration=1h"])
+    run = replicate_until(scenario, {"service_level": 1e-6}, reps=2, max_reps=3, jobs=1)
+    meta = read_json(write_run(tmp_path / "run", run) / "meta.json")
+    precision = meta["precision"]
+    assert precision["targets"] == {"service_level": 1e-6} and precision["met"] is False
+    assert precision["reps"] == meta["reps"] == 3 and precision["half_widths"]["service_level"] > 1e-6
+    plain = read_json(write_run(tmp_path / "plain", replicate(scenario, reps=2, jobs=1)) / "meta.json")
+    assert "precision" not in plain

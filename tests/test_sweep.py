@@ -501,3 +501,14 @@ def test_until_ci_on_the_command_line(single, tmp_path):
     assert bad.exit_code == 2
     unknown = runner.invoke(app, ["run", str(single), "--until-ci", "nope=1", "--out", str(tmp_path / "y")])
     assert unknown.exit_code == 2 and "not a numeric KPI" in unknown.output
+
+
+def test_resuming_rows_of_another_callsim_revision_is_warned_about(tmp_path: Path) -> None:
+    from sim.results import git_revision
+    from sim.sweep import revision_change
+
+    (tmp_path / "sweep.json").write_text(json.dumps({"git_revision": "0123abc"}))
+    message = revision_change(tmp_path)
+    assert message is not None and "0123abc" in message and git_revision() in message
+    (tmp_path / "sweep.json").write_text(json.dumps({"git_revision": git_revision()}))
+    assert revision_change(tmp_path) is None
