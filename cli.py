@@ -134,7 +134,7 @@ def run(
     elif not quiet:
         count = len(result.replications)
         title = f"{loaded.name}: seed {result.seed}" + (f", {count} replications" if count > 1 else "")
-        print_run(out, summary, result.intervals, title)
+        print_run(out, summary, result.intervals, title, loaded)
         if result.precision:
             from sim.runner import precision_line
 
@@ -289,8 +289,7 @@ def rerun(
 ) -> None:
     """Run a saved run again from its folder (resolved scenario, seed, replications) and check that every
     table comes out identical (exit 1 if any differs)."""
-    from sim.rerun import NotRerunnable, differences, rerun_plan, version_changes
-    from sim.results import versions
+    from sim.rerun import NotRerunnable, current_versions, differences, rerun_plan, version_changes
 
     try:
         plan = rerun_plan(results_dir)
@@ -306,7 +305,7 @@ def rerun(
     except ResultsError as error:
         say(err, "error", error)
         raise typer.Exit(2 if isinstance(error, ResultsExist) else 1) from None
-    for name, (then, now) in version_changes(plan.versions, versions()).items():
+    for name, (then, now) in version_changes(plan.versions, current_versions()).items():
         say(err, "warning", f"{name} was {then} for the original run, {now} now", "yellow")
     try:
         with progress(err, plan.reps + 1, f"rerunning {results_dir}", enabled=not quiet) as step:

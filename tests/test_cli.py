@@ -243,3 +243,92 @@ def test_console_script_entry_point_works() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ok scenarios/small-centre.yaml: small-centre")
+
+
+HOLD_ROWS = ("calls put on hold", "mean time on hold", "holds over their promise", "hung up on hold")
+CALLBACK_ROWS = (
+    "service level, live callers",
+    "callbacks offered",
+    "callbacks accepted",
+    "mean time to callback",
+)
+REDIAL_ROWS = ("callers (people)", "calls per caller (redials)")
+EXPERIENCE_ROWS = ("experience score (model, 0-10)", "calls scoring below 5")
+ROUTING_ROWS = ("first-contact resolution", "transfers per answered call", "agents met per answered call")
+GROUP_TABLE = ("agent groups: calls handled by skill", "answered by own agents:")
+
+
+def _run_summary(invoke: Invoke, tmp_path: Path, scenario: str, *options: str) -> tuple[str, dict]:
+    """The console output of `run` (piped: plain text) and the summary it wrote."""
+    target = tmp_path / "out"
+    result = invoke("run", str(ROOT / "scenarios" / scenario), *options, "--out", str(target))
+    assert result.exit_code == 0, result.output
+    assert "\x1b[" not in result.stdout, "no colour codes when piped"
+    return flat(result.stdout), json.loads((target / "summary.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.usefixtures("no_report")
+def test_run_prints_holds_callbacks_redials_and_experience(invoke: Invoke, tmp_path: Path) -> None:
+    text, summary = _run_summary(invoke, tmp_path, "virtual-hold.yaml")
+    for label in (*HOLD_ROWS, *CALLBACK_ROWS, "callbacks taken on hold", *REDIAL_ROWS, *EXPERIENCE_ROWS):
+        assert label in text, label
+    assert f"calls put on hold │ {100 * summary['hold_rate']:.1f}% │" in text
+    assert f"callbacks accepted │ {summary['callbacks_accepted']} │" in text
+    assert f"service level, live callers │ {100 * summary['service_level_live']:.1f}% │" in text
+    assert f"callers (people) │ {summary['unique_callers']} │" in text
+    assert f"experience score (model, 0-10) │ {summary['experience']['mean']:.2f} │" in text
+    for label in (*ROUTING_ROWS, *GROUP_TABLE):
+        assert label not in text, label
+
+
+@pytest.mark.usefixtures("no_report")
+def test_run_prints_the_agent_groups(invoke: Invoke, tmp_path: Path) -> None:
+    text, summary = _run_summary(
+        invoke,
+        tmp_path,
+        "cross-training.yaml",
+        *("--set", "duration=2h", "--set", "agent_groups.flex.agents=5"),
+        *("--set", "departments.billing.agents=5", "--set", "departments.technical.agents=6"),
+    )
+    assert "┃ group ┃ occupancy ┃ billing ┃ technical ┃ total ┃" in text
+    flex = summary["by_group"]["flex"]
+    billing, technical = flex["handled"]["billing"], flex["handled"]["technical"]
+    assert (
+        f"│ flex │ {100 * flex['occupancy']:.1f}% │ {billing} │ {technical} │ {billing + technical} │" in text
+    )
+    own = summary["by_department"]["billing"]["answered_by_own_agents"]
+    assert f"answered by own agents: billing {100 * own:.1f}%," in text
+    for label in (*HOLD_ROWS, *CALLBACK_ROWS, *REDIAL_ROWS, *EXPERIENCE_ROWS, *ROUTING_ROWS):
+        assert label not in text, label
+
+
+@pytest.mark.usefixtures("no_report")
+def test_run_prints_routing_figures_behind_a_menu(invoke: Invoke, tmp_path: Path) -> None:
+    text, summary = _run_summary(invoke, tmp_path, "listening.yaml", "--set", "duration=1h")
+    assert f"transfers per answered call │ {summary['transfers_per_call']:.2f} │" in text
+    assert f"first-contact resolution │ {100 * summary['first_contact_resolution']:.1f}% │" in text
+    assert "agents met per answered call" in text and "experience score (model, 0-10)" in text
+    for label in (*HOLD_ROWS, *CALLBACK_ROWS, *REDIAL_ROWS, *GROUP_TABLE):
+        assert label not in text, label
+
+
+@pytest.mark.usefixtures("no_report")
+def test_a_plain_run_prints_only_the_headline(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke("run", TINY, "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    text = flat(result.stdout)
+    assert "service level" in text and "by department" in text
+    for label in (*HOLD_ROWS, *CALLBACK_ROWS, *REDIAL_ROWS, *EXPERIENCE_ROWS, *ROUTING_ROWS, *GROUP_TABLE):
+        assert label not in text, label
+
+
+@pytest.mark.usefixtures("no_report")
+@pytest.mark.parametrize("flag", ["--quiet", "--json"])
+def test_quiet_and_json_stay_unchanged_with_holds(invoke: Invoke, tmp_path: Path, flag: str) -> None:
+    target = tmp_path / "out"
+    result = invoke("run", str(ROOT / "scenarios" / "virtual-hold.yaml"), flag, "--out", str(target))
+    assert result.exit_code == 0, result.output
+    if flag == "--quiet":
+        assert result.output == ""
+    else:
+        assert json.loads(result.stdout) == json.loads((target / "summary.json").read_text(encoding="utf-8"))
