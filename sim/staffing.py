@@ -7,7 +7,9 @@ in simulation, starting from Erlang A and searched with common random numbers.
    the ring time. Erlang C (no abandonment) is computed beside it for comparison.
 2. **Search**: intervals in time order. For interval i, simulate the whole day (the same seeds and
    replications every time, so candidate plans see the same callers) and read interval i's own figures
-   from the interval table (department rows, means over replications). A count is *acceptable* when
+   from the interval table (department rows, means over replications). When a figure is within its 95%
+   half-width of a target, the verdict is noise: the replications are doubled (up to `REFINE` times the
+   search's) and the verdict taken on all of them. A count is *acceptable* when
    interval i meets every target and interval i-1, fixed already, still does (calls that wait across the
    boundary are served by interval i's agents). Too few: add an agent; enough: try one fewer. The search
    stops when a count is acceptable and one fewer is not. Earlier intervals are final, so calls carried
@@ -68,6 +70,8 @@ FLOORS = ("service_level",)
 """Interval KPIs a plan must reach (`--target service_level=0.8`)."""
 FIGURES = ("offered", "service_level", "abandon_rate", "asa", "mean_wait", "p90_wait")
 MAX_INTERVAL_STEPS = 60
+REFINE = 4
+"""A verdict within noise of a target is decided on up to this many times the search's replications."""
 
 
 class StaffingError(ValueError):
@@ -93,6 +97,17 @@ class Targets:
         for key, goal in self.ceilings.items():
             value = figures.get(key)
             if value is not None and not math.isnan(value) and value > goal + 1e-12:
+                return False
+        return True
+
+    def clear(self, figures: Mapping[str, Any]) -> bool:
+        """Whether every target is met or missed beyond its 95% half-width (`KEY_ci95`): the verdict on
+        this interval would not change with more replications, as far as they tell."""
+        for key, goal in (*self.floors.items(), *self.ceilings.items()):
+            value, width = figures.get(key), figures.get(f"{key}_ci95")
+            if value is None or math.isnan(value) or width is None or math.isnan(width):
+                continue
+            if abs(value - goal) <= width:
                 return False
         return True
 
@@ -356,7 +371,7 @@ def pooled(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
     stacked = pd.concat(tables, keys=range(len(tables)), names=["replication", "row"]).reset_index(level=0)
     grouped = stacked.groupby(["interval", "department"], sort=True)
     means = grouped[list(FIGURES)].mean()
-    for key in ("service_level", "abandon_rate"):
+    for key in FIGURES[1:]:
         means[f"{key}_ci95"] = grouped[key].agg(lambda s: half_width(list(s)))
     return means
 
@@ -437,20 +452,26 @@ class Evaluator:
     build: Callable[[Mapping[str, Sequence[int]]], Scenario]
     seed: int
     reps: int
-    cache: dict[tuple[Any, ...], pd.DataFrame] = field(default_factory=dict)
+    cache: dict[tuple[Any, ...], list[pd.DataFrame]] = field(default_factory=dict)
     simulated: float = 0.0
 
-    def __call__(self, plan: Mapping[str, Sequence[int]], horizon: int | None = None) -> pd.DataFrame:
+    def __call__(
+        self, plan: Mapping[str, Sequence[int]], horizon: int | None = None, reps: int | None = None
+    ) -> pd.DataFrame:
+        """Figures pooled over replications 0..reps-1 (default `self.reps`); more replications of a plan
+        seen before only run the new ones."""
+        reps = self.reps if reps is None else reps
         scenario = self.build(plan)
         count = scenario.interval_count
         horizon = count if horizon is None else min(horizon, count)
         key = (horizon, *(tuple(int(c) for c in counts[:horizon]) for counts in plan.values()))
-        if key not in self.cache:
+        tables = self.cache.setdefault(key, [])
+        if len(tables) < reps:
             day = truncated(scenario, horizon)
-            tables = run_all(self.executor, interval_kpis, [(day, self.seed, r) for r in range(self.reps)])
-            self.cache[key] = pooled(tables)
-            self.simulated += self.reps * horizon / count
-        return self.cache[key]
+            more = [(day, self.seed, r) for r in range(len(tables), reps)]
+            tables.extend(run_all(self.executor, interval_kpis, more))
+            self.simulated += len(more) * horizon / count
+        return pooled(tables[:reps])
 
 
 def _cell(figures: pd.DataFrame, interval: int, department: str) -> dict[str, float]:
@@ -596,7 +617,15 @@ def search_staffing(
                 continue
             searches = {name: _Bracket(plan[name][index], caps[name][index]) for name in names}
             for _ in range(MAX_INTERVAL_STEPS):
+                reps_used = reps
                 figures = evaluate(plan, horizon=index + 2)
+                while reps_used < REFINE * reps and not all(
+                    targets.clear(_cell(figures, index, name))
+                    for name, search in searches.items()
+                    if not search.settled
+                ):  # a verdict within noise of a target: decide it on more replications
+                    reps_used *= 2
+                    figures = evaluate(plan, horizon=index + 2, reps=reps_used)
                 for name, search in searches.items():
                     if search.settled:
                         continue
@@ -616,6 +645,7 @@ def search_staffing(
                             "interval": index,
                             "department": name,
                             "agents": count,
+                            "reps": reps_used,
                             **{k: float(here[k]) for k in FIGURES},
                             "acceptable": ok,
                         }
@@ -629,7 +659,8 @@ def search_staffing(
             previous_met = {name: search.reached for name, search in searches.items()}
             if on_interval:
                 on_interval(index + 1, intervals)
-        final = evaluate(plan)
+        most = max((step["reps"] for step in steps), default=reps)  # the search's own evidence
+        final = evaluate(plan, reps=most)
         table = _plan_table(base, plan, erlang_a, erlang_c, final, targets)
         confirmation = _confirm(own, build(plan), confirm_seed, confirm_reps, targets)
         confirmed = confirmation.pop("table")
