@@ -21,12 +21,25 @@ The folder (`--out`):
 
 Every file is written under a temporary name, flushed to disk and renamed, so a sweep stopped any way at
 all (Ctrl-C, SIGTERM, SIGKILL, a full disk) leaves only whole files; the temporary files a kill leaves are
-removed by the next sweep in the folder, and `--resume` runs only what is missing.
+removed by the next sweep in the folder, and `--resume` runs only what is missing. A sweep stopped any way
+but SIGKILL leaves `sweep.json` saying `interrupted`, with the counts of the rows it holds.
+
+`--resume` may add replications (`--reps 8` on a folder made with `--reps 4` runs replications 4..7), never
+drop them: a folder holding replication 7 of any point refuses `--resume --reps 6`. Keeping the extra rows
+would compare points over different replications (no longer common random numbers), and dropping them would
+lose work; start again with `--force` or another `--out` to keep fewer. So the tables always hold exactly the
+plan's points and replications 0..reps-1 (fewer while interrupted), and `sweep.json`'s `reps` and row counts
+describe them.
+
+`--plot` names are checked before anything runs, against the KPI columns of a summary (every numeric key,
+flattened: `by_department.billing.asa`), from a one-interval day of the first valid point with no call
+counted (a summary's keys do not depend on the day, save those named after what happened: `common_chains.*`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
 import itertools
 import json
@@ -37,7 +50,7 @@ import shutil
 import signal
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -271,6 +284,8 @@ class SweepPlan:
     points: tuple[Point, ...]
     numeric: frozenset[str] = frozenset()
     fingerprint: str = ""
+    durations: frozenset[str] = frozenset()
+    """Numeric parameters that are durations (shown in seconds)."""
 
     @property
     def keys(self) -> list[str]:
@@ -342,9 +357,43 @@ def plan_sweep(
         key for key in keys if all(isinstance(table_value(p.settings[key]), int | float) for p in points)
     )
     plan = SweepPlan(
-        source, base, tuple(overrides), parameters, design, samples, seed, reps, tuple(points), numeric
+        source,
+        base,
+        tuple(overrides),
+        parameters,
+        design,
+        samples,
+        seed,
+        reps,
+        tuple(points),
+        numeric,
+        durations=_durations(data, source, overrides, points, numeric),
     )
     return _with_fingerprint(plan)
+
+
+def _durations(
+    data: Any, source: Path, overrides: Sequence[str], points: Sequence[Point], numeric: frozenset[str]
+) -> frozenset[str]:
+    """The numeric parameters that are durations: those where the first valid point's value given in
+    seconds (`120.0s`) makes the same scenario as the bare number (a count or a rate refuses the unit)."""
+    point = next((p for p in points if p.scenario is not None), None)
+    if point is None or point.scenario is None:
+        return frozenset()
+    found = set()
+    for key in numeric:
+        number = table_value(point.settings[key])
+        probe = {**point.settings, key: f"{number!r}s"}
+        changes = [*overrides, *(f"{k}={v}" for k, v in probe.items())]
+        try:
+            same = resolved_dict(scenario_from_dict(data, source.parent, changes)) == resolved_dict(
+                point.scenario
+            )
+        except ScenarioError:
+            same = False
+        if same:
+            found.add(key)
+    return frozenset(found)
 
 
 def _with_fingerprint(plan: SweepPlan) -> SweepPlan:
@@ -375,6 +424,47 @@ def kpi_row(kpis: Mapping[str, Any]) -> dict[str, float]:
 def point_kpis(scenario: Scenario, seed: int, replication: int) -> dict[str, float]:
     """Simulate one replication of one point and return its KPI row (never the event log)."""
     return kpi_row(summary(simulate(scenario, seed, replication)))
+
+
+def kpi_names(plan: SweepPlan) -> tuple[list[str], list[str]]:
+    """The KPI columns the sweep's tables will have, found without running it: the KPI row of the first valid
+    point's day cut after one interval, every call in the warm-up (none counted: a summary has the same keys
+    for any day, here NaN or 0). Also the mappings whose keys name what happened (`common_chains`, the
+    chains of departments seen), empty on that day: names below them may be columns too."""
+    from sim.staffing import truncated  # sim.staffing imports this module
+
+    scenario = next(p.scenario for p in plan.points if p.scenario is not None)
+    day = truncated(scenario, 1)
+    kpis = summary(simulate(day.model_copy(update={"warmup": day.duration}), plan.seed, 0))
+
+    def open_mappings(node: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
+        for key, value in node.items():
+            if isinstance(value, Mapping):
+                yield from open_mappings(value, f"{prefix}{key}.") if value else (f"{prefix}{key}",)
+
+    return list(kpi_row(kpis)), list(open_mappings(kpis))
+
+
+def check_plots(plan: SweepPlan, plots: Sequence[str]) -> None:
+    """Refuse (SweepError) `--plot` names that cannot be KPI columns of this sweep, naming valid ones."""
+    try:
+        names, open_ = kpi_names(plan)
+    except Exception:  # the short day failed: the sweep records why per row; the names are checked after
+        return
+    unknown = [kpi for kpi in plots if kpi not in names and not kpi.startswith(tuple(f"{p}." for p in open_))]
+    if not unknown:
+        return
+    hints = []
+    for kpi in unknown:
+        close = difflib.get_close_matches(kpi, names, n=3)
+        hints.append(f"{kpi} (did you mean {' or '.join(close)}?)" if close else kpi)
+    headline = {kpi.split(".")[-1] for kpi in (*DEFAULT_PLOTS, "mean_wait", "p90_wait")}
+    examples = [name for name in names if name.split(".")[-1] in headline][:12]
+    below = f"; or below {', '.join(open_)}" if open_ else ""
+    raise SweepError(
+        f"--plot {', '.join(hints)}: no such KPI. The KPIs are the numeric keys of a run's summary, dotted "
+        f"for nested ones ({len(names)} here), e.g. {', '.join(examples)}{below}"
+    )
 
 
 # --- the folder --------------------------------------------------------------------------------------------
@@ -517,11 +607,27 @@ def check_folder(plan: SweepPlan, folder: Path, resume: bool, force: bool) -> bo
                 f"{folder} holds another sweep (different scenario, parameters, seed or version); "
                 "use another --out, or --force to replace it"
             )
+        held = held_reps(folder)
+        if held > plan.reps:
+            raise SweepError(
+                f"{folder} holds replications 0..{held - 1} (--reps {held}); resume it with --reps {held} "
+                "or more (fewer would compare points over different replications), or start again with "
+                "--force or another --out"
+            )
     elif holds and not force:
         raise ResultsExist(
             f"{folder} already holds results; use --resume to complete it or --force to replace it"
         )
     return holds and not resume
+
+
+def held_reps(folder: Path) -> int:
+    """Replications per point the folder's rows reach (the highest replication held, plus one; 0 if none)."""
+    try:
+        rows = read_rows(folder)
+    except OSError:  # a part folded away while read (another sweep here, which the lock will refuse)
+        return 0
+    return int(rows["replication"].max()) + 1 if len(rows) else 0
 
 
 def revision_change(folder: Path) -> str | None:
@@ -682,12 +788,80 @@ def run_sweep(
 ) -> SweepOutcome:
     """Run what the folder does not hold yet, appending rows as they finish; then write the tables and plots.
 
-    Interrupted (KeyboardInterrupt), it still folds what finished into the tables before re-raising.
+    Interrupted (KeyboardInterrupt) or failing, it still folds what finished into the tables and records
+    status `interrupted` in `sweep.json` before re-raising, wherever the interrupt falls.
     Only one process at a time may write a sweep folder (SweepLocked).
     """
     check_folder(plan, folder, resume, force)
     with folder_lock(folder):
         return _run_sweep(plan, folder, executor, resume, force, plots, on_progress, flush_seconds, command)
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back while a short step that must not be cut runs (delivered after it)."""
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    except (AttributeError, ValueError, OSError):  # not POSIX
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def row_counts(plan: SweepPlan, rows: pd.DataFrame, kept: int) -> dict[str, int]:
+    """`sweep.json`'s counts for a table: the plan's rows, those kept from before this run, those run
+    now (failures included; never the rows of refused points, recorded without running) and the failed."""
+    in_plan = int(((rows["point"] < len(plan.points)) & (rows["replication"] < plan.reps)).sum())
+    refused = sum(p.scenario is None for p in plan.points) * plan.reps
+    return {
+        "total": plan.tasks,
+        "kept": kept,
+        "ran": max(in_plan - kept - refused, 0),
+        "failed": int(rows["error"].notna().sum()),
+    }
+
+
+def mark_interrupted(plan: SweepPlan, folder: Path) -> None:
+    """Make `folder/sweep.json` say `interrupted`, with the counts of the rows the folder holds, after a stop
+    `run_sweep` could not record itself (one after its last write, or before its first). Best effort: a
+    folder of another sweep, or one another process is writing, is left alone."""
+    with suppress(SweepLocked, OSError), folder_lock(folder):
+        _mark_interrupted(plan, folder)
+
+
+def _mark_interrupted(plan: SweepPlan, folder: Path, before_start: bool = False) -> None:
+    """`mark_interrupted` for a caller holding the lock. `before_start`: this run ran nothing (every
+    finished row was kept); otherwise the rows kept are those `sweep.json` counted, if it describes this
+    plan's replications (a stop after the run's last write leaves it as is, but for the status)."""
+    path = folder / "sweep.json"
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if not isinstance(stored, dict) or stored.get("fingerprint") != plan.fingerprint:
+        return
+    if stored.get("status") == "interrupted" and not before_start:
+        return  # recorded by the run itself
+    rows = read_rows(folder)
+    before = stored.get("rows") if stored.get("reps") == plan.reps and not before_start else None
+    known = before.get("kept") if isinstance(before, dict) else None
+    counts = row_counts(plan, rows, known if isinstance(known, int) else _ok_in_plan(plan, rows))
+    update = {
+        "status": "interrupted",
+        "reps": plan.reps,
+        "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "rows": {**counts, "ran": 0} if before_start else counts,
+    }
+    with signals_deferred():
+        _write_json(path, {**stored, **update})
+
+
+def _ok_in_plan(plan: SweepPlan, rows: pd.DataFrame) -> int:
+    ok = rows["error"].isna() & (rows["point"] < len(plan.points)) & (rows["replication"] < plan.reps)
+    return int(ok.sum())
 
 
 def _run_sweep(
@@ -702,13 +876,19 @@ def _run_sweep(
     command: Sequence[str] | None,
 ) -> SweepOutcome:
     started = time.perf_counter()
-    prepare_folder(plan, folder, resume, force)
-    done_rows = read_rows(folder)
+    try:
+        prepare_folder(plan, folder, resume, force)
+        done_rows = read_rows(folder)
+    except KeyboardInterrupt:  # a resumed folder's sweep.json is still the last run's: nothing ran yet
+        with suppress(Exception):
+            _mark_interrupted(plan, folder, before_start=True)
+        raise
     finished = {
         (int(p), int(r))
         for p, r, e in zip(done_rows["point"], done_rows["replication"], done_rows["error"], strict=True)
         if e is None or (isinstance(e, float) and math.isnan(e))
     }
+    kept = sum(1 for p, r in finished if p < len(plan.points) and r < plan.reps)
     header = {
         **describe(plan),
         "status": "running",
@@ -717,37 +897,37 @@ def _run_sweep(
         "versions": versions(),
         "git_revision": git_revision(),
         "command": list(command) if command is not None else None,
+        "rows": {**row_counts(plan, done_rows, kept), "ran": 0},
     }
-    _write_json(folder / "sweep.json", header)
-    (folder / "parts").mkdir(exist_ok=True)  # after sweep.json: a folder with rows always says whose they are
-    params = {p.index: plan.parameter_values(p) for p in plan.points}
-    missing = [
-        (point.index, replication)
-        for point in plan.points
-        for replication in range(plan.reps)
-        if (point.index, replication) not in finished
-    ]
-    remaining: dict[int, int] = {}
-    for number, _ in missing:
-        remaining[number] = remaining.get(number, 0) + 1
-    appender = _Appender(plan, folder, flush_seconds, remaining)
-    tasks: list[tuple[int, int]] = []
-    refused = 0  # rows of points whose scenario was refused: recorded, never run
-    for number, replication in missing:
-        error = plan.points[number].error
-        if error is not None:
-            appender.add(_row(plan, number, replication, params, None, error))
-            refused += 1
-        else:
-            tasks.append((number, replication))
-    kept = sum(1 for p, r in finished if p < len(plan.points) and r < plan.reps)
-    total = plan.tasks
-    done = plan.tasks - len(tasks)
-    ran = 0
+    with signals_deferred():
+        _write_json(folder / "sweep.json", header)
+    appender: _Appender | None = None
     complete = False
-    if on_progress:
-        on_progress(done, total)
     try:
+        # after sweep.json: a folder with rows always says whose they are
+        (folder / "parts").mkdir(exist_ok=True)
+        params = {p.index: plan.parameter_values(p) for p in plan.points}
+        missing = [
+            (point.index, replication)
+            for point in plan.points
+            for replication in range(plan.reps)
+            if (point.index, replication) not in finished
+        ]
+        remaining: dict[int, int] = {}
+        for number, _ in missing:
+            remaining[number] = remaining.get(number, 0) + 1
+        appender = _Appender(plan, folder, flush_seconds, remaining)
+        tasks: list[tuple[int, int]] = []
+        for number, replication in missing:
+            error = plan.points[number].error
+            if error is not None:  # a refused point: recorded, never run
+                appender.add(_row(plan, number, replication, params, None, error))
+            else:
+                tasks.append((number, replication))
+        total = plan.tasks
+        done = plan.tasks - len(tasks)
+        if on_progress:
+            on_progress(done, total)
         arguments = [(plan.points[p].scenario, plan.seed, r) for p, r in tasks]
         for item in executor.run(point_kpis, arguments):
             number, replication = tasks[item.index]
@@ -757,34 +937,60 @@ def _run_sweep(
                 on_progress(done, total)
         complete = True
     finally:
-        appender.flush()
+        outcome = _finish(plan, folder, executor, header, appender, plots, complete, kept, started)
+    return outcome
+
+
+def _finish(
+    plan: SweepPlan,
+    folder: Path,
+    executor: Executor,
+    header: dict[str, Any],
+    appender: _Appender | None,
+    plots: Sequence[str],
+    complete: bool,
+    kept: int,
+    started: float,
+) -> SweepOutcome:
+    """Fold what finished into the tables, draw the plots (if complete) and record the status. Stopped or
+    failing on the way, it still records `interrupted` (with the counts of what the folder holds)."""
+
+    def record(status: str, rows: pd.DataFrame) -> float:
+        wall = time.perf_counter() - started
+        _write_json(
+            folder / "sweep.json",
+            {
+                **header,
+                "status": status,
+                "executor": {
+                    **header["executor"],
+                    "restarts": getattr(executor, "restarts", 0),  # pools restarted after a worker died
+                },
+                "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "rows": row_counts(plan, rows, kept),
+                "wall_time": wall,
+            },
+        )
+        return wall
+
+    try:
+        if appender is not None:
+            appender.flush()
         rows = consolidate(plan, folder)
-        # counted from the rows themselves: an interrupt may fall between adding a row and counting it
-        in_plan = int(((rows["point"] < len(plan.points)) & (rows["replication"] < plan.reps)).sum())
-        ran = in_plan - kept - refused
         table = summarize(plan, rows)
         atomic_write(folder / "summary.parquet", lambda p: table.to_parquet(p, index=False))
         atomic_write(folder / "summary.csv", lambda p: table.to_csv(p, index=False))
         made: list[Path] = []
         if complete and plots:
             made = _write_plots(plan, table, list(plots), folder)
-        failed = int(rows["error"].notna().sum())
-        wall = time.perf_counter() - started
-        _write_json(
-            folder / "sweep.json",
-            {
-                **header,
-                "status": "complete" if complete else "interrupted",
-                "executor": {
-                    **header["executor"],
-                    "restarts": getattr(executor, "restarts", 0),  # pools restarted after a worker died
-                },
-                "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "rows": {"total": total, "kept": kept, "ran": ran, "failed": failed},
-                "wall_time": wall,
-            },
-        )
-    return SweepOutcome(folder, rows, table, made, ran, kept, failed, complete, wall)
+    except BaseException:
+        with signals_deferred(), suppress(Exception):  # best effort: the first error is the one to report
+            record("interrupted", read_rows(folder))
+        raise
+    with signals_deferred():
+        wall = record("complete" if complete else "interrupted", rows)
+    counts = row_counts(plan, rows, kept)
+    return SweepOutcome(folder, rows, table, made, counts["ran"], kept, counts["failed"], complete, wall)
 
 
 def _write_plots(plan: SweepPlan, table: pd.DataFrame, plots: list[str], folder: Path) -> list[Path]:
@@ -794,7 +1000,7 @@ def _write_plots(plan: SweepPlan, table: pd.DataFrame, plots: list[str], folder:
 
     staging = folder / staging_name("plots")
     try:
-        made = plot_sweep(table, plan.keys, plots, staging, lhs=plan.design == "lhs")
+        made = plot_sweep(table, plan.keys, plots, staging, lhs=plan.design == "lhs", seconds=plan.durations)
         if not made:
             return []
         sync_tree(staging)
@@ -859,7 +1065,7 @@ def _with_ci(row: pd.Series, kpi: str, kind: str) -> str:
     scale, unit = (100.0, "%") if kind == "%" else (1.0, "s")
     text = f"{scale * mean:.1f}{unit}"
     if width is not None and not math.isnan(width):
-        text += f" ± {scale * width:.1f}"
+        text += f" ± {scale * width:.1f}{unit}"
     return text
 
 
@@ -927,6 +1133,12 @@ def sweep_command(
         return 2
     target = out_dir or default_run_dir(Path("results"), f"{plan.scenario.name}-sweep")
     chosen = list(plots) if plots else list(DEFAULT_PLOTS)
+    if plots:
+        try:
+            check_plots(plan, chosen)
+        except SweepError as error:
+            say(err, "error", error)
+            return 2
     refused = sum(p.scenario is None for p in plan.points)
     if not quiet:
         err.print(
@@ -980,6 +1192,7 @@ def sweep_command(
                 command=command,
             )
     except KeyboardInterrupt:
+        mark_interrupted(plan, target)  # if the stop came after the sweep's last word, or before its first
         kept = read_rows(target)
         err.print(
             f"[yellow]interrupted:[/] {int(kept['error'].isna().sum())} of {plan.tasks} row(s) kept in {target}; "

@@ -421,8 +421,6 @@ def test_sweep_command_writes_tables_and_plots(single, tmp_path):
             str(folder),
             "--plot",
             "service_level",
-            "--plot",
-            "nonsense",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -431,7 +429,6 @@ def test_sweep_command_writes_tables_and_plots(single, tmp_path):
     plots = sorted(p.name for p in (folder / "plots").iterdir())
     assert plots == ["service_level-vs-departments.support.agents.png", "service_level-vs-patience.mean.png"]
     assert (folder / "plots" / plots[0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "nonsense" in result.output
     status = json.loads((folder / "sweep.json").read_text())
     assert status["status"] == "complete" and status["rows"] == {
         "total": 12,
@@ -512,3 +509,218 @@ def test_resuming_rows_of_another_callsim_revision_is_warned_about(tmp_path: Pat
     assert message is not None and "0123abc" in message and git_revision() in message
     (tmp_path / "sweep.json").write_text(json.dumps({"git_revision": git_revision()}))
     assert revision_change(tmp_path) is None
+
+
+# --- audit fixes: --plot names, late stops, fewer replications, units ---------------------------------------
+
+
+def test_unknown_plot_names_are_refused_before_any_point_runs(single, tmp_path, monkeypatch):
+    ran: list[int] = []
+    original = sweep_module.point_kpis
+
+    def counted(scenario, seed, replication):
+        ran.append(replication)
+        return original(scenario, seed, replication)
+
+    monkeypatch.setattr(sweep_module, "point_kpis", counted)
+    folder = tmp_path / "out"
+    grid = ["sweep", str(single), "--grid", "departments.support.agents=5,6", "--reps", "2", "--jobs", "1"]
+    result = runner.invoke(
+        app, [*grid, "--out", str(folder), "--plot", "nosuch", "--plot", "by_department.suport.asa"]
+    )
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "nosuch" in text and "no such KPI" in text
+    assert "did you mean by_department.support.asa" in text  # the typo, with its correction
+    assert "service_level" in text and "abandon_rate" in text  # valid names listed
+    assert ran == [] and not folder.exists()
+    fine = runner.invoke(
+        app,
+        [
+            *grid,
+            "--out",
+            str(folder),
+            "--plot",
+            "by_department.support.asa",
+            "--plot",
+            "common_chains.support",
+        ],
+    )
+    assert fine.exit_code == 0, fine.output
+    assert len(ran) == 4
+    assert sorted(p.name for p in (folder / "plots").iterdir()) == [
+        "by_department.support.asa-vs-departments.support.agents.png",
+        "common_chains.support-vs-departments.support.agents.png",
+    ]
+
+
+def test_kpi_names_are_the_columns_a_sweep_writes(single, tmp_path):
+    plan = plan_sweep(single, ["departments.support.agents=4,6"], reps=2)
+    names, open_ = sweep_module.kpi_names(plan)
+    rows = run_sweep(plan, tmp_path / "out", SerialExecutor(), plots=()).rows
+    columns = sweep_module.kpi_columns(rows, plan.keys)
+    assert open_ == ["common_chains"]  # keys named after what happened (the chains of departments seen)
+    assert set(names) == {c for c in columns if not c.startswith("common_chains.")}
+    assert {"service_level", "asa", "by_department.support.asa", "experience.mean"} <= set(names)
+
+
+def test_a_stop_while_plotting_is_recorded_as_interrupted(single, tmp_path, monkeypatch):
+    """All rows done, then a stop while the plots are drawn (the instant a late SIGTERM lands in):
+    sweep.json says interrupted, with the counts of the table; --resume completes it."""
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep_module, "_write_plots", stopped)
+    plan = plan_sweep(single, ["departments.support.agents=5,6"], reps=2)
+    folder = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(plan, folder, SerialExecutor(), plots=("service_level",))
+    state = json.loads((folder / "sweep.json").read_text())
+    assert state["status"] == "interrupted"
+    assert state["rows"] == {"total": 4, "kept": 0, "ran": 4, "failed": 0}
+    assert len(frame(folder)) == 4 and len(frame(folder, "summary")) == 2
+    args = ["sweep", str(single), "--grid", "departments.support.agents=5,6", "--reps", "2", "--jobs", "1"]
+    args += ["--out", str(tmp_path / "cli")]
+    result = runner.invoke(app, args)  # the same through the command: exit 130
+    assert result.exit_code == 130 and "4 of 4 row(s) kept" in " ".join(result.output.split())
+    assert json.loads((tmp_path / "cli" / "sweep.json").read_text())["status"] == "interrupted"
+    monkeypatch.undo()
+    resumed = run_sweep(plan, folder, SerialExecutor(), resume=True, plots=("service_level",))
+    assert resumed.complete and (resumed.ran, resumed.kept) == (0, 4) and resumed.plots
+    assert json.loads((folder / "sweep.json").read_text())["status"] == "complete"
+
+
+def test_a_stop_after_the_sweeps_last_write_is_recorded_as_interrupted(single, tmp_path, monkeypatch):
+    """A stop that lands after run_sweep wrote `complete` (or before it wrote anything) still leaves
+    sweep.json agreeing with the exit status 130."""
+    original = sweep_module._finish
+
+    def finish_then_stop(*args, **kwargs):
+        original(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep_module, "_finish", finish_then_stop)
+    folder = tmp_path / "out"
+    args = [
+        "sweep",
+        str(single),
+        "--grid",
+        "departments.support.agents=5,6",
+        "--jobs",
+        "1",
+        "--out",
+        str(folder),
+    ]
+    result = runner.invoke(app, [*args, "--reps", "2"])
+    assert result.exit_code == 130, result.output
+    state = json.loads((folder / "sweep.json").read_text())
+    assert state["status"] == "interrupted" and state["rows"] == {
+        "total": 4,
+        "kept": 0,
+        "ran": 4,
+        "failed": 0,
+    }
+    monkeypatch.undo()
+    assert runner.invoke(app, [*args, "--reps", "2", "--resume"]).exit_code == 0
+    assert json.loads((folder / "sweep.json").read_text())["status"] == "complete"
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep_module, "prepare_folder", stopped)  # a resume stopped before it starts
+    result = runner.invoke(app, [*args, "--reps", "3", "--resume"])
+    assert result.exit_code == 130, result.output
+    state = json.loads((folder / "sweep.json").read_text())
+    assert state["status"] == "interrupted" and state["reps"] == 3
+    assert state["rows"] == {"total": 6, "kept": 4, "ran": 0, "failed": 0}
+
+
+def test_resuming_with_fewer_replications_than_the_folder_holds_is_refused(single, tmp_path):
+    folder = tmp_path / "out"
+    grid = ["departments.support.agents=5,6"]
+    run_sweep(plan_sweep(single, grid, reps=3), folder, SerialExecutor(), plots=())
+    before = frame(folder)
+    with pytest.raises(SweepError, match=r"holds replications 0\.\.2 .*--reps 3 or more"):
+        run_sweep(plan_sweep(single, grid, reps=2), folder, SerialExecutor(), resume=True, plots=())
+    args = ["sweep", str(single), "--grid", grid[0], "--jobs", "1", "--out", str(folder), "--resume"]
+    result = runner.invoke(app, [*args, "--reps", "2"])
+    assert result.exit_code == 2 and "--reps 3 or more" in " ".join(result.output.split())
+    pd.testing.assert_frame_equal(frame(folder), before)
+    state = json.loads((folder / "sweep.json").read_text())
+    assert state["reps"] == 3 and state["rows"]["total"] == len(before) == 6
+    # an interrupted sweep counts what it holds: point 0 reached replication 2 before the stop
+    other = tmp_path / "stopped"
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(
+            plan_sweep(single, grid, reps=3), other, SerialExecutor(), plots=(), on_progress=Interrupt(3)
+        )
+    assert read_rows(other)["replication"].max() == 2
+    with pytest.raises(SweepError, match="--reps 3 or more"):
+        run_sweep(plan_sweep(single, grid, reps=2), other, SerialExecutor(), resume=True, plots=())
+    more = run_sweep(plan_sweep(single, grid, reps=4), other, SerialExecutor(), resume=True, plots=())
+    state = json.loads((other / "sweep.json").read_text())
+    assert state["reps"] == 4 and state["rows"]["total"] == len(more.rows) == 8
+    assert (more.summary["reps"] == 4).all()
+
+
+def test_console_half_widths_carry_the_unit():
+    row = pd.Series({"service_level": 0.762, "service_level_ci95": 0.937, "asa": 8.6, "asa_ci95": 40.7})
+    assert sweep_module._with_ci(row, "service_level", "%") == "76.2% ± 93.7%"
+    assert sweep_module._with_ci(row, "asa", "s") == "8.6s ± 40.7s"
+
+
+def test_durations_among_the_swept_parameters(single):
+    plan = plan_sweep(single, ["departments.support.agents=5,6", "patience.mean=1m,3m", "ring.rings=1,2"])
+    assert plan.durations == {"patience.mean"}
+    assert plan_sweep(single, ["patience.mean=60,180"]).durations == {"patience.mean"}  # bare seconds too
+
+
+def test_sweep_plots_clip_shares_and_label_units():
+    import matplotlib.pyplot as plt
+
+    from sim.sweep_plots import kpi_figure
+
+    keys = ["departments.support.agents", "patience.mean"]
+    summary = pd.DataFrame(
+        {
+            "departments.support.agents": [5, 6, 5, 6],
+            "patience.mean": [60.0, 60.0, 180.0, 180.0],
+            "service_level": [0.95, 0.98, 0.04, 0.5],
+            "service_level_ci95": [0.3, 0.2, 0.3, 0.1],
+            "asa": [5.0, 2.0, 30.0, 10.0],
+            "asa_ci95": [20.0, 10.0, 5.0, 40.0],
+            "offered": [100.0, 100.0, 100.0, 100.0],
+            "offered_ci95": [5.0, 5.0, 5.0, 5.0],
+        }
+    )
+
+    def band_limits(figure):
+        values = [p.vertices[:, 1] for c in figure.axes[0].collections for p in c.get_paths()]
+        return min(v.min() for v in values), max(v.max() for v in values)
+
+    level = kpi_figure(summary, keys, "service_level", "patience.mean", seconds={"patience.mean"})
+    axes = level.axes[0]
+    assert axes.get_ylabel() == "service_level (%)" and axes.get_xlabel() == "patience.mean (s)"
+    low, high = band_limits(level)
+    assert low == pytest.approx(0.0) and high == pytest.approx(100.0)  # 4% - 30% and 95% + 30%, clipped
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == [
+        "departments.support.agents=5",
+        "departments.support.agents=6",
+    ]
+    scattered = kpi_figure(summary, keys, "service_level", "patience.mean", lhs=True)
+    low, high = band_limits(scattered)
+    assert low == pytest.approx(0.0) and high == pytest.approx(100.0)
+    wait = kpi_figure(summary, keys, "asa", "departments.support.agents", seconds={"patience.mean"})
+    axes = wait.axes[0]
+    assert axes.get_ylabel() == "asa (s)" and axes.get_xlabel() == "departments.support.agents"
+    assert band_limits(wait)[0] == pytest.approx(0.0)  # 5 s - 20 s: a wait is never negative
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == [
+        "patience.mean=60s",
+        "patience.mean=180s",
+    ]
+    count = kpi_figure(summary, keys, "offered", "patience.mean")
+    assert count.axes[0].get_ylabel() == "offered" and count.axes[0].get_xlabel() == "patience.mean"
+    assert band_limits(count) == (pytest.approx(95.0), pytest.approx(105.0))  # not a share: not clipped
+    for figure in (level, scattered, wait, count):
+        plt.close(figure)
