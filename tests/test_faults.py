@@ -63,9 +63,10 @@ CENTRE = ROOT / "scenarios" / "small-centre.yaml"
 RUN_ARGS = ["run", str(CENTRE), "--set", "duration=1h", "--jobs", "1"]
 """A one-hour day of the small centre: the simulation takes well under a second; the report a second or two."""
 SWEEP_GRID = "departments.billing.agents=6:13"
-SWEEP_REPS = 15
+SWEEP_REPS = 40
 SWEEP_SET = "duration=8h"
-"""8 points x 15 replications of an 8-hour day on 2 workers: 2-3 s, time enough to be caught mid-way."""
+"""8 points x 40 replications of an 8-hour day on 2 workers: 6-8 s, so that a stop at the first part
+(parts are written every 2 s) is mid-way, and a resume of the rest still runs past its own first part."""
 SWEEP_ARGS = [
     "sweep",
     str(CENTRE),
