@@ -405,7 +405,8 @@ def _with_fingerprint(plan: SweepPlan) -> SweepPlan:
         "seed": plan.seed,
         "callsim": sim.__version__,
     }
-    digest = hashlib.sha256(json.dumps(clean_json(identity), sort_keys=True).encode()).hexdigest()[:16]
+    # keys in their order: the order of departments decides routing (the first that resolves a reason)
+    digest = hashlib.sha256(json.dumps(clean_json(identity)).encode()).hexdigest()[:16]
     return dataclasses.replace(plan, fingerprint=digest)
 
 

@@ -182,7 +182,7 @@ def run_short(scenario: Scenario, tables: bool = False) -> str:
     keeps) must load again to the same scenario."""
     assert isinstance(scenario, Scenario)
     resolved = resolved_dict(scenario)
-    text = yaml.dump(resolved, Dumper=yaml.CSafeDumper)
+    text = yaml.dump(resolved, Dumper=yaml.CSafeDumper, sort_keys=False)  # as results.py writes it
     again = scenario_from_dict(yaml.load(text, Loader=yaml.CSafeLoader))
     assert again == scenario, "the resolved scenario does not load back to the same scenario"
     short = shortened(scenario)

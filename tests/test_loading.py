@@ -872,6 +872,32 @@ def test_resolved_scenario_loads_again_to_the_same_scenario(path: Path, tmp_path
     assert resolved_dict(again) == resolved_dict(scenario)
 
 
+def test_resolved_scenario_keeps_the_order_of_departments_which_decides_routing() -> None:
+    # a caller a department cannot help goes to the first department that resolves the reason: here
+    # technical, which resolves; sorted, sales would come first and send them back to billing for ever
+    data = deep_merge(
+        TWO,
+        {
+            "routing": {"accuracy": 0.0},
+            "departments": {
+                "sales": {
+                    "agents": 1,
+                    "handle_time": "1m",
+                    "resolves": ["billing", "technical"],
+                    "transfer": {"billing": 0.9999999999},
+                }
+            },
+        },
+    )
+    scenario = scenario_from_dict(data)
+    resolved = resolved_dict(scenario)
+    assert list(resolved["departments"]) == ["billing", "technical", "sales"]
+    again = scenario_from_dict(yaml.safe_load(yaml.safe_dump(resolved, sort_keys=False)))
+    assert list(again.departments) == list(scenario.departments)
+    with pytest.raises(ScenarioError, match="can never leave"):
+        scenario_from_dict(yaml.safe_load(yaml.safe_dump(resolved)))  # sorted keys: another scenario
+
+
 def test_resolved_scenario_is_in_seconds_with_defaults_filled_in() -> None:
     resolved = resolved_dict(load_scenario(ROOT / "scenarios" / "small-centre.yaml"))
     assert (resolved["start"], resolved["duration"], resolved["interval"]) == (28800.0, 28800.0, 1800.0)

@@ -151,6 +151,26 @@ def test_a_key_refused_for_every_point_stops_the_sweep(single, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+def test_the_fingerprint_keeps_the_order_of_departments(tmp_path):
+    # the first department that resolves a reason takes the callers others cannot help: order is meaning
+    def written(order: list[str]) -> Path:
+        data = {**SINGLE, "arrivals": {"per_hour": 100, "reasons": {"support": 0.5, "sales": 0.5}}}
+        departments = {
+            "support": SINGLE["departments"]["support"],
+            "sales": {"agents": 2, "handle_time": "2m"},
+        }
+        data["departments"] = {name: departments[name] for name in order}
+        path = tmp_path / f"{'-'.join(order)}.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        return path
+
+    def fingerprint(order: list[str]) -> str:
+        return plan_sweep(written(order), ["departments.sales.agents=2,3"]).fingerprint
+
+    assert fingerprint(["support", "sales"]) == fingerprint(["support", "sales"])
+    assert fingerprint(["support", "sales"]) != fingerprint(["sales", "support"])
+
+
 def test_design_options_are_checked(single):
     with pytest.raises(SweepError, match="--samples"):
         plan_sweep(single, ["patience.mean=1m:2m"], design="lhs")
