@@ -23,6 +23,9 @@ from sim.scenario import MAX_POOLS, Scenario
 
 MAX_SCENARIO_BYTES = 5_000_000
 MAX_DEPTH = 50
+MAX_KEY_LENGTH = (
+    100  # names of departments, reasons, groups: a name, not a paragraph (and paths stay readable)
+)
 """The deepest nesting of mappings and lists a scenario may have (a real one needs about 6)."""
 MAX_DAYS = 366
 """The longest `duration` and `drain`: a year, for long steady-state runs (calls and rostered shifts are
@@ -313,7 +316,8 @@ def _validated(data: dict[str, Any], base_dir: Path | str) -> Scenario:
 
 
 def _shape_problems(data: Any, text_keys: bool = True) -> list[Problem]:
-    """Nesting deeper than MAX_DEPTH and (with `text_keys`) keys that are not text, in document order.
+    """Nesting deeper than MAX_DEPTH and (with `text_keys`) keys that are not text or are longer than
+    MAX_KEY_LENGTH, in document order.
 
     Walked with a stack, not recursion, so no depth of input can overflow Python's stack."""
     problems = []
@@ -326,7 +330,12 @@ def _shape_problems(data: Any, text_keys: bool = True) -> list[Problem]:
         children: list[tuple[Any, tuple[Any, ...]]] = []
         if isinstance(node, dict):
             for key, value in node.items():
-                if isinstance(key, str):
+                if isinstance(key, str) and len(key) > MAX_KEY_LENGTH and text_keys:
+                    where = f"{_dotted(loc)}.{key[:40]}…".lstrip(".")
+                    problems.append(
+                        Problem(where, f"a name of {len(key)} characters (at most {MAX_KEY_LENGTH})")
+                    )
+                elif isinstance(key, str):
                     children.append((value, (*loc, key)))
                 elif text_keys:
                     problems.append(
@@ -492,7 +501,7 @@ def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
             if only not in resolvable:
                 yield Problem(
                     f"departments.{only}.resolves",
-                    f"callers call about {only!r} (no arrivals.reasons given), which no department resolves",
+                    f"callers call about {shorten(only)} (no arrivals.reasons given), which no department resolves",
                 )
     else:
         yield from reason_mix_problems(arrivals.reasons, resolvable)
@@ -534,7 +543,7 @@ def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
                 if target not in groups and target not in departments:
                     yield Problem(
                         f"departments.{name}.overflow.to[{index}]",
-                        f"{target!r} is neither an agent group nor a department",
+                        f"{shorten(target)} is neither an agent group nor a department",
                     )
                 elif target == name:
                     yield Problem(f"departments.{name}.overflow.to[{index}]", "cannot overflow to itself")

@@ -857,6 +857,25 @@ def test_non_text_keys_are_refused() -> None:
     assert caught.value.problems[0].path.startswith("arrivals.reasons")
 
 
+def test_names_too_long_to_read_are_refused_in_a_short_message() -> None:
+    long = "b" * 5000
+    data = deep_merge(TWO, {"departments": {long: {"agents": 1, "handle_time": "1m"}}})
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_dict(data)
+    (problem,) = caught.value.problems
+    assert problem.path == "departments." + "b" * 40 + "…"
+    assert problem.message == "a name of 5000 characters (at most 100)"
+
+
+def test_an_unknown_name_in_a_list_is_shortened_in_the_message() -> None:
+    data = deep_merge(TWO, {"departments": {"billing": {"overflow": {"after": "1m", "to": ["t" * 5000]}}}})
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_dict(data)
+    (problem,) = caught.value.problems
+    assert problem.path == "departments.billing.overflow.to[0]"
+    assert "is neither an agent group nor a department" in problem.message and len(problem.message) < 100
+
+
 # --- the resolved scenario --------------------------------------------------------------------------------
 
 
