@@ -711,6 +711,17 @@ def _loop_problems(scenario: Scenario) -> Iterable[Problem]:
                     "among themselves (set max_transfers, or transfer probabilities that let them go)",
                 )
                 return
+            expected = _visits_before_leaving(scenario, explicit, resolvers[0], reason)
+            looping = [name for name in explicit if name in reached]  # a long loop runs through a block
+            longest = max(looping, key=expected.__getitem__, default=None)
+            if longest is not None and expected[longest] > MAX_VISITS:
+                yield Problem(
+                    f"departments.{longest}.transfer",
+                    f"callers about {shorten(reason)} sent here visit about {expected[longest]:.3g} departments "
+                    f"before they leave; at most {MAX_VISITS} (transfer probabilities this close to 1 make a "
+                    "near-endless loop; set max_transfers, or probabilities that let them go)",
+                )
+                return
     # Transfer blocks that let callers go, but so rarely that they would wander almost forever.
     names = list(explicit)
     index = {name: row for row, name in enumerate(names)}
@@ -731,6 +742,37 @@ def _loop_problems(scenario: Scenario) -> Iterable[Problem]:
             f"callers sent here visit about {visits[worst]:.3g} departments before they leave; at most "
             f"{MAX_VISITS} (transfer probabilities this close to 1 make a near-endless loop)",
         )
+
+
+def _visits_before_leaving(
+    scenario: Scenario, explicit: Mapping[str, Mapping[str, float]], right: str, reason: str
+) -> dict[str, float]:
+    """Per department with a transfer block, the departments a caller about `reason` sent there visits
+    before it leaves, in the long run: blocks send callers on as given, a department without one lets
+    them go if it resolves the reason and otherwise sends them to the right one. Misroutes are left out:
+    they only reach departments not yet visited, so they add at most one visit per department, not a loop."""
+    names = list(explicit)
+    index = {name: row for row, name in enumerate(names)}
+    matrix = np.eye(len(names))  # expected visits v solve (I - P) v = c over the departments with a block
+    constant = np.ones(len(names))
+    for name, transfer in explicit.items():
+        row = index[name]
+        for target, probability in transfer.items():
+            if target in index:
+                matrix[row, index[target]] -= probability
+            elif reason in scenario.resolves(target):  # served there, and gone
+                constant[row] += probability
+            elif right in index:  # there, then on to the right department, which has a block
+                constant[row] += probability
+                matrix[row, index[right]] -= probability
+            else:  # there, then the right department, and gone
+                constant[row] += 2 * probability
+    try:
+        visits = np.abs(np.linalg.solve(matrix, constant))
+    except np.linalg.LinAlgError:
+        visits = np.full(len(names), np.inf)
+    visits[~np.isfinite(visits)] = np.inf
+    return dict(zip(names, visits.tolist(), strict=True))
 
 
 def _reachable(starts: Iterable[str], graph: Mapping[str, Sequence[str]]) -> set[str]:

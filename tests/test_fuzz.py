@@ -871,6 +871,11 @@ def network(**departments: Any) -> dict[str, Any]:
             "departments.billing.transfer",
             "probabilities must sum to at most 1, they sum to 1.2",
         ),
+        (  # billing lets one in a million go; technical sends the rest back to billing, which resolves them
+            network(billing={"transfer": {"technical": 0.999999}}, technical={}),
+            "departments.billing.transfer",
+            "callers about 'billing' sent here visit about 2e+06 departments",
+        ),
     ],
     ids=[
         "two-cycle",
@@ -880,6 +885,7 @@ def network(**departments: Any) -> dict[str, Any]:
         "near-loop",
         "via-reason-routing",
         "over-1",
+        "near-loop-via-reason-routing",
     ],
 )
 def test_loops_callers_cannot_leave_are_refused_naming_the_department(
@@ -896,8 +902,14 @@ def test_loops_callers_cannot_leave_are_refused_naming_the_department(
         network(billing={"transfer": {"technical": 1}}, technical={"transfer": {"billing": 0.9}}),
         {**network(billing={"transfer": {"technical": 1}}, technical={}), "max_transfers": 2},
         network(billing={"transfer": {"technical": 1}}, technical={"transfer": {}}),
+        network(billing={"transfer": {"technical": 0.99}}, technical={}),
     ],
-    ids=["leaves-one-in-ten", "reason-routing-with-max-transfers", "empty-block-ends"],
+    ids=[
+        "leaves-one-in-ten",
+        "reason-routing-with-max-transfers",
+        "empty-block-ends",
+        "via-reason-routing-200",
+    ],
 )
 def test_loops_with_an_exit_load_and_every_caller_leaves(data: dict[str, Any]) -> None:
     scenario = scenario_from_dict(data)
