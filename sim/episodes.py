@@ -18,12 +18,14 @@ HOLD_ENDINGS = ("resumed", "hung_up", "callback")
 
 
 def _columns(events: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """The event table's columns as numpy views, in their logged integer widths (no copies: a
+    million-call day logs millions of events)."""
     return (
         events["t"].to_numpy(),
         events["event"].cat.codes.to_numpy(),
-        events["call_id"].to_numpy().astype(np.int64),
-        events["agent_id"].to_numpy().astype(np.int64),
-        events["department"].cat.codes.to_numpy().astype(np.int64),
+        events["call_id"].to_numpy(),
+        events["agent_id"].to_numpy(),
+        events["department"].cat.codes.to_numpy(),
         events["detail"].to_numpy(),
     )
 
@@ -54,8 +56,8 @@ def hold_table(events: pd.DataFrame) -> pd.DataFrame:
     names = list(events["department"].cat.categories)
     frame = pd.DataFrame(
         {
-            "call_id": call[start_rows],
-            "agent_id": agent[start_rows],
+            "call_id": call[start_rows].astype(np.int64),
+            "agent_id": agent[start_rows].astype(np.int64),
             "department": categorical(department[start_rows], names),
             "held_at": t[start_rows],
             "ended_at": t[stop_rows],
@@ -77,11 +79,17 @@ def callback_table(events: pd.DataFrame) -> pd.DataFrame:
     requests = np.flatnonzero(code == _REQUEST)
     names = list(events["department"].cat.categories)
     rows = []
-    keep = np.flatnonzero(np.isin(code, (_REQUEST, _DIAL, _ANSWER, _MISSED, _FAILED)))
-    keep = keep[np.argsort(call[keep], kind="stable")]
-    position_of = {int(row): index for index, row in enumerate(keep)}
+    # The events of calls that asked for a callback, per call in time order.
+    asked = np.zeros(int(call.max(initial=0)) + 1, dtype=bool)
+    asked[call[requests]] = True
+    rows_in_time = np.flatnonzero(np.isin(code, (_REQUEST, _DIAL, _ANSWER, _MISSED, _FAILED)))
+    rows_in_time = rows_in_time[asked[call[rows_in_time]]]
+    order = np.argsort(call[rows_in_time], kind="stable")
+    keep = rows_in_time[order]
+    position = np.empty(len(order), dtype=np.int64)
+    position[order] = np.arange(len(order))  # where each row of rows_in_time went in keep
     for request in requests:
-        index = position_of[int(request)] + 1
+        index = int(position[np.searchsorted(rows_in_time, request)]) + 1
         first_dial = np.nan
         dials = 0
         dialling = 0.0

@@ -235,20 +235,33 @@ def visit_asa(visits: pd.DataFrame) -> float:
 # --- the summary and the interval table ---------------------------------------------------------------------
 
 
+def _rows(table: pd.DataFrame, keep: pd.Series | np.ndarray) -> pd.DataFrame:
+    """The rows of `table` where `keep` holds: the table itself when that is every row (a million-row
+    calls table is not copied to drop nothing)."""
+    return table if bool(keep.all()) else table[keep]
+
+
 def counted(result: RunResult, calls: pd.DataFrame) -> pd.DataFrame:
     """Calls that count: those arriving after the warm-up (self-served calls included)."""
-    return calls[calls["arrived_at"] >= result.scenario.warmup]
+    return _rows(calls, calls["arrived_at"] >= result.scenario.warmup)
 
 
 def counted_rows(table: pd.DataFrame, counted_ids: pd.Series) -> pd.DataFrame:
     """The rows (visits, transfers, ...) of counted calls: a caller who arrived in the warm-up is not
     counted anywhere, even in queues it reaches after the warm-up."""
-    return table[table["call_id"].isin(counted_ids)]
+    ids = table["call_id"].to_numpy()
+    wanted = counted_ids.to_numpy()
+    if len(ids) == 0 or len(wanted) == 0:
+        return table.iloc[:0] if len(ids) else table
+    # call ids are small dense integers: a lookup array, not a hash set of a million ids
+    keep = np.zeros(int(max(ids.max(), wanted.max())) + 1, dtype=bool)
+    keep[wanted] = True
+    return _rows(table, keep[ids])
 
 
 def offered_calls(calls: pd.DataFrame) -> pd.DataFrame:
     """The counted calls offered to agents (not resolved in the IVR)."""
-    return calls[calls["outcome"] != "self_service"]
+    return _rows(calls, calls["outcome"] != "self_service")
 
 
 def summary(result: RunResult) -> dict[str, Any]:
@@ -262,9 +275,9 @@ def summary(result: RunResult) -> dict[str, Any]:
     window = np.array([scenario.warmup, scenario.duration])
     transfers = counted_rows(transfer_table(result), counted_ids)
     holds = hold_table(result.events)
-    holds = holds[holds["call_id"].isin(counted_ids)]
+    holds = counted_rows(holds, counted_ids)
     callbacks = callback_table(result.events)
-    callbacks = callbacks[callbacks["call_id"].isin(counted_ids)]
+    callbacks = counted_rows(callbacks, counted_ids)
     seconds = agent_seconds(result, window)
     pools = seconds.groupby("pool", sort=False)[["logged_in_seconds", "busy_seconds"]].sum()
     agents = result.agents

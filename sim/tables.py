@@ -184,7 +184,8 @@ def _calls_table(result: RunResult) -> pd.DataFrame:
             "first_agent_id": first_agent[each],
             "answer_department": categorical(answer_department[each], departments),
             "first_contact_routed": routed,
-        }
+        },
+        copy=False,  # the columns are fresh arrays: no second copy of a million-row table
     )
     frame["experience"] = experience_scores(
         result.scenario.experience,
@@ -384,23 +385,30 @@ def agent_seconds(result: RunResult, edges: np.ndarray) -> pd.DataFrame:
     """Per pool and interval: logged-in and busy agent-seconds (busy = ringing, talking or wrapping up)."""
     c = result.columns
     agents = result.agents
-    pool_of = dict(zip(agents["agent_id"], agents["pool"], strict=True))
+    # Only the events that start or end a span, each with its agent's pool (-1: no agent): one pass over
+    # the event log, not one per pool (a million-call day logs millions of events).
+    rows_of_spans = np.flatnonzero(np.isin(c.code, (_LOGIN, _LOGOUT, _RING, _IDLE)))
+    code, at, agent = c.code[rows_of_spans], c.t[rows_of_spans], c.agent[rows_of_spans]
+    pools = list(agents["pool"].unique())
+    agent_ids = agents["agent_id"].to_numpy(dtype=np.int64)
+    pool_of = np.full(int(max(agent_ids.max(initial=-1), agent.max(initial=-1))) + 2, -1)
+    pool_of[agent_ids + 1] = [pools.index(p) for p in agents["pool"]]
+    pool_at = pool_of[agent.astype(np.int64) + 1]
     rows = []
     ended_at = result.ended_at
-    for pool in agents["pool"].unique():
-        ids = np.array([a for a, p in pool_of.items() if p == pool])
-        mine = np.isin(c.agent, ids)
-        login = mine & (c.code == _LOGIN)
-        logout = mine & (c.code == _LOGOUT)
-        ring = mine & (c.code == _RING)
-        idle = mine & (c.code == _IDLE)
+    for index_of_pool, pool in enumerate(pools):
+        mine = pool_at == index_of_pool
+        login = mine & (code == _LOGIN)
+        logout = mine & (code == _LOGOUT)
+        ring = mine & (code == _RING)
+        idle = mine & (code == _IDLE)
         # Close open spans at the end of the run so integrals stay finite.
         open_logins = int(login.sum() - logout.sum())
         open_busy = int(ring.sum() - idle.sum())
-        times = np.concatenate((c.t[login], c.t[logout], [ended_at] * open_logins))
+        times = np.concatenate((at[login], at[logout], [ended_at] * open_logins))
         deltas = np.concatenate((np.ones(login.sum()), -np.ones(logout.sum()), -np.ones(open_logins)))
         logged = integrate_levels(times, deltas, edges)
-        times = np.concatenate((c.t[ring], c.t[idle], [ended_at] * open_busy))
+        times = np.concatenate((at[ring], at[idle], [ended_at] * open_busy))
         deltas = np.concatenate((np.ones(ring.sum()), -np.ones(idle.sum()), -np.ones(open_busy)))
         busy = integrate_levels(times, deltas, edges)
         for index in range(len(edges) - 1):
