@@ -287,13 +287,14 @@ def write_folder(target: Path, force: bool, writer: Callable[[Path], None]) -> P
             clean_stale(parent)
         check_writable(target, force)
         parent.mkdir(parents=True, exist_ok=True)
-        staging = _make_staging(target)
     except ResultsError:
         raise
     except OSError as error:
         raise unwritable(error, target) from error
+    staged: list[Path] = []
     try:
-        with terminate_as_interrupt():
+        with terminate_as_interrupt():  # from before the staging folder exists: no instant without it
+            staging = _make_staging(target, staged)
             writer(staging)
             sync_tree(staging)
             if force:
@@ -301,7 +302,8 @@ def write_folder(target: Path, force: bool, writer: Callable[[Path], None]) -> P
             else:
                 target = settle_folder(staging, target)
     except BaseException as error:
-        shutil.rmtree(staging, ignore_errors=True)
+        for folder in staged:
+            shutil.rmtree(folder, ignore_errors=True)
         if isinstance(error, OSError) and not isinstance(error, ResultsError):
             raise unwritable(error, target) from error
         raise
@@ -309,13 +311,16 @@ def write_folder(target: Path, force: bool, writer: Callable[[Path], None]) -> P
     return target
 
 
-def _make_staging(target: Path) -> Path:
-    """Create the staging folder (mode from the umask, like any new folder)."""
+def _make_staging(target: Path, staged: list[Path]) -> Path:
+    """Create the staging folder (mode from the umask, like any new folder), named in `staged` before it
+    is made, so an interrupt at any instant after leaves nothing behind."""
     while True:
         staging = target.with_name(staging_name(target.name))
+        staged.append(staging)
         try:
             staging.mkdir()
         except FileExistsError:
+            staged.remove(staging)  # another's: never removed
             continue
         return staging
 
@@ -394,7 +399,8 @@ def git_revision() -> str:
             check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            # no optional locks: a run stopped mid-way must not leave index.lock in the user's checkout
+            ["git", "-C", str(root), "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
             capture_output=True,
             text=True,
             timeout=5,
