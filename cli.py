@@ -149,7 +149,9 @@ def _write_results(target: Path, result: Replicated, force: bool) -> Path:
     """Write the results folder and say where it went (another run may have taken `target` meanwhile), or
     exit with why not (2: it exists; 1: the disk or folder failed us)."""
     try:
-        written = write_run(target, result, force=force, command=["callsim", *sys.argv[1:]])
+        written = write_run(
+            target, result, force=force, command=["callsim", *sys.argv[1:]], release_events=True
+        )
     except ResultsExist as error:
         say(err, "error", error)
         raise typer.Exit(2) from None

@@ -214,7 +214,7 @@ def answered_within(calls: pd.DataFrame, grid: np.ndarray) -> np.ndarray:
     threshold this is the service level)."""
     if not len(calls):
         return np.full(len(grid), np.nan)
-    answered = calls["outcome"].astype(str) == "answered"
+    answered = calls["outcome"] == "answered"
     times = np.sort(calls.loc[answered, "time_to_answer"].to_numpy(dtype=float))
     return np.searchsorted(times, grid + 1e-9, side="right") / len(calls)
 
@@ -224,7 +224,7 @@ def wait_figure(calls: pd.DataFrame, visits: pd.DataFrame, scenario: Scenario, s
     answered within t, with the service-level threshold marked."""
     threshold = scenario.service_level.threshold
     offered = counted_offered(calls, scenario)
-    reached = offered[offered["outcome"].astype(str) != "blocked"]
+    reached = offered[offered["outcome"] != "blocked"]
     x_all, y_all = wait_ecdf(reached["wait_time"])
     top = max(3 * threshold, float(np.quantile(x_all, 0.99)) if len(x_all) else 0.0, 60.0)
     fig = _figure()
@@ -234,7 +234,7 @@ def wait_figure(calls: pd.DataFrame, visits: pd.DataFrame, scenario: Scenario, s
     if len(departments) > 1 and len(visits):
         counted = visits[visits["queued_at"] >= scenario.warmup]
         for name in departments:
-            x, y = wait_ecdf(counted.loc[counted["department"].astype(str) == name, "wait_time"])
+            x, y = wait_ecdf(counted.loc[counted["department"] == name, "wait_time"])
             if len(x):
                 ax.step(
                     np.r_[0.0, x, top],
@@ -291,6 +291,10 @@ def wait_figure(calls: pd.DataFrame, visits: pd.DataFrame, scenario: Scenario, s
 # --- queues and staffing ------------------------------------------------------------------------------------
 
 
+MAX_QUEUE_BINS = 2000
+"""At most this many bins in the queue picture's fine series (a 33-hour run still gets one-minute bins)."""
+
+
 def queue_series(
     visits: pd.DataFrame, departments: Sequence[str], end: float, ended_at: float, step: float = 60.0
 ) -> pd.DataFrame:
@@ -302,7 +306,7 @@ def queue_series(
     widths = np.diff(edges)
     out = pd.DataFrame({"t": edges[:-1]})
     for name in departments:
-        mine = visits[visits["department"].astype(str) == name] if len(visits) else visits
+        mine = visits[visits["department"] == name] if len(visits) else visits
         if not len(mine):
             out[name] = 0.0
             continue
@@ -316,10 +320,11 @@ def queue_series(
 
 
 def queue_figure(visits: pd.DataFrame, scenario: Scenario, ended_at: float, subtitle: str) -> Figure:
-    """Callers waiting in each department's queue over the day: one-minute averages and interval means, one
-    panel per department on a shared scale."""
+    """Callers waiting in each department's queue over the day: one-minute averages (coarser on runs of over
+    MAX_QUEUE_BINS minutes) and interval means, one panel per department on a shared scale."""
     departments = list(scenario.departments)
-    series = queue_series(visits, departments, scenario.duration, ended_at)
+    step = max(60.0, scenario.duration / MAX_QUEUE_BINS)  # a year of minutes would not be seen, only drawn
+    series = queue_series(visits, departments, scenario.duration, ended_at, step=step)
     means = queue_series(visits, departments, scenario.duration, ended_at, step=scenario.interval)
     colours = department_colours(departments)
     fig = _figure((10.0, 1.6 + 1.5 * len(departments)))
@@ -664,6 +669,12 @@ class WrittenPlot:
 
 def figures(run: SavedRun) -> dict[str, tuple[Figure, str]]:
     """Every figure of a run, by plot name, with a note for the report when it has nothing to show."""
+    return {name: (build(), note) for name, (build, note) in figure_builders(run).items()}
+
+
+def figure_builders(run: SavedRun) -> dict[str, tuple[Callable[[], Figure], str]]:
+    """How to draw every figure of a run, by plot name, with a note for the report when it has nothing to
+    show: drawn one at a time, a long run's figures need not all be in memory together."""
     scenario = run.scenario
     subtitle = _subtitle(run)
     first = _subtitle(run, first_only=True)
@@ -690,16 +701,16 @@ def figures(run: SavedRun) -> dict[str, tuple[Figure, str]]:
     if run.replications is not None and len(run.replications) > 1:
         builders["replications"] = lambda: replications_figure(run.replications, subtitle)  # type: ignore[arg-type]
     notes = {"transfers": "No transfers in this run." if int(matrix.to_numpy().sum()) == 0 else ""}
-    return {name: (build(), notes.get(name, "")) for name, build in builders.items()}
+    return {name: (build, notes.get(name, "")) for name, build in builders.items()}
 
 
 def write_plots(run: SavedRun, folder: Path) -> list[WrittenPlot]:
     """Draw every figure of the run and save it as PNG in `folder` (created if needed)."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, (figure, note) in figures(run).items():
+    for name, (build, note) in figure_builders(run).items():
         spec = SPECS[name]
         path = folder / spec.file
-        figure.savefig(path, dpi=DPI)
+        build().savefig(path, dpi=DPI)
         written.append(WrittenPlot(spec, path, note))
     return written

@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 
 import sim
@@ -382,6 +384,27 @@ def clean_json(value: Any) -> Any:
     return value
 
 
+PARQUET_SLICE = 1 << 18
+"""Rows converted to Arrow at a time: a million-call day's event log is not copied whole to be written."""
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """`frame` as a Parquet file (no index), written a slice at a time, the same table as `to_parquet`."""
+    if len(frame) <= PARQUET_SLICE:
+        frame.to_parquet(path, index=False)
+        return
+    first = pa.Table.from_pandas(frame.iloc[:PARQUET_SLICE], preserve_index=False)
+    first_schema = first.schema
+    with pq.ParquetWriter(path, first_schema) as writer:
+        writer.write_table(first)
+        del first
+        for start in range(PARQUET_SLICE, len(frame), PARQUET_SLICE):
+            piece = frame.iloc[start : start + PARQUET_SLICE]
+            writer.write_table(pa.Table.from_pandas(piece, schema=first_schema, preserve_index=False))
+            pa.default_memory_pool().release_unused()
+    pa.default_memory_pool().release_unused()
+
+
 def write_json(path: Path, value: Any) -> None:
     """Pretty JSON with NaN as null."""
     path.write_text(json.dumps(clean_json(value), indent=2) + "\n", encoding="utf-8")
@@ -449,29 +472,46 @@ def write_run(
     force: bool = False,
     command: list[str] | None = None,
     report: bool = True,
+    release_events: bool = False,
 ) -> Path:
     """Write a run's results folder: scenario, meta, calls, events, visits, intervals, summary, and (unless
     `report` is false) the pictures in `plots/` and `report.html`, built from those files. A report that
-    fails leaves `report_error.txt` instead (the results are kept; `callsim report` retries)."""
+    fails leaves `report_error.txt` instead (the results are kept; `callsim report` retries). With
+    `release_events`, the run's event log is let go once written (`RunResult.release_events`)."""
 
     def fill(folder: Path) -> None:
         (folder / "scenario.yaml").write_text(
             yaml.safe_dump(resolved_dict(run.scenario), sort_keys=False), encoding="utf-8"
         )
         write_json(folder / "meta.json", meta(run, command))
-        calls_table(run.first).to_parquet(folder / "calls.parquet", index=False)
-        run.first.events.to_parquet(folder / "events.parquet", index=False)
-        visits_table(run.first).to_parquet(folder / "visits.parquet", index=False)
-        run.first.agents.to_parquet(folder / "agents.parquet", index=False)
+        write_parquet(calls_table(run.first), folder / "calls.parquet")
+        write_parquet(run.first.events, folder / "events.parquet")
+        write_parquet(visits_table(run.first), folder / "visits.parquet")
+        write_parquet(run.first.agents, folder / "agents.parquet")
         run.intervals.to_csv(folder / "intervals.csv", index=False, float_format="%.6g")
         if len(run.replications) > 1:
             replications_frame(run).to_csv(folder / "replications.csv", index=False, float_format="%.6g")
         write_json(folder / "summary.json", run.summary)
         run.first.derived.clear()  # the report reads the tables back from the files: hold them once
+        if release_events:
+            run.first.release_events()
+            _give_back_memory()
         if report:
             fill_report(folder)
 
     return write_folder(target, force, fill)
+
+
+def _give_back_memory() -> None:
+    """Return memory freed by the event log to the system before the report (Arrow's pool, and glibc's
+    heap where it has one): a million-call run then peaks lower."""
+    pa.default_memory_pool().release_unused()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def fill_report(folder: Path) -> None:

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sim.loading import ScenarioError, load_scenario
@@ -80,15 +82,31 @@ class SavedRun:
         return float(self.meta.get("ended_at") or self.scenario.duration)
 
 
-def _frame(
-    path: Path, columns: Sequence[str] | None = None, filters: list[tuple[str, str, Any]] | None = None
-) -> pd.DataFrame:
+def _frame(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
     if not path.exists():
         return pd.DataFrame()
     if columns is not None:
         present = set(pq.read_schema(path).names)
         columns = [name for name in columns if name in present]
-    return pd.read_parquet(path, columns=columns, filters=filters)
+    frame = pd.read_parquet(path, columns=columns)
+    pa.default_memory_pool().release_unused()  # Arrow keeps what a large read freed; give it back
+    return frame
+
+
+def _events_of(path: Path, kind: str, columns: Sequence[str]) -> pd.DataFrame:
+    """The events of one kind, read a slice at a time: a million-call day logs millions of events, and
+    only a few are wanted."""
+    if not path.exists():
+        return pd.DataFrame()
+    source = pq.ParquetFile(path)
+    wanted = [name for name in columns if name in source.schema_arrow.names]
+    kept = [
+        batch.filter(pc.equal(batch.column("event").cast(pa.string()), kind))
+        for batch in source.iter_batches(batch_size=1 << 18, columns=wanted)
+    ]
+    frame = pa.Table.from_batches(kept).to_pandas() if kept else pd.read_parquet(path, columns=wanted)
+    pa.default_memory_pool().release_unused()
+    return frame
 
 
 def load_run(folder: Path | str) -> SavedRun:
@@ -119,7 +137,9 @@ def load_run(folder: Path | str) -> SavedRun:
             intervals=pd.read_csv(folder / "intervals.csv", dtype={"start": str, "department": str}),
             calls=_frame(folder / "calls.parquet", columns=CALL_COLUMNS),
             visits=_frame(folder / "visits.parquet", columns=VISIT_COLUMNS),
-            transfer_events=_frame(folder / "events.parquet", filters=[("event", "==", "transfer")]),
+            transfer_events=_events_of(
+                folder / "events.parquet", "transfer", ["event", "call_id", "department", "detail"]
+            ),
             replications=pd.read_csv(replications) if replications.exists() else None,
         )
     except (OSError, ValueError) as error:  # unreadable, truncated or corrupt files (JSON, CSV, Parquet)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from scipy import stats
@@ -90,6 +91,33 @@ def test_every_documented_file_is_written(run1: Replicated, tmp_path: Path) -> N
     assert set(ALWAYS) <= names(target)
     assert "replications.csv" not in names(target)  # only with --reps
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no staging folder left beside it
+
+
+def test_releasing_the_event_log_writes_the_same_folder_and_keeps_the_run_facts(tmp_path: Path) -> None:
+    kept = write_run(tmp_path / "kept", replicate(load_scenario(DATA / "tiny.yaml"), reps=1))
+    run = replicate(load_scenario(DATA / "tiny.yaml"), reps=1)
+    offered = run.first.calls_offered
+    released = write_run(tmp_path / "released", run, release_events=True)
+    for name in ("calls.parquet", "events.parquet", "visits.parquet", "agents.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(released / name), pd.read_parquet(kept / name))
+    assert (released / "summary.json").read_bytes() == (kept / "summary.json").read_bytes()
+    assert len(run.first.events) == 0 and list(run.first.events.columns) == list(
+        pd.read_parquet(kept / "events.parquet").columns
+    )
+    assert run.first.calls_offered == offered > 0 and run.calls_offered == offered
+
+
+def test_large_tables_are_written_a_slice_at_a_time_to_the_same_table(
+    run1: Replicated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = run1.first.events
+    monkeypatch.setattr(sim.results, "PARQUET_SLICE", max(len(events) // 7, 1))
+    sim.results.write_parquet(events, tmp_path / "sliced.parquet")
+    events.to_parquet(tmp_path / "whole.parquet", index=False)
+    sliced = pd.read_parquet(tmp_path / "sliced.parquet")
+    pd.testing.assert_frame_equal(sliced, pd.read_parquet(tmp_path / "whole.parquet"))
+    assert len(sliced) == len(events) > 7
+    assert pq.ParquetFile(tmp_path / "sliced.parquet").num_row_groups >= 7
 
 
 def test_replicated_run_adds_replications_csv(run3: Replicated, tmp_path: Path) -> None:
