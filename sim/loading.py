@@ -165,8 +165,8 @@ def parse_yaml_text(text: str, source: str = "") -> Any:
         raise ScenarioError([Problem("", f"not valid YAML{where}: {problem}")], source) from None
     except RecursionError:
         raise ScenarioError([Problem("", "not valid YAML: nested too deeply")], source) from None
-    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as error:
-        # a tag whose text cannot be read as that type (`!!int x`, `!!bool maybe`, `!!timestamp 2024-13-45`)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as error:
+        # a tag whose text cannot be read as that type (`!!int x`, `!!int` of nothing, `!!bool maybe`, ...)
         problem = f"a tagged value cannot be read ({type(error).__name__}: {shorten(str(error))})"
         raise ScenarioError([Problem("", f"not valid YAML: {problem}")], source) from None
 

@@ -761,6 +761,8 @@ def test_a_long_duration_text_is_refused_in_linear_time(text: str) -> None:
         ("a: !!int x\n", "a tagged value cannot be read"),
         ("a: !!bool maybe\n", "a tagged value cannot be read"),
         ("a: !!float x\n", "a tagged value cannot be read"),
+        ("!!int ", "a tagged value cannot be read"),  # PyYAML raises IndexError on an empty integer
+        ("a: !!int\n", "a tagged value cannot be read"),
         ("a: " + "[" * 60 + "]" * 60 + "\n", "(line 1, column 53): nested too deeply"),
         ("a: &x [1]\nb: *x\n", "(line 2, column 4): YAML aliases"),
         ("a: \udcff\n", "unacceptable character"),  # a command-line byte that was not UTF-8
