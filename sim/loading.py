@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,10 +23,10 @@ from sim.scenario import MAX_POOLS, Scenario
 
 MAX_SCENARIO_BYTES = 5_000_000
 MAX_DEPTH = 50
-MAX_KEY_LENGTH = (
-    100  # names of departments, reasons, groups: a name, not a paragraph (and paths stay readable)
-)
 """The deepest nesting of mappings and lists a scenario may have (a real one needs about 6)."""
+MAX_KEY_LENGTH = 100
+"""The longest key: names of departments, reasons and groups are names, not paragraphs (and paths stay
+readable in messages)."""
 MAX_DAYS = 366
 """The longest `duration` and `drain`: a year, for long steady-state runs (calls and rostered shifts are
 bounded separately, since they cost memory)."""
@@ -723,22 +723,11 @@ def _loop_problems(scenario: Scenario) -> Iterable[Problem]:
                 )
                 return
     # Transfer blocks that let callers go, but so rarely that they would wander almost forever.
-    names = list(explicit)
-    index = {name: row for row, name in enumerate(names)}
-    matrix = np.eye(len(names))
-    for name, transfer in explicit.items():
-        for target, probability in transfer.items():
-            if target in index:
-                matrix[index[name], index[target]] -= probability
-    try:
-        visits = np.abs(np.linalg.solve(matrix, np.ones(len(names))))  # departments visited from each
-    except np.linalg.LinAlgError:
-        visits = np.full(len(names), np.inf)
-    visits[~np.isfinite(visits)] = np.inf
-    worst = int(np.argmax(visits))
+    visits = _visits_in_blocks(explicit, lambda target: (0.0, None))  # counted in the blocks only
+    worst = max(visits, key=visits.__getitem__)
     if visits[worst] > MAX_VISITS:
         yield Problem(
-            f"departments.{names[worst]}.transfer",
+            f"departments.{worst}.transfer",
             f"callers sent here visit about {visits[worst]:.3g} departments before they leave; at most "
             f"{MAX_VISITS} (transfer probabilities this close to 1 make a near-endless loop)",
         )
@@ -748,25 +737,40 @@ def _visits_before_leaving(
     scenario: Scenario, explicit: Mapping[str, Mapping[str, float]], right: str, reason: str
 ) -> dict[str, float]:
     """Per department with a transfer block, the departments a caller about `reason` sent there visits
-    before it leaves, in the long run: blocks send callers on as given, a department without one lets
-    them go if it resolves the reason and otherwise sends them to the right one. Misroutes are left out:
-    they only reach departments not yet visited, so they add at most one visit per department, not a loop."""
+    before it leaves, in the long run: a department without a block lets them go if it resolves the reason
+    and otherwise sends them to the right one. Misroutes are left out: they only reach departments not yet
+    visited, so they add at most one visit per department, not a loop."""
+
+    def after(target: str) -> tuple[float, str | None]:
+        if reason in scenario.resolves(target):
+            return 1.0, None  # served there, and gone
+        if right in explicit:
+            return 1.0, right  # there, then on to the right department, which has a block
+        return 2.0, None  # there, then the right department, and gone
+
+    return _visits_in_blocks(explicit, after)
+
+
+def _visits_in_blocks(
+    explicit: Mapping[str, Mapping[str, float]], after: Callable[[str], tuple[float, str | None]]
+) -> dict[str, float]:
+    """Per department with a transfer block, the departments a caller sent there visits before it leaves
+    (expected visits v solve (I - P) v = c). For a target without a block, `after(target)` gives the
+    departments visited from there on and the block the caller then goes on to, if any."""
     names = list(explicit)
     index = {name: row for row, name in enumerate(names)}
-    matrix = np.eye(len(names))  # expected visits v solve (I - P) v = c over the departments with a block
+    matrix = np.eye(len(names))
     constant = np.ones(len(names))
     for name, transfer in explicit.items():
         row = index[name]
         for target, probability in transfer.items():
             if target in index:
                 matrix[row, index[target]] -= probability
-            elif reason in scenario.resolves(target):  # served there, and gone
-                constant[row] += probability
-            elif right in index:  # there, then on to the right department, which has a block
-                constant[row] += probability
-                matrix[row, index[right]] -= probability
-            else:  # there, then the right department, and gone
-                constant[row] += 2 * probability
+                continue
+            visited, onward = after(target)
+            constant[row] += visited * probability
+            if onward is not None:
+                matrix[row, index[onward]] -= probability
     try:
         visits = np.abs(np.linalg.solve(matrix, constant))
     except np.linalg.LinAlgError:

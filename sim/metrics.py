@@ -251,8 +251,10 @@ def counted_rows(table: pd.DataFrame, counted_ids: pd.Series) -> pd.DataFrame:
     counted anywhere, even in queues it reaches after the warm-up."""
     ids = table["call_id"].to_numpy()
     wanted = counted_ids.to_numpy()
-    if len(ids) == 0 or len(wanted) == 0:
-        return table.iloc[:0] if len(ids) else table
+    if len(ids) == 0:
+        return table
+    if len(wanted) == 0:
+        return table.iloc[:0]
     # call ids are small dense integers: a lookup array, not a hash set of a million ids
     keep = np.zeros(int(max(ids.max(), wanted.max())) + 1, dtype=bool)
     keep[wanted] = True

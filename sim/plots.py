@@ -667,11 +667,6 @@ class WrittenPlot:
     note: str = ""
 
 
-def figures(run: SavedRun) -> dict[str, tuple[Figure, str]]:
-    """Every figure of a run, by plot name, with a note for the report when it has nothing to show."""
-    return {name: (build(), note) for name, (build, note) in figure_builders(run).items()}
-
-
 def figure_builders(run: SavedRun) -> dict[str, tuple[Callable[[], Figure], str]]:
     """How to draw every figure of a run, by plot name, with a note for the report when it has nothing to
     show: drawn one at a time, a long run's figures need not all be in memory together."""

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sim.loading import ScenarioError, load_scenario
-from sim.results import HOST, STAGED
+from sim.results import HOST, PARQUET_SLICE, STAGED
 from sim.scenario import Scenario
 
 REQUIRED = (
@@ -102,7 +102,7 @@ def _events_of(path: Path, kind: str, columns: Sequence[str]) -> pd.DataFrame:
     wanted = [name for name in columns if name in source.schema_arrow.names]
     kept = [
         batch.filter(pc.equal(batch.column("event").cast(pa.string()), kind))
-        for batch in source.iter_batches(batch_size=1 << 18, columns=wanted)
+        for batch in source.iter_batches(batch_size=PARQUET_SLICE, columns=wanted)
     ]
     frame = pa.Table.from_batches(kept).to_pandas() if kept else pd.read_parquet(path, columns=wanted)
     pa.default_memory_pool().release_unused()

@@ -389,10 +389,10 @@ def agent_seconds(result: RunResult, edges: np.ndarray) -> pd.DataFrame:
     # the event log, not one per pool (a million-call day logs millions of events).
     rows_of_spans = np.flatnonzero(np.isin(c.code, (_LOGIN, _LOGOUT, _RING, _IDLE)))
     code, at, agent = c.code[rows_of_spans], c.t[rows_of_spans], c.agent[rows_of_spans]
-    pools = list(agents["pool"].unique())
+    pool_codes, pools = pd.factorize(agents["pool"])  # pools in order of first appearance
     agent_ids = agents["agent_id"].to_numpy(dtype=np.int64)
     pool_of = np.full(int(max(agent_ids.max(initial=-1), agent.max(initial=-1))) + 2, -1)
-    pool_of[agent_ids + 1] = [pools.index(p) for p in agents["pool"]]
+    pool_of[agent_ids + 1] = pool_codes
     pool_at = pool_of[agent.astype(np.int64) + 1]
     rows = []
     ended_at = result.ended_at

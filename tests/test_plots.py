@@ -15,7 +15,7 @@ from sim.plots import (
     SPECS,
     answered_within,
     counted_offered,
-    figures,
+    figure_builders,
     interval_rows,
     queue_series,
     running_means,
@@ -56,7 +56,8 @@ def test_replicated_run_adds_the_replications_plot():
 
 def test_every_figure_has_a_title_axis_labels_and_a_legend():
     run = load_run(replicated_run())
-    for name, (figure, _) in figures(run).items():
+    for name, (build, _) in figure_builders(run).items():
+        figure = build()
         assert figure._suptitle is not None and figure._suptitle.get_text(), name
         axes = [ax for ax in figure.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
         assert axes, name
@@ -150,7 +151,7 @@ def test_no_transfers_gives_a_plain_notice():
     assert int(matrix.to_numpy().sum()) == 0
     figure = transfer_figure(matrix, "test")
     assert any("no transfers in this run" in t.get_text() for t in figure.axes[0].texts)
-    _, note = figures(run)["transfers"]
+    _, note = figure_builders(run)["transfers"]
     assert note == "No transfers in this run."
     empty = transfer_counts(pd.DataFrame(), ["a", "b"])
     assert empty.shape == (2, 2) and int(empty.to_numpy().sum()) == 0
@@ -163,7 +164,7 @@ def test_agents_touched_bars_are_the_summary_shares():
     assert shares["share"].tolist() == [run.summary["agents_touched"][k] for k in shares["agents"]]
     assert shares["share"].sum() == pytest.approx(1.0)
     assert shares["share"].iloc[1] > 0, "transfers should make some callers meet two agents"
-    figure = figures(run)["agents_touched"][0]
+    figure = figure_builders(run)["agents_touched"][0]()
     heights = [patch.get_height() for patch in figure.axes[0].patches]
     np.testing.assert_allclose(heights, shares["share"])
     from_calls = touched_shares({}, counted_offered(run.calls, run.scenario))
