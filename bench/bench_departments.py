@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.models import departments
-from sim.engine import simulate
+from sim.engine.day import simulate
 
 
 def main() -> None:

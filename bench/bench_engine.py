@@ -19,10 +19,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.models import AGENTS, ciw_model, mm10m, plain_simpy, transfers
-from sim.engine import simulate
-from sim.erlang import erlang_a_figures
-from sim.metrics import summary
-from sim.tables import calls_table
+from sim.analysis.erlang import erlang_a_figures
+from sim.analysis.metrics import summary
+from sim.analysis.tables import calls_table
+from sim.engine.day import simulate
 
 
 def best_of(repeat: int, work: Callable[[], Any]) -> tuple[float, Any]:

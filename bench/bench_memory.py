@@ -20,9 +20,9 @@ CHILD = """
 import resource, sys, time
 sys.path.insert(0, {root!r})
 from bench.models import mm10m
-from sim.engine import simulate
-from sim.metrics import interval_table, summary
-from sim.tables import calls_table
+from sim.engine.day import simulate
+from sim.analysis.metrics import interval_table, summary
+from sim.analysis.tables import calls_table
 started = time.perf_counter()
 calls = 0
 if {stage} >= 1:

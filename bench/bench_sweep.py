@@ -22,8 +22,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.executors import make_executor  # noqa: E402
-from sim.sweep import plan_sweep, run_sweep  # noqa: E402
+from sim.experiments.executors import make_executor  # noqa: E402
+from sim.experiments.sweep import plan_sweep, run_sweep  # noqa: E402
 
 GRID = ["departments.billing.agents=10:17", "departments.sales.agents=4:7"]
 

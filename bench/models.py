@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim.loading import scenario_from_dict
-from sim.scenario import Scenario
+from sim.model.loading import scenario_from_dict
+from sim.model.scenario import Scenario
 
 ARRIVALS_PER_MINUTE = 2.0
 HANDLE_MINUTES = 4.0
@@ -68,7 +68,7 @@ def transfers(calls: int) -> Scenario:
     """A five-department day behind a poor IVR, with misroutes, listening, cold transfers and wrap-up."""
     from pathlib import Path
 
-    from sim.loading import load_scenario
+    from sim.model.loading import load_scenario
 
     per_hour = 150
     hours = max(1, round(calls / per_hour))

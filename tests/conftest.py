@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from sim.loading import scenario_from_dict
-from sim.scenario import Scenario
+from sim.model.loading import scenario_from_dict
+from sim.model.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

@@ -8,9 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from sim.loading import load_scenario
-from sim.runner import replicate
-from sim.tables import calls_table, visits_table
+from sim.analysis.tables import calls_table, visits_table
+from sim.experiments.runner import replicate
+from sim.model.loading import load_scenario
 
 
 def run_tables(path: Path, replications: int) -> dict[str, Any]:

@@ -10,10 +10,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from sim.loading import scenario_from_dict
-from sim.results import write_run
-from sim.runner import replicate
-from sim.scenario import Scenario
+from sim.experiments.runner import replicate
+from sim.model.loading import scenario_from_dict
+from sim.model.scenario import Scenario
+from sim.output.results import write_run
 
 # Two departments behind a menu that misroutes 30% of callers, so agents transfer; 2 hours from 08:00.
 SCENARIO: dict[str, Any] = {

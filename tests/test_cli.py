@@ -12,8 +12,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
-import sim.results
-from cli import app
+import sim.output.results
+from sim.cli.app import app
 from tests.conftest import ROOT, SCENARIOS
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -42,7 +42,7 @@ Invoke = Callable[..., Result]
 @pytest.fixture
 def no_report(monkeypatch: pytest.MonkeyPatch) -> None:
     """Skip the plots and report.html a run may draw (the report tests' business, and slow)."""
-    monkeypatch.setattr(sim.results, "fill_report", lambda folder: None, raising=False)
+    monkeypatch.setattr(sim.output.results, "fill_report", lambda folder: None, raising=False)
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ from PIL import Image
 from scipy import stats
 from typer.testing import CliRunner
 
-import cli
-from sim.compare import (
+import sim.cli.app as cli
+from sim.analysis.rows import flatten
+from sim.output.compare import (
     choose_test,
     compare,
     comparison_frame,
@@ -21,8 +22,7 @@ from sim.compare import (
     service_level_figure,
     write_comparison,
 )
-from sim.results import flatten
-from sim.saved import load_run
+from sim.output.saved import load_run
 from tests.report_runs import better_run, other_seed_run, replicated_run, single_run
 
 

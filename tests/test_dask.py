@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-import sim.executors as executors
-from cli import app
-from sim.executors import DaskExecutor, ExecutorError, SerialExecutor
-from sim.staffing import Targets, search_staffing
-from sim.sweep import plan_sweep, run_sweep
+import sim.experiments.executors as executors
+from sim.cli.app import app
+from sim.experiments.executors import DaskExecutor, ExecutorError, SerialExecutor
+from sim.experiments.staffing import Targets, search_staffing
+from sim.experiments.sweep import plan_sweep, run_sweep
 from tests.conftest import ROOT
 
 distributed = pytest.importorskip("dask.distributed")

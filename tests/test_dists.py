@@ -22,8 +22,8 @@ import pytest
 from pydantic import TypeAdapter
 from scipy import stats
 
-from sim.dists import Dist, Sampler
-from sim.streams import Streams
+from sim.model.dists import Dist, Sampler
+from sim.model.streams import Streams
 from tests.conftest import ROOT
 
 N = 100_000
@@ -204,7 +204,7 @@ def test_adding_a_stream_does_not_shift_another() -> None:
 
 def test_stream_names_are_stable_across_processes() -> None:
     """Stream keys must not depend on Python's per-process salted `hash`."""
-    code = "from sim.streams import Streams; print(repr(Streams(5, 1).generator('arrivals').random()))"
+    code = "from sim.model.streams import Streams; print(repr(Streams(5, 1).generator('arrivals').random()))"
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     output = subprocess.run(
         [sys.executable, "-c", code],

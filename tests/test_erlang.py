@@ -1,4 +1,4 @@
-"""sim/erlang.py against computations written here from first principles, and against published tables.
+"""sim/analysis/erlang.py against computations written here from first principles, and against published tables.
 
 The oracle below shares no code or algorithm with the module: the stationary law comes from solving the
 balance equations of the truncated CTMC with numpy linear algebra (not the birth-death product), and a
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from sim import erlang
+from sim.analysis import erlang
 
 # --- the independent oracle ---------------------------------------------------------------------------------
 
@@ -118,7 +118,7 @@ class Tagged:
 
 
 def figures(model: Model, p: np.ndarray, threshold: float) -> dict[str, float]:
-    """Per-call KPIs for callers arriving to state law `p` (PASTA), named as in `sim.metrics.summary`.
+    """Per-call KPIs for callers arriving to state law `p` (PASTA), named as in `sim.analysis.metrics.summary`.
 
     With `p` stationary these are the steady-state figures; with `p` a time-averaged transient law they are
     what a finite day's KPIs converge to (occupancy is a time average of min(N, c) / c either way).
@@ -145,7 +145,7 @@ def figures(model: Model, p: np.ndarray, threshold: float) -> dict[str, float]:
 
 
 def oracle(model: Model, threshold: float) -> dict[str, float]:
-    """Steady-state KPIs of the model, computed independently of `sim.erlang`."""
+    """Steady-state KPIs of the model, computed independently of `sim.analysis.erlang`."""
     return figures(model, model.stationary(), threshold)
 
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
-from sim import erlang
+from sim.analysis import erlang
+from sim.cli.app import app
 
 runner = CliRunner()
 BASE = [

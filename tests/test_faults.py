@@ -35,23 +35,17 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-import cli
-import sim.results
-import sim.sweep as sweep_module
-from sim.executors import ProcessExecutor, SerialExecutor
-from sim.loading import load_scenario
-from sim.results import (
-    HOST,
-    STAGED,
-    ResultsUnwritable,
-    check_target,
-    clean_stale,
-    write_folder,
-    write_run,
-)
-from sim.runner import replicate
-from sim.saved import NotARun, load_run
-from sim.sweep import plan_sweep, point_kpis, read_rows, run_sweep
+import sim.cli.app as cli
+import sim.experiments.sweep as sweep_module
+import sim.output.folders
+import sim.output.results
+from sim.experiments.executors import ProcessExecutor, SerialExecutor
+from sim.experiments.runner import replicate
+from sim.experiments.sweep import plan_sweep, point_kpis, read_rows, run_sweep
+from sim.model.loading import load_scenario
+from sim.output.folders import HOST, STAGED, ResultsUnwritable, check_target, clean_stale, write_folder
+from sim.output.results import write_run
+from sim.output.saved import NotARun, load_run
 from tests.conftest import ROOT
 
 runner = CliRunner()
@@ -207,7 +201,7 @@ def workers_of(pid: int) -> list[int]:
 
 @pytest.fixture
 def no_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sim.results, "fill_report", lambda folder: None)
+    monkeypatch.setattr(sim.output.results, "fill_report", lambda folder: None)
 
 
 @pytest.fixture
@@ -357,13 +351,13 @@ def test_the_run_folder_is_flushed_before_it_is_renamed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_report: None
 ) -> None:
     synced: list[Path] = []
-    real = sim.results.fsync_path
+    real = sim.output.folders.fsync_path
 
     def record(path: Path) -> None:
         synced.append(path)
         real(path)
 
-    monkeypatch.setattr(sim.results, "fsync_path", record)
+    monkeypatch.setattr(sim.output.folders, "fsync_path", record)
     run = replicate(load_scenario(CENTRE, ["duration=30m"]), reps=1)
     target = write_run(tmp_path / "run", run)
     inside = [p.relative_to(tmp_path).parts for p in synced if p != tmp_path and p.is_relative_to(tmp_path)]

@@ -43,12 +43,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-import sim.results
-from cli import app
-from sim import metrics
-from sim.durations import parse_duration, shorten
-from sim.engine import simulate
-from sim.loading import (
+import sim.output.results
+from sim.analysis import metrics
+from sim.cli.app import app
+from sim.engine.day import simulate
+from sim.experiments.runner import replication_kpis
+from sim.model.durations import parse_duration, shorten
+from sim.model.loading import (
     ScenarioError,
     apply_overrides,
     load_scenario,
@@ -56,9 +57,8 @@ from sim.loading import (
     resolved_dict,
     scenario_from_dict,
 )
-from sim.results import clean_json
-from sim.runner import replication_kpis
-from sim.scenario import Scenario
+from sim.model.scenario import Scenario
+from sim.output.folders import clean_json
 
 DATA = Path(__file__).resolve().parent / "data"
 FUZZ = DATA / "fuzz"
@@ -1279,9 +1279,9 @@ def test_csv_references_to_devices_folders_and_odd_names_are_refused(
 def test_a_csv_over_the_size_limit_is_refused_without_reading_it(
     scratch: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sim.dists
+    import sim.model.dists
 
-    monkeypatch.setattr(sim.dists, "MAX_CSV_BYTES", 1000)
+    monkeypatch.setattr(sim.model.dists, "MAX_CSV_BYTES", 1000)
     path = write_bytes(scratch, b"at\n" + b"1\n" * 1000, ".csv")
     data = with_file(("arrivals", "trace"), path.name)
     with pytest.raises(ScenarioError) as caught:
@@ -1295,7 +1295,7 @@ def test_a_csv_over_the_size_limit_is_refused_without_reading_it(
 
 def invoke(*args: str) -> Any:
     """The CLI in-process, without drawing reports (slow, and the report tests' business)."""
-    with mock.patch.object(sim.results, "fill_report", lambda folder: None):
+    with mock.patch.object(sim.output.results, "fill_report", lambda folder: None):
         return CliRunner().invoke(app, list(args))
 
 

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.engine import simulate
-from sim.loading import scenario_from_dict
-from sim.metrics import summary
-from sim.tables import calls_table
+from sim.analysis.metrics import summary
+from sim.analysis.tables import calls_table
+from sim.engine.day import simulate
+from sim.model.loading import scenario_from_dict
 from tests.test_reproducibility import same_values
 from tests.test_traces import run_trace, trace_of
 
@@ -401,8 +401,8 @@ def test_pooled_group_waits_less_than_split_departments() -> None:
 
 
 def test_interval_table_has_group_rows_that_add_up_to_the_summary() -> None:
-    from sim.loading import load_scenario
-    from sim.metrics import interval_table
+    from sim.analysis.metrics import interval_table
+    from sim.model.loading import load_scenario
     from tests.conftest import ROOT
 
     overrides = [

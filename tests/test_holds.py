@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim.engine import RunResult, simulate
-from sim.episodes import callback_table, hold_table
-from sim.loading import scenario_from_dict
-from sim.metrics import summary
-from sim.tables import calls_table
+from sim.analysis.episodes import callback_table, hold_table
+from sim.analysis.metrics import summary
+from sim.analysis.tables import calls_table
+from sim.engine.day import RunResult, simulate
+from sim.model.loading import scenario_from_dict
 from tests.conftest import deep_merge
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from sim.loading import (
+from sim.model.loading import (
     Problem,
     ScenarioError,
     apply_overrides,
@@ -19,7 +19,7 @@ from sim.loading import (
     resolved_dict,
     scenario_from_dict,
 )
-from sim.scenario import Scenario
+from sim.model.scenario import Scenario
 from tests.conftest import BASE, ROOT, SCENARIOS, deep_merge
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from sim import metrics
-from sim.plots import (
+from sim.analysis import metrics
+from sim.output.plots import (
     SPECS,
     answered_within,
     counted_offered,
@@ -25,7 +25,7 @@ from sim.plots import (
     transfer_counts,
     transfer_figure,
 )
-from sim.saved import load_run
+from sim.output.saved import load_run
 from tests.report_runs import quiet_run, replicated_run, single_run
 
 SINGLE = ["service_level", "volumes", "wait_cdf", "queue", "staffing", "transfers", "agents_touched"]

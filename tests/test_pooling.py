@@ -11,10 +11,10 @@ import math
 import numpy as np
 import pytest
 
-from sim.engine import simulate
-from sim.erlang import erlang_c_figures
-from sim.loading import scenario_from_dict
-from sim.metrics import summary
+from sim.analysis.erlang import erlang_c_figures
+from sim.analysis.metrics import summary
+from sim.engine.day import simulate
+from sim.model.loading import scenario_from_dict
 
 Z = 4.0
 

@@ -26,11 +26,11 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.engine import RunResult, simulate
-from sim.loading import scenario_from_dict
-from sim.metrics import interval_table, summary
-from sim.roster import count_at
-from sim.tables import calls_table, visits_table
+from sim.analysis.metrics import interval_table, summary
+from sim.analysis.tables import calls_table, visits_table
+from sim.engine.day import RunResult, simulate
+from sim.engine.roster import count_at
+from sim.model.loading import scenario_from_dict
 
 Z = 4.0
 PROPERTY_SETTINGS = settings(

@@ -1,5 +1,5 @@
 """report.html: one self-contained file with every section, embedded pictures, the KPIs of summary.json, the
-missed intervals highlighted and the KPI definitions quoted from sim/metrics.py; `callsim report` rebuilds it."""
+missed intervals highlighted and the KPI definitions quoted from sim/analysis/metrics.py; `callsim report` rebuilds it."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from html.parser import HTMLParser
 import pytest
 from typer.testing import CliRunner
 
-import cli
-from sim import metrics
-from sim.report import DEFINITIONS, SECTIONS, missed_cells, number, write_report
-from sim.results import write_run
-from sim.runner import replicate
-from sim.saved import load_run
+import sim.cli.app as cli
+from sim.analysis import metrics
+from sim.experiments.runner import replicate
+from sim.output.report import DEFINITIONS, SECTIONS, missed_cells, number, write_report
+from sim.output.results import write_run
+from sim.output.saved import load_run
 from tests.report_runs import quiet_run, replicated_run, scenario, single_run
 
 
@@ -143,12 +143,12 @@ def test_assumptions_and_scenario_are_in_the_report():
 
 
 def test_a_failing_report_keeps_the_results(tmp_path, monkeypatch):
-    import sim.report
+    import sim.output.report
 
     def broken(folder):
         raise RuntimeError("drawing failed")
 
-    monkeypatch.setattr(sim.report, "write_report", broken)
+    monkeypatch.setattr(sim.output.report, "write_report", broken)
     run = replicate(scenario(duration="30m"), reps=1)
     folder = write_run(tmp_path / "run", run)
     assert (folder / "summary.json").exists()

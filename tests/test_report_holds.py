@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from sim.loading import load_scenario
-from sim.report import assumptions, kind_rows, missed_cells, number, render, write_report
-from sim.results import write_run
-from sim.runner import replicate
-from sim.saved import load_run
+from sim.experiments.runner import replicate
+from sim.model.loading import load_scenario
+from sim.output.report import assumptions, kind_rows, missed_cells, number, render, write_report
+from sim.output.results import write_run
+from sim.output.saved import load_run
 from tests.conftest import ROOT
 from tests.report_runs import _root
 

@@ -10,14 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.arrivals import draw_callers
-from sim.engine import RunResult, simulate
-from sim.loading import scenario_from_dict
-from sim.metrics import summary
-from sim.runner import replicate
-from sim.scenario import Scenario
-from sim.streams import Streams
-from sim.tables import calls_table
+from sim.analysis.metrics import summary
+from sim.analysis.tables import calls_table
+from sim.engine.arrivals import draw_callers
+from sim.engine.day import RunResult, simulate
+from sim.experiments.runner import replicate
+from sim.model.loading import scenario_from_dict
+from sim.model.scenario import Scenario
+from sim.model.streams import Streams
 from tests.conftest import deep_merge
 
 BASE: dict[str, Any] = {

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner, Result
 
-from cli import app
-from sim.rerun import TABLES, differences, rerun_plan, version_changes
+from sim.cli.app import app
+from sim.output.rerun import TABLES, differences, rerun_plan, version_changes
 from tests.conftest import ROOT
 
 SCENARIO = str(ROOT / "scenarios" / "virtual-hold.yaml")

@@ -17,10 +17,12 @@ import pytest
 import yaml
 from scipy import stats
 
-import sim.results
-from sim.loading import load_scenario, scenario_from_dict
-from sim.results import ResultsExist, write_run
-from sim.runner import Replicated, replicate
+import sim.output.folders
+import sim.output.results
+from sim.experiments.runner import Replicated, replicate
+from sim.model.loading import load_scenario, scenario_from_dict
+from sim.output.folders import ResultsExist
+from sim.output.results import write_run
 from tests.conftest import ROOT
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -57,7 +59,7 @@ DEPARTMENT_CONTRACT = ["visits", "answered", "abandoned", "asa", "occupancy"]
 @pytest.fixture(autouse=True)
 def _no_report(monkeypatch: pytest.MonkeyPatch) -> None:
     """The plots and report.html that `write_run` may add are the report tests' business, and slow: skip them."""
-    monkeypatch.setattr(sim.results, "fill_report", lambda folder: None, raising=False)
+    monkeypatch.setattr(sim.output.results, "fill_report", lambda folder: None, raising=False)
 
 
 def names(folder: Path) -> set[str]:
@@ -111,8 +113,8 @@ def test_large_tables_are_written_a_slice_at_a_time_to_the_same_table(
     run1: Replicated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     events = run1.first.events
-    monkeypatch.setattr(sim.results, "PARQUET_SLICE", max(len(events) // 7, 1))
-    sim.results.write_parquet(events, tmp_path / "sliced.parquet")
+    monkeypatch.setattr(sim.output.folders, "PARQUET_SLICE", max(len(events) // 7, 1))
+    sim.output.results.write_parquet(events, tmp_path / "sliced.parquet")
     events.to_parquet(tmp_path / "whole.parquet", index=False)
     sliced = pd.read_parquet(tmp_path / "sliced.parquet")
     pd.testing.assert_frame_equal(sliced, pd.read_parquet(tmp_path / "whole.parquet"))
@@ -132,7 +134,7 @@ def test_summary_has_the_contract_keys(run1: Replicated, tmp_path: Path) -> None
     for name, department in summary["by_department"].items():
         assert set(DEPARTMENT_CONTRACT) <= set(department), name
     assert "ci95" not in summary and "reps" not in summary
-    assert summary == json.loads(json.dumps(sim.results.clean_json(run1.summary)))
+    assert summary == json.loads(json.dumps(sim.output.results.clean_json(run1.summary)))
 
 
 def test_summary_counts_add_up_with_the_tables(run1: Replicated, tmp_path: Path) -> None:
@@ -268,8 +270,8 @@ def test_meta_seed_is_the_scenarios_when_not_given(run1: Replicated, tmp_path: P
 
 
 def test_a_departments_service_level_counts_its_blocked_callers_as_misses() -> None:
-    from sim.engine import simulate
-    from sim.metrics import interval_table, summary
+    from sim.analysis.metrics import interval_table, summary
+    from sim.engine.day import simulate
 
     scenario = load_scenario(ROOT / "scenarios" / "erlang-b.yaml", ["duration=4h"])
     result = simulate(scenario)
@@ -356,7 +358,7 @@ def test_failure_while_writing_leaves_nothing_behind(
         staged.append(sorted(p.name for p in tmp_path.iterdir()))
         raise error
 
-    monkeypatch.setattr(sim.results, "visits_table", explode)
+    monkeypatch.setattr(sim.output.results, "visits_table", explode)
     with pytest.raises(type(error)):
         write_run(tmp_path / "run", run1)
     assert len(staged) == 1 and len(staged[0]) == 1
@@ -373,7 +375,7 @@ def test_failure_while_replacing_keeps_the_old_results(
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(sim.results, "write_json", explode)
+    monkeypatch.setattr(sim.output.results, "write_json", explode)
     with pytest.raises(RuntimeError):
         write_run(target, run1, force=True)
     assert snapshot(target) == before
@@ -386,7 +388,7 @@ def test_a_run_that_took_the_folder_meanwhile_is_not_overwritten(
     # Two runs aimed at one folder (or started in the same second): the one finishing second finds the
     # folder taken at the rename and settles beside it; neither run's results are lost.
     target = tmp_path / "run"
-    real = sim.results.write_json
+    real = sim.output.results.write_json
     other: dict[str, dict[str, bytes]] = {}
     started: list[bool] = []
 
@@ -396,7 +398,7 @@ def test_a_run_that_took_the_folder_meanwhile_is_not_overwritten(
             other["files"] = snapshot(write_run(target, run3))  # another run finishes first
         real(path, value)
 
-    monkeypatch.setattr(sim.results, "write_json", meanwhile)
+    monkeypatch.setattr(sim.output.results, "write_json", meanwhile)
     written = write_run(target, run1)
     assert written == tmp_path / "run-2"
     assert snapshot(target) == other["files"]
@@ -413,7 +415,7 @@ def test_a_resolved_summary_scenario_matches_the_run(run1: Replicated, tmp_path:
 
 
 def test_meta_records_a_precision_goal_and_whether_it_was_met(tmp_path: Path) -> None:
-    from sim.runner import replicate_until
+    from sim.experiments.runner import replicate_until
 
     scenario = load_scenario(ROOT / "scenarios" / "small-centre.yaml", ["duration=1h"])
     run = replicate_until(scenario, {"service_level": 1e-6}, reps=2, max_reps=3, jobs=1)

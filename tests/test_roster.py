@@ -8,12 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from sim.engine import RunResult, simulate
-from sim.loading import scenario_from_dict
-from sim.metrics import interval_table
-from sim.roster import count_at, staffing_levels
-from sim.scenario import Scenario
-from sim.tables import agent_seconds, interval_edges
+from sim.analysis.metrics import interval_table
+from sim.analysis.tables import agent_seconds, interval_edges
+from sim.engine.day import RunResult, simulate
+from sim.engine.roster import count_at, staffing_levels
+from sim.model.loading import scenario_from_dict
+from sim.model.scenario import Scenario
 
 
 def scenario_with(agents: Any, start: str = "08:00", duration: str = "8h", interval: str = "1h") -> Scenario:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sim.engine import simulate
-from sim.loading import load_scenario
-from sim.metrics import summary
+from sim.analysis.metrics import summary
+from sim.engine.day import simulate
+from sim.model.loading import load_scenario
 from tests.conftest import SCENARIOS
 
 

@@ -10,11 +10,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from cli import app
-from sim.engine import simulate
-from sim.loading import scenario_from_dict
-from sim.stability import overloads
-from sim.tables import calls_table
+from sim.analysis.stability import overloads
+from sim.analysis.tables import calls_table
+from sim.cli.app import app
+from sim.engine.day import simulate
+from sim.model.loading import scenario_from_dict
 
 
 def day(**changes: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The staffing search (sim/staffing.py): its pieces exactly, its answers against Erlang A and against a
+"""The staffing search (sim/experiments/staffing.py): its pieces exactly, its answers against Erlang A and against a
 confirmation run with other seeds, statistically."""
 
 from __future__ import annotations
@@ -14,28 +14,27 @@ import yaml
 from scipy import stats
 from typer.testing import CliRunner
 
-from cli import app
-from sim import erlang
-from sim.engine import simulate
-from sim.executors import ProcessExecutor, SerialExecutor
-from sim.loading import load_scenario, scenario_from_dict
-from sim.metrics import interval_table
-from sim.staffing import (
+from sim.analysis import erlang
+from sim.analysis.load import department_shares, ring_survival
+from sim.analysis.metrics import interval_table
+from sim.cli.app import app
+from sim.engine.day import simulate
+from sim.experiments.executors import ProcessExecutor, SerialExecutor
+from sim.experiments.staffing import (
     FIGURES,
     StaffingError,
     Targets,
     _Bracket,
     department_figures,
-    department_shares,
     erlang_plans,
     parse_targets,
     plan_overrides,
     plan_yaml,
-    ring_survival,
     search_staffing,
     staff_erlang_a,
     truncated,
 )
+from sim.model.loading import load_scenario, scenario_from_dict
 from tests.conftest import ROOT, deep_merge
 
 runner = CliRunner()

@@ -9,12 +9,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from sim.durations import format_clock
-from sim.engine import RunResult, simulate
-from sim.loading import scenario_from_dict
-from sim.story import tell
-from sim.tables import OUTCOMES, calls_table
-from sim.timeline import COLOURS, segments
+from sim.analysis.tables import OUTCOMES, calls_table
+from sim.engine.day import RunResult, simulate
+from sim.model.durations import format_clock
+from sim.model.loading import scenario_from_dict
+from sim.output.story import tell
+from sim.output.timeline import COLOURS, segments
 from tests.test_holds import _one_call
 from tests.test_traces import run_trace, support
 

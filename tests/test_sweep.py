@@ -1,4 +1,4 @@
-"""Sweeps (sim/sweep.py) and replications until a precision (sim/runner.replicate_until).
+"""Sweeps (sim/experiments/sweep.py) and replications until a precision (sim/runner.replicate_until).
 
 Exactness where the design promises it (identical tables whichever executor, common random numbers,
 resumed = uninterrupted); statistics where it does not (metamorphic relations under common random numbers
@@ -24,13 +24,12 @@ import yaml
 from scipy import stats
 from typer.testing import CliRunner
 
-import sim.sweep as sweep_module
-from cli import app
-from sim.executors import ProcessExecutor, SerialExecutor
-from sim.loading import ScenarioError, load_scenario
-from sim.metrics import half_width
-from sim.runner import replicate_until
-from sim.sweep import (
+import sim.experiments.sweep as sweep_module
+from sim.analysis.metrics import half_width
+from sim.cli.app import app
+from sim.experiments.executors import ProcessExecutor, SerialExecutor
+from sim.experiments.runner import replicate_until
+from sim.experiments.sweep import (
     SweepError,
     SweepLocked,
     folder_lock,
@@ -42,6 +41,7 @@ from sim.sweep import (
     run_sweep,
     split_top_level,
 )
+from sim.model.loading import ScenarioError, load_scenario
 from tests.conftest import ROOT
 
 runner = CliRunner()
@@ -521,8 +521,8 @@ def test_until_ci_on_the_command_line(single, tmp_path):
 
 
 def test_resuming_rows_of_another_callsim_revision_is_warned_about(tmp_path: Path) -> None:
-    from sim.results import git_revision
-    from sim.sweep import revision_change
+    from sim.experiments.provenance import git_revision
+    from sim.experiments.sweep import revision_change
 
     (tmp_path / "sweep.json").write_text(json.dumps({"git_revision": "0123abc"}))
     message = revision_change(tmp_path)
@@ -699,7 +699,7 @@ def test_durations_among_the_swept_parameters(single):
 def test_sweep_plots_clip_shares_and_label_units():
     import matplotlib.pyplot as plt
 
-    from sim.sweep_plots import kpi_figure
+    from sim.output.sweep_plots import kpi_figure
 
     keys = ["departments.support.agents", "patience.mean"]
     summary = pd.DataFrame(

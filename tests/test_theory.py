@@ -2,7 +2,7 @@
 
 Method. Each case runs R independent replications (seed s, replications 0..R-1: independent named streams),
 each one long day after a warm-up. Per KPI we take the mean over replications and its standard error
-SE = sd / √R, and require |mean - theory| <= crit · SE, where theory comes from `sim.erlang` (itself checked
+SE = sd / √R, and require |mean - theory| <= crit · SE, where theory comes from `sim.analysis.erlang` (itself checked
 against an independent oracle in `tests/test_erlang.py`). Replications are independent, so SE is honest
 whatever the autocorrelation within a day; each replication's KPI is an average of thousands of calls, so
 it is close to normal and (mean - theory) / SE follows Student's t with R - 1 degrees of freedom.
@@ -48,13 +48,13 @@ import pytest
 from scipy import stats
 from scipy.linalg import expm
 
-from sim import erlang
-from sim.dists import Exponential, Fixed
-from sim.engine import simulate
-from sim.loading import load_scenario
-from sim.metrics import summary
-from sim.runner import parallel_map
-from sim.scenario import Scenario
+from sim.analysis import erlang
+from sim.analysis.metrics import summary
+from sim.engine.day import simulate
+from sim.experiments.runner import parallel_map
+from sim.model.dists import Exponential, Fixed
+from sim.model.loading import load_scenario
+from sim.model.scenario import Scenario
 from tests.conftest import ROOT
 from tests.test_erlang import Model, figures
 
@@ -212,7 +212,7 @@ def model_of(scenario: Scenario) -> Model:
 
 
 def theory(scenario: Scenario, model: Model) -> dict[str, float]:
-    """Steady-state KPIs from `sim.erlang`, keyed as in `sim.metrics.summary`."""
+    """Steady-state KPIs from `sim.analysis.erlang`, keyed as in `sim.analysis.metrics.summary`."""
     lam, handle, c = model.arrival_rate, 1 / model.mu, model.servers
     threshold = scenario.service_level.threshold
     if model.lines is not None:

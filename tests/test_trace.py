@@ -8,12 +8,12 @@ from pathlib import Path
 import pandas as pd
 from typer.testing import CliRunner
 
-from cli import app
-from sim.engine import simulate
-from sim.loading import scenario_from_dict
-from sim.story import choose_call, ordinal, spoken, tell
-from sim.tables import calls_table
-from sim.timeline import segments
+from sim.analysis.tables import calls_table
+from sim.cli.app import app
+from sim.engine.day import simulate
+from sim.model.loading import scenario_from_dict
+from sim.output.story import choose_call, ordinal, spoken, tell
+from sim.output.timeline import segments
 from tests.conftest import ROOT
 
 runner = CliRunner()

@@ -13,9 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from sim.engine import RunResult, simulate
-from sim.loading import scenario_from_dict
-from sim.tables import calls_table
+from sim.analysis.tables import calls_table
+from sim.engine.day import RunResult, simulate
+from sim.model.loading import scenario_from_dict
 
 Row = tuple[float, str, int, int, str | None]
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.engine import simulate
-from sim.erlang import erlang_c_figures
-from sim.loading import load_scenario, scenario_from_dict
-from sim.metrics import summary
-from sim.tables import calls_table, transfer_table, visits_table
+from sim.analysis.erlang import erlang_c_figures
+from sim.analysis.metrics import summary
+from sim.analysis.tables import calls_table, transfer_table, visits_table
+from sim.engine.day import simulate
+from sim.model.loading import load_scenario, scenario_from_dict
 from tests.conftest import ROOT
 
 Z = 4.0

@@ -1,0 +1,316 @@
+"""What an agent does: log in, take the next call, let it ring, talk, wrap up, and log out when rostered off.
+
+An agent is not a process but a small state machine driven by callbacks on the clock, which is what makes
+the common call cheap: ring, answer, talk, then the caller leaves or is transferred cold, wrap-up. A call
+that needs more (a callback dial-out, a warm transfer, holds) is served by a SimPy process (`serve`,
+`finish`), after which the agent takes its next call as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from sim.engine import caller
+from sim.engine.centre import BUSY, IDLE, OFF, RINGING, TALKING, WAITING, Agent, Call, Centre
+from sim.engine.clock import call_after
+from sim.engine.hold import Ending, converse
+from sim.engine.log import CODE, Event
+from sim.engine.routing import explicit_next, next_call_for, transfer_target
+
+_RING, _ANSWER, _END, _IDLE = CODE[Event.RING], CODE[Event.ANSWER], CODE[Event.END], CODE[Event.IDLE]
+_LOGIN, _LOGOUT = CODE[Event.LOGIN], CODE[Event.LOGOUT]
+_TRANSFER, _HANDOVER, _DROP = CODE[Event.TRANSFER], CODE[Event.HANDOVER], CODE[Event.DROP]
+_DIAL, _MISSED, _FAILED = CODE[Event.CALLBACK_DIAL], CODE[Event.CALLBACK_MISSED], CODE[Event.CALLBACK_FAILED]
+
+LEAVE, DROP = -1, -2
+"""Where a conversation sends the caller other than a department (`Agent.target`): away served, or away
+unresolved."""
+
+
+# The agent's life: shifts and the next call.
+
+
+def log_in(centre: Centre, agent: Agent) -> None:
+    """Start a shift: on duty at once, and the first call if one is waiting."""
+    agent.state = BUSY
+    agent.pool.on_duty += 1
+    centre.log.record((centre.env._now, _LOGIN, -1, agent.id, agent.pool.home, 0.0))
+    take_next(centre, agent)
+
+
+def log_out(centre: Centre, agent: Agent) -> None:
+    """End the shift of a free agent (idle and already off its pool's idle list, or just done)."""
+    agent.state = OFF
+    agent.leaving = False
+    agent.pool.on_duty -= 1
+    centre.log.record((centre.env._now, _LOGOUT, -1, agent.id, agent.pool.home, 0.0))
+
+
+def take_next(centre: Centre, agent: Agent) -> None:
+    """A free agent logs out if rostered off, else takes the next waiting call, else goes idle."""
+    if agent.leaving:
+        log_out(centre, agent)
+        return
+    pool = agent.pool
+    taken = next_call_for(pool)
+    if taken is None:
+        agent.state = IDLE
+        agent.idle_since = centre.env._now
+        pool.idle.append(agent)
+        return
+    call, entries = taken
+    entries.popleft()
+    if call.state == WAITING:
+        centre.queues[call.department].waiting -= 1
+    call.state = RINGING
+    begin(centre, agent, call)
+
+
+def hand_call(centre: Centre, agent: Agent, call: Call) -> None:
+    """Give an idle agent (already taken off its pool's idle list) the call to answer."""
+    agent.state = BUSY
+    call.state = RINGING
+    begin(centre, agent, call)
+
+
+# The common call, as callbacks.
+
+
+def begin(centre: Centre, agent: Agent, call: Call) -> None:
+    """The agent takes the call: it rings (a caller whose patience ends first hangs up); a callback to
+    dial or a warm transfer to pick up is served by a process."""
+    env = centre.env
+    now = env._now
+    centre.busy += 1
+    agent.call = call
+    agent.department = call.department
+    centre.log.record((now, _RING, call.id, agent.id, call.department, now - call.queued_at))
+    if call.callback or call.warm is not None:
+        env.process(serve(centre, agent, call))
+        return
+    ring_time = centre.ring_time
+    if ring_time <= 0.0:
+        _talk(centre, agent, call)
+    elif call.deadline < now + ring_time:
+        call_after(env, call.deadline - now, _hung_up_ringing, agent)
+    else:
+        call_after(env, ring_time, _picked_up, agent)
+
+
+def _hung_up_ringing(tick: Any) -> None:
+    """The caller's patience ran out while the phone rang."""
+    agent: Agent = tick.value
+    call = agent.call
+    assert call is not None
+    caller.hang_up(agent.centre, call, agent.id)
+    _free(agent, 0.0)
+
+
+def _picked_up(tick: Any) -> None:
+    """The agent answers after the rings."""
+    agent: Agent = tick.value
+    assert agent.call is not None
+    _talk(agent.centre, agent, agent.call)
+
+
+def _talk(centre: Centre, agent: Agent, call: Call) -> None:
+    """Answer and talk; holds, or a transfer the agent must stay on the line for, need a process."""
+    answer(centre, agent, call)
+    queue = centre.queues[agent.department]
+    holds = queue.hold is not None and not call.researched and not agent.misrouted
+    if holds or (agent.target >= 0 and queue.warm):
+        centre.env.process(finish(centre, agent, call))
+        return
+    call_after(centre.env, agent.talk_time, _talked, agent)  # no consultation: nobody transferred warm
+
+
+def _talked(tick: Any) -> None:
+    """The conversation ends: the caller leaves served, is sent on cold, or drops; then wrap-up."""
+    agent: Agent = tick.value
+    centre = agent.centre
+    call = agent.call
+    assert call is not None
+    now = centre.env._now
+    record = centre.log.record
+    if agent.target == LEAVE:
+        record((now, _END, call.id, agent.id, agent.department, agent.talk_time))
+        caller.leave(centre, call)
+    elif agent.target == DROP:
+        record((now, _DROP, call.id, agent.id, agent.department, agent.talk_time))
+        caller.leave(centre, call)
+    else:
+        record((now, _TRANSFER, call.id, agent.id, agent.department, float(agent.target)))
+        call.transfers += 1
+        caller.join_queue(centre, call, agent.target, front=centre.transfer_front)
+    if agent.wrap_time > 0.0:
+        call_after(centre.env, agent.wrap_time, _wrapped, agent)
+    else:
+        _free(agent, 0.0)
+
+
+def _wrapped(tick: Any) -> None:
+    """After-call work is done."""
+    agent: Agent = tick.value
+    _free(agent, agent.wrap_time)
+
+
+def _free(agent: Agent, wrap_time: float) -> None:
+    """The agent is done with the call (wrap-up included) and takes the next one."""
+    centre = agent.centre
+    call = agent.call
+    assert call is not None
+    centre.busy -= 1
+    centre.log.record((centre.env._now, _IDLE, call.id, agent.id, agent.department, wrap_time))
+    agent.call = None
+    centre.check_done()
+    take_next(centre, agent)
+
+
+def answer(centre: Centre, agent: Agent, call: Call) -> None:
+    """The caller is on the line with the agent: settle the patience left, let a warm-transferring colleague
+    hand over, and settle the talk and where the caller goes next, on the agent (misrouted callers are
+    listened to and sent on, or dropped after too many transfers)."""
+    now = centre.env._now
+    department = agent.department
+    call.state = TALKING
+    call.agent = agent
+    centre.log.record((now, _ANSWER, call.id, agent.id, department, now - call.queued_at))
+    if not centre.patience_restarts:
+        call.patience = call.deadline - now
+    queue = centre.queues[department]
+    agent.consult_time = 0.0
+    if call.warm is not None:  # the transferring agent hands the caller over, then leaves
+        agent.consult_time = centre.consult()
+        call.warm.succeed(agent.consult_time)
+        call.warm = None
+    agent.wrap_time = call.wrap_time
+    agent.misrouted = False
+    if queue.transfer_targets is not None:  # explicit network: serve, then maybe send on
+        agent.talk_time = call.handle_time * agent.pool.speed[department]
+        agent.target = explicit_next(centre.decide(), queue.transfer_targets, queue.transfer_cumulative)
+        if agent.target >= 0 and queue.transfer_time is not None:
+            agent.talk_time += queue.transfer_time()
+        return
+    if queue.resolves >> call.reason & 1 or (call.transfers >= centre.max_transfers and centre.escalate):
+        agent.talk_time = call.handle_time * agent.pool.speed[department]
+        agent.target = LEAVE
+        return
+    # misrouted: listen, decide where the caller should go, and transfer (or lose them)
+    agent.misrouted = True
+    agent.talk_time = queue.listen() if queue.listen is not None else 0.0
+    if call.transfers >= centre.max_transfers:
+        agent.target = DROP
+        return
+    others = [
+        d
+        for d in range(len(centre.queues))
+        if not (call.visited >> d & 1 or centre.queues[d].resolves >> call.reason & 1)
+    ]
+    accuracy = queue.accuracy(agent.talk_time)
+    agent.target = transfer_target(
+        centre.decide(), centre.decide(), accuracy, centre.resolvers[call.reason], others
+    )
+    if queue.transfer_time is not None:
+        agent.talk_time += queue.transfer_time()
+
+
+# Calls that need a process: callbacks, warm transfers, holds.
+
+
+def serve(centre: Centre, agent: Agent, call: Call) -> Generator[simpy.Event, Any, None]:
+    """Dial a callback (or ring a warm-transferred caller), then talk as `finish` does."""
+    env = centre.env
+    if call.callback:
+        answered = yield from dial(centre, agent, call)
+        if not answered:
+            yield from wrap_up(centre, agent, call, 0.0)
+            return
+    elif centre.ring_time > 0.0:
+        yield env.timeout(centre.ring_time)  # a caller on a warm transfer does not hang up
+    answer(centre, agent, call)
+    yield from finish(centre, agent, call)
+
+
+def finish(centre: Centre, agent: Agent, call: Call) -> Generator[simpy.Event, Any, None]:
+    """Talk as the agent settled on answering, with holds (the caller may hang up on hold or take a callback), then send the caller
+    on (cold, or warm: staying on the line until the next agent answers) or let them go, and wrap up."""
+    env = centre.env
+    record = centre.log.record
+    department = agent.department
+    queue = centre.queues[department]
+    consult_time, talk_time, target = agent.consult_time, agent.talk_time, agent.target
+    if agent.misrouted:
+        yield env.timeout(consult_time + talk_time)
+        if target == DROP:
+            record((env.now, _DROP, call.id, agent.id, department, consult_time + talk_time))
+            caller.leave(centre, call)
+        else:
+            yield from transfer(centre, agent, call, target)
+        yield from wrap_up(centre, agent, call, agent.wrap_time)
+        return
+    if consult_time:
+        yield env.timeout(consult_time)
+    ending, talked, work_left = yield from converse(centre, agent, call, queue, talk_time)
+    if ending is Ending.HUNG_UP:
+        caller.leave(centre, call)
+        caller.maybe_redial(centre, call, "abandoned")
+    elif ending is Ending.CALLBACK:
+        call.handle_time = work_left
+        call.researched = True
+        caller.request_callback(centre, call, queue, from_hold=True, agent_id=agent.id)
+    elif target == LEAVE:
+        record((env.now, _END, call.id, agent.id, department, consult_time + talked))
+        caller.leave(centre, call)
+    else:
+        yield from transfer(centre, agent, call, target)
+    yield from wrap_up(centre, agent, call, agent.wrap_time)
+
+
+def dial(centre: Centre, agent: Agent, call: Call) -> Generator[simpy.Event, Any, bool]:
+    """Dial a callback: the caller answers (True), or the dial is retried later or given up (False)."""
+    env = centre.env
+    record = centre.log.record
+    settings = centre.callback_settings
+    record((env.now, _DIAL, call.id, agent.id, call.department, env.now - call.requested_at))
+    dial_time = centre.dial()
+    yield env.timeout(dial_time)
+    call.dials += 1
+    if centre.callback_draw() < settings.answer_probability:
+        call.callback = False
+        return True
+    record((env.now, _MISSED, call.id, agent.id, call.department, dial_time))
+    if call.dials <= settings.retries:
+        env.timeout(settings.retry_delay, call).callbacks.append(centre.requeue_callback)
+    else:
+        record((env.now, _FAILED, call.id, agent.id, call.department, 0.0))
+        caller.leave(centre, call)
+    return False
+
+
+def transfer(centre: Centre, agent: Agent, call: Call, target: int) -> Generator[simpy.Event, Any, None]:
+    """Send the caller on: cold (they rejoin the target queue alone) or warm (this agent stays on the line
+    until an agent of the target answers, then they talk for the consultation time)."""
+    env = centre.env
+    record = centre.log.record
+    record((env.now, _TRANSFER, call.id, agent.id, agent.department, float(target)))
+    call.transfers += 1
+    if not centre.queues[agent.department].warm:
+        caller.join_queue(centre, call, target, front=centre.transfer_front)
+        return
+    started = env.now
+    call.warm = env.event()
+    handed_over = call.warm
+    caller.join_queue(centre, call, target)
+    consult_time = yield handed_over
+    yield env.timeout(consult_time)
+    record((env.now, _HANDOVER, call.id, agent.id, agent.department, env.now - started))
+
+
+def wrap_up(centre: Centre, agent: Agent, call: Call, wrap_time: float) -> Generator[simpy.Event, Any, None]:
+    """After-call work of a call served by a process, then the agent is free."""
+    if wrap_time > 0.0:
+        yield centre.env.timeout(wrap_time)
+    _free(agent, wrap_time)

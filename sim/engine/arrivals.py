@@ -1,0 +1,202 @@
+"""When calls come and who they are: Poisson arrivals with a piecewise-constant rate (or a replayed
+trace), and each caller's reason and patience, drawn up front from their own streams.
+
+Arrival times come from inverting the cumulative rate at unit-exponential steps, so a variant with a
+different rate still shares its random numbers with the base case.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from dataclasses import dataclass
+from heapq import heappush
+from typing import Any
+
+import numpy as np
+from simpy.core import NORMAL
+
+from sim.engine import caller
+from sim.engine.centre import Call, Centre
+from sim.engine.clock import Tick, call_at
+from sim.engine.routing import ivr_route, right_department
+from sim.model.scenario import Scenario
+from sim.model.streams import Streams
+
+_COMPACT_EVERY = 4096
+
+
+@dataclass(frozen=True)
+class Callers:
+    """Everyone who will call today, in arrival order (index i is call id i + 1)."""
+
+    arrived_at: np.ndarray
+    reason: np.ndarray
+    patience: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.arrived_at)
+
+
+def rate_per_second(scenario: Scenario) -> np.ndarray:
+    """The arrival rate in each interval, calls per second."""
+    arrivals = scenario.arrivals
+    if arrivals.per_interval is not None:
+        widths = interval_widths(scenario)
+        return np.asarray(arrivals.per_interval, dtype=float) / widths
+    per_hour = arrivals.per_hour or 0.0
+    return np.full(scenario.interval_count, per_hour / 3600.0)
+
+
+def interval_widths(scenario: Scenario) -> np.ndarray:
+    """Each interval's length in seconds (the last one may be cut short by the end of the day)."""
+    edges = np.minimum(np.arange(scenario.interval_count + 1) * scenario.interval, scenario.duration)
+    return np.diff(edges)
+
+
+def poisson_times(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
+    """Arrival instants of a Poisson process with the scenario's piecewise-constant rate."""
+    rates = rate_per_second(scenario)
+    widths = interval_widths(scenario)
+    cumulative = np.concatenate(([0.0], np.cumsum(rates * widths)))
+    total = cumulative[-1]
+    if total <= 0:
+        return np.empty(0)
+    expected = int(total + 10 * math.sqrt(total) + 100)
+    steps = np.cumsum(rng.standard_exponential(expected))
+    while steps[-1] < total:
+        steps = np.concatenate((steps, steps[-1] + np.cumsum(rng.standard_exponential(expected))))
+    steps = steps[steps < total]
+    edges = np.minimum(np.arange(scenario.interval_count + 1) * scenario.interval, scenario.duration)
+    interval = np.searchsorted(cumulative, steps, side="right") - 1
+    interval = np.clip(interval, 0, len(rates) - 1)
+    times = edges[interval] + (steps - cumulative[interval]) / rates[interval]
+    return np.minimum(times, np.nextafter(scenario.duration, 0))
+
+
+def draw_callers(scenario: Scenario, streams: Streams) -> Callers:
+    """Today's callers: arrival times, reasons (indices into the reason mix) and patience."""
+    arrivals = scenario.arrivals
+    mix = scenario.reason_mix()
+    names = list(mix)
+    if arrivals.trace_times is not None:
+        arrived_at = np.asarray(arrivals.trace_times, dtype=float)
+    else:
+        arrived_at = poisson_times(scenario, streams.generator("arrivals"))
+    count = len(arrived_at)
+    probabilities = np.asarray([mix[name] for name in names], dtype=float)
+    reason = streams.generator("reasons").choice(
+        len(names), size=count, p=probabilities / probabilities.sum()
+    )
+    if arrivals.trace_reasons is not None:
+        given = np.asarray([names.index(r) if r else -1 for r in arrivals.trace_reasons])
+        reason = np.where(given >= 0, given, reason)
+    if scenario.patience is None:
+        patience = np.full(count, math.inf)
+    else:
+        patience = scenario.patience.draw_block(streams.generator("patience"), count)
+    return Callers(arrived_at, reason.astype(np.int64), patience)
+
+
+@dataclass(frozen=True)
+class MenuPlan:
+    """What the IVR will do with each caller, drawn up front: menu time, self-service, and its route."""
+
+    menu_time: np.ndarray
+    self_served: np.ndarray
+    department: np.ndarray
+
+
+def plan_menu(centre: Centre, callers: Callers) -> MenuPlan | None:
+    """Each caller's IVR outcome (None without an IVR); from the `ivr.*` streams, in arrival order."""
+    ivr = centre.scenario.ivr
+    if ivr is None:
+        return None
+    count = len(callers)
+    streams = centre.streams
+    menu_time = ivr.menu_time.draw_block(streams.generator("ivr.menu_time"), count)
+    draws = streams.generator("ivr.decisions").random((count, 3))
+    shares = np.array([ivr.self_service.get(name, 0.0) for name in centre.reason_names])
+    self_served = draws[:, 0] < shares[callers.reason]
+    department = np.empty(count, dtype=np.int64)
+    wrong = [[d for d in range(len(centre.queues)) if d not in resolvers] for resolvers in centre.resolvers]
+    for index, reason in enumerate(callers.reason.tolist()):
+        department[index] = ivr_route(
+            draws[index, 1], draws[index, 2], ivr.accuracy, centre.resolvers[reason], wrong[reason]
+        )
+    return MenuPlan(menu_time, self_served, department)
+
+
+_NUMPY = {"d": np.float64, "q": np.int64, "b": np.int8}
+
+
+def _numbers(typecode: str, values: np.ndarray) -> array[Any]:
+    """A compact array of plain numbers (indexing gives Python numbers, at little cost per caller)."""
+    numbers: array[Any] = array(typecode)
+    numbers.frombytes(np.ascontiguousarray(values, dtype=_NUMPY[typecode]).tobytes())
+    return numbers
+
+
+class Doors:
+    """Bring each caller in at their time, then close the doors: no arrivals after the day ends.
+
+    Each arrival schedules the next one (a callback at an instant, not a process), which keeps the
+    busiest loop of the simulation cheap.
+    """
+
+    def __init__(self, centre: Centre, callers: Callers) -> None:
+        self.centre = centre
+        self.first_department = [right_department(resolvers) for resolvers in centre.resolvers]
+        self.priorities = [centre.scenario.arrivals.priority.get(name, 1) for name in centre.reason_names]
+        # Typed arrays, not lists: a day of a million callers would hold three million Python numbers.
+        self.times = _numbers("d", callers.arrived_at)
+        self.reasons = _numbers("q", callers.reason)
+        self.patiences = _numbers("d", callers.patience)
+        self.plan = plan_menu(centre, callers)
+        if self.plan is not None:
+            self.menu_times = _numbers("d", self.plan.menu_time)
+            self.self_served = _numbers("b", self.plan.self_served)
+            self.routed = _numbers("q", self.plan.department)
+        self.index = 0
+        self._callbacks = [self._arrive]
+        self._tick: Any = Tick(self._arrive, None)
+        centre.next_call_id = len(callers) + 1  # calls made later (redials) are numbered after today's
+
+    def open(self) -> None:
+        """Schedule the first caller (or the close, on a day without callers)."""
+        self._schedule_next()
+
+    def _schedule_next(self) -> None:
+        env = self.centre.env
+        if self.index < len(self.times):
+            # One arrival is pending at a time, so its tick is reused: no allocation per caller.
+            self._tick.callbacks = self._callbacks
+            heappush(env._queue, (max(self.times[self.index], env._now), NORMAL, next(env._eid), self._tick))
+        else:
+            call_at(env, self.centre.scenario.duration, self._close)  # the day runs to its close
+
+    def _arrive(self, _: Any) -> None:
+        centre = self.centre
+        index = self.index
+        self.index = index + 1
+        reason = self.reasons[index]
+        call = Call(index + 1, reason, self.priorities[reason], self.times[index], self.patiences[index])
+        plan = self.plan
+        department = self.first_department[reason] if plan is None else self.routed[index]
+        queue = centre.queues[department]
+        call.department = department
+        call.handle_time = queue.handle()
+        call.wrap_time = queue.wrap()
+        if plan is None:
+            caller.arrive(centre, call)
+        else:
+            caller.arrive(
+                centre, call, caller.IvrChoice(self.menu_times[index], bool(self.self_served[index]))
+            )
+        if not index % _COMPACT_EVERY:
+            centre.log.maybe_compact()
+        self._schedule_next()
+
+    def _close(self, _: Any) -> None:
+        self.centre.closed = True
+        self.centre.check_done()

@@ -1,0 +1,116 @@
+"""One simulated day: build the centre, start arrivals, roster and agents, run until drained, collect tables."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import cached_property, partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from sim.engine import agent, caller
+from sim.engine.arrivals import Callers, Doors, draw_callers
+from sim.engine.centre import Centre, build
+from sim.engine.log import EventColumns, EventLog
+from sim.engine.roster import roster, set_level, staffing_levels
+from sim.model.scenario import Scenario
+from sim.model.streams import Streams
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one replication produced: the event table, who the agents were, and run facts."""
+
+    scenario: Scenario
+    seed: int
+    replication: int
+    events: pd.DataFrame
+    agents: pd.DataFrame
+    staffing: dict[str, list[tuple[float, int]]]
+    ended_at: float
+    wall_time: float
+    reason_names: list[str] = field(default_factory=list)
+    derived: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+    """Tables derived from the events (calls, visits), built once on first use and shared read-only."""
+
+    @cached_property
+    def columns(self) -> EventColumns:
+        """The event table as numpy columns, converted once for all the tables built from it."""
+        return EventColumns(self.events)
+
+    @cached_property
+    def calls_offered(self) -> int:
+        """Calls that arrived (whatever became of them)."""
+        return int((self.events["event"] == "arrive").sum())
+
+    def release_events(self) -> None:
+        """Let go of the event log and the tables derived from it, once they are written: the run keeps its
+        facts (calls offered, staffing, agents), and a million-call day frees some 200 MiB for the report."""
+        _ = self.calls_offered  # counted while the log is there
+        self.derived.clear()
+        self.__dict__.pop("columns", None)
+        object.__setattr__(self, "events", self.events.iloc[:0].copy())  # the columns, none of the rows
+
+
+def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) -> RunResult:
+    """Run one replication of the scenario; the same seed and replication give identical tables."""
+    started = time.perf_counter()
+    seed = scenario.seed if seed is None else seed
+    streams = Streams(seed, replication)
+    env = simpy.Environment()
+    log = EventLog()
+    centre = build(env, scenario, streams, log)
+    centre.patience_runs_out = partial(caller.patience_runs_out, centre)
+    centre.overflow_due = partial(caller.overflow_due, centre)
+    centre.ivr_done = partial(caller.leave_menu, centre)
+    centre.requeue_callback = partial(caller.requeue_callback, centre)
+    centre.callback_due = partial(caller.callback_due, centre)
+    centre.redial_due = partial(caller.call_again, centre)
+    centre.hand_call = partial(agent.hand_call, centre)
+    callers = draw_callers(scenario, streams)
+    levels = _start(centre, callers)
+    hard_stop = env.timeout(scenario.duration + scenario.drain)
+    env.run(until=env.any_of([centre.stop, hard_stop]))
+    ended_at = env.now
+    agents = pd.DataFrame(
+        {
+            "agent_id": np.array([a.id for p in centre.pools for a in p.agents], dtype=np.int32),
+            "pool": [p.name for p in centre.pools for _ in p.agents],
+            "number": np.array([a.number for p in centre.pools for a in p.agents], dtype=np.int32),
+            "home": [
+                centre.department_names[p.home] if p.home >= 0 else "" for p in centre.pools for _ in p.agents
+            ],
+        }
+    ).sort_values("agent_id", ignore_index=True)
+    return RunResult(
+        scenario=scenario,
+        seed=seed,
+        replication=replication,
+        events=log.frame(centre.department_names),
+        agents=agents,
+        staffing=levels,
+        ended_at=ended_at,
+        wall_time=time.perf_counter() - started,
+        reason_names=centre.reason_names,
+    )
+
+
+def _start(centre: Centre, callers: Callers) -> dict[str, list[tuple[float, int]]]:
+    """Start every pool's roster and the arrivals; returns each pool's staffing levels."""
+    scenario = centre.scenario
+    levels: dict[str, list[tuple[float, int]]] = {}
+    for pool in centre.pools:
+        if pool.home >= 0:
+            staffing = scenario.departments[pool.name].agents
+        else:
+            staffing = scenario.agent_groups[pool.name].agents
+        assert staffing is not None
+        levels[pool.name] = staffing_levels(staffing, scenario)
+        opening, *changes = levels[pool.name]
+        set_level(centre, pool, opening[1])  # the opening shift logs in before the first caller arrives
+        centre.env.process(roster(centre, pool, changes))
+    Doors(centre, callers).open()
+    return levels

@@ -1,0 +1,108 @@
+"""Who takes which call: pure decisions over queues and pools (no simpy, no randomness).
+
+- An arriving (or newly overflowed) call goes to the longest-idle eligible agent.
+- A free agent takes the waiting call from the departments it serves by preference tier, then by priority,
+  then by longest wait; calls overflowed to its pool come after its own skills.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from sim.engine.centre import WAITING, Call, Entry, Pool
+from sim.model.scenario import Scenario
+
+
+def first_department_by_reason(scenario: Scenario) -> list[int]:
+    """For each reason (in mix order), the department a caller reaches first: the first that resolves it."""
+    names = list(scenario.departments)
+    targets = []
+    for reason in scenario.reason_mix():
+        targets.append(next(i for i, name in enumerate(names) if reason in scenario.resolves(name)))
+    return targets
+
+
+def _live_head(entries: deque[Entry]) -> Call | None:
+    """The first entry still waiting under the visit it was queued for; stale entries are dropped."""
+    while entries:
+        visit, call = entries[0]
+        if call.state == WAITING and call.visit == visit:
+            return call
+        entries.popleft()
+    return None
+
+
+def queue_head(levels: dict[int, deque[Entry]]) -> tuple[Call, deque[Entry]] | None:
+    """The call served next from priority levels (best priority, then first come) and the FIFO holding it."""
+    for entries in levels.values():
+        call = _live_head(entries)
+        if call is not None:
+            return call, entries
+    return None
+
+
+def next_call_for(pool: Pool) -> tuple[Call, deque[Entry]] | None:
+    """The call a free agent of `pool` takes next, and the FIFO it stands first in."""
+    for tier in pool.tiers:
+        best: tuple[Call, deque[Entry]] | None = None
+        for queue in tier:
+            if not queue.waiting:  # no live entry (stale ones are dropped when it has some)
+                continue
+            head = queue_head(queue.levels)
+            if head is not None and (
+                best is None or (head[0].priority, head[0].queued_at) < (best[0].priority, best[0].queued_at)
+            ):
+                best = head
+        if best is not None:
+            return best
+    best = None
+    for queue in pool.backup_for:
+        head = queue_head(queue.overflowed)
+        if head is not None and (
+            best is None or (head[0].priority, head[0].queued_at) < (best[0].priority, best[0].queued_at)
+        ):
+            best = head
+    return best
+
+
+def longest_idle(pools: list[Pool]) -> Pool | None:
+    """The pool whose first idle agent has been idle longest (ties: the first listed pool)."""
+    best: Pool | None = None
+    for pool in pools:
+        if pool.idle and (best is None or pool.idle[0].idle_since < best.idle[0].idle_since):
+            best = pool
+    return best
+
+
+def right_department(resolvers: list[int]) -> int:
+    """Where a correctly routed caller goes: the first department that resolves its reason."""
+    return resolvers[0]
+
+
+def ivr_route(
+    accuracy_draw: float, choice_draw: float, accuracy: float, resolvers: list[int], others: list[int]
+) -> int:
+    """The IVR's choice: with probability `accuracy` a department that resolves the reason, otherwise one
+    chosen uniformly among those that cannot (two uniform draws in [0, 1) decide)."""
+    if accuracy_draw < accuracy or not others:
+        return right_department(resolvers)
+    return others[int(choice_draw * len(others))]
+
+
+def transfer_target(
+    accuracy_draw: float, choice_draw: float, accuracy: float, resolvers: list[int], others: list[int]
+) -> int:
+    """A misrouted caller's next department: with probability `accuracy` one that resolves the reason,
+    otherwise uniformly one of `others` (departments that cannot resolve it and the caller has not visited);
+    the right one if none is left."""
+    if accuracy_draw < accuracy or not others:
+        return right_department(resolvers)
+    return others[int(choice_draw * len(others))]
+
+
+def explicit_next(draw: float, targets: list[int], cumulative: list[float]) -> int:
+    """In an explicit transfer network, the next department after service, or -1 to leave."""
+    for target, bound in zip(targets, cumulative, strict=True):
+        if draw < bound:
+            return target
+    return -1

@@ -1,0 +1,301 @@
+"""How much randomness: distribution specs in real units (mean and cv, not log-space) and their samplers.
+
+A spec is what the scenario says (`{dist: lognormal, mean: 4m, cv: 0.8}`); a sampler draws from it through
+one named stream, in blocks, so drawing one value costs a list index rather than a numpy call.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from sim.model.durations import clip, not_boolean, parse_duration, shorten
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+"""Seconds; YAML may say 30, '45s', '4m' or '1.5h'."""
+PositiveDuration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
+NonNegativeDuration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+
+_BLOCK = 2048
+_CV_RANGE = (1e-6, 100.0)
+"""A cv outside this range is a typo, and would overflow the samplers (gamma's shape is 1 / cv^2)."""
+MAX_CSV_BYTES = 100_000_000
+"""The largest CSV file a scenario may read (a trace of a few million calls)."""
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def mean_value(self) -> float:
+        """The distribution's mean in seconds."""
+        raise NotImplementedError
+
+    def cv_value(self) -> float:
+        """The coefficient of variation (sd / mean); 0 for a fixed value."""
+        raise NotImplementedError
+
+    def draw_block(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """`size` independent draws."""
+        raise NotImplementedError
+
+
+class Fixed(_Spec):
+    """Always the same value."""
+
+    dist: Literal["fixed"] = "fixed"
+    value: NonNegativeDuration
+
+    def mean_value(self) -> float:
+        return self.value
+
+    def cv_value(self) -> float:
+        return 0.0
+
+    def draw_block(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return np.full(size, self.value)
+
+
+class Exponential(_Spec):
+    """Memoryless, cv = 1: the textbook service and patience time."""
+
+    dist: Literal["exponential"]
+    mean: PositiveDuration
+
+    def mean_value(self) -> float:
+        return self.mean
+
+    def cv_value(self) -> float:
+        return 1.0
+
+    def draw_block(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return self.mean * rng.standard_exponential(size)
+
+
+class _MeanSpread(_Spec):
+    """Mean plus exactly one of cv or sd, both in real units."""
+
+    mean: PositiveDuration
+    cv: Annotated[float, BeforeValidator(not_boolean)] | None = Field(default=None, gt=0, allow_inf_nan=False)
+    sd: Duration | None = None
+
+    @model_validator(mode="after")
+    def _one_spread(self) -> _MeanSpread:
+        if (self.cv is None) == (self.sd is None):
+            raise ValueError("give exactly one of cv (sd / mean) or sd")
+        if self.sd is not None and not self.sd > 0:
+            raise ValueError("sd must be > 0")
+        low, high = _CV_RANGE
+        if not low <= self.cv_value() <= high:
+            raise ValueError(
+                f"cv (sd / mean) must be between {low:g} and {high:g}, got {self.cv_value():.3g}"
+            )
+        return self
+
+    def cv_value(self) -> float:
+        return self.cv if self.cv is not None else float(self.sd or 0.0) / self.mean
+
+    def mean_value(self) -> float:
+        return self.mean
+
+
+class Lognormal(_MeanSpread):
+    """Right-skewed with a long tail: the usual shape of real handle times."""
+
+    dist: Literal["lognormal"]
+
+    def draw_block(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        sigma2 = math.log1p(self.cv_value() ** 2)
+        mu = math.log(self.mean) - sigma2 / 2
+        return np.exp(mu + math.sqrt(sigma2) * rng.standard_normal(size))
+
+
+class Gamma(_MeanSpread):
+    """Gamma with the given mean and cv (cv = 1 is exponential, cv < 1 is Erlang-like)."""
+
+    dist: Literal["gamma"]
+
+    def draw_block(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        shape = 1.0 / self.cv_value() ** 2
+        return rng.standard_gamma(shape, size) * (self.mean / shape)
+
+
+class Uniform(_Spec):
+    """Equally likely anywhere in [low, high]."""
+
+    dist: Literal["uniform"]
+    low: NonNegativeDuration
+    high: NonNegativeDuration
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if not self.high > self.low:
+            raise ValueError("high must be > low")
+        return self
+
+    def mean_value(self) -> float:
+        return (self.low + self.high) / 2
+
+    def cv_value(self) -> float:
+        return (self.high - self.low) / math.sqrt(12) / self.mean_value()
+
+    def draw_block(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return self.low + (self.high - self.low) * rng.random(size)
+
+
+class Triangular(_Spec):
+    """Low, most likely and high: what a supervisor can estimate without data."""
+
+    dist: Literal["triangular"]
+    low: NonNegativeDuration
+    mode: NonNegativeDuration
+    high: NonNegativeDuration
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        if not (self.low <= self.mode <= self.high and self.high > self.low):
+            raise ValueError("need low <= mode <= high and high > low")
+        return self
+
+    def mean_value(self) -> float:
+        return (self.low + self.mode + self.high) / 3
+
+    def cv_value(self) -> float:
+        a, c, b = self.low, self.mode, self.high
+        variance = (a * a + b * b + c * c - a * b - a * c - b * c) / 18
+        return math.sqrt(variance) / self.mean_value()
+
+    def draw_block(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.triangular(self.low, self.mode, self.high, size)
+
+
+class Empirical(_Spec):
+    """Resampled from observed values, given inline or as a one-column CSV next to the scenario."""
+
+    dist: Literal["empirical"]
+    values: tuple[Duration, ...] | None = None
+    file: str | None = None
+
+    @field_validator("values")
+    @classmethod
+    def _valid_values(cls, values: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if values is None:
+            return None
+        if not values:
+            raise ValueError("needs at least one value (the list, or the file's first column, is empty)")
+        if any(v < 0 for v in values):
+            raise ValueError("values must be >= 0")
+        if not sum(values) > 0:
+            raise ValueError("values must not all be 0")
+        return values
+
+    @model_validator(mode="after")
+    def _resolve_file(self, info: ValidationInfo) -> Empirical:
+        if (self.values is None) == (self.file is None):
+            raise ValueError("give exactly one of values (a list) or file (a CSV path)")
+        if self.file is not None:
+            base = (info.context or {}).get("base_dir", Path("."))
+            values = read_value_column(Path(base) / self.file)
+            object.__setattr__(self, "values", self._valid_values(values))
+            object.__setattr__(self, "file", None)
+        return self
+
+    def mean_value(self) -> float:
+        return float(np.mean(self.values or (0.0,)))
+
+    def cv_value(self) -> float:
+        return float(np.std(self.values or (0.0,))) / self.mean_value()
+
+    def draw_block(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.choice(np.asarray(self.values, dtype=float), size)
+
+
+def check_csv_file(path: Path) -> None:
+    """Refuse (ValueError) what cannot be a CSV to read whole: a missing, special or oversized file."""
+    try:
+        if not path.is_file():
+            raise ValueError(
+                f"file not found: {clip(str(path))}"
+                if not path.exists()
+                else f"not a regular file: {clip(str(path))}"
+            )
+        size = path.stat().st_size
+    except OSError as error:  # a name too long, a folder we may not look into, ...
+        raise ValueError(f"cannot read {clip(str(path))}: {error.strerror or error}") from None
+    if size > MAX_CSV_BYTES:
+        raise ValueError(f"{clip(path.name)} is {size} bytes; a CSV file is at most {MAX_CSV_BYTES}")
+
+
+def read_value_column(path: Path) -> tuple[float, ...]:
+    """The first column of a CSV as durations; a non-numeric first row is taken as a header."""
+    check_csv_file(path)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:  # -sig: as spreadsheets save it
+            rows = [row for row in csv.reader(handle) if row and row[0].strip()]
+    except UnicodeDecodeError:
+        raise ValueError(f"{clip(str(path))} is not a UTF-8 text file") from None
+    except csv.Error as error:
+        raise ValueError(f"{clip(path.name)} is not a readable CSV ({error})") from None
+    except OSError as error:
+        raise ValueError(f"cannot read {clip(str(path))}: {error.strerror or error}") from None
+    values: list[float] = []
+    for number, row in enumerate(rows, start=1):
+        try:
+            values.append(parse_duration(row[0].strip()))
+        except ValueError:
+            if number == 1:
+                continue
+            raise ValueError(f"{clip(path.name)} row {number}: {shorten(row[0])} is not a duration") from None
+    return tuple(values)
+
+
+def _bare_to_fixed(value: Any) -> Any:
+    """A bare number or duration string means a fixed value."""
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        return {"dist": "fixed", "value": value}
+    return value
+
+
+Dist = Annotated[
+    Annotated[
+        Fixed | Exponential | Lognormal | Gamma | Uniform | Triangular | Empirical,
+        Field(discriminator="dist"),
+    ],
+    BeforeValidator(_bare_to_fixed),
+]
+"""A distribution spec; bare durations are fixed values."""
+
+DIST_NAMES = ("fixed", "exponential", "lognormal", "gamma", "uniform", "triangular", "empirical")
+
+
+class Sampler:
+    """Draws one value at a time from a spec through its own stream, refilling in blocks."""
+
+    __slots__ = ("_block", "_draw", "_index", "_rng")
+
+    def __init__(self, spec: _Spec, rng: np.random.Generator) -> None:
+        self._draw: Callable[[np.random.Generator, int], np.ndarray] = spec.draw_block
+        self._rng = rng
+        self._block: list[float] = []
+        self._index = 0
+
+    def __call__(self) -> float:
+        index = self._index
+        if index == len(self._block):
+            self._block = self._draw(self._rng, _BLOCK).tolist()
+            index = 0
+        self._index = index + 1
+        return self._block[index]

@@ -1,0 +1,866 @@
+"""Turning a YAML file (plus `--set a.b=c` overrides) into a validated `Scenario`, or a clear refusal.
+
+Every fault is reported as `yaml.path: what was expected`, all at once, before anything runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from pydantic import ValidationError
+
+from sim.model.dists import DIST_NAMES, check_csv_file
+from sim.model.durations import clip, parse_clock, parse_duration, shorten
+from sim.model.scenario import MAX_POOLS, Scenario
+
+MAX_SCENARIO_BYTES = 5_000_000
+MAX_DEPTH = 50
+"""The deepest nesting of mappings and lists a scenario may have (a real one needs about 6)."""
+MAX_KEY_LENGTH = 100
+"""The longest key: names of departments, reasons and groups are names, not paragraphs (and paths stay
+readable in messages)."""
+MAX_DAYS = 366
+"""The longest `duration` and `drain`: a year, for long steady-state runs (calls and rostered shifts are
+bounded separately, since they cost memory)."""
+MAX_SHIFT_DAYS = 1_000_000
+"""The most shifts a roster may hold over the whole run (shifts repeat daily and are laid out up front)."""
+MAX_INTERVALS = 100_000
+MAX_CALLS = 10_000_000
+"""The most calls a day may be expected to bring (they are drawn up front, so they cost memory)."""
+MAX_AGENTS = 100_000
+"""The most agents all pools together may have on duty at once."""
+MAX_VISITS = 1000
+"""The most departments callers may visit on average in an explicit transfer network."""
+_REASON_TOLERANCE = 1e-6
+_LOOP_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One fault in a scenario: where (a dotted YAML path) and what was expected."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class ScenarioError(ValueError):
+    """A scenario was refused; `problems` lists every fault found."""
+
+    def __init__(self, problems: Sequence[Problem], source: str = "") -> None:
+        self.problems = tuple(problems)
+        self.source = source
+        head = f"{source}: " if source else ""
+        super().__init__(head + "; ".join(str(p) for p in self.problems))
+
+
+def read_yaml(path: Path) -> Any:
+    """The parsed YAML of a scenario file, refusing what is not a small UTF-8 YAML document."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:  # a bounded read: /dev/zero or a pipe reports size 0
+            raw = handle.read(MAX_SCENARIO_BYTES + 1)
+        text = raw.decode("utf-8") if max(size, len(raw)) <= MAX_SCENARIO_BYTES else None
+    except FileNotFoundError:
+        raise ScenarioError([Problem("", "file not found")], str(path)) from None
+    except IsADirectoryError:
+        raise ScenarioError([Problem("", "is a directory, not a scenario file")], str(path)) from None
+    except UnicodeDecodeError:
+        raise ScenarioError([Problem("", "not a UTF-8 text file")], str(path)) from None
+    except OSError as error:
+        raise ScenarioError([Problem("", f"cannot read: {error.strerror or error}")], str(path)) from None
+    except ValueError:  # a NUL byte in the name
+        raise ScenarioError([Problem("", "not a usable file name")], clip(str(path))) from None
+    if text is None:
+        message = f"file has more than {MAX_SCENARIO_BYTES} bytes; a scenario is at most {MAX_SCENARIO_BYTES}"
+        raise ScenarioError([Problem("", message)], str(path))
+    return parse_yaml_text(text, str(path))
+
+
+_ALIASES = "YAML aliases (*name) are not allowed in scenarios"
+_TOO_DEEP = f"nested too deeply (at most {MAX_DEPTH} levels)"
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """Safe YAML without aliases, which a scenario never needs and a 'YAML bomb' abuses, nested at most
+    MAX_DEPTH deep (pure Python: used where libyaml is missing, and for text libyaml cannot take)."""
+
+    depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, _ALIASES, self.peek_event().start_mark)
+        if self.depth > MAX_DEPTH:
+            raise yaml.composer.ComposerError(None, None, _TOO_DEEP, self.peek_event().start_mark)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+_FastLoader: Any = None
+if yaml.__with_libyaml__:
+
+    class _FastLoader(yaml.CSafeLoader):  # type: ignore[no-redef]
+        """The same YAML read by libyaml, some ten times faster: a 5 MB scenario takes seconds, not a
+        minute. Aliases and depth are checked on its event stream first (`_check_events`)."""
+
+
+def _check_events(text: str) -> None:
+    """Refuse aliases and deep nesting from libyaml's events, before anything is built."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+        mark: Any = event.start_mark
+        if isinstance(event, yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, _ALIASES, mark)
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(None, None, _TOO_DEEP, mark)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _mapping_without_duplicates(loader: Any, node: yaml.MappingNode, deep: bool = False) -> Any:
+    """A YAML mapping, refusing a key given twice (YAML would silently keep the last one)."""
+    seen: set[str] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if isinstance(key, str):
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {shorten(key)} appears twice in the same mapping", key_node.start_mark
+                )
+            seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+for _loader in (_NoAliasLoader, _FastLoader):
+    if _loader is not None:
+        _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+
+
+def parse_yaml_text(text: str, source: str = "") -> Any:
+    """Parsed YAML, or a ScenarioError saying where the syntax broke."""
+    try:
+        if _encodable(text):
+            _check_events(text)
+            return yaml.load(text, Loader=_FastLoader)
+        return yaml.load(text, Loader=_NoAliasLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ScenarioError([Problem("", f"not valid YAML{where}: {problem}")], source) from None
+    except RecursionError:
+        raise ScenarioError([Problem("", "not valid YAML: nested too deeply")], source) from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as error:
+        # a tag whose text cannot be read as that type (`!!int x`, `!!int` of nothing, `!!bool maybe`, ...)
+        problem = f"a tagged value cannot be read ({type(error).__name__}: {shorten(str(error))})"
+        raise ScenarioError([Problem("", f"not valid YAML: {problem}")], source) from None
+
+
+def _encodable(text: str) -> bool:
+    """Whether libyaml can take the text: no lone surrogates (command-line bytes that were not UTF-8)."""
+    if _FastLoader is None:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def apply_overrides(data: Any, overrides: Iterable[str]) -> Any:
+    """`data` with each `dotted.path=value` set (the value parsed as YAML: `12`, `4m`, `[1, 2]`)."""
+    if not isinstance(data, dict):
+        return data
+    result = _deep_copy(data)
+    for override in overrides:
+        path, sep, raw = override.partition("=")
+        keys = [key.strip() for key in path.split(".")]
+        if not sep or not all(keys):
+            raise ScenarioError([Problem("", f"--set {shorten(override)}: expected dotted.path=value")])
+        if len(keys) > MAX_DEPTH:
+            message = f"--set {shorten(path)}: nested too deeply (at most {MAX_DEPTH} keys)"
+            raise ScenarioError([Problem(clip(path.strip(), 60), message)])
+        try:
+            value = parse_yaml_text(raw, "--set") if raw.strip() else None
+        except ScenarioError as error:
+            reason = error.problems[0].message.removeprefix("not valid YAML")
+            raise ScenarioError(
+                [Problem(path.strip(), f"--set value {shorten(raw)} is not valid YAML{reason}")]
+            ) from None
+        node = result
+        for depth, key in enumerate(keys[:-1]):
+            child = node.get(key)
+            if child is None:
+                child = node[key] = {}
+            if not isinstance(child, dict):
+                where = ".".join(keys[: depth + 1])
+                raise ScenarioError([Problem(where, f"--set {path}: {where} is a value, not a mapping")])
+            node = child
+        node[keys[-1]] = value
+    return result
+
+
+NAMED = {"departments": "department", "agent_groups": "agent group"}
+"""Top-level mappings of named things, which `--set` may add to (or, by a typo, seem to)."""
+
+
+def _names(data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The names in each named mapping of the raw scenario."""
+    return {
+        collection: [str(name) for name in data[collection]]
+        for collection in NAMED
+        if isinstance(data.get(collection), dict)
+    }
+
+
+def _typo_hints(
+    problems: Sequence[Problem], before: Mapping[str, list[str]], after: Mapping[str, list[str]]
+) -> list[Problem]:
+    """For a department or group that only `--set` brought in and that is refused: say it is new, which
+    is most often a typo of an existing name."""
+    hints = []
+    for collection, names in after.items():
+        known = before.get(collection, [])
+        for name in names:
+            if name in known or not any(p.path.startswith(f"{collection}.{name}") for p in problems):
+                continue
+            listed = ", ".join(shorten(k) for k in known[:20]) or "none"
+            hints.append(
+                Problem(
+                    f"{collection}.{clip(name, 60)}",
+                    f"no {NAMED[collection]} {shorten(name)} in the scenario ({listed}): --set made a new "
+                    "one, which is incomplete (a typo?)",
+                )
+            )
+    return hints
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _deep_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(item) for item in value]
+    return value
+
+
+def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
+    """The validated scenario in a YAML file, with `--set` overrides applied first."""
+    path = Path(path)
+    data = read_yaml(path)
+    try:
+        return scenario_from_dict(data, base_dir=path.parent, overrides=overrides)
+    except ScenarioError as error:
+        raise ScenarioError(error.problems, error.source or str(path)) from None
+
+
+def scenario_from_dict(data: Any, base_dir: Path | str = ".", overrides: Iterable[str] = ()) -> Scenario:
+    """The validated scenario for already-parsed YAML (a mapping)."""
+    if data is None:
+        raise ScenarioError([Problem("", "the file is empty; expected a mapping with name, duration, ...")])
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem("", f"expected a mapping at the top level, got {_kind(data)}")])
+    too_deep = _shape_problems(data, text_keys=False)  # before the overrides' copy, which recurses
+    if too_deep:
+        raise ScenarioError(too_deep)
+    before = _names(data)
+    data = apply_overrides(data, overrides)
+    try:
+        return _validated(data, base_dir)
+    except ScenarioError as error:
+        hints = _typo_hints(error.problems, before, _names(data))
+        if not hints:
+            raise
+        raise ScenarioError([*hints, *error.problems], error.source) from None
+
+
+def _validated(data: dict[str, Any], base_dir: Path | str) -> Scenario:
+    """The scenario for parsed YAML with the overrides applied, or every fault found (ScenarioError)."""
+    bad_shape = _shape_problems(data)
+    if bad_shape:
+        raise ScenarioError(bad_shape)
+    too_many = [  # checked before validation, which would first build every one of them
+        Problem(key, f"has too many items (at most {MAX_POOLS})")
+        for key in ("departments", "agent_groups")
+        if isinstance(data.get(key), dict) and len(data[key]) > MAX_POOLS
+    ]
+    if too_many:
+        raise ScenarioError(too_many)
+    base = Path(base_dir)
+    try:
+        scenario = Scenario.model_validate(data, context={"base_dir": base})
+    except ValidationError as error:
+        found = _problems_from(error, data)
+        raise ScenarioError(_unique([*found, *_raw_reason_problems(data)])) from None
+    except RecursionError:
+        raise ScenarioError([Problem("", "nested too deeply")]) from None
+    scenario = _with_trace(scenario, base)
+    problems = list(consistency_problems(scenario))
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def _shape_problems(data: Any, text_keys: bool = True) -> list[Problem]:
+    """Nesting deeper than MAX_DEPTH and (with `text_keys`) keys that are not text or are longer than
+    MAX_KEY_LENGTH, in document order.
+
+    Walked with a stack, not recursion, so no depth of input can overflow Python's stack."""
+    problems = []
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
+    while stack:
+        node, loc = stack.pop()
+        if len(loc) > MAX_DEPTH and isinstance(node, dict | list):
+            problems.append(Problem(_dotted(loc), f"nested too deeply (at most {MAX_DEPTH} levels)"))
+            continue
+        children: list[tuple[Any, tuple[Any, ...]]] = []
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(key, str) and len(key) > MAX_KEY_LENGTH and text_keys:
+                    where = f"{_dotted(loc)}.{key[:40]}…".lstrip(".")
+                    problems.append(
+                        Problem(where, f"a name of {len(key)} characters (at most {MAX_KEY_LENGTH})")
+                    )
+                elif isinstance(key, str):
+                    children.append((value, (*loc, key)))
+                elif text_keys:
+                    problems.append(
+                        Problem(f"{_dotted(loc)}.{shorten(key)}".lstrip("."), "keys must be text")
+                    )
+        elif isinstance(node, list):
+            children = [(value, (*loc, index)) for index, value in enumerate(node)]
+        stack.extend(reversed(children))
+    return problems
+
+
+def resolved_dict(scenario: Scenario) -> dict[str, Any]:
+    """The scenario with every default filled in, in seconds: loadable again to the same `Scenario`."""
+    return scenario.model_dump(mode="json", exclude_none=True)
+
+
+# --- error messages ---------------------------------------------------------------------------------------
+
+
+def _problems_from(error: ValidationError, data: Any) -> list[Problem]:
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = _yaml_loc(item["loc"], data)
+        problems.append(Problem(_dotted(loc), _message(item)))
+    return _unique(problems)
+
+
+def _yaml_loc(loc: Sequence[Any], data: Any) -> list[Any]:
+    """Pydantic's location with union-tag and validator steps removed, so it matches the YAML."""
+    node, kept = data, []
+    for step in loc:
+        if node is not None and not isinstance(node, dict | list):
+            break  # the YAML holds a scalar here; deeper steps are the validator's, not the user's
+        if (isinstance(node, dict) and step in node) or (
+            isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
+        ):
+            node = node[step]
+            kept.append(step)
+        elif isinstance(step, str) and (step in DIST_NAMES or step.startswith(("function-", "tagged-union"))):
+            continue
+        else:
+            kept.append(step)
+            node = None
+    return kept
+
+
+def _dotted(loc: Sequence[Any]) -> str:
+    parts: list[str] = []
+    for step in loc:
+        if isinstance(step, int):
+            parts.append(f"[{step}]")
+        else:  # an empty key is shown as '' (else a fault at it would have no path at all)
+            parts.append(("." if parts else "") + (str(step) if step != "" else "''"))
+    return "".join(parts)
+
+
+def _message(item: Mapping[str, Any]) -> str:
+    kind, ctx, given = item["type"], item.get("ctx") or {}, item.get("input")
+    simple = {
+        "greater_than": lambda: f"must be > {ctx.get('gt'):g}",
+        "greater_than_equal": lambda: f"must be >= {ctx.get('ge'):g}",
+        "less_than": lambda: f"must be < {ctx.get('lt'):g}",
+        "less_than_equal": lambda: f"must be <= {ctx.get('le'):g}",
+        "missing": lambda: "is required",
+        "finite_number": lambda: "must be a finite number",
+        "too_short": lambda: f"needs at least {ctx.get('min_length')} item(s)",
+        "too_long": lambda: f"has too many items (at most {ctx.get('max_length')})",
+        "string_too_short": lambda: "must not be empty",
+        "string_too_long": lambda: f"must be at most {ctx.get('max_length')} characters",
+        "string_pattern_mismatch": lambda: (
+            "use letters, digits, '-', '_' or '.', starting with a letter or digit"
+        ),
+        "int_parsing": lambda: f"expected a whole number, got {shorten(given)}",
+        "int_from_float": lambda: f"expected a whole number, got {shorten(given)}",
+        "int_type": lambda: f"expected a whole number, got {_kind(given)}",
+        "float_parsing": lambda: f"expected a number, got {shorten(given)}",
+        "float_type": lambda: f"expected a number, got {_kind(given)}",
+        "bool_type": lambda: f"expected true or false, got {_kind(given)}",
+        "string_type": lambda: f"expected text, got {_kind(given)}",
+        "dict_type": lambda: f"expected a mapping, got {_kind(given)}",
+        "model_type": lambda: f"expected a mapping, got {_kind(given)}",
+        "model_attributes_type": lambda: f"expected a mapping, got {_kind(given)}",
+        "tuple_type": lambda: f"expected a list, got {_kind(given)}",
+        "list_type": lambda: f"expected a list, got {_kind(given)}",
+        "extra_forbidden": lambda: "unknown key",
+        "union_tag_invalid": lambda: (
+            f"unknown distribution {shorten(ctx.get('tag'))}; expected one of {', '.join(DIST_NAMES)}"
+        ),
+        "union_tag_not_found": lambda: f"a distribution needs dist: one of {', '.join(DIST_NAMES)}",
+    }
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal") and _is_nan(given):
+        return f"must be a number, got {shorten(given)}"  # NaN fails every comparison; saying '>= 0' would mislead
+    if kind == "float_type" and isinstance(given, int) and not isinstance(given, bool):
+        return f"is too large a number ({shorten(given)})"  # a YAML integer beyond any float
+    if kind in simple:
+        return simple[kind]()
+    message = str(item.get("msg", kind))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    return message
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({value})"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, str):
+        return f"text {value[:40]!r}"
+    return f"{type(value).__name__} {shorten(value)}"
+
+
+def _is_nan(value: Any) -> bool:
+    """NaN as YAML gives it (`.nan`) or as text pydantic reads as a number (`'nan'`)."""
+    if isinstance(value, str):
+        value = value.strip().lower().lstrip("+-")
+        return value == "nan"
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _unique(problems: Iterable[Problem]) -> list[Problem]:
+    seen: dict[tuple[str, str], Problem] = {}
+    for problem in problems:
+        seen.setdefault((problem.path, problem.message), problem)
+    return list(seen.values())
+
+
+# --- cross-field checks -----------------------------------------------------------------------------------
+
+
+def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
+    """Faults no single field shows: unknown reasons and departments, list lengths, sums, sizes."""
+    departments = scenario.departments
+    groups = scenario.agent_groups
+    longest = MAX_DAYS * 86400.0
+    for field in ("duration", "drain"):
+        if getattr(scenario, field) > longest:
+            yield Problem(field, f"at most {MAX_DAYS} days ({longest:.0f}s)")
+    if scenario.duration / scenario.interval > MAX_INTERVALS:
+        yield Problem(
+            "interval",
+            f"makes {scenario.duration / scenario.interval:.6g} intervals of the {scenario.duration:g}s day; "
+            f"at most {MAX_INTERVALS}",
+        )
+        return  # every check below counts intervals
+    intervals = scenario.interval_count
+    yield from _size_problems(scenario)
+    resolvable = {reason for name in departments for reason in scenario.resolves(name)}
+    for name in groups:
+        if name in departments:
+            yield Problem(f"agent_groups.{name}", "an agent group cannot share a department's name")
+
+    arrivals = scenario.arrivals
+    if arrivals.reasons is None:
+        if len(departments) > 1:
+            yield Problem("arrivals.reasons", "required with several departments (reason: probability, ...)")
+        else:
+            (only,) = departments
+            if only not in resolvable:
+                yield Problem(
+                    f"departments.{only}.resolves",
+                    f"callers call about {shorten(only)} (no arrivals.reasons given), which no department resolves",
+                )
+    else:
+        yield from reason_mix_problems(arrivals.reasons, resolvable)
+    reasons = set(scenario.reason_mix())
+    for name, department in departments.items():
+        for index, reason in enumerate(department.resolves or ()):
+            if reason not in reasons:
+                yield Problem(
+                    f"departments.{name}.resolves[{index}]",
+                    f"{shorten(reason)} is not a reason callers have ({', '.join(sorted(reasons))})",
+                )
+    for reason in arrivals.priority:
+        if reason not in reasons:
+            yield Problem(
+                f"arrivals.priority.{reason}", f"not a reason callers have ({', '.join(sorted(reasons))})"
+            )
+    if arrivals.per_interval is not None and len(arrivals.per_interval) != intervals:
+        yield Problem(
+            "arrivals.per_interval",
+            f"needs {intervals} values (one per {scenario.interval:g}s interval), got {len(arrivals.per_interval)}",
+        )
+    for index, reason in enumerate(arrivals.trace_reasons or ()):
+        if reason and reason not in reasons:
+            yield Problem(
+                "arrivals.trace", f"data row {index + 1}: reason {shorten(reason)} is not in arrivals.reasons"
+            )
+            break
+    if scenario.warmup >= scenario.duration:
+        yield Problem("warmup", f"must be shorter than duration ({scenario.duration:g}s)")
+
+    served = {name for name, group in groups.items() for name in group.skills}
+    for name, department in departments.items():
+        if department.agents is None and name not in served:
+            yield Problem(f"departments.{name}.agents", "required (or an agent group with this skill)")
+        if department.agents is not None:
+            yield from _staffing_problems(f"departments.{name}.agents", department.agents, intervals)
+        if department.overflow is not None:
+            for index, target in enumerate(department.overflow.to):
+                if target not in groups and target not in departments:
+                    yield Problem(
+                        f"departments.{name}.overflow.to[{index}]",
+                        f"{shorten(target)} is neither an agent group nor a department",
+                    )
+                elif target == name:
+                    yield Problem(f"departments.{name}.overflow.to[{index}]", "cannot overflow to itself")
+    yield from _transfer_problems(scenario, reasons)
+    for name, group in groups.items():
+        yield from _staffing_problems(f"agent_groups.{name}.agents", group.agents, intervals)
+        for skill in (*group.skills, *group.speed):
+            if skill not in departments:
+                where = "skills" if skill in group.skills else "speed"
+                yield Problem(f"agent_groups.{name}.{where}.{skill}", "no such department")
+
+
+def reason_mix_problems(mix: Mapping[str, float], resolvable: set[str] | None) -> Iterable[Problem]:
+    """The reason mix sums to 1 and (when known) every reason has a department that resolves it."""
+    if not mix:
+        yield Problem("arrivals.reasons", "needs at least one reason")
+        return
+    total = sum(mix.values())
+    if abs(total - 1.0) > _REASON_TOLERANCE:
+        yield Problem("arrivals.reasons", f"probabilities must sum to 1, they sum to {total:.6g}")
+    if resolvable is not None:
+        for reason in mix:
+            if reason not in resolvable:
+                yield Problem(f"arrivals.reasons.{reason}", "no department resolves this reason")
+
+
+def _raw_reason_problems(data: Mapping[str, Any]) -> Iterable[Problem]:
+    """The reason-mix checks on the raw YAML, for when other fields are invalid and no `Scenario` exists."""
+    arrivals = data.get("arrivals")
+    mix = arrivals.get("reasons") if isinstance(arrivals, dict) else None
+    if not isinstance(mix, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) and -1e300 < v < 1e300 for v in mix.values()
+    ):  # finite, and no integer too large to turn into a float
+        return
+    departments = data.get("departments")
+    resolvable: set[str] | None = None
+    if (
+        isinstance(departments, dict)
+        and departments
+        and all(isinstance(d, dict) for d in departments.values())
+    ):
+        resolvable = set()
+        for name, department in departments.items():
+            listed = department.get("resolves")
+            named = isinstance(listed, list) and all(isinstance(r, str) for r in listed)
+            resolvable |= set(listed) if named else {name}
+    yield from reason_mix_problems({str(k): float(v) for k, v in mix.items()}, resolvable)
+
+
+def _size_problems(scenario: Scenario) -> Iterable[Problem]:
+    """Days so big that simulating them would exhaust memory: too many calls or agents."""
+    arrivals = scenario.arrivals
+    if arrivals.per_hour is not None and arrivals.per_hour * scenario.duration / 3600 > MAX_CALLS:
+        calls = arrivals.per_hour * scenario.duration / 3600
+        yield Problem("arrivals.per_hour", f"brings {calls:.3g} calls in the day; at most {MAX_CALLS}")
+    if arrivals.per_interval is not None and sum(arrivals.per_interval) > MAX_CALLS:
+        calls = sum(arrivals.per_interval)
+        yield Problem("arrivals.per_interval", f"brings {calls:.3g} calls in the day; at most {MAX_CALLS}")
+    pools = [(f"departments.{name}.agents", d.agents) for name, d in scenario.departments.items()]
+    pools += [(f"agent_groups.{name}.agents", group.agents) for name, group in scenario.agent_groups.items()]
+    most = {path: _most_agents(staffing) for path, staffing in pools if staffing is not None}
+    if sum(most.values()) > MAX_AGENTS:
+        yield Problem(
+            max(most, key=lambda path: most[path]),
+            f"the pools together have up to {sum(most.values())} agents on duty at once; at most {MAX_AGENTS}",
+        )
+    days = math.ceil(scenario.duration / 86400.0) + 1
+    shifts = {
+        path: len(staffing.shifts) for path, staffing in pools if staffing is not None and staffing.shifts
+    }
+    if shifts and sum(shifts.values()) * days > MAX_SHIFT_DAYS:
+        yield Problem(
+            max(shifts, key=lambda path: shifts[path]),
+            f"{sum(shifts.values())} shifts a day over {days} days make {sum(shifts.values()) * days} shifts; "
+            f"at most {MAX_SHIFT_DAYS}",
+        )
+
+
+def _most_agents(staffing: Any) -> int:
+    """The most agents a staffing has on duty at once (shifts repeat daily; an end before the start is the
+    next day): the busiest moment is when some shift starts."""
+    if staffing.count is not None:
+        return int(staffing.count)
+    if staffing.per_interval:
+        return max(staffing.per_interval)
+    day = 86400.0
+    shifts = [(s.start % day, (s.end - s.start) % day or day, s.count) for s in staffing.shifts or ()]
+    return max(
+        (sum(n for start, length, n in shifts if (at - start) % day < length) for at, _, _ in shifts),
+        default=0,
+    )
+
+
+def _transfer_problems(scenario: Scenario, reasons: set[str]) -> Iterable[Problem]:
+    """Transfer targets exist, probabilities sum to at most 1, and every caller can eventually leave."""
+    faults = []
+    for name, department in scenario.departments.items():
+        if department.transfer is None:
+            continue
+        for target in department.transfer:
+            if target not in scenario.departments:
+                faults.append(Problem(f"departments.{name}.transfer.{target}", "no such department"))
+        total = sum(department.transfer.values())
+        if total > 1 + _REASON_TOLERANCE:
+            message = f"probabilities must sum to at most 1, they sum to {total:.6g}"
+            faults.append(Problem(f"departments.{name}.transfer", message))
+    yield from faults
+    if not faults:
+        yield from _loop_problems(scenario)
+    if scenario.ivr is not None:
+        for reason in scenario.ivr.self_service:
+            if reason not in reasons:
+                yield Problem(
+                    f"ivr.self_service.{reason}", f"not a reason callers have ({', '.join(sorted(reasons))})"
+                )
+
+
+def _loop_problems(scenario: Scenario) -> Iterable[Problem]:
+    """Transfers that keep callers forever, or nearly: refused at the first department of the loop.
+
+    A department with a `transfer` block sends callers on with those probabilities whatever their reason
+    (`max_transfers` does not stop it); one without sends a caller it cannot help on towards the first
+    department that resolves the reason (or, if its routing accuracy is below 1, any department that does
+    not), until `max_transfers`. A caller can leave where a transfer block sums to below 1, where a
+    department without one resolves their reason, and anywhere once `max_transfers` is set."""
+    departments = scenario.departments
+    explicit = {name: d.transfer for name, d in departments.items() if d.transfer is not None}
+    if not explicit:
+        return
+    # Transfer blocks alone: departments that only send callers to one another.
+    exits = {name for name, transfer in explicit.items() if sum(transfer.values()) < 1 - _LOOP_TOLERANCE}
+    edges = {name: [t for t, p in transfer.items() if p > 0] for name, transfer in explicit.items()}
+    free = _can_reach(edges, exits | (departments.keys() - explicit.keys()))
+    trapped = [name for name in explicit if name not in free]
+    if trapped:
+        yield Problem(
+            f"departments.{trapped[0]}.transfer",
+            f"a loop callers can never leave: {', '.join(trapped)} send every caller on among themselves "
+            "(their transfer probabilities sum to 1)",
+        )
+        return
+    # Transfer blocks together with the reason-based transfers of the other departments.
+    if scenario.max_transfers is None:
+        anywhere = "\0any department that cannot resolve the reason"  # one node, not an edge to each
+        for reason in scenario.reason_mix():
+            resolvers = [name for name in departments if reason in scenario.resolves(name)]
+            if not resolvers:
+                continue  # refused elsewhere: no department resolves this reason
+            others = [name for name in departments if name not in resolvers]
+            graph = {**edges, anywhere: others}
+            for name in others:
+                if name not in explicit:
+                    accuracy = scenario.routing_of(name).accuracy
+                    misroutes = (accuracy if isinstance(accuracy, float) else accuracy.base) < 1
+                    graph[name] = [resolvers[0], anywhere] if misroutes else [resolvers[0]]
+            sloppy_ivr = scenario.ivr is not None and scenario.ivr.accuracy < 1
+            reached = _reachable([resolvers[0], *(others if sloppy_ivr else ())], graph)
+            free = _can_reach(graph, exits | {name for name in resolvers if name not in explicit})
+            stuck = [name for name in departments if name in reached and name not in free]
+            if stuck:
+                first = next((name for name in stuck if name in explicit), stuck[0])
+                yield Problem(
+                    f"departments.{first}.transfer",
+                    f"callers about {shorten(reason)} can never leave: {', '.join(stuck)} send them on "
+                    "among themselves (set max_transfers, or transfer probabilities that let them go)",
+                )
+                return
+            expected = _visits_before_leaving(scenario, explicit, resolvers[0], reason)
+            looping = [name for name in explicit if name in reached]  # a long loop runs through a block
+            longest = max(looping, key=expected.__getitem__, default=None)
+            if longest is not None and expected[longest] > MAX_VISITS:
+                yield Problem(
+                    f"departments.{longest}.transfer",
+                    f"callers about {shorten(reason)} sent here visit about {expected[longest]:.3g} departments "
+                    f"before they leave; at most {MAX_VISITS} (transfer probabilities this close to 1 make a "
+                    "near-endless loop; set max_transfers, or probabilities that let them go)",
+                )
+                return
+    # Transfer blocks that let callers go, but so rarely that they would wander almost forever.
+    visits = _visits_in_blocks(explicit, lambda target: (0.0, None))  # counted in the blocks only
+    worst = max(visits, key=visits.__getitem__)
+    if visits[worst] > MAX_VISITS:
+        yield Problem(
+            f"departments.{worst}.transfer",
+            f"callers sent here visit about {visits[worst]:.3g} departments before they leave; at most "
+            f"{MAX_VISITS} (transfer probabilities this close to 1 make a near-endless loop)",
+        )
+
+
+def _visits_before_leaving(
+    scenario: Scenario, explicit: Mapping[str, Mapping[str, float]], right: str, reason: str
+) -> dict[str, float]:
+    """Per department with a transfer block, the departments a caller about `reason` sent there visits
+    before it leaves, in the long run: a department without a block lets them go if it resolves the reason
+    and otherwise sends them to the right one. Misroutes are left out: they only reach departments not yet
+    visited, so they add at most one visit per department, not a loop."""
+
+    def after(target: str) -> tuple[float, str | None]:
+        if reason in scenario.resolves(target):
+            return 1.0, None  # served there, and gone
+        if right in explicit:
+            return 1.0, right  # there, then on to the right department, which has a block
+        return 2.0, None  # there, then the right department, and gone
+
+    return _visits_in_blocks(explicit, after)
+
+
+def _visits_in_blocks(
+    explicit: Mapping[str, Mapping[str, float]], after: Callable[[str], tuple[float, str | None]]
+) -> dict[str, float]:
+    """Per department with a transfer block, the departments a caller sent there visits before it leaves
+    (expected visits v solve (I - P) v = c). For a target without a block, `after(target)` gives the
+    departments visited from there on and the block the caller then goes on to, if any."""
+    names = list(explicit)
+    index = {name: row for row, name in enumerate(names)}
+    matrix = np.eye(len(names))
+    constant = np.ones(len(names))
+    for name, transfer in explicit.items():
+        row = index[name]
+        for target, probability in transfer.items():
+            if target in index:
+                matrix[row, index[target]] -= probability
+                continue
+            visited, onward = after(target)
+            constant[row] += visited * probability
+            if onward is not None:
+                matrix[row, index[onward]] -= probability
+    try:
+        visits = np.abs(np.linalg.solve(matrix, constant))
+    except np.linalg.LinAlgError:
+        visits = np.full(len(names), np.inf)
+    visits[~np.isfinite(visits)] = np.inf
+    return dict(zip(names, visits.tolist(), strict=True))
+
+
+def _reachable(starts: Iterable[str], graph: Mapping[str, Sequence[str]]) -> set[str]:
+    """Every node a caller starting at `starts` can get to along `graph`."""
+    seen = set(starts)
+    todo = list(seen)
+    while todo:
+        for target in graph.get(todo.pop(), ()):
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
+
+
+def _can_reach(graph: Mapping[str, Sequence[str]], goals: set[str]) -> set[str]:
+    """Every node from which some path along `graph` leads to one of `goals`."""
+    backwards: dict[str, list[str]] = {}
+    for source, targets in graph.items():
+        for target in targets:
+            backwards.setdefault(target, []).append(source)
+    return _reachable(goals, backwards)
+
+
+def _staffing_problems(path: str, staffing: Any, intervals: int) -> Iterable[Problem]:
+    if staffing.per_interval is not None and len(staffing.per_interval) != intervals:
+        yield Problem(
+            f"{path}.per_interval",
+            f"needs {intervals} counts (one per interval), got {len(staffing.per_interval)}",
+        )
+
+
+def _with_trace(scenario: Scenario, base_dir: Path) -> Scenario:
+    """Replace `arrivals.trace: FILE` by the arrival times and reasons it holds (seconds after start)."""
+    arrivals = scenario.arrivals
+    if arrivals.trace is None:
+        return scenario
+    times, reasons = read_trace(base_dir / arrivals.trace, scenario.start, scenario.duration)
+    new_arrivals = arrivals.model_copy(
+        update={"trace": None, "trace_times": times, "trace_reasons": reasons if any(reasons) else None}
+    )
+    return scenario.model_copy(update={"arrivals": new_arrivals})
+
+
+def read_trace(path: Path, start: float, duration: float) -> tuple[tuple[float, ...], tuple[str, ...]]:
+    """Arrival times (seconds after start) and reasons from a CSV with columns `at` and optional `reason`.
+
+    `at` is a clock time (`09:14:05`) or seconds after the scenario start.
+    """
+    where = "arrivals.trace"
+    try:
+        check_csv_file(path)
+        with path.open(newline="", encoding="utf-8-sig") as handle:  # -sig: as spreadsheets save it
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            header = reader.fieldnames or []
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise ScenarioError([Problem(where, f"{clip(path.name)} is not a readable CSV ({error})")]) from None
+    except OSError as error:
+        raise ScenarioError(
+            [Problem(where, f"cannot read {clip(str(path))}: {error.strerror or error}")]
+        ) from None
+    except ValueError as error:  # from check_csv_file: missing, not a regular file, too large
+        raise ScenarioError([Problem(where, str(error))]) from None
+    if "at" not in header:
+        raise ScenarioError(
+            [
+                Problem(
+                    where, f"{clip(path.name)} needs a header with an 'at' column (and optionally 'reason')"
+                )
+            ]
+        )
+    times, reasons = [], []
+    for number, row in enumerate(rows, start=2):
+        text = (row.get("at") or "").strip()
+        try:
+            at = parse_clock(text) - start if ":" in text else parse_duration(text)
+        except ValueError as error:
+            raise ScenarioError([Problem(where, f"{clip(path.name)} line {number}: {error}")]) from None
+        if not (math.isfinite(at) and 0 <= at < duration):
+            raise ScenarioError(
+                [Problem(where, f"{clip(path.name)} line {number}: {shorten(text)} is outside the day")]
+            )
+        times.append(at)
+        reasons.append((row.get("reason") or "").strip())
+    if any(b < a for a, b in itertools.pairwise(times)):
+        raise ScenarioError([Problem(where, f"{clip(path.name)}: arrival times must be in order")])
+    return tuple(times), tuple(reasons)

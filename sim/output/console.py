@@ -1,0 +1,408 @@
+"""What the terminal shows: short rich tables that degrade to plain text when piped."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from sim.model.loading import ScenarioError
+from sim.model.scenario import Experience, Scenario
+
+
+@dataclass(frozen=True)
+class Features:
+    """Which optional parts of the model a run has, so summaries show their figures and only theirs."""
+
+    holds: bool = False
+    callbacks: bool = False
+    """Callbacks instead of waiting (a `callback` block)."""
+    hold_callbacks: bool = False
+    """Callers on hold may take a callback (a hold's `callback_share` > 0)."""
+    redials: bool = False
+    groups: bool = False
+    routing: bool = False
+    """Callers can be misrouted or passed on: an IVR, or explicit transfer networks."""
+    experience: bool = False
+    """The experience score tells something beyond the wait: holds, callbacks, redials, misroutes, or a
+    scenario that sets its own `experience` parameters."""
+
+
+def features(scenario: Scenario | None, summary: Mapping[str, Any] | None = None) -> Features:
+    """What the scenario has; without one (an old caller), what the summary shows happened."""
+    if scenario is not None:
+        holds = [d.hold for d in scenario.departments.values() if d.hold is not None]
+        found = Features(
+            holds=bool(holds),
+            callbacks=scenario.callback is not None,
+            hold_callbacks=any(h.callback_share > 0 for h in holds),
+            redials=scenario.redial is not None
+            and (scenario.redial.blocked is not None or scenario.redial.abandoned is not None),
+            groups=bool(scenario.agent_groups),
+            routing=scenario.ivr is not None
+            or any(d.transfer is not None for d in scenario.departments.values()),
+        )
+        custom = scenario.experience != Experience()
+    else:
+        summary = summary or {}
+
+        def positive(key: str) -> bool:
+            value = summary.get(key)
+            return isinstance(value, int | float) and not math.isnan(value) and value > 0
+
+        found = Features(
+            holds=positive("hold_rate"),
+            callbacks=positive("callbacks_offered"),
+            hold_callbacks=positive("callbacks_from_hold"),
+            redials=positive("attempts_per_caller") and float(summary["attempts_per_caller"]) > 1,
+            groups=bool(summary.get("by_group")),
+            routing=positive("transfers_per_call") or positive("self_served"),
+        )
+        custom = False
+    return replace(
+        found,
+        experience=custom
+        or found.holds
+        or found.callbacks
+        or found.hold_callbacks
+        or found.redials
+        or found.routing,
+    )
+
+
+def lookup(summary: Mapping[str, Any] | None, key: str) -> Any:
+    """A summary value by dotted key (`experience.mean`); None when absent."""
+    value: Any = summary
+    for part in key.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _number(value: Any, kind: str = "") -> str:
+    if value is None or isinstance(value, str | Mapping) or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if kind == "%":
+        return f"{100 * value:.1f}%"
+    if kind == "s":
+        return f"{value:.1f}s"
+    if kind == "h":
+        return f"{value:.1f}h"
+    if kind == "n":
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.2f}"
+    return f"{int(value):,}"
+
+
+def _with_ci(summary: Mapping[str, Any], key: str, kind: str, ci: Mapping[str, Any] | None) -> str:
+    text = _number(lookup(summary, key), kind)
+    half = lookup(ci, key)
+    if text != "-" and isinstance(half, float) and not math.isnan(half) and half > 0:
+        text += f" ± {_number(half, kind)}"
+    return text
+
+
+Row = tuple[str, str, str]
+"""(label, summary key, kind): kind "%" share, "s" seconds, "h" hours, "n" a count, "" plain."""
+
+
+def summary_rows(summary: Mapping[str, Any], found: Features) -> list[list[Row]]:
+    """The summary table's rows in groups: the headline, then routing, holds, callbacks, redials and
+    experience when the run has them."""
+    target = summary.get("service_level_target")
+    groups: list[list[Row]] = [
+        [
+            ("offered calls", "offered", "n"),
+            ("answered", "answered", "n"),
+            ("abandoned", "abandoned", "n"),
+            ("blocked (busy signal)", "blocked", "n"),
+            (f"service level (target {_number(target, '%')})", "service_level", "%"),
+            ("answered within rings", "answered_within_rings", "%"),
+            ("ASA (answered calls)", "asa", "s"),
+            ("mean wait (all reached)", "mean_wait", "s"),
+            ("90th percentile wait", "p90_wait", "s"),
+            ("abandonment rate", "abandon_rate", "%"),
+            ("occupancy", "occupancy", "%"),
+            ("AHT", "aht", "s"),
+            ("first-contact routing", "first_contact_routing", "%"),
+        ]
+    ]
+    if found.routing:
+        groups.append(
+            [
+                ("first-contact resolution", "first_contact_resolution", "%"),
+                ("transfers per answered call", "transfers_per_call", ""),
+                ("agents met per answered call", "mean_agents_touched", ""),
+            ]
+        )
+    if found.holds:
+        groups.append(
+            [
+                ("calls put on hold", "hold_rate", "%"),
+                ("mean time on hold", "mean_hold_time", "s"),
+                ("holds over their promise", "hold_overrun_rate", "%"),
+                ("hung up on hold", "abandoned_on_hold", "n"),
+            ]
+        )
+    if found.callbacks or found.hold_callbacks:
+        rows: list[Row] = []
+        if found.callbacks:
+            rows += [
+                ("service level, live callers", "service_level_live", "%"),
+                ("callbacks offered", "callbacks_offered", "n"),
+                ("callbacks accepted", "callbacks_accepted", "n"),
+            ]
+        if found.hold_callbacks:
+            rows.append(("callbacks taken on hold", "callbacks_from_hold", "n"))
+        rows += [
+            ("callbacks dialled within window", "callback_promise_kept", "%"),
+            ("mean time to callback", "mean_time_to_callback", "s"),
+            ("callbacks given up", "callbacks_failed", "n"),
+        ]
+        groups.append(rows)
+    if found.redials:
+        groups.append(
+            [
+                ("callers (people)", "unique_callers", "n"),
+                ("calls per caller (redials)", "attempts_per_caller", ""),
+            ]
+        )
+    if found.experience:
+        groups.append(
+            [
+                ("experience score (model, 0-10)", "experience.mean", ""),
+                ("calls scoring below 5", "experience.share_below_5", "%"),
+            ]
+        )
+    return groups
+
+
+def summary_table(summary: Mapping[str, Any], title: str, found: Features | None = None) -> Table:
+    """The headline KPIs (with 95% half-widths when replicated), and the figures of the model's optional
+    parts the run has (`found`; by default what the summary shows happened)."""
+    ci = summary.get("ci95") if isinstance(summary.get("ci95"), Mapping) else None
+    table = Table(title=title, show_header=True, header_style="bold")
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    groups = summary_rows(summary, found if found is not None else features(None, summary))
+    for index, rows in enumerate(groups):
+        for label, key, kind in rows:
+            table.add_row(label, _with_ci(summary, key, kind, ci))
+        if index < len(groups) - 1:
+            table.add_section()
+    return table
+
+
+def department_table(summary: Mapping[str, Any]) -> Table:
+    """Per department: visits, answered, abandoned, service level, ASA, occupancy."""
+    table = Table(title="by department", header_style="bold")
+    for column in ("department", "visits", "answered", "abandoned", "service level", "ASA", "occupancy"):
+        table.add_column(column, justify="left" if column == "department" else "right")
+    for name, row in summary.get("by_department", {}).items():
+        table.add_row(
+            name,
+            _number(row.get("visits"), "n"),
+            _number(row.get("answered"), "n"),
+            _number(row.get("abandoned"), "n"),
+            _number(row.get("service_level"), "%"),
+            _number(row.get("asa"), "s"),
+            _number(row.get("occupancy"), "%"),
+        )
+    return table
+
+
+def group_table(summary: Mapping[str, Any]) -> Table:
+    """Per agent group: occupancy and the calls it handled for each department (skill)."""
+    groups: Mapping[str, Any] = summary.get("by_group") or {}
+    departments = list(summary.get("by_department") or {})
+    for values in groups.values():
+        departments += [d for d in (values.get("handled") or {}) if d not in departments]
+    table = Table(title="agent groups: calls handled by skill", header_style="bold")
+    for column in ("group", "occupancy", *departments, "total"):
+        table.add_column(column, justify="left" if column == "group" else "right")
+    for name, values in groups.items():
+        handled = values.get("handled") or {}
+        counts = [float(handled.get(d, 0) or 0) for d in departments]
+        table.add_row(
+            name,
+            _number(values.get("occupancy"), "%"),
+            *[_number(n, "n") for n in counts],
+            _number(sum(counts), "n"),
+        )
+    return table
+
+
+def own_agents_line(summary: Mapping[str, Any]) -> str:
+    """`answered by own agents: billing 62.0%, technical 74.2% (the rest by groups or overflow)`."""
+    shares = ", ".join(
+        f"{escape(name)} {_number(row.get('answered_by_own_agents'), '%')}"
+        for name, row in (summary.get("by_department") or {}).items()
+    )
+    return f"answered by own agents: {shares} (the rest by groups or overflow)"
+
+
+def department_rows(intervals: pd.DataFrame) -> pd.DataFrame:
+    """The interval table's department rows (not `all`, not agent groups; an old table has no `kind`)."""
+    if "kind" in intervals.columns:
+        return intervals[intervals["kind"].astype(str) == "department"]
+    return intervals[intervals["department"].astype(str) != "all"]
+
+
+def missed_intervals(intervals: pd.DataFrame, target: float) -> list[str]:
+    """`09:30 billing 72.0%` for each interval and department below the service-level target."""
+    missed = intervals[(intervals["service_level"] < target) & (intervals["offered"] > 0)]
+    return [
+        f"{start} {department} {100 * float(level):.1f}%"
+        for start, department, level in zip(
+            missed["start"], missed["department"], missed["service_level"], strict=True
+        )
+    ]
+
+
+def print_run(
+    console: Console,
+    summary: Mapping[str, Any],
+    intervals: pd.DataFrame,
+    title: str,
+    scenario: Scenario | None = None,
+) -> None:
+    """Summary (with holds, callbacks, redials and experience when the scenario has them), departments,
+    agent groups, and the intervals that missed the target."""
+    found = features(scenario, summary)
+    console.print(summary_table(summary, title, found))
+    several = len(summary.get("by_department", {})) > 1
+    if several:
+        console.print(department_table(summary))
+    if found.groups and summary.get("by_group"):
+        console.print(group_table(summary))
+        console.print(own_agents_line(summary), highlight=False)
+    target = float(summary.get("service_level_target", 0.8))
+    rows = department_rows(intervals) if several else intervals[intervals["department"].astype(str) == "all"]
+    missed = missed_intervals(rows, target)
+    if missed:
+        console.print(
+            f"[yellow]{len(missed)} interval(s) missed the {100 * target:.0f}% target:[/] "
+            + escape(", ".join(missed))
+        )
+    else:
+        console.print(f"[green]every interval met the {100 * target:.0f}% service-level target[/]")
+
+
+def say(console: Console, label: str, message: object, style: str = "red") -> None:
+    """`label: message` on one line, the label coloured; the message printed as it is (a file name or a
+    user's value may hold '[/]', which Rich would take for markup)."""
+    console.print(f"[{style}]{label}:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
+
+
+def print_problems(console: Console, error: ScenarioError) -> None:
+    """A refused scenario: one line per fault, with its YAML path."""
+    source = f" {escape(error.source)}" if error.source else ""  # a file name may hold '[/]'
+    console.print(
+        f"[red]error:[/] scenario{source} refused ({len(error.problems)} problem(s)):", highlight=False
+    )
+    for problem in error.problems:
+        console.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
+
+
+@contextmanager
+def progress(
+    console: Console, total: int, description: str, enabled: bool = True, delay: float = 1.0
+) -> Iterator[Callable[..., None]]:
+    """A progress bar on `console` that appears only if the work is still going after `delay` seconds and
+    only on a terminal (never when piped); yields `step(description=None, advance=1)`."""
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+    task = bar.add_task(description, total=total)
+    lock = threading.Lock()
+    state = {"started": False, "done": False}
+
+    def show() -> None:
+        with lock:
+            if not state["done"]:
+                bar.start()
+                state["started"] = True
+
+    timer = threading.Timer(delay, show) if enabled and console.is_terminal else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+
+    def step(description: str | None = None, advance: int = 1) -> None:
+        if description:
+            bar.update(task, advance=advance, description=description)
+        else:
+            bar.update(task, advance=advance)
+
+    try:
+        yield step
+    finally:
+        if timer is not None:
+            timer.cancel()
+        with lock:
+            state["done"] = True
+            if state["started"]:
+                bar.stop()
+
+
+def comparison_table(frame: pd.DataFrame, labels: tuple[str, str], tested: bool) -> Table:
+    """KPIs of runs A and B side by side: values, B - A, and (with replications) p-value and verdict."""
+    table = Table(title=f"A: {labels[0]}   B: {labels[1]}", header_style="bold")
+    for column in ("KPI", "A", "B", "B - A"):
+        table.add_column(column, justify="left" if column == "KPI" else "right")
+    if tested:
+        table.add_column("p", justify="right")
+        table.add_column("verdict")
+    colours = {"B better": "green", "A better": "red", "differs": "yellow"}
+    short = {"no significant difference": "n.s.", "not tested": "-"}
+
+    def value(number: Any, unit: str) -> str:
+        if unit == "n":
+            number = float(number)
+            return (
+                "-" if math.isnan(number) else f"{number:,.0f}" if number.is_integer() else f"{number:,.1f}"
+            )
+        if unit == "h":
+            return f"{float(number):.1f}h"
+        return _number(number, {"%": "%", "s": "s"}.get(unit, ""))
+
+    for row in frame.to_dict(orient="records"):
+        unit = str(row["unit"])
+        change = float(row["difference"])
+        difference = value(change, unit)
+        if difference != "-" and change > 0:
+            difference = "+" + difference
+        if unit == "%" and difference != "-":
+            difference = difference.replace("%", " pts")
+        cells = [str(row["label"]), value(row["a"], unit), value(row["b"], unit), difference]
+        if tested:
+            p = float(row["p_value"])
+            verdict = short.get(str(row["verdict"]), str(row["verdict"]))
+            colour = colours.get(verdict)
+            cells += ["-" if math.isnan(p) else f"{p:.3f}", f"[{colour}]{verdict}[/]" if colour else verdict]
+        table.add_row(*cells)
+    return table

@@ -1,0 +1,401 @@
+"""Durable folders: a folder is written whole into a temporary hidden sibling and then renamed into place, so
+an interrupted writer leaves nothing half-written and nothing is overwritten unasked.
+
+The temporary folder is `.NAME.HOST.PID-TOKEN.partial`; its files are flushed to disk before the rename. A
+writer killed outright (SIGKILL) leaves it behind, never under the final name; the next writer into the same
+parent folder removes it once process PID of this HOST is gone (another live writer's is never touched). A
+folder that cannot be written (a file in the way, a read-only, missing or full disk) is reported as
+`ResultsUnwritable`, with the reason in one line and nothing left behind.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import math
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+class ResultsError(OSError):
+    """Results that cannot be written where asked; the message says where and why, in one line."""
+
+
+class ResultsExist(ResultsError, FileExistsError):
+    """The results folder already holds a run; pass `force` to replace it."""
+
+
+class ResultsUnwritable(ResultsError):
+    """The results cannot be written: a file in the way, a folder that cannot be created, a read-only or
+    full disk. `str()` is the whole sentence; `errno` and `strerror` are the underlying error's."""
+
+    def __init__(self, message: str, code: int | None = None, reason: str = "") -> None:
+        super().__init__(code, reason or message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+DISK_ERRORS = frozenset(
+    code
+    for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG, errno.EROFS, errno.EIO)
+    if code is not None
+)
+"""Errors of the disk rather than of the data: a report that meets one fails the run (nothing is kept)."""
+
+
+def _nearest_existing(path: Path) -> Path:
+    """`path` or its closest ancestor that exists (`/` at worst)."""
+    path = Path(os.path.abspath(path))
+    while not os.path.lexists(path) and path.parent != path:
+        path = path.parent
+    return path
+
+
+def why_unwritable(error: OSError, target: Path) -> str:
+    """A plain reason for an OSError met while writing below `target` (no temporary file names)."""
+    code = error.errno
+    if code == errno.ENOSPC:
+        return "the disk is full (No space left on device)"
+    if code == getattr(errno, "EDQUOT", None):
+        return "the disk quota is used up (Disk quota exceeded)"
+    if code == errno.EROFS:
+        return "the file system is read-only"
+    existing = _nearest_existing(target)
+    if code in (errno.ENOTDIR, errno.EEXIST) and existing.exists() and not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    if code == errno.ENOENT and not target.parent.is_dir():
+        return f"cannot create a folder in {_nearest_existing(target.parent)} (No such file or directory)"
+    reason = error.strerror or str(error)
+    name = Path(str(error.filename)).name if error.filename else ""
+    if name and not name.startswith("."):  # a results file, not a staging or temporary name
+        reason += f" ({name})"
+    return reason
+
+
+def unwritable(error: OSError, target: Path, what: str = "results") -> ResultsUnwritable:
+    """`error` (met while writing `target`) as a ResultsUnwritable with a one-line message."""
+    if isinstance(error, ResultsUnwritable):
+        return error
+    reason = why_unwritable(error, target)
+    return ResultsUnwritable(f"cannot write {what} to {target}: {reason}", error.errno, reason)
+
+
+def default_run_dir(results_root: Path, name: str, now: datetime | None = None) -> Path:
+    """`results/<name>-<YYYYmmdd-HHMMSS>`, with a suffix if that exists already."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    candidate = results_root / f"{name}-{stamp}"
+    number = 2
+    while candidate.exists():
+        candidate = results_root / f"{name}-{stamp}-{number}"
+        number += 1
+    return candidate
+
+
+def check_writable(target: Path, force: bool) -> None:
+    """Refuse before running if `target` holds anything and `force` is not set."""
+    if target.exists() and not target.is_dir():
+        raise ResultsExist(f"{target} exists and is not a folder")
+    if target.exists() and any(target.iterdir()) and not force:
+        raise ResultsExist(f"{target} already holds results; use --force to replace them")
+
+
+def check_target(target: Path, force: bool, what: str = "results") -> None:
+    """`check_writable`, then `check_creatable`: refuse before any work is done (ResultsExist,
+    ResultsUnwritable)."""
+    check_writable(target, force)
+    check_creatable(target, what)
+
+
+def check_creatable(folder: Path, what: str = "results", inside: bool = False) -> None:
+    """Make sure `folder` (or, with `inside`, files in it) could be written: the nearest existing ancestor
+    (of its parent, where the staging sibling goes) is a folder in which a folder can be created. Raises
+    ResultsUnwritable with the reason; leaves nothing behind. A full disk shows only when files are written."""
+    existing = _nearest_existing(folder if inside else folder.parent)
+    if not existing.is_dir():
+        reason = f"{existing} is a file, not a folder"
+        raise ResultsUnwritable(f"cannot write {what} to {folder}: {reason}", errno.ENOTDIR, reason)
+    try:
+        probe = tempfile.mkdtemp(prefix=".callsim-probe-", dir=existing)
+        os.rmdir(probe)
+    except OSError as error:
+        reason = f"cannot create a folder in {existing} ({error.strerror or error})"
+        raise ResultsUnwritable(f"cannot write {what} to {folder}: {reason}", error.errno, reason) from None
+
+
+# --- staging: a folder is written whole beside its target, then renamed into place -------------------------
+
+HOST = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname().split(".")[0])[:40] or "host"
+"""This machine's name as staging folders carry it (a results root may be shared between machines)."""
+STAGED = re.compile(
+    r"^\.(?P<name>.+)\.(?P<host>[A-Za-z0-9_-]+)\.(?P<pid>\d+)-(?P<token>[a-z0-9]+)\.(?P<kind>partial|old)$"
+)
+"""`.NAME.HOST.PID-TOKEN.partial`: a folder being written by process PID on HOST; `.old`: the folder it
+replaces, moved aside for the instant of the swap."""
+
+
+def staging_name(name: str, kind: str = "partial") -> str:
+    """A hidden sibling name for `name` owned by this process: `.NAME.HOST.PID-TOKEN.partial`."""
+    return f".{name}.{HOST}.{os.getpid()}-{secrets.token_hex(4)}.{kind}"
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (unsure counts as alive: nothing is removed)."""
+    if pid == os.getpid():
+        return True
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: someone else's process
+        return True
+    return True
+
+
+def clean_stale(root: Path) -> list[Path]:
+    """Remove the staging folders in `root` left by runs of this machine that are gone (killed with no
+    chance to clean up). A folder moved aside for a swap that never finished is moved back if its place is
+    empty. Another live run's folders, other machines' and anything else are never touched. Returns what
+    was removed or restored."""
+    touched: list[Path] = []
+    try:
+        children = list(root.iterdir())
+    except OSError:
+        return touched
+    for child in children:
+        match = STAGED.match(child.name)
+        if match is None or match["host"] != HOST or pid_alive(int(match["pid"])):
+            continue
+        if not child.is_dir() or child.is_symlink():
+            continue
+        try:
+            place = root / match["name"]
+            if match["kind"] == "old" and not os.path.lexists(place):
+                child.rename(place)  # killed between the two renames of a swap: the old results come back
+            else:
+                shutil.rmtree(child)
+        except OSError:
+            continue
+        touched.append(child)
+    return touched
+
+
+def sync_tree(folder: Path) -> None:
+    """Flush every file and folder below `folder` to disk (so a rename never publishes unwritten data)."""
+    for directory, _, files in os.walk(folder):
+        for name in files:
+            fsync_path(Path(directory) / name)
+        fsync_path(Path(directory))
+
+
+def fsync_path(path: Path) -> None:
+    """fsync a file or a folder; quietly nothing where the platform cannot (a folder on Windows)."""
+    try:
+        flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if path.is_dir() else 0)
+        descriptor = os.open(path, flags)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError as error:
+        if error.errno in DISK_ERRORS:
+            raise
+    finally:
+        os.close(descriptor)
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """While a folder is staged, SIGTERM (when nobody else handles it) raises KeyboardInterrupt like Ctrl-C,
+    so the staging folder is removed on the way out. Only in the main thread; elsewhere a no-op."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous: Any = None
+    try:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread
+        previous = None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM for the instant of a swap (two renames) and deliver them right after, so
+    Ctrl-C never falls between the two renames. Only in the main thread (where Python runs handlers)."""
+    wanted = (signal.SIGINT, signal.SIGTERM)
+    caught: list[int] = []
+
+    def hold(signum: int, frame: Any) -> None:
+        caught.append(signum)
+
+    previous: dict[signal.Signals, Any] = {}
+    try:
+        for number in wanted:
+            previous[number] = signal.signal(number, hold)
+    except ValueError:  # not the main thread: nothing to hold
+        pass
+    try:
+        yield
+    finally:
+        for held, handler in previous.items():
+            signal.signal(held, handler)
+        if caught:
+            signal.raise_signal(caught[0])
+
+
+def write_folder(target: Path, force: bool, writer: Callable[[Path], None]) -> Path:
+    """Let `writer` fill a hidden sibling folder (`.NAME.HOST.PID-TOKEN.partial`), flush it to disk, then
+    move it to `target` in one rename (replacing an old folder with `force`; without it, to a free sibling
+    name if another run took `target` meanwhile) and return where it went. Stale staging folders of
+    killed runs in the same parent are removed first. OSErrors come out as ResultsUnwritable (nothing is
+    left behind); Ctrl-C or SIGTERM while writing leave nothing either."""
+    parent = target.parent
+    try:
+        if parent.is_dir():
+            clean_stale(parent)
+        check_writable(target, force)
+        parent.mkdir(parents=True, exist_ok=True)
+    except ResultsError:
+        raise
+    except OSError as error:
+        raise unwritable(error, target) from error
+    staged: list[Path] = []
+    try:
+        with terminate_as_interrupt():  # from before the staging folder exists: no instant without it
+            staging = _make_staging(target, staged)
+            writer(staging)
+            sync_tree(staging)
+            if force:
+                replace_folder(staging, target)
+            else:
+                target = settle_folder(staging, target)
+    except BaseException as error:
+        for folder in staged:
+            shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(error, OSError) and not isinstance(error, ResultsError):
+            raise unwritable(error, target) from error
+        raise
+    fsync_path(parent)
+    return target
+
+
+def _make_staging(target: Path, staged: list[Path]) -> Path:
+    """Create the staging folder (mode from the umask, like any new folder), named in `staged` before it
+    is made, so an interrupt at any instant after leaves nothing behind."""
+    while True:
+        staging = target.with_name(staging_name(target.name))
+        staged.append(staging)
+        try:
+            staging.mkdir()
+        except FileExistsError:
+            staged.remove(staging)  # another's: never removed
+            continue
+        return staging
+
+
+def settle_folder(staging: Path, target: Path) -> Path:
+    """Rename `staging` to `target`, or, if results appeared there while these were written (another run
+    with the same name), to the first free `target-2`, `target-3`, ...: nothing is replaced without
+    `--force`, and nothing just computed is thrown away. Returns where the results are."""
+    candidate, number = target, 2
+    while True:
+        try:
+            with signals_held():
+                staging.rename(candidate)  # atomic; fails on a folder that holds anything
+            return candidate
+        except OSError as error:
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR):
+                raise
+        candidate = target.with_name(f"{target.name}-{number}")
+        number += 1
+
+
+def replace_folder(staging: Path, target: Path) -> None:
+    """Rename `staging` to `target`; an existing `target` is moved aside first and removed after. Ctrl-C is
+    held for the two renames; SIGKILL between them leaves the old folder aside, and `clean_stale` moves it
+    back."""
+    trash: Path | None = None
+    swapped = False
+    try:
+        with signals_held():
+            try:
+                if target.exists():
+                    trash = target.with_name(staging_name(target.name, "old"))
+                    target.rename(trash)
+                staging.rename(target)
+                swapped = True
+            except BaseException as error:
+                if trash is not None and os.path.lexists(trash) and not os.path.lexists(target):
+                    trash.rename(target)  # the old results stay where they were
+                if isinstance(error, OSError) and error.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise ResultsExist(
+                        f"{target} appeared while the results were written; nothing was replaced"
+                    ) from None
+                raise
+    finally:
+        if swapped and trash is not None:
+            shutil.rmtree(trash, ignore_errors=True)
+
+
+def clean_json(value: Any) -> Any:
+    """JSON-safe copy: NaN and infinities become null, numpy scalars become Python numbers."""
+    if isinstance(value, Mapping):
+        return {str(k): clean_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_json(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+PARQUET_SLICE = 1 << 18
+"""Rows converted to Arrow at a time: a million-call day's event log is not copied whole to be written."""
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """`frame` as a Parquet file (no index), written a slice at a time, the same table as `to_parquet`."""
+    if len(frame) <= PARQUET_SLICE:
+        frame.to_parquet(path, index=False)
+        return
+    first = pa.Table.from_pandas(frame.iloc[:PARQUET_SLICE], preserve_index=False)
+    first_schema = first.schema
+    with pq.ParquetWriter(path, first_schema) as writer:
+        writer.write_table(first)
+        del first
+        for start in range(PARQUET_SLICE, len(frame), PARQUET_SLICE):
+            piece = frame.iloc[start : start + PARQUET_SLICE]
+            writer.write_table(pa.Table.from_pandas(piece, schema=first_schema, preserve_index=False))
+            pa.default_memory_pool().release_unused()
+    pa.default_memory_pool().release_unused()
+
+
+def write_json(path: Path, value: Any) -> None:
+    """Pretty JSON with NaN as null."""
+    path.write_text(json.dumps(clean_json(value), indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,117 @@
+"""Where a run goes: a self-describing results folder (the resolved scenario, meta.json, tables, summary,
+report and plots), written whole through `sim.output.folders` so that nothing is left half-written."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import yaml
+
+from sim.analysis.rows import flatten
+from sim.analysis.tables import calls_table, visits_table
+from sim.experiments.provenance import git_revision, versions
+from sim.experiments.runner import Replicated
+from sim.model.loading import resolved_dict
+from sim.output.folders import (
+    DISK_ERRORS,
+    clean_json,
+    write_folder,
+    write_json,
+    write_parquet,
+)
+
+
+def meta(run: Replicated, command: list[str] | None = None) -> dict[str, Any]:
+    """What `meta.json` records: enough to rerun the run bit for bit."""
+    return {
+        "scenario": run.scenario.name,
+        "seed": run.seed,
+        "reps": len(run.replications),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "wall_time": run.wall_time,
+        "calls_simulated": run.calls_offered,
+        "ended_at": run.first.ended_at,
+        "versions": versions(),
+        "git_revision": git_revision(),
+        "command": command if command is not None else sys.argv,
+        **({"precision": clean_json(run.precision)} if run.precision else {}),
+    }
+
+
+def write_run(
+    target: Path,
+    run: Replicated,
+    force: bool = False,
+    command: list[str] | None = None,
+    report: bool = True,
+    release_events: bool = False,
+) -> Path:
+    """Write a run's results folder: scenario, meta, calls, events, visits, intervals, summary, and (unless
+    `report` is false) the pictures in `plots/` and `report.html`, built from those files. A report that
+    fails leaves `report_error.txt` instead (the results are kept; `callsim report` retries). With
+    `release_events`, the run's event log is let go once written (`RunResult.release_events`)."""
+
+    def fill(folder: Path) -> None:
+        (folder / "scenario.yaml").write_text(
+            yaml.safe_dump(resolved_dict(run.scenario), sort_keys=False), encoding="utf-8"
+        )
+        write_json(folder / "meta.json", meta(run, command))
+        write_parquet(calls_table(run.first), folder / "calls.parquet")
+        write_parquet(run.first.events, folder / "events.parquet")
+        write_parquet(visits_table(run.first), folder / "visits.parquet")
+        write_parquet(run.first.agents, folder / "agents.parquet")
+        run.intervals.to_csv(folder / "intervals.csv", index=False, float_format="%.6g")
+        if len(run.replications) > 1:
+            replications_frame(run).to_csv(folder / "replications.csv", index=False, float_format="%.6g")
+        write_json(folder / "summary.json", run.summary)
+        run.first.derived.clear()  # the report reads the tables back from the files: hold them once
+        if release_events:
+            run.first.release_events()
+            _give_back_memory()
+        if report:
+            fill_report(folder)
+
+    return write_folder(target, force, fill)
+
+
+def _give_back_memory() -> None:
+    """Return memory freed by the event log to the system before the report (Arrow's pool, and glibc's
+    heap where it has one): a million-call run then peaks lower."""
+    pa.default_memory_pool().release_unused()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+def fill_report(folder: Path) -> None:
+    """Plots and report.html for the results in `folder`; on failure, the traceback in `report_error.txt`
+    (the results are kept). A full or failing disk is not a report failure: it fails the whole write."""
+    import traceback
+
+    from sim.output.report import ERROR, write_report
+
+    try:
+        write_report(folder)
+    except Exception as error:
+        for leftover in folder.glob(".*.partial"):  # what the report left half-written
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.errno in DISK_ERRORS:
+            raise
+        (folder / ERROR).write_text(traceback.format_exc(), encoding="utf-8")
+
+
+def replications_frame(run: Replicated) -> pd.DataFrame:
+    """One row per replication with every KPI as a flat column."""
+    return pd.DataFrame([{"replication": r.replication, **flatten(r.summary)} for r in run.replications])

@@ -1,0 +1,146 @@
+"""What a saved results folder holds, read back: the scenario as run, run facts, KPIs and tables.
+
+Reports and comparisons work from these files only, so `callsim report` on an old folder gives the same
+pictures as the run that wrote it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from sim.model.loading import ScenarioError, load_scenario
+from sim.model.scenario import Scenario
+from sim.output.folders import HOST, PARQUET_SLICE, STAGED
+
+REQUIRED = (
+    *("scenario.yaml", "meta.json", "summary.json", "intervals.csv"),
+    *("calls.parquet", "visits.parquet", "events.parquet"),
+)
+CALL_COLUMNS = (
+    *("call_id", "reason", "arrived_at", "answered_at", "outcome", "wait_time", "time_to_answer"),
+    *("agents_touched", "n_transfers", "resolved", "chain", "experience"),
+)
+"""The columns of the calls table that reports and comparisons read (a big run's table is large)."""
+VISIT_COLUMNS = ("call_id", "department", "queued_at", "wait_time", "answered", "abandoned", "time_to_answer")
+"""The columns of the visits table that reports read."""
+
+
+def _staging(folder: Path) -> bool:
+    """A hidden folder being written (`.NAME.HOST.PID-TOKEN.partial`, perhaps left by a killed run) or moved
+    aside while a run is replaced (`.old`): never results, whatever files it holds. Only this process may
+    read its own staging folder (the report of a run is drawn there before the folder is renamed)."""
+    name = folder.resolve().name
+    match = STAGED.match(name)
+    if match is not None:
+        return not (match["host"] == HOST and int(match["pid"]) == os.getpid())
+    return name.startswith(".") and name.endswith(".partial")
+
+
+class NotARun(ValueError):
+    """The folder is not a callsim results folder (or is missing files it needs)."""
+
+
+@dataclass(frozen=True)
+class SavedRun:
+    """A results folder's contents: the typed scenario, `meta.json`, `summary.json` and the tables."""
+
+    folder: Path
+    scenario: Scenario
+    scenario_text: str
+    meta: dict[str, Any]
+    summary: dict[str, Any]
+    intervals: pd.DataFrame
+    calls: pd.DataFrame
+    visits: pd.DataFrame
+    transfer_events: pd.DataFrame
+    """The event log's transfer rows: all the reports need of it (a big run's log is large)."""
+    replications: pd.DataFrame | None
+
+    @property
+    def reps(self) -> int:
+        """Replications behind the summary (1 for a single run)."""
+        return int(self.meta.get("reps", 1) or 1)
+
+    @property
+    def departments(self) -> list[str]:
+        """Department names in the scenario's order."""
+        return list(self.scenario.departments)
+
+    @property
+    def ended_at(self) -> float:
+        """When replication 0's day ended (seconds after the start)."""
+        return float(self.meta.get("ended_at") or self.scenario.duration)
+
+
+def _frame(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    if not path.exists():
+        return pd.DataFrame()
+    if columns is not None:
+        present = set(pq.read_schema(path).names)
+        columns = [name for name in columns if name in present]
+    frame = pd.read_parquet(path, columns=columns)
+    pa.default_memory_pool().release_unused()  # Arrow keeps what a large read freed; give it back
+    return frame
+
+
+def _events_of(path: Path, kind: str, columns: Sequence[str]) -> pd.DataFrame:
+    """The events of one kind, read a slice at a time: a million-call day logs millions of events, and
+    only a few are wanted."""
+    if not path.exists():
+        return pd.DataFrame()
+    source = pq.ParquetFile(path)
+    wanted = [name for name in columns if name in source.schema_arrow.names]
+    kept = [
+        batch.filter(pc.equal(batch.column("event").cast(pa.string()), kind))
+        for batch in source.iter_batches(batch_size=PARQUET_SLICE, columns=wanted)
+    ]
+    frame = pa.Table.from_batches(kept).to_pandas() if kept else pd.read_parquet(path, columns=wanted)
+    pa.default_memory_pool().release_unused()
+    return frame
+
+
+def load_run(folder: Path | str) -> SavedRun:
+    """Read a results folder written by `callsim run` (raises `NotARun` with what is missing)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise NotARun(f"{folder} is not a folder")
+    if _staging(folder):
+        raise NotARun(
+            f"{folder} is the staging folder of a run that was stopped or is still being written, "
+            "not a results folder"
+        )
+    missing = [name for name in REQUIRED if not (folder / name).exists()]
+    if missing:
+        raise NotARun(f"{folder} is not a callsim results folder (missing {', '.join(missing)})")
+    try:
+        scenario = load_scenario(folder / "scenario.yaml")
+    except ScenarioError as error:
+        raise NotARun(f"{folder}/scenario.yaml cannot be read back: {error}") from None
+    replications = folder / "replications.csv"
+    try:
+        return SavedRun(
+            folder=folder,
+            scenario=scenario,
+            scenario_text=(folder / "scenario.yaml").read_text(encoding="utf-8"),
+            meta=json.loads((folder / "meta.json").read_text(encoding="utf-8")),
+            summary=json.loads((folder / "summary.json").read_text(encoding="utf-8")),
+            intervals=pd.read_csv(folder / "intervals.csv", dtype={"start": str, "department": str}),
+            calls=_frame(folder / "calls.parquet", columns=CALL_COLUMNS),
+            visits=_frame(folder / "visits.parquet", columns=VISIT_COLUMNS),
+            transfer_events=_events_of(
+                folder / "events.parquet", "transfer", ["event", "call_id", "department", "detail"]
+            ),
+            replications=pd.read_csv(replications) if replications.exists() else None,
+        )
+    except (OSError, ValueError) as error:  # unreadable, truncated or corrupt files (JSON, CSV, Parquet)
+        raise NotARun(f"{folder} cannot be read back: {type(error).__name__}: {error}") from None

@@ -1,0 +1,378 @@
+"""One caller's journey told as a story: ring by ring, queue by queue, agent by agent, with clock times.
+
+Built from the event table alone (and the agents table for names), so it works on a saved run too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from sim.model.durations import format_clock
+from sim.model.scenario import Scenario
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+
+Row = tuple[float, str, str, int, float]
+"""One event of a call: (t, event, department, agent_id, detail)."""
+
+TERMINAL = frozenset(
+    {"block", "abandon", "end", "drop", "self_service", "abandon_on_hold", "callback_failed"}
+)
+"""Events that end a call (one per call; none for a call still in the system at the stop)."""
+
+_NO_ESTIMATE = 1e9
+"""An estimated wait logged at or over this means nobody was on duty to estimate it."""
+
+
+def ordinal(number: int) -> str:
+    """`fourth` for 4; `11th` past ten."""
+    if 1 <= number <= len(_ORDINALS):
+        return _ORDINALS[number - 1]
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def spoken(seconds: float) -> str:
+    """`35s`, `2m 10s`, `1h 05m`: a duration as a trainer would say it."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, rest = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {rest:02d}s" if rest else f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def plural(count: int, word: str) -> str:
+    """`1 agent`, `3 agents`."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One step of the story: when (seconds after the start) and what happened."""
+
+    at: float
+    text: str
+
+
+def event_rows(events: pd.DataFrame) -> list[Row]:
+    """(t, event, department, agent_id, detail) per row, as plain Python values."""
+    return list(
+        zip(
+            events["t"].astype(float).tolist(),
+            events["event"].astype(str).tolist(),
+            events["department"].astype(str).tolist(),
+            events["agent_id"].astype(int).tolist(),
+            events["detail"].astype(float).tolist(),
+            strict=True,
+        )
+    )
+
+
+def agent_names(agents: pd.DataFrame) -> dict[int, str]:
+    """`billing agent 3` by agent id."""
+    labels = agents["pool"] + " agent " + agents["number"].astype(str)
+    return dict(zip(agents["agent_id"].astype(int).tolist(), labels.tolist(), strict=True))
+
+
+def redials(events: pd.DataFrame) -> dict[int, tuple[float, int]]:
+    """For each call whose caller called again: (when, the new call's id)."""
+    rows = events[events["event"] == "redial"]
+    return {
+        int(previous): (float(t), int(new))
+        for t, new, previous in zip(rows["t"], rows["call_id"], rows["detail"], strict=True)
+    }
+
+
+def choose_call(
+    calls: pd.DataFrame,
+    call_id: int | None = None,
+    reason: str | None = None,
+    stopped_at: float | None = None,
+) -> int:
+    """The call to tell: the given id, else (overall or for `reason`) the longest chain: most agents touched,
+    then most time in the system (arrival to end, or to `stopped_at` for calls still there), then lowest id."""
+    if call_id is not None:
+        if call_id not in set(calls["call_id"]):
+            raise ValueError(
+                f"no call {call_id} in this run (ids run from 1 to {int(calls['call_id'].max())})"
+            )
+        return call_id
+    pool = calls if reason is None else calls[calls["reason"] == reason]
+    if pool.empty:
+        raise ValueError(f"no caller with reason {reason!r} in this run")
+    still_there_at = pool["arrived_at"] if stopped_at is None else stopped_at
+    spent = pool["ended_at"].fillna(still_there_at) - pool["arrived_at"]
+    ranked = pool.assign(spent=spent).sort_values(
+        ["agents_touched", "spent", "call_id"], ascending=[False, False, True]
+    )
+    return int(ranked["call_id"].iloc[0])
+
+
+@dataclass
+class _Teller:
+    """Walks one call's events, keeping what the story needs to remember (who, how many, where)."""
+
+    scenario: Scenario
+    reason_names: list[str]
+    names: dict[int, str]
+    previous_call: dict[int, int]
+    call_id: int
+    lines: list[Line] = field(default_factory=list)
+    reason: str = ""
+    arrived_at: float = 0.0
+    agents_met: int = 0
+    met: set[int] = field(default_factory=set)
+    transfers: int = 0
+    dials: int = 0
+    dialled_at: float | None = None
+    callback_queued: bool = False
+    where: str = "on the line"
+    following: Row | None = None
+
+    def say(self, at: float, text: str) -> None:
+        self.lines.append(Line(at, text))
+
+    def agent(self, agent_id: int) -> str:
+        return self.names.get(agent_id, f"agent {agent_id}")
+
+    def resolves(self, department: str) -> bool:
+        return self.reason in self.scenario.resolves(department)
+
+    def step(self, row: Row, following: Row | None) -> None:
+        """Tell one event (`following` is the next one, if any)."""
+        handler = _HANDLERS.get(row[1])
+        if handler is not None:
+            self.following = following
+            handler(self, row)
+
+    # The caller reaches the centre.
+
+    def arrive(self, row: Row) -> None:
+        t, _, _, _, detail = row
+        self.reason = self.reason_names[int(detail)]
+        self.arrived_at = t
+        self.where = "in the phone menu" if self.scenario.ivr is not None else "on the line"
+        chain = [self.call_id]
+        while chain[-1] in self.previous_call:
+            chain.append(self.previous_call[chain[-1]])
+        if len(chain) == 1:
+            self.say(t, f"calls about {self.reason}.")
+            return
+        earlier = f"first call {chain[-1]}" + (f", last call {chain[1]}" if len(chain) > 2 else "")
+        self.say(t, f"calls again (attempt {len(chain)}; {earlier}) about {self.reason}.")
+
+    def block(self, row: Row) -> None:
+        self.say(row[0], "hears a busy signal: every line is taken. Blocked.")
+
+    def ivr(self, row: Row) -> None:
+        t, _, department, _, detail = row
+        verdict = (
+            "the right department"
+            if self.resolves(department)
+            else f"a misroute: {department} cannot resolve {self.reason}"
+        )
+        self.say(t, f"the menu ({spoken(detail)}) sends them to {department} ({verdict}).")
+
+    def self_service(self, row: Row) -> None:
+        self.say(row[0], f"the menu resolves it without an agent after {spoken(row[4])}: self-service.")
+
+    # Queues and callbacks instead of waiting.
+
+    def enqueue(self, row: Row) -> None:
+        self.where = f"waiting in the {row[2]} queue"
+        self.say(row[0], f"waits in the {row[2]} queue.")
+
+    def overflow(self, row: Row) -> None:
+        self.say(row[0], f"has waited long enough to be offered to back-up agents for {row[2]}.")
+
+    def callback_offer(self, row: Row) -> None:
+        estimate = "nobody on duty" if row[4] >= _NO_ESTIMATE else f"estimated wait {spoken(row[4])}"
+        declines = self.following is None or self.following[1] != "callback_request"
+        self.say(row[0], f"is offered a callback ({estimate}){' and declines' if declines else ''}.")
+
+    def callback_request(self, row: Row) -> None:
+        t, _, _, _, detail = row
+        self.where = "waiting for a callback"
+        self.dials = 0
+        self.callback_queued = False
+        if detail == 1.0:
+            self.say(t, "takes a callback instead of holding, and hangs up.")
+            return
+        callback = self.scenario.callback
+        if callback is None or callback.keep_place:
+            self.say(t, "accepts a callback and hangs up; keeps their place in the queue.")
+        else:
+            self.say(t, "accepts a callback and hangs up; the callback comes after the callers on the line.")
+
+    def callback_queue(self, row: Row) -> None:
+        again = " again" if self.callback_queued else f" in the {row[2]} queue"
+        self.callback_queued = True
+        self.where = "waiting for a callback"
+        self.say(row[0], f"the callback waits for an agent{again}.")
+
+    def callback_due(self, row: Row) -> None:
+        self.say(row[0], "the callback's window is running out: it moves to the front of the queue.")
+
+    def callback_dial(self, row: Row) -> None:
+        t, _, _, agent_id, detail = row
+        self.dials += 1
+        self.dialled_at = t
+        self.where = f"being dialled by {self.agent(agent_id)}"
+        again = "" if self.dials == 1 else f" again (try {self.dials})"
+        when = f", {spoken(detail)} after the request" if detail >= 0.5 else " at once"
+        self.say(t, f"{self.agent(agent_id)} dials the caller back{again}{when}.")
+
+    def callback_missed(self, row: Row) -> None:
+        self.dialled_at = None
+        self.where = "waiting for a callback"
+        self.say(row[0], f"no answer after {spoken(row[4])} of ringing.")
+
+    def callback_failed(self, row: Row) -> None:
+        tries = "1 try" if self.dials == 1 else f"{self.dials} tries"
+        self.say(row[0], f"the centre gives up calling back after {tries}: callback failed.")
+
+    # Agents.
+
+    def ring(self, row: Row) -> None:
+        t, _, _, agent_id, detail = row
+        if self.where == "waiting for a callback":
+            return  # the dial-out is told by callback_dial
+        self.where = f"waiting for {self.agent(agent_id)} to pick up"
+        waited = f"after {spoken(detail)} in the queue" if detail > 0.5 else "at once"
+        cycle = self.scenario.ring.cycle
+        rings = round(self.scenario.ring_time / cycle) if cycle else 0
+        ringing = f"; lets it ring {plural(rings, 'time')}" if rings else ""
+        self.say(t, f"{self.agent(agent_id)} picks up {waited}{ringing}.")
+
+    def answer(self, row: Row) -> None:
+        t, _, _, agent_id, _ = row
+        self.agents_met += 1
+        agent = self.agent(agent_id)
+        self.where = f"talking to {agent}"
+        nth = ordinal(self.agents_met)
+        if self.dialled_at is not None:
+            who = f"{agent} again" if agent_id in self.met else agent
+            self.say(
+                t,
+                f"the caller answers the callback after {spoken(t - self.dialled_at)}: {who}, the caller's {nth} agent.",
+            )
+            self.dialled_at = None
+        else:
+            self.say(t, f"{agent} answers: the caller's {nth} agent.")
+        self.met.add(agent_id)
+
+    def abandon(self, row: Row) -> None:
+        t, _, department, agent_id, detail = row
+        where = "while it rang" if agent_id >= 0 else f"in the {department} queue"
+        self.say(t, f"hangs up after {spoken(detail)} {where}: abandoned.")
+
+    def transfer(self, row: Row) -> None:
+        t, _, department, agent_id, detail = row
+        self.transfers += 1
+        target = list(self.scenario.departments)[int(detail)]
+        settings = self.scenario.departments[department]
+        mode = settings.transfer_mode or self.scenario.transfers.mode
+        if settings.transfer is not None:
+            why = f"sends the caller on to {target} (transfer {self.transfers})"
+        else:
+            kind = "the right department" if self.resolves(target) else "a misroute"
+            why = (
+                f"cannot resolve a {self.reason} question; the caller's {ordinal(self.agents_met)} agent "
+                f"transfers them {mode} to {target} ({kind})"
+            )
+        self.say(t, f"{self.agent(agent_id)} {why}.")
+
+    def handover(self, row: Row) -> None:
+        t, _, _, agent_id, detail = row
+        self.say(
+            t, f"{self.agent(agent_id)} hands over and leaves the line after {spoken(detail)} holding on."
+        )
+
+    def end(self, row: Row) -> None:
+        t, _, _, agent_id, _ = row
+        total = spoken(t - self.arrived_at)
+        self.say(
+            t,
+            f"{self.agent(agent_id)} resolves it. Resolved after {plural(self.agents_met, 'agent')}, {total}.",
+        )
+
+    def drop(self, row: Row) -> None:
+        t, _, _, agent_id, _ = row
+        cannot = f"{self.agent(agent_id)} cannot resolve a {self.reason} question"
+        after = f"after {plural(self.transfers, 'transfer')} the caller gives up unresolved"
+        self.say(t, f"{cannot}; {after}, {spoken(t - self.arrived_at)} after calling: dropped.")
+
+    # Holds.
+
+    def hold(self, row: Row) -> None:
+        t, _, _, agent_id, detail = row
+        self.where = f"on hold with {self.agent(agent_id)}"
+        self.say(t, f"{self.agent(agent_id)} puts the caller on hold, promising {spoken(detail)}.")
+
+    def check_back(self, row: Row) -> None:
+        t, _, _, agent_id, detail = row
+        following = self.following
+        self.where = f"talking to {self.agent(agent_id)}"
+        self.say(t, f"the promise runs out: {self.agent(agent_id)} checks back ({spoken(detail)}).")
+        if following is not None and following[1] in ("check_back", "unhold", "abandon_on_hold"):
+            self.where = f"on hold with {self.agent(agent_id)}"
+            self.say(t + detail, "the caller keeps holding.")
+
+    def unhold(self, row: Row) -> None:
+        t, _, _, agent_id, detail = row
+        self.where = f"talking to {self.agent(agent_id)}"
+        self.say(t, f"{self.agent(agent_id)} comes back with the answer after {spoken(detail)} on hold.")
+
+    def abandon_on_hold(self, row: Row) -> None:
+        self.say(row[0], f"hangs up on hold after {spoken(row[4])}: abandoned on hold.")
+
+
+_HANDLERS: dict[str, Callable[[_Teller, Row], None]] = {
+    name: getattr(_Teller, name)
+    for name in (
+        "arrive", "block", "ivr", "self_service", "enqueue", "overflow", "callback_offer", "callback_request",
+        "callback_queue", "callback_due", "callback_dial", "callback_missed", "callback_failed", "ring",
+        "answer", "abandon", "transfer", "handover", "end", "drop", "hold", "check_back", "unhold",
+        "abandon_on_hold",
+    )
+}  # fmt: skip
+
+
+def tell(
+    events: pd.DataFrame,
+    agents: pd.DataFrame,
+    scenario: Scenario,
+    reason_names: list[str],
+    call_id: int,
+    stopped_at: float | None = None,
+) -> list[Line]:
+    """The story of one call, one line per step; a call still in the system ends at `stopped_at` (the end
+    of the run; default its last event), and a caller who calls again says so at the end."""
+    again = redials(events)
+    teller = _Teller(
+        scenario, reason_names, agent_names(agents), {new: old for old, (_, new) in again.items()}, call_id
+    )
+    rows = event_rows(events[(events["call_id"] == call_id) & (events["event"] != "idle")])
+    for index, row in enumerate(rows):
+        teller.step(row, rows[index + 1] if index + 1 < len(rows) else None)
+    if rows and not any(row[1] in TERMINAL for row in rows):
+        at = rows[-1][0] if stopped_at is None else max(stopped_at, rows[-1][0])
+        teller.say(at, f"is still {teller.where} when the run stops.")
+    if call_id in again:
+        at, new = again[call_id]
+        teller.say(at, f"calls again at {format_clock(scenario.start + at)} (call {new}).")
+    return teller.lines
+
+
+def render(lines: list[Line], scenario: Scenario, call_id: int) -> str:
+    """The story as text, one clock-stamped line per step."""
+    head = f"Call {call_id}"
+    return "\n".join(
+        [head] + [f"{format_clock(scenario.start + line.at, True)}  {line.text}" for line in lines]
+    )
