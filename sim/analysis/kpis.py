@@ -1,0 +1,315 @@
+"""The one registry of KPIs: for each figure a run reports, its key in `summary.json` (and in the interval
+table), a label for reports and comparisons, a short label for the console, its unit, which way is better,
+and the function in `sim.analysis.metrics` whose docstring defines it.
+
+Every view reads this table and none restates it: the console's summary, the report's KPI tables and
+definitions, `callsim compare`, the sweep's plots and the staffing search. A new KPI is one function in
+`metrics` and one row here; the views pick it up.
+
+Units: "%" a share (0-1, shown in percent), "s" seconds, "h" hours, "n" a count, "x" a ratio or mean count,
+"" a score. `better`: +1 higher is better, -1 lower is better, 0 neither (volumes, occupancy, handle time).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One figure: how it is named, measured and judged, and where it is defined."""
+
+    key: str
+    """Its key in `summary.json` (dotted for nested figures) and, for per-interval figures, its column."""
+    label: str
+    """Its name in reports and comparisons."""
+    unit: str
+    better: int
+    group: str
+    """Which part of the model it belongs to: headline, routing, holds, callbacks, redials, experience,
+    agents; the console and report show a group when the run has it."""
+    function: str = ""
+    """The function in `sim.analysis.metrics` that computes it and whose docstring is its definition
+    (empty for plain counts, defined by `definition`)."""
+    definition: str = ""
+    """The definition in words when no function docstring gives it (counts of outcomes)."""
+    short: str = ""
+    """A compact label for the console (default: `label`)."""
+
+    @property
+    def console_label(self) -> str:
+        """The label the console shows."""
+        return self.short or self.label
+
+    def describe(self) -> str:
+        """The definition in one paragraph: the defining function's docstring, or `definition`."""
+        if self.function:
+            from sim.analysis import metrics
+
+            doc = inspect.getdoc(getattr(metrics, self.function))
+            if doc:
+                return " ".join(doc.split())
+        return self.definition
+
+
+def _count(key: str, label: str, definition: str, better: int = 0, short: str = "") -> Kpi:
+    return Kpi(key, label, "n", better, "headline", definition=definition, short=short)
+
+
+KPIS: tuple[Kpi, ...] = (
+    _count("arrivals", "arrivals", "Every call that arrived after the warm-up, whatever became of it."),
+    Kpi(
+        "self_served",
+        "self-served in the phone menu",
+        "n",
+        0,
+        "routing",
+        definition="Arrivals the IVR's self-service resolved (not part of offered).",
+    ),
+    _count(
+        "offered",
+        "offered calls",
+        "Calls offered to agents: arrivals less self-service (counted after the warm-up).",
+        short="offered calls",
+    ),
+    _count("answered", "answered", "Offered calls an agent answered.", better=1),
+    _count("abandoned", "abandoned", "Offered calls whose caller hung up while waiting.", better=-1),
+    _count("blocked", "blocked (busy signal)", "Calls that found every trunk line taken.", better=-1),
+    _count(
+        "in_system",
+        "still in the system at the end",
+        "Calls still waiting or talking when the day was cut off at the close plus the drain.",
+        better=-1,
+    ),
+    Kpi(
+        "dropped",
+        "dropped after too many transfers",
+        "n",
+        -1,
+        "routing",
+        definition="Callers who hung up unresolved after max_transfers (on_max_transfers: hang_up).",
+    ),
+    Kpi("service_level", "service level", "%", 1, "headline", "service_level"),
+    Kpi("answered_within_rings", "answered within rings", "%", 1, "headline", "answered_within_rings"),
+    Kpi("asa", "average speed of answer", "s", -1, "headline", "asa", short="ASA (answered calls)"),
+    Kpi("mean_wait", "mean wait", "s", -1, "headline", "mean_wait", short="mean wait (all reached)"),
+    Kpi("p90_wait", "90th-percentile wait", "s", -1, "headline", "p90_wait", short="90th percentile wait"),
+    Kpi("p_wait", "probability of waiting", "%", -1, "headline", "p_wait"),
+    Kpi("abandon_rate", "abandonment rate", "%", -1, "headline", "abandon_rate"),
+    Kpi("block_rate", "blocking rate", "%", -1, "headline", "block_rate"),
+    Kpi("occupancy", "occupancy", "%", 0, "headline", "occupancy"),
+    Kpi("aht", "average handle time", "s", 0, "headline", "aht", short="AHT"),
+    Kpi("first_contact_routing", "first-contact routing", "%", 1, "headline", "first_contact_routing"),
+    Kpi(
+        "first_contact_resolution", "first-contact resolution", "%", 1, "routing", "first_contact_resolution"
+    ),
+    Kpi("transfers_per_call", "transfers per answered call", "x", -1, "routing", "transfers_per_call"),
+    Kpi("mean_agents_touched", "agents met per answered call", "x", -1, "routing", "mean_agents_touched"),
+    Kpi("misroute_cost_hours", "agent time on misrouted segments", "h", -1, "routing", "misroute_cost_hours"),
+    Kpi("hold_rate", "calls put on hold", "%", 0, "holds", "hold_rate"),
+    Kpi("mean_hold_time", "mean time on hold", "s", -1, "holds", "mean_hold_time"),
+    Kpi("p90_hold_time", "90th-percentile time on hold", "s", -1, "holds", "p90_hold_time"),
+    Kpi("hold_overrun_rate", "holds over their promise", "%", -1, "holds", "hold_overrun_rate"),
+    Kpi(
+        "abandoned_on_hold",
+        "hung up on hold",
+        "n",
+        -1,
+        "holds",
+        definition="Answered calls whose caller hung up during a mid-call hold.",
+    ),
+    Kpi("service_level_live", "service level, live callers", "%", 1, "callbacks", "service_level_live"),
+    Kpi(
+        "callbacks_offered",
+        "callbacks offered",
+        "n",
+        0,
+        "callbacks",
+        definition="Callers offered a callback instead of waiting.",
+    ),
+    Kpi(
+        "callbacks_accepted",
+        "callbacks accepted",
+        "n",
+        0,
+        "callbacks",
+        definition="Callers who took the callback offered in the queue.",
+    ),
+    Kpi(
+        "callbacks_from_hold",
+        "callbacks taken on hold",
+        "n",
+        0,
+        "callbacks",
+        definition="Callers who asked for a callback during a mid-call hold.",
+    ),
+    Kpi(
+        "callback_promise_kept",
+        "callbacks dialled within window",
+        "%",
+        1,
+        "callbacks",
+        "callback_promise_kept",
+    ),
+    Kpi("mean_time_to_callback", "mean time to callback", "s", -1, "callbacks", "mean_time_to_callback"),
+    Kpi("callback_answer_rate", "callbacks answered", "%", 1, "callbacks", "callback_answer_rate"),
+    Kpi(
+        "callbacks_failed",
+        "callbacks given up",
+        "n",
+        -1,
+        "callbacks",
+        definition="Callbacks never completed: every dial-out attempt missed the caller.",
+    ),
+    Kpi(
+        "unique_callers",
+        "callers (people)",
+        "n",
+        0,
+        "redials",
+        definition="Distinct people who called, counting a redial as the same caller.",
+    ),
+    Kpi("attempts_per_caller", "calls per caller (redials)", "x", -1, "redials", "attempts_per_caller"),
+    Kpi("experience.mean", "experience score (model, 0-10)", "", 1, "experience", "experience_summary"),
+    Kpi("experience.p10", "experience score, worst 10%", "", 1, "experience", "experience_summary"),
+    Kpi("experience.share_below_5", "calls scoring below 5", "%", -1, "experience", "experience_summary"),
+    Kpi(
+        "agent_hours",
+        "agent time logged in",
+        "h",
+        0,
+        "agents",
+        definition="Hours agents were logged in over the counted day (after the warm-up).",
+    ),
+    Kpi(
+        "agent_hours_on_hold",
+        "agent time with callers on hold",
+        "h",
+        -1,
+        "holds",
+        definition="Agent hours spent while their caller was on a mid-call hold.",
+    ),
+    Kpi(
+        "agent_hours_checking_back",
+        "agent time checking back",
+        "h",
+        -1,
+        "holds",
+        definition="Agent hours spent checking back with callers on hold.",
+    ),
+    Kpi(
+        "agent_hours_dialling",
+        "agent time dialling callbacks",
+        "h",
+        -1,
+        "callbacks",
+        definition="Agent hours spent dialling out to callers who asked for a callback.",
+    ),
+)
+"""Every centre-wide KPI, in the order reports show them."""
+
+SETTINGS = frozenset({"service_level_target"})
+"""Summary keys that repeat a scenario setting (for reading the summary alone), not measured figures."""
+STRUCTURES = frozenset({"agents_touched", "transfer_matrix", "common_chains", "by_department", "by_group"})
+"""Summary keys holding tables rather than one figure (distributions, matrices, per-department blocks)."""
+
+DEPARTMENT_KPIS: tuple[Kpi, ...] = (
+    Kpi(
+        "visits",
+        "visits",
+        "n",
+        0,
+        "department",
+        definition="Callers reaching the department's queue: first arrivals and transfers in.",
+    ),
+    Kpi("answered", "answered", "n", 1, "department", definition="Visits answered by an agent."),
+    Kpi("abandoned", "abandoned", "n", -1, "department", definition="Visits whose caller hung up waiting."),
+    Kpi("service_level", "service level", "%", 1, "department", "visit_service_level"),
+    Kpi("asa", "ASA", "s", -1, "department", "visit_asa"),
+    Kpi("abandon_rate", "abandonment", "%", -1, "department", "abandon_rate"),
+    Kpi("mean_wait", "mean wait", "s", -1, "department", "mean_wait"),
+    Kpi("occupancy", "occupancy", "%", 0, "department", "occupancy"),
+    Kpi(
+        "blocked",
+        "blocked",
+        "n",
+        -1,
+        "department",
+        definition="Callers bound here first who found every trunk line taken.",
+    ),
+    Kpi(
+        "transfers_in",
+        "transfers in",
+        "n",
+        0,
+        "department",
+        definition="Callers transferred into the department's queue.",
+    ),
+    Kpi(
+        "transfers_out",
+        "transfers out",
+        "n",
+        -1,
+        "department",
+        definition="Callers the department's agents transferred elsewhere.",
+    ),
+    Kpi(
+        "callbacks_answered",
+        "of them callbacks",
+        "n",
+        0,
+        "department",
+        definition="Answered visits that were callbacks dialled by the department's agents.",
+    ),
+    Kpi(
+        "answered_by_own_agents",
+        "answered by own agents",
+        "%",
+        0,
+        "department",
+        definition="Share of the department's answered visits taken by its own agents rather than a group's.",
+    ),
+)
+"""The per-department figures (`summary.json` `by_department.NAME.KEY`, interval rows of kind department)."""
+
+_BY_KEY = {kpi.key: kpi for kpi in KPIS}
+_BY_DEPARTMENT_KEY = {kpi.key: kpi for kpi in DEPARTMENT_KPIS}
+
+
+def kpi(key: str) -> Kpi:
+    """The registry entry of a summary key; `by_department.NAME.KEY` and `by_group.NAME.KEY` name the
+    per-department figure KEY (KeyError for a key the registry does not know)."""
+    if key in _BY_KEY:
+        return _BY_KEY[key]
+    parts = key.split(".")
+    if len(parts) == 3 and parts[0] in ("by_department", "by_group") and parts[2] in _BY_DEPARTMENT_KEY:
+        return _BY_DEPARTMENT_KEY[parts[2]]
+    raise KeyError(key)
+
+
+def known(key: str) -> bool:
+    """Whether the registry describes `key`."""
+    try:
+        kpi(key)
+    except KeyError:
+        return False
+    return True
+
+
+def in_groups(groups: Iterable[str]) -> list[Kpi]:
+    """The centre-wide KPIs of these groups, in registry order."""
+    wanted = set(groups)
+    return [entry for entry in KPIS if entry.group in wanted]
+
+
+def lookup(values: Mapping[str, Any] | None, key: str) -> Any:
+    """A dotted key's value in a nested summary (None where absent)."""
+    value: Any = values
+    for part in key.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
