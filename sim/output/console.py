@@ -7,23 +7,19 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
-from sim.model.loading import ScenarioError
-from sim.model.scenario import Experience, Scenario
+from sim.analysis import kpis
+
+if TYPE_CHECKING:  # off the import path: `callsim --help` and `validate` need neither pandas nor the model
+    import pandas as pd
+
+    from sim.model.loading import ScenarioError
+    from sim.model.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -58,6 +54,8 @@ def features(scenario: Scenario | None, summary: Mapping[str, Any] | None = None
             routing=scenario.ivr is not None
             or any(d.transfer is not None for d in scenario.departments.values()),
         )
+        from sim.model.scenario import Experience
+
         custom = scenario.experience != Experience()
     else:
         summary = summary or {}
@@ -121,77 +119,41 @@ def _with_ci(summary: Mapping[str, Any], key: str, kind: str, ci: Mapping[str, A
 
 
 Row = tuple[str, str, str]
-"""(label, summary key, kind): kind "%" share, "s" seconds, "h" hours, "n" a count, "" plain."""
+"""(label, summary key, unit): as the KPI registry gives them (`sim.analysis.kpis`)."""
+
+
+def _rows(*keys: str) -> list[Row]:
+    """Console rows of these summary keys: label and unit from the KPI registry."""
+    return [(kpis.kpi(key).console_label, key, kpis.kpi(key).unit) for key in keys]
 
 
 def summary_rows(summary: Mapping[str, Any], found: Features) -> list[list[Row]]:
     """The summary table's rows in groups: the headline, then routing, holds, callbacks, redials and
-    experience when the run has them."""
+    experience when the run has them (which figures, in which order, is this view's choice; their labels
+    and units are the registry's)."""
     target = summary.get("service_level_target")
-    groups: list[list[Row]] = [
-        [
-            ("offered calls", "offered", "n"),
-            ("answered", "answered", "n"),
-            ("abandoned", "abandoned", "n"),
-            ("blocked (busy signal)", "blocked", "n"),
-            (f"service level (target {_number(target, '%')})", "service_level", "%"),
-            ("answered within rings", "answered_within_rings", "%"),
-            ("ASA (answered calls)", "asa", "s"),
-            ("mean wait (all reached)", "mean_wait", "s"),
-            ("90th percentile wait", "p90_wait", "s"),
-            ("abandonment rate", "abandon_rate", "%"),
-            ("occupancy", "occupancy", "%"),
-            ("AHT", "aht", "s"),
-            ("first-contact routing", "first_contact_routing", "%"),
-        ]
-    ]
+    headline = _rows(
+        *("offered", "answered", "abandoned", "blocked", "service_level", "answered_within_rings", "asa"),
+        *("mean_wait", "p90_wait", "abandon_rate", "occupancy", "aht", "first_contact_routing"),
+    )
+    headline[4] = (f"{headline[4][0]} (target {_number(target, '%')})", *headline[4][1:])
+    groups: list[list[Row]] = [headline]
     if found.routing:
-        groups.append(
-            [
-                ("first-contact resolution", "first_contact_resolution", "%"),
-                ("transfers per answered call", "transfers_per_call", ""),
-                ("agents met per answered call", "mean_agents_touched", ""),
-            ]
-        )
+        groups.append(_rows("first_contact_resolution", "transfers_per_call", "mean_agents_touched"))
     if found.holds:
-        groups.append(
-            [
-                ("calls put on hold", "hold_rate", "%"),
-                ("mean time on hold", "mean_hold_time", "s"),
-                ("holds over their promise", "hold_overrun_rate", "%"),
-                ("hung up on hold", "abandoned_on_hold", "n"),
-            ]
-        )
+        groups.append(_rows("hold_rate", "mean_hold_time", "hold_overrun_rate", "abandoned_on_hold"))
     if found.callbacks or found.hold_callbacks:
-        rows: list[Row] = []
+        keys: list[str] = []
         if found.callbacks:
-            rows += [
-                ("service level, live callers", "service_level_live", "%"),
-                ("callbacks offered", "callbacks_offered", "n"),
-                ("callbacks accepted", "callbacks_accepted", "n"),
-            ]
+            keys += ["service_level_live", "callbacks_offered", "callbacks_accepted"]
         if found.hold_callbacks:
-            rows.append(("callbacks taken on hold", "callbacks_from_hold", "n"))
-        rows += [
-            ("callbacks dialled within window", "callback_promise_kept", "%"),
-            ("mean time to callback", "mean_time_to_callback", "s"),
-            ("callbacks given up", "callbacks_failed", "n"),
-        ]
-        groups.append(rows)
+            keys.append("callbacks_from_hold")
+        keys += ["callback_promise_kept", "mean_time_to_callback", "callbacks_failed"]
+        groups.append(_rows(*keys))
     if found.redials:
-        groups.append(
-            [
-                ("callers (people)", "unique_callers", "n"),
-                ("calls per caller (redials)", "attempts_per_caller", ""),
-            ]
-        )
+        groups.append(_rows("unique_callers", "attempts_per_caller"))
     if found.experience:
-        groups.append(
-            [
-                ("experience score (model, 0-10)", "experience.mean", ""),
-                ("calls scoring below 5", "experience.share_below_5", "%"),
-            ]
-        )
+        groups.append(_rows("experience.mean", "experience.share_below_5"))
     return groups
 
 
@@ -328,6 +290,15 @@ def progress(
 ) -> Iterator[Callable[..., None]]:
     """A progress bar on `console` that appears only if the work is still going after `delay` seconds and
     only on a terminal (never when piped); yields `step(description=None, advance=1)`."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     bar = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),

@@ -6,44 +6,16 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from sim.analysis import metrics
+from sim.analysis import kpis, metrics
 from sim.model.durations import format_clock, format_duration
 from sim.model.scenario import Callbacks, Scenario
 from sim.output.console import features
 
 # (summary key, name of its defining function in sim/analysis/metrics.py): the docstring is the definition.
+# Read from the KPI registry; the replication half-width is defined by the function that computes it.
 DEFINITIONS: tuple[tuple[str, str], ...] = (
-    ("offered", "offered"),
-    ("service_level", "service_level"),
-    ("answered_within_rings", "answered_within_rings"),
-    ("asa", "asa"),
-    ("mean_wait", "mean_wait"),
-    ("p90_wait", "p90_wait"),
-    ("p_wait", "p_wait"),
-    ("abandon_rate", "abandon_rate"),
-    ("block_rate", "block_rate"),
-    ("occupancy", "occupancy"),
-    ("aht", "aht"),
-    ("first_contact_routing", "first_contact_routing"),
-    ("first_contact_resolution", "first_contact_resolution"),
-    ("service_level_live", "service_level_live"),
-    ("transfers_per_call", "transfers_per_call"),
-    ("mean_agents_touched", "mean_agents_touched"),
-    ("agents_touched", "agents_touched_distribution"),
-    ("misroute_cost_hours", "misroute_cost_hours"),
-    ("transfer_matrix", "transfer_matrix"),
-    ("common_chains", "common_chains"),
-    ("hold_rate", "hold_rate"),
-    ("mean_hold_time", "mean_hold_time"),
-    ("p90_hold_time", "p90_hold_time"),
-    ("hold_overrun_rate", "hold_overrun_rate"),
-    ("callback_promise_kept", "callback_promise_kept"),
-    ("mean_time_to_callback", "mean_time_to_callback"),
-    ("callback_answer_rate", "callback_answer_rate"),
-    ("attempts_per_caller", "attempts_per_caller"),
-    ("experience", "experience_summary"),
-    ("by_department.service_level", "visit_service_level"),
-    ("by_department.asa", "visit_asa"),
+    *((entry.key, entry.function) for entry in kpis.KPIS if entry.function),
+    *((f"by_department.{entry.key}", entry.function) for entry in kpis.DEPARTMENT_KPIS if entry.function),
     ("ci95", "half_width"),
 )
 
@@ -301,11 +273,21 @@ def assumptions(scenario: Scenario, reps: int) -> list[str]:
 
 
 def definitions() -> list[tuple[str, str, str]]:
-    """(summary key, defining function, its docstring) for every KPI, quoted from `sim/analysis/metrics.py`."""
-    found = []
-    for key, function_name in DEFINITIONS:
-        function = getattr(metrics, function_name, None)
-        doc = inspect.getdoc(function) if function is not None else None
-        if doc:
-            found.append((key, f"metrics.{function_name}", " ".join(doc.split())))
-    return found
+    """(summary keys, where the definition comes from, the definition) for every KPI in the registry: a
+    figure computed by a function is defined by its docstring (keys sharing a function are listed together),
+    a count by the registry's words."""
+    entries = [
+        *((entry.key, entry) for entry in kpis.KPIS),
+        *((f"by_department.{entry.key}", entry) for entry in kpis.DEPARTMENT_KPIS),
+    ]
+    keys_of: dict[str, list[str]] = {}
+    found: dict[str, tuple[str, str]] = {}
+    for key, entry in entries:
+        source = f"metrics.{entry.function}" if entry.function else "count"
+        identity = source if entry.function else key
+        keys_of.setdefault(identity, []).append(key)
+        found.setdefault(identity, (source, entry.describe()))
+    half_width = inspect.getdoc(metrics.half_width) or ""
+    keys_of["metrics.half_width"] = ["ci95"]
+    found["metrics.half_width"] = ("metrics.half_width", " ".join(half_width.split()))
+    return [(", ".join(keys_of[identity]), source, doc) for identity, (source, doc) in found.items()]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis import kpis
 from sim.model.durations import format_duration
 from sim.model.scenario import Scenario
 from sim.output.console import Features, features, lookup
@@ -17,64 +18,37 @@ from sim.output.report_format import Cell, esc, number, summary_ci, table, targe
 from sim.output.report_model import staffing_text
 from sim.output.saved import SavedRun
 
-# (summary key, label, unit): unit "n" calls, "%" share, "s" seconds, "h" hours, "x" plain ratio.
-HEADLINE: tuple[tuple[str, str, str], ...] = (
-    ("offered", "offered calls", "n"),
-    ("answered", "answered", "n"),
-    ("abandoned", "abandoned", "n"),
-    ("blocked", "blocked (busy signal)", "n"),
-    ("service_level", "service level", "%"),
-    ("answered_within_rings", "answered within rings", "%"),
-    ("asa", "average speed of answer", "s"),
-    ("mean_wait", "mean wait (calls reaching a queue)", "s"),
-    ("p90_wait", "90th-percentile wait", "s"),
-    ("p_wait", "share of callers who waited", "%"),
-    ("abandon_rate", "abandonment rate", "%"),
-    ("block_rate", "blocking rate", "%"),
-    ("occupancy", "agent occupancy", "%"),
-    ("aht", "average handle time", "s"),
-    ("first_contact_routing", "first-contact routing", "%"),
-    ("first_contact_resolution", "first-contact resolution", "%"),
-    ("transfers_per_call", "transfers per answered call", "x"),
-    ("mean_agents_touched", "agents met per answered call", "x"),
-    ("misroute_cost_hours", "agent time on misrouted segments", "h"),
-    ("agent_hours", "agent time logged in", "h"),
-)
-
 KpiRow = tuple[str, str, str]
-"""(summary key, dotted for nested figures like `experience.mean`; label; unit as in HEADLINE)."""
+"""(summary key, dotted for nested figures like `experience.mean`; label; unit), from the KPI registry."""
 
-HOLD_KPIS: tuple[KpiRow, ...] = (
-    ("hold_rate", "answered calls put on hold", "%"),
-    ("mean_hold_time", "mean time on one hold", "s"),
-    ("p90_hold_time", "90th-percentile time on one hold", "s"),
-    ("hold_overrun_rate", "holds that outran their promise", "%"),
-    ("abandoned_on_hold", "callers who hung up on hold", "n"),
-    ("agent_hours_on_hold", "agent time with a caller on hold", "h"),
-    ("agent_hours_checking_back", "agent time checking back", "h"),
+
+def _rows(*keys: str) -> tuple[KpiRow, ...]:
+    """Report rows of these summary keys: which figures, in which order, is the report's choice; their
+    labels and units are the registry's (`sim.analysis.kpis`)."""
+    return tuple((key, kpis.kpi(key).label, kpis.kpi(key).unit) for key in keys)
+
+
+HEADLINE = _rows(
+    *("offered", "answered", "abandoned", "blocked", "service_level", "answered_within_rings", "asa"),
+    *("mean_wait", "p90_wait", "p_wait", "abandon_rate", "block_rate", "occupancy", "aht"),
+    *("first_contact_routing", "first_contact_resolution", "transfers_per_call", "mean_agents_touched"),
+    *("misroute_cost_hours", "agent_hours"),
 )
-CALLBACK_KPIS: tuple[KpiRow, ...] = (
-    ("service_level_live", "service level, live callers (callbacks left out)", "%"),
-    ("callbacks_offered", "callbacks offered on joining a queue", "n"),
-    ("callbacks_accepted", "callbacks accepted", "n"),
+HOLD_KPIS = _rows(
+    *("hold_rate", "mean_hold_time", "p90_hold_time", "hold_overrun_rate", "abandoned_on_hold"),
+    *("agent_hours_on_hold", "agent_hours_checking_back"),
 )
-HOLD_CALLBACK_KPIS: tuple[KpiRow, ...] = (("callbacks_from_hold", "callbacks taken at a check-back", "n"),)
-DIAL_KPIS: tuple[KpiRow, ...] = (
-    ("callback_promise_kept", "callbacks first dialled within the window", "%"),
-    ("mean_time_to_callback", "mean time from request to first dial-out", "s"),
-    ("callback_answer_rate", "dial-outs answered", "%"),
-    ("callbacks_failed", "callbacks given up after every retry", "n"),
-    ("agent_hours_dialling", "agent time dialling out", "h"),
+CALLBACK_KPIS = _rows("service_level_live", "callbacks_offered", "callbacks_accepted")
+HOLD_CALLBACK_KPIS = _rows("callbacks_from_hold")
+DIAL_KPIS = _rows(
+    "callback_promise_kept",
+    "mean_time_to_callback",
+    "callback_answer_rate",
+    "callbacks_failed",
+    "agent_hours_dialling",
 )
-REDIAL_KPIS: tuple[KpiRow, ...] = (
-    ("unique_callers", "callers (people)", "n"),
-    ("attempts_per_caller", "calls per caller (redials included)", "x"),
-)
-EXPERIENCE_KPIS: tuple[KpiRow, ...] = (
-    ("experience.mean", "experience score, mean (0 worst, 10 best)", "x"),
-    ("experience.p10", "experience score, 10th percentile", "x"),
-    ("experience.share_below_5", "calls scoring below 5", "%"),
-)
+REDIAL_KPIS = _rows("unique_callers", "attempts_per_caller")
+EXPERIENCE_KPIS = _rows("experience.mean", "experience.p10", "experience.share_below_5")
 
 
 def feature_kpis(found: Features) -> list[tuple[str, tuple[KpiRow, ...]]]:
@@ -262,22 +236,13 @@ def departments_section(run: SavedRun) -> str:
     scenario = run.scenario
     found = features(scenario)
     ci = summary_ci(summary) or {}
-    columns = [
-        ("visits", "visits", "n"),
-        ("answered", "answered", "n"),
-        ("abandoned", "abandoned", "n"),
-        ("blocked", "blocked", "n"),
-        ("service_level", "service level", "%"),
-        ("asa", "ASA", "s"),
-        ("mean_wait", "mean wait", "s"),
-        ("abandon_rate", "abandonment", "%"),
-        ("occupancy", "occupancy", "%"),
-        ("transfers_in", "transfers in", "n"),
-        ("transfers_out", "transfers out", "n"),
-        ("answered_by_own_agents", "answered by own agents", "%"),
-    ]
+    keys = ["visits", "answered", "abandoned", "blocked", "service_level", "asa", "mean_wait", "abandon_rate"]
+    keys += ["occupancy", "transfers_in", "transfers_out", "answered_by_own_agents"]
     if found.callbacks or found.hold_callbacks:
-        columns.insert(2, ("callbacks_answered", "of them callbacks", "n"))
+        keys.insert(2, "callbacks_answered")
+    columns = [
+        (key, entry.label, entry.unit) for key in keys for entry in [kpis.kpi(f"by_department.x.{key}")]
+    ]
     target = scenario.service_level.target
     rows: list[list[Cell]] = []
     for name, values in (summary.get("by_department") or {}).items():
