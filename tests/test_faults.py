@@ -15,6 +15,7 @@ calls `check_target` before simulating (see the report of the change).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -27,6 +28,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from subprocess import Popen
 from typing import Any
 
 import matplotlib.figure
@@ -36,16 +38,19 @@ import yaml
 from typer.testing import CliRunner
 
 import sim.cli.app as cli
+import sim.experiments.runner
 import sim.experiments.sweep as sweep_module
 import sim.output.folders
 import sim.output.results
+import sim.output.sweep_folder as sweep_folder
 from sim.experiments.executors import ProcessExecutor, SerialExecutor
 from sim.experiments.runner import replicate
-from sim.experiments.sweep import plan_sweep, point_kpis, read_rows, run_sweep
+from sim.experiments.sweep import plan_sweep, point_kpis
 from sim.model.loading import load_scenario
 from sim.output.folders import HOST, STAGED, ResultsUnwritable, check_target, clean_stale, write_folder
 from sim.output.results import write_run
 from sim.output.saved import NotARun, load_run
+from sim.output.sweep_folder import read_rows, run_sweep
 from tests.conftest import ROOT
 
 runner = CliRunner()
@@ -59,8 +64,10 @@ RUN_ARGS = ["run", str(CENTRE), "--set", "duration=1h", "--jobs", "1"]
 SWEEP_GRID = "departments.billing.agents=6:13"
 SWEEP_REPS = 40
 SWEEP_SET = "duration=8h"
-"""8 points x 40 replications of an 8-hour day on 2 workers: 6-8 s, so that a stop at the first part
-(parts are written every 2 s) is mid-way, and a resume of the rest still runs past its own first part."""
+"""8 points x 40 replications of an 8-hour day on 2 workers (6-8 s on a quiet 2-core machine; longer on a
+busy one, which only makes the tests slower: they wait on progress, never on the clock), so that a stop at
+the first part (parts are written every 2 s of work) is mid-way, and a resume of the rest still runs past its
+own first part."""
 SWEEP_ARGS = [
     "sweep",
     str(CENTRE),
@@ -117,39 +124,71 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def start(args: list[str]) -> subprocess.Popen[str]:
-    """`python cli.py ARGS` from the project root, in its own process group (as a terminal job)."""
-    return subprocess.Popen(
-        [sys.executable, "cli.py", *args],
+STARTED: list[subprocess.Popen[str]] = []
+"""Processes the running test started; whatever still runs when it ends is killed (`_no_stray_processes`)."""
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_processes() -> Iterator[None]:
+    """Kill the process group of every process a test started that still runs when the test ends (a failed
+    assertion, or pytest-timeout's hang guard): nothing is left running on the machine."""
+    yield
+    while STARTED:
+        process = STARTED.pop()
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):  # ended just now
+                os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+
+
+def start(args: list[str], program: list[str] | None = None, env: dict[str, str] | None = None) -> Popen:
+    """`python cli.py ARGS` (or `python PROGRAM ARGS`) from the project root, in its own process group (as a
+    terminal job)."""
+    process = subprocess.Popen(
+        [sys.executable, *(program or ["cli.py"]), *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
+        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env or {})},
     )
+    STARTED.append(process)
+    return process
 
 
-def wait_for(process: subprocess.Popen[str], ready: Callable[[], bool], what: str, limit: float = 60) -> None:
-    """Poll until `ready()`; fail if the process ends first (then it was not caught mid-way)."""
-    deadline = time.monotonic() + limit
+def wait_for(process: Popen, ready: Callable[[], bool], what: str) -> None:
+    """Poll until `ready()`; fail if the process ends first (then it was not caught mid-way).
+
+    No deadline: a busy machine only makes this slower. A process that hangs is stopped by pytest-timeout's
+    hang guard (pyproject.toml), and `_no_stray_processes` kills it."""
     while not ready():
         if process.poll() is not None:
             _, err = process.communicate()
             pytest.fail(f"the process ended before {what} (status {process.returncode}):\n{err[-2000:]}")
-        if time.monotonic() > deadline:
-            os.killpg(process.pid, signal.SIGKILL)
-            pytest.fail(f"no {what} within {limit}s")
         time.sleep(0.01)
 
 
-def stop(process: subprocess.Popen[str], how: signal.Signals, kind: str) -> tuple[int, str, str]:
-    """Send `how` to the process group (a worker too, like Ctrl-C in a terminal); its status and output."""
+def stop(process: Popen, how: signal.Signals, kind: str) -> tuple[int, str, str]:
+    """Send `how` to the process group (a worker too, like Ctrl-C in a terminal); its status and output,
+    once it has ended (however long a busy machine takes: no deadline, see `wait_for`)."""
     assert process.poll() is None, "the process must still run when it is stopped"
     os.killpg(process.pid, how)
     inject(kind)
-    out, err = process.communicate(timeout=120)
+    out, err = process.communicate()
     return process.returncode, out, err
+
+
+def wait_dead(pid: int) -> None:
+    """Wait until process `pid` runs no more (gone, or a zombie waiting for its parent to reap it)."""
+    while True:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return
+        if stat.rpartition(")")[2].split()[0] in ("Z", "X"):
+            return
+        time.sleep(0.01)
 
 
 def staging_folders(root: Path) -> list[Path]:
@@ -385,7 +424,7 @@ def test_ctrl_c_during_a_run_says_so_without_a_traceback(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "replicate", interrupted)
+    monkeypatch.setattr(sim.experiments.runner, "replicate", interrupted)
     inject("run: KeyboardInterrupt while simulating (in-process)")
     result = runner.invoke(cli.app, [*RUN_ARGS, "--out", str(tmp_path / "run")])
     assert result.exit_code == 130
@@ -401,7 +440,7 @@ def test_an_unwritable_results_folder_is_refused_before_simulating(
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("simulated although the results could not be written")
 
-    monkeypatch.setattr(cli, "replicate", never)
+    monkeypatch.setattr(sim.experiments.runner, "replicate", never)
     blocker = tmp_path / "file"
     blocker.write_text("mine", encoding="utf-8")
     inject("results path below a regular file (ENOTDIR)")
@@ -536,22 +575,62 @@ def test_a_sweep_stopped_by_ctrl_c_then_killed_resumes_to_the_same_table(
     assert_same_sweep(folder, reference)
 
 
-def test_a_killed_worker_does_not_cost_the_sweep(tmp_path: Path, reference: Path) -> None:
-    """SIGKILL to one worker process (as the out-of-memory killer would): the pool is restarted, the lost
-    replications rerun, and the table is the same as a sweep where nothing happened."""
-    folder = tmp_path / "sweep"
-    process = start([*SWEEP_ARGS, "--out", str(folder)])
-    wait_for(process, lambda: bool(list((folder / "parts").glob("part-*.parquet"))), "the first part")
-    workers = workers_of(process.pid)
-    assert len(workers) == 2, workers
-    os.kill(workers[0], signal.SIGKILL)
+GATE = "CALLSIM_TEST_GATE"
+"""Environment variable naming the folder through which `_kpis_held_until_opened` and its test talk."""
+HELD_AGENTS, HELD_REPLICATION = 3, 1
+"""The task `_kpis_held_until_opened` holds: point `departments.support.agents=3`, replication 1."""
+
+
+def _kpis_held_until_opened(scenario: Any, seed: int, replication: int) -> dict[str, float]:
+    """`point_kpis`, except that one task first says which process runs it (GATE/held holds its pid) and
+    then waits until GATE/open exists: the sweep provably cannot end while that task is held, so a worker
+    killed then is killed mid-way, on a fast machine or a busy one. Module level, so workers can run it."""
+    gate = Path(os.environ[GATE])
+    held = scenario.departments["support"].agents.count == HELD_AGENTS and replication == HELD_REPLICATION
+    if held and not (gate / "open").exists():
+        (gate / ".held").write_text(str(os.getpid()), encoding="utf-8")
+        (gate / ".held").rename(gate / "held")  # whole, never half a pid
+        while not (gate / "open").exists():
+            time.sleep(0.01)
+    return point_kpis(scenario, seed, replication)
+
+
+HELD_SWEEP = """
+import sys
+import sim.experiments.sweep
+from tests.test_faults import _kpis_held_until_opened
+sim.experiments.sweep.point_kpis = _kpis_held_until_opened
+from sim.cli.app import app
+app(prog_name="callsim")
+"""
+"""`callsim ARGS` with one sweep task held (`_kpis_held_until_opened`)."""
+
+
+def test_a_killed_worker_does_not_cost_the_sweep(tmp_path: Path, small: Path) -> None:
+    """SIGKILL to the worker process running a task (as the out-of-memory killer would): the pool is
+    restarted, the lost replications rerun, and the table is the same as a sweep where nothing happened.
+
+    Paced by progress, not by the clock: the test waits until the held task runs, kills the worker that
+    runs it (the sweep cannot have ended), then lets the rerun through."""
+    folder, gate = tmp_path / "sweep", tmp_path / "gate"
+    gate.mkdir()
+    grid = "departments.support.agents=2:4"
+    args = ["sweep", str(small), "--grid", grid, "--reps", "2", "--jobs", "2", "--quiet"]
+    process = start([*args, "--out", str(folder)], program=["-c", HELD_SWEEP], env={GATE: str(gate)})
+    wait_for(process, (gate / "held").exists, "the held task started")
+    worker = int((gate / "held").read_text(encoding="utf-8"))
+    assert worker != process.pid and worker in workers_of(process.pid)  # a pool worker, mid-task
+    os.kill(worker, signal.SIGKILL)
     inject("sweep: SIGKILL to a worker process")
-    _, err = process.communicate(timeout=120)
+    wait_dead(worker)  # it cannot finish the held task after all
+    (gate / "open").touch()
+    _, err = process.communicate()
     assert process.returncode == 0, err
     state = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))
     assert state["executor"]["restarts"] >= 1  # the worker died while the sweep still ran
     assert state["status"] == "complete" and state["rows"]["failed"] == 0
-    assert_same_sweep(folder, reference)
+    assert_no_leftovers(folder)
+    assert_same_as_one_job(folder, small, grid, tmp_path / "ref")
 
 
 def _kpis_failing_at_seven_agents(scenario: Any, seed: int, replication: int) -> dict[str, float]:
@@ -611,7 +690,7 @@ def test_a_sweep_that_fills_the_disk_keeps_whole_parts_and_resumes(
     folder = tmp_path / "sweep"
     args = ["sweep", str(small), "--grid", "departments.support.agents=4:7", "--reps", "2", "--jobs", "1"]
     args += ["--out", str(folder)]
-    monkeypatch.setattr(sweep_module, "POINT_SPACING", 0.0)  # a part per finished point
+    monkeypatch.setattr(sweep_folder, "POINT_SPACING", 0.0)  # a part per finished point
     failed = full_disk_after(monkeypatch, writes=2)
     result = runner.invoke(cli.app, args)
     check_refused(result, "the disk is full")
@@ -630,13 +709,13 @@ def test_sweep_tables_are_flushed_before_they_are_renamed(
     small: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     synced: list[str] = []
-    real = sweep_module.fsync_path
+    real = sweep_folder.fsync_path
 
     def record(path: Path) -> None:
         synced.append(path.name)
         real(path)
 
-    monkeypatch.setattr(sweep_module, "fsync_path", record)
+    monkeypatch.setattr(sweep_folder, "fsync_path", record)
     plan = plan_sweep(small, ["departments.support.agents=4:5"], reps=2)
     run_sweep(plan, tmp_path / "sweep", SerialExecutor(), plots=())
     pid = os.getpid()
@@ -693,7 +772,7 @@ def test_a_real_full_disk(tiny_disk: Path, tmp_path: Path, monkeypatch: pytest.M
     ]
     args += ["--jobs", "1", "--out", str(folder)]
     inject("ENOSPC (real 64 KiB tmpfs): callsim sweep")
-    monkeypatch.setattr(sweep_module, "POINT_SPACING", 0.0)  # a part per finished point
+    monkeypatch.setattr(sweep_folder, "POINT_SPACING", 0.0)  # a part per finished point
     result = runner.invoke(cli.app, args)
     check_refused(result, "the disk is full")
     assert_no_leftovers(folder)

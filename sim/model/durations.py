@@ -24,6 +24,8 @@ def parse_duration(value: object) -> float:
         seconds = (math.inf if value > 0 else -math.inf) if big else float(value)
     elif isinstance(value, str):
         match = _DURATION.match(value.lower())
+        if not match and _CLOCK_LIKE.match(value):
+            raise ValueError(_colon_hint(value))
         if not match:
             raise ValueError(f"expected a duration such as 30, '45s', '4m' or '1.5h', got {shorten(value)}")
         number, unit = match.groups()
@@ -39,6 +41,24 @@ def parse_duration(value: object) -> float:
             f"a duration must be at most {MAX_SECONDS:g} seconds (about 31 years) long, got {shorten(value)}"
         )
     return seconds
+
+
+_CLOCK_LIKE = re.compile(r"^\s*(\d{1,6}):(\d{2})(?::(\d{2}(?:\.\d+)?))?\s*$")
+
+
+def _colon_hint(text: str) -> str:
+    """Why `1:30` is refused as a duration, with the unit-suffixed forms it could mean: `H:MM` or `M:SS`
+    are equally plausible (YAML 1.1 itself would have read 90), so the user says which."""
+    match = _CLOCK_LIKE.match(text)
+    assert match is not None
+    first, second, third = int(match.group(1)), int(match.group(2)), match.group(3)
+    if third is not None:
+        seconds = first * 3600 + second * 60 + float(third)
+        return f"{shorten(text)} is not a duration; if it means hours:minutes:seconds, write '{seconds:g}s'"
+    return (
+        f"{shorten(text)} is not a duration (hours:minutes or minutes:seconds?); write it with a unit: "
+        f"'{first * 60 + second}m' or '{first * 60 + second}s'"
+    )
 
 
 def parse_clock(value: object) -> float:
@@ -80,6 +100,20 @@ def format_duration(seconds: float) -> str:
 def shorten(value: object) -> str:
     """`repr(value)`, cut to a readable length (a 400-digit integer is not worth printing whole)."""
     return clip(repr(value), 40)
+
+
+_ESCAPES = {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+_CONTROLS = [*range(0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029]
+_PRINTABLE = str.maketrans(
+    {code: _ESCAPES.get(code, f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}") for code in _CONTROLS}
+)
+
+
+def printable(text: str) -> str:
+    """`text` with control characters written as escapes (`\\n`, `\\t`, `\\x1b`, `\\u2028`): a name the
+    user chose (a file, a folder, a department) then cannot split a one-line message, or send a terminal
+    escape sequence, wherever a message quotes it."""
+    return text.translate(_PRINTABLE)
 
 
 def clip(text: str, limit: int = 120) -> str:

@@ -1,18 +1,24 @@
-"""What to simulate: the scenario schema, strict and frozen, every quantity in seconds.
+"""What to simulate: the scenario schema, strict and frozen, every quantity in seconds, and the cross-field
+checks that make a `Scenario` that exists a valid one (`consistency_problems`, run by a model validator:
+`Scenario.model_validate` refuses a transfer to an unknown department as it refuses a negative count).
 
-Loading, `--set` overrides and cross-field checks live in `sim/model/loading.py`; this module only says what a
-valid scenario looks like. Nothing below the loader reads raw dictionaries.
+Loading and `--set` overrides live in `sim/model/loading.py`, which turns the refusals into messages with
+YAML paths. Nothing below the loader reads raw dictionaries.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from sim.model.dists import Dist, NonNegativeDuration, PositiveDuration
-from sim.model.durations import not_boolean, parse_clock, parse_duration, shorten
+from sim.model.durations import not_boolean, parse_clock, parse_duration, printable, shorten
+from sim.model.transfer_loops import TransferNetwork, loop_problems
 
 Clock = Annotated[float, BeforeValidator(parse_clock)]
 """Seconds after midnight; YAML says '08:00'."""
@@ -21,6 +27,32 @@ Count = Annotated[int, BeforeValidator(not_boolean), Field(ge=0, le=100_000)]
 Number = BeforeValidator(not_boolean)
 MAX_POOLS = 1000
 """The most departments (and, apart, agent groups) a scenario may have."""
+MAX_DAYS = 366
+"""The longest `duration` and `drain`: a year, for long steady-state runs (calls and rostered shifts are
+bounded separately, since they cost memory)."""
+MAX_SHIFT_DAYS = 1_000_000
+"""The most shifts a roster may hold over the whole run (shifts repeat daily and are laid out up front)."""
+MAX_INTERVALS = 100_000
+MAX_CALLS = 10_000_000
+"""The most calls a day may be expected to bring (they are drawn up front, so they cost memory)."""
+MAX_AGENTS = 100_000
+"""The most agents all pools together may have on duty at once."""
+_REASON_TOLERANCE = 1e-6
+CONSISTENCY = "scenario_consistency"
+"""The pydantic error type of a cross-field fault; its `loc` is the one dotted YAML path of the fault."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One fault in a scenario: where (a dotted YAML path) and what was expected."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        """`path: message` on one line (control characters in names the user chose are escaped)."""
+        text = f"{self.path}: {self.message}" if self.path else self.message
+        return printable(text)
 
 
 class Frozen(BaseModel):
@@ -291,6 +323,26 @@ class Scenario(Frozen):
     max_transfers: Annotated[int, Number, Field(ge=0, le=1000)] | None = None
     on_max_transfers: Literal["escalate", "hang_up"] = "escalate"
 
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        """Refuse what no single field shows (unknown departments and reasons, sums, list lengths, sizes,
+        loops): one pydantic error per fault, of type CONSISTENCY at its YAML path. Pydantic runs this only
+        once every field is valid, so field faults are reported first and cross-field ones after."""
+        problems = list(consistency_problems(self))
+        if problems:
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError(CONSISTENCY, "{message}", {"message": problem.message}),
+                        loc=(problem.path,),
+                        input=None,
+                    )
+                    for problem in problems
+                ],
+            )
+        return self
+
     @property
     def interval_count(self) -> int:
         """Reporting and staffing intervals in the day (the last may be partial)."""
@@ -319,3 +371,203 @@ class Scenario(Frozen):
         if self.arrivals.reasons is not None:
             return dict(self.arrivals.reasons)
         return {next(iter(self.departments)): 1.0}
+
+
+# --- cross-field checks -----------------------------------------------------------------------------------
+
+
+def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
+    """Faults no single field shows: unknown reasons and departments, list lengths, sums, sizes."""
+    departments = scenario.departments
+    groups = scenario.agent_groups
+    longest = MAX_DAYS * 86400.0
+    for field in ("duration", "drain"):
+        if getattr(scenario, field) > longest:
+            yield Problem(field, f"at most {MAX_DAYS} days ({longest:.0f}s)")
+    if scenario.duration / scenario.interval > MAX_INTERVALS:
+        yield Problem(
+            "interval",
+            f"makes {scenario.duration / scenario.interval:.6g} intervals of the {scenario.duration:g}s day; "
+            f"at most {MAX_INTERVALS}",
+        )
+        return  # every check below counts intervals
+    intervals = scenario.interval_count
+    yield from _size_problems(scenario)
+    resolvable = {reason for name in departments for reason in scenario.resolves(name)}
+    for name in groups:
+        if name in departments:
+            yield Problem(f"agent_groups.{name}", "an agent group cannot share a department's name")
+
+    arrivals = scenario.arrivals
+    if arrivals.reasons is None:
+        if len(departments) > 1:
+            yield Problem("arrivals.reasons", "required with several departments (reason: probability, ...)")
+        else:
+            (only,) = departments
+            if only not in resolvable:
+                yield Problem(
+                    f"departments.{only}.resolves",
+                    f"callers call about {shorten(only)} (no arrivals.reasons given), which no department resolves",
+                )
+    else:
+        yield from reason_mix_problems(arrivals.reasons, resolvable)
+    reasons = set(scenario.reason_mix())
+    for name, department in departments.items():
+        for index, reason in enumerate(department.resolves or ()):
+            if reason not in reasons:
+                yield Problem(
+                    f"departments.{name}.resolves[{index}]",
+                    f"{shorten(reason)} is not a reason callers have ({', '.join(sorted(reasons))})",
+                )
+    for reason in arrivals.priority:
+        if reason not in reasons:
+            yield Problem(
+                f"arrivals.priority.{reason}", f"not a reason callers have ({', '.join(sorted(reasons))})"
+            )
+    if arrivals.per_interval is not None and len(arrivals.per_interval) != intervals:
+        yield Problem(
+            "arrivals.per_interval",
+            f"needs {intervals} values (one per {scenario.interval:g}s interval), got {len(arrivals.per_interval)}",
+        )
+    yield from trace_reason_problems(scenario)
+    if scenario.warmup >= scenario.duration:
+        yield Problem("warmup", f"must be shorter than duration ({scenario.duration:g}s)")
+
+    served = {name for name, group in groups.items() for name in group.skills}
+    for name, department in departments.items():
+        if department.agents is None and name not in served:
+            yield Problem(f"departments.{name}.agents", "required (or an agent group with this skill)")
+        if department.agents is not None:
+            yield from _staffing_problems(f"departments.{name}.agents", department.agents, intervals)
+        if department.overflow is not None:
+            for index, target in enumerate(department.overflow.to):
+                if target not in groups and target not in departments:
+                    yield Problem(
+                        f"departments.{name}.overflow.to[{index}]",
+                        f"{shorten(target)} is neither an agent group nor a department",
+                    )
+                elif target == name:
+                    yield Problem(f"departments.{name}.overflow.to[{index}]", "cannot overflow to itself")
+    yield from _transfer_problems(scenario, reasons)
+    for name, group in groups.items():
+        yield from _staffing_problems(f"agent_groups.{name}.agents", group.agents, intervals)
+        for skill in (*group.skills, *group.speed):
+            if skill not in departments:
+                where = "skills" if skill in group.skills else "speed"
+                yield Problem(f"agent_groups.{name}.{where}.{skill}", "no such department")
+
+
+def reason_mix_problems(mix: Mapping[str, float], resolvable: set[str] | None) -> Iterable[Problem]:
+    """The reason mix sums to 1 and (when known) every reason has a department that resolves it."""
+    if not mix:
+        yield Problem("arrivals.reasons", "needs at least one reason")
+        return
+    total = sum(mix.values())
+    if abs(total - 1.0) > _REASON_TOLERANCE:
+        yield Problem("arrivals.reasons", f"probabilities must sum to 1, they sum to {total:.6g}")
+    if resolvable is not None:
+        for reason in mix:
+            if reason not in resolvable:
+                yield Problem(f"arrivals.reasons.{reason}", "no department resolves this reason")
+
+
+def _size_problems(scenario: Scenario) -> Iterable[Problem]:
+    """Days so big that simulating them would exhaust memory: too many calls or agents."""
+    arrivals = scenario.arrivals
+    if arrivals.per_hour is not None and arrivals.per_hour * scenario.duration / 3600 > MAX_CALLS:
+        calls = arrivals.per_hour * scenario.duration / 3600
+        yield Problem("arrivals.per_hour", f"brings {calls:.3g} calls in the day; at most {MAX_CALLS}")
+    if arrivals.per_interval is not None and sum(arrivals.per_interval) > MAX_CALLS:
+        calls = sum(arrivals.per_interval)
+        yield Problem("arrivals.per_interval", f"brings {calls:.3g} calls in the day; at most {MAX_CALLS}")
+    pools = [(f"departments.{name}.agents", d.agents) for name, d in scenario.departments.items()]
+    pools += [(f"agent_groups.{name}.agents", group.agents) for name, group in scenario.agent_groups.items()]
+    most = {path: _most_agents(staffing) for path, staffing in pools if staffing is not None}
+    if sum(most.values()) > MAX_AGENTS:
+        yield Problem(
+            max(most, key=lambda path: most[path]),
+            f"the pools together have up to {sum(most.values())} agents on duty at once; at most {MAX_AGENTS}",
+        )
+    days = math.ceil(scenario.duration / 86400.0) + 1
+    shifts = {
+        path: len(staffing.shifts) for path, staffing in pools if staffing is not None and staffing.shifts
+    }
+    if shifts and sum(shifts.values()) * days > MAX_SHIFT_DAYS:
+        yield Problem(
+            max(shifts, key=lambda path: shifts[path]),
+            f"{sum(shifts.values())} shifts a day over {days} days make {sum(shifts.values()) * days} shifts; "
+            f"at most {MAX_SHIFT_DAYS}",
+        )
+
+
+def _most_agents(staffing: Any) -> int:
+    """The most agents a staffing has on duty at once (shifts repeat daily; an end before the start is the
+    next day): the busiest moment is when some shift starts."""
+    if staffing.count is not None:
+        return int(staffing.count)
+    if staffing.per_interval:
+        return max(staffing.per_interval)
+    day = 86400.0
+    shifts = [(s.start % day, (s.end - s.start) % day or day, s.count) for s in staffing.shifts or ()]
+    return max(
+        (sum(n for start, length, n in shifts if (at - start) % day < length) for at, _, _ in shifts),
+        default=0,
+    )
+
+
+def _transfer_problems(scenario: Scenario, reasons: set[str]) -> Iterable[Problem]:
+    """Transfer targets exist, probabilities sum to at most 1, and every caller can eventually leave."""
+    faults = []
+    for name, department in scenario.departments.items():
+        if department.transfer is None:
+            continue
+        for target in department.transfer:
+            if target not in scenario.departments:
+                faults.append(Problem(f"departments.{name}.transfer.{target}", "no such department"))
+        total = sum(department.transfer.values())
+        if total > 1 + _REASON_TOLERANCE:
+            message = f"probabilities must sum to at most 1, they sum to {total:.6g}"
+            faults.append(Problem(f"departments.{name}.transfer", message))
+    yield from faults
+    if not faults:
+        network = TransferNetwork(
+            departments=tuple(scenario.departments),
+            explicit={name: d.transfer for name, d in scenario.departments.items() if d.transfer is not None},
+            resolves={name: scenario.resolves(name) for name in scenario.departments},
+            reasons=tuple(scenario.reason_mix()),
+            misroutes={name: _misroutes(scenario.routing_of(name).accuracy) for name in scenario.departments},
+            sloppy_ivr=scenario.ivr is not None and scenario.ivr.accuracy < 1,
+            bounded=scenario.max_transfers is not None,
+        )
+        yield from (Problem(path, message) for path, message in loop_problems(network))
+    if scenario.ivr is not None:
+        for reason in scenario.ivr.self_service:
+            if reason not in reasons:
+                yield Problem(
+                    f"ivr.self_service.{reason}", f"not a reason callers have ({', '.join(sorted(reasons))})"
+                )
+
+
+def _misroutes(accuracy: float | AccuracyCurve) -> bool:
+    """Whether agents with this routing accuracy send some callers to a wrong department."""
+    return (accuracy if isinstance(accuracy, float) else accuracy.base) < 1
+
+
+def trace_reason_problems(scenario: Scenario) -> Iterable[Problem]:
+    """The first reason in a replayed trace that callers do not have (checked again once a trace file is
+    read, since the scenario is validated before)."""
+    reasons = set(scenario.reason_mix())
+    for index, reason in enumerate(scenario.arrivals.trace_reasons or ()):
+        if reason and reason not in reasons:
+            yield Problem(
+                "arrivals.trace", f"data row {index + 1}: reason {shorten(reason)} is not in arrivals.reasons"
+            )
+            break
+
+
+def _staffing_problems(path: str, staffing: Any, intervals: int) -> Iterable[Problem]:
+    if staffing.per_interval is not None and len(staffing.per_interval) != intervals:
+        yield Problem(
+            f"{path}.per_interval",
+            f"needs {intervals} counts (one per interval), got {len(staffing.per_interval)}",
+        )

@@ -271,12 +271,16 @@ def print_run(
 def say(console: Console, label: str, message: object, style: str = "red") -> None:
     """`label: message` on one line, the label coloured; the message printed as it is (a file name or a
     user's value may hold '[/]', which Rich would take for markup)."""
-    console.print(f"[{style}]{label}:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
+    from sim.model.durations import printable  # a name with a newline must not split the line
+
+    console.print(f"[{style}]{label}:[/] {escape(printable(str(message)))}", highlight=False, soft_wrap=True)
 
 
 def print_problems(console: Console, error: ScenarioError) -> None:
     """A refused scenario: one line per fault, with its YAML path."""
-    source = f" {escape(error.source)}" if error.source else ""  # a file name may hold '[/]'
+    from sim.model.durations import printable
+
+    source = f" {escape(printable(error.source))}" if error.source else ""  # a file name may hold '[/]'
     console.print(
         f"[red]error:[/] scenario{source} refused ({len(error.problems)} problem(s)):", highlight=False
     )

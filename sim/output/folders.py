@@ -21,7 +21,7 @@ import signal
 import socket
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from sim.model.durations import printable
 
 
 class ResultsError(OSError):
@@ -77,15 +79,19 @@ def why_unwritable(error: OSError, target: Path) -> str:
         return "the disk quota is used up (Disk quota exceeded)"
     if code == errno.EROFS:
         return "the file system is read-only"
+    if code == errno.ENAMETOOLONG:
+        return _too_long(target)
     existing = _nearest_existing(target)
     if code in (errno.ENOTDIR, errno.EEXIST) and existing.exists() and not existing.is_dir():
-        return f"{existing} is a file, not a folder"
+        return f"{shown(existing)} is a file, not a folder"
     if code == errno.ENOENT and not target.parent.is_dir():
-        return f"cannot create a folder in {_nearest_existing(target.parent)} (No such file or directory)"
+        return (
+            f"cannot create a folder in {shown(_nearest_existing(target.parent))} (No such file or directory)"
+        )
     reason = error.strerror or str(error)
     name = Path(str(error.filename)).name if error.filename else ""
     if name and not name.startswith("."):  # a results file, not a staging or temporary name
-        reason += f" ({name})"
+        reason += f" ({printable(name)})"
     return reason
 
 
@@ -94,7 +100,49 @@ def unwritable(error: OSError, target: Path, what: str = "results") -> ResultsUn
     if isinstance(error, ResultsUnwritable):
         return error
     reason = why_unwritable(error, target)
-    return ResultsUnwritable(f"cannot write {what} to {target}: {reason}", error.errno, reason)
+    return ResultsUnwritable(f"cannot write {what} to {shown(target)}: {reason}", error.errno, reason)
+
+
+def shown(path: Path | str) -> str:
+    """A path as messages quote it: on one line whatever it holds (control characters escaped), and a
+    very long one shortened in the middle."""
+    text = printable(str(path))
+    return text if len(text) <= 160 else f"{text[:80]}...{text[-60:]}"
+
+
+NAME_MAX = 255
+"""The longest file name (in bytes) most file systems take; `os.pathconf` says where it can."""
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return int(os.pathconf(_nearest_existing(folder), "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return NAME_MAX
+
+
+def _too_long(target: Path) -> str:
+    """Why a results path is too long, for the message: one of its names, or the whole path."""
+    longest = max(target.parts, key=lambda part: len(os.fsencode(part)), default=target.name)
+    allowed = _name_max(target.parent)
+    if longest == target.name:  # room for the staging name written around it
+        allowed -= len(os.fsencode(staging_name(""))) + 2
+    size = len(os.fsencode(longest))
+    if size > allowed:
+        return f"the name {shown(longest[:40])}... is too long ({size} bytes; at most {allowed} here)"
+    whole = len(os.fsencode(os.path.abspath(target)))
+    return f"the path is too long ({whole} bytes)"
+
+
+def real_target(target: Path) -> Path:
+    """Where results named `target` go: `target` itself, or, if it is a symbolic link, the folder it points
+    to (followed to the end). A user who made a link to a folder expects the results there: the staging
+    sibling and the swap happen beside that folder, and the link keeps pointing at the new results."""
+    try:
+        linked = target.is_symlink()
+    except OSError:  # a name too long to look up: no link, and the check that follows says why
+        return target
+    return Path(os.path.realpath(target)) if linked else target
 
 
 def default_run_dir(results_root: Path, name: str, now: datetime | None = None) -> Path:
@@ -109,11 +157,59 @@ def default_run_dir(results_root: Path, name: str, now: datetime | None = None) 
 
 
 def check_writable(target: Path, force: bool) -> None:
-    """Refuse before running if `target` holds anything and `force` is not set."""
-    if target.exists() and not target.is_dir():
-        raise ResultsExist(f"{target} exists and is not a folder")
-    if target.exists() and any(target.iterdir()) and not force:
-        raise ResultsExist(f"{target} already holds results; use --force to replace them")
+    """Refuse before running if `target` (or the folder a link there points to) holds anything and `force`
+    is not set, or if its name is too long to be written (ResultsUnwritable, in one line). With `force`,
+    what is there now is remembered: should another run replace it before this one is written, this one
+    settles beside it instead of silently replacing that run's results (`write_folder`)."""
+    try:
+        real = real_target(target)
+        if len(os.fsencode(real.name)) + len(os.fsencode(staging_name(""))) + 2 > _name_max(real.parent):
+            raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG))
+        if real.exists() and not real.is_dir():
+            raise ResultsExist(f"{shown(target)} exists and is not a folder")
+        if real.exists() and any(real.iterdir()) and not force:
+            raise ResultsExist(f"{shown(target)} already holds results; use --force to replace them")
+        if force:
+            _CLAIMS[str(real)] = _identity(real)
+    except ResultsError:
+        raise
+    except OSError as error:  # a name too long, a folder that cannot be listed, ...
+        raise unwritable(error, target) from None
+
+
+_CLAIMS: dict[str, tuple[int, int] | None] = {}
+"""Per results folder checked with `force` in this process: what was there when it was checked."""
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """Which folder is at `folder` (device and inode; a folder replaced by a rename is another), or None."""
+    try:
+        status = os.stat(folder)
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino)
+
+
+@contextmanager
+def _parent_locked(parent: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the folder `parent` (flock; nothing where the platform has none) for the
+    instant of a swap, so two writers into the same parent compare and swap one after the other."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    try:
+        descriptor = os.open(parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        yield
+        return
+    try:
+        with suppress(OSError):  # a file system without locks (some network mounts): swap unlocked, as before
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
 
 
 def check_target(target: Path, force: bool, what: str = "results") -> None:
@@ -127,16 +223,19 @@ def check_creatable(folder: Path, what: str = "results", inside: bool = False) -
     """Make sure `folder` (or, with `inside`, files in it) could be written: the nearest existing ancestor
     (of its parent, where the staging sibling goes) is a folder in which a folder can be created. Raises
     ResultsUnwritable with the reason; leaves nothing behind. A full disk shows only when files are written."""
-    existing = _nearest_existing(folder if inside else folder.parent)
+    real = folder if inside else real_target(folder)
+    existing = _nearest_existing(real if inside else real.parent)
     if not existing.is_dir():
-        reason = f"{existing} is a file, not a folder"
-        raise ResultsUnwritable(f"cannot write {what} to {folder}: {reason}", errno.ENOTDIR, reason)
+        reason = f"{shown(existing)} is a file, not a folder"
+        raise ResultsUnwritable(f"cannot write {what} to {shown(folder)}: {reason}", errno.ENOTDIR, reason)
     try:
         probe = tempfile.mkdtemp(prefix=".callsim-probe-", dir=existing)
         os.rmdir(probe)
     except OSError as error:
-        reason = f"cannot create a folder in {existing} ({error.strerror or error})"
-        raise ResultsUnwritable(f"cannot write {what} to {folder}: {reason}", error.errno, reason) from None
+        reason = f"cannot create a folder in {shown(existing)} ({error.strerror or error})"
+        raise ResultsUnwritable(
+            f"cannot write {what} to {shown(folder)}: {reason}", error.errno, reason
+        ) from None
 
 
 # --- staging: a folder is written whole beside its target, then renamed into place -------------------------
@@ -273,27 +372,40 @@ def write_folder(target: Path, force: bool, writer: Callable[[Path], None]) -> P
     move it to `target` in one rename (replacing an old folder with `force`; without it, to a free sibling
     name if another run took `target` meanwhile) and return where it went. Stale staging folders of
     killed runs in the same parent are removed first. OSErrors come out as ResultsUnwritable (nothing is
-    left behind); Ctrl-C or SIGTERM while writing leave nothing either."""
-    parent = target.parent
+    left behind); Ctrl-C or SIGTERM while writing leave nothing either.
+
+    `target` may be a symbolic link to a folder: the results go into the folder it points to (the link is
+    left as it is, and `target` is returned). With `force`, if another run replaced or created the folder
+    after it was checked (`check_writable`, or the start of this call), the results settle at the next free
+    sibling name rather than replace that run's: the returned path then differs from `target`."""
+    real = real_target(target)
+    parent = real.parent
+    key = str(real)
+    checked = key in _CLAIMS  # by the caller, before the work that made these results
+    earlier = _CLAIMS.pop(key, None)
     try:
         if parent.is_dir():
             clean_stale(parent)
         check_writable(target, force)
+        now = _CLAIMS.pop(key, None)
         parent.mkdir(parents=True, exist_ok=True)
     except ResultsError:
         raise
     except OSError as error:
         raise unwritable(error, target) from error
+    expected = earlier if checked else now
     staged: list[Path] = []
     try:
         with terminate_as_interrupt():  # from before the staging folder exists: no instant without it
-            staging = _make_staging(target, staged)
+            staging = _make_staging(real, staged)
             writer(staging)
             sync_tree(staging)
-            if force:
-                replace_folder(staging, target)
-            else:
-                target = settle_folder(staging, target)
+            with _parent_locked(parent):
+                if force and _identity(real) == expected:
+                    replace_folder(staging, real)
+                    written = real
+                else:  # without force; or forced, but another run wrote here since: beside it
+                    written = settle_folder(staging, real)
     except BaseException as error:
         for folder in staged:
             shutil.rmtree(folder, ignore_errors=True)
@@ -301,7 +413,14 @@ def write_folder(target: Path, force: bool, writer: Callable[[Path], None]) -> P
             raise unwritable(error, target) from error
         raise
     fsync_path(parent)
-    return target
+    return target if written == real else written
+
+
+def new_staging(target: Path) -> Path:
+    """A new, empty staging folder for `target` (`.NAME.HOST.PID-TOKEN.partial` beside it), created like
+    any other folder: its mode comes from the umask (`tempfile.mkdtemp` would make it 0700, and the
+    folder renamed from it would stay so while the rest of a results folder is 0755)."""
+    return _make_staging(target, [])
 
 
 def _make_staging(target: Path, staged: list[Path]) -> Path:
@@ -354,7 +473,7 @@ def replace_folder(staging: Path, target: Path) -> None:
                     trash.rename(target)  # the old results stay where they were
                 if isinstance(error, OSError) and error.errno in (errno.EEXIST, errno.ENOTEMPTY):
                     raise ResultsExist(
-                        f"{target} appeared while the results were written; nothing was replaced"
+                        f"{shown(target)} appeared while the results were written; nothing was replaced"
                     ) from None
                 raise
     finally:

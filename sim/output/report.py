@@ -14,13 +14,13 @@ import base64
 import math
 import os
 import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from sim.model.durations import format_clock, format_duration
 from sim.output.console import Features, features, lookup
+from sim.output.folders import new_staging
 from sim.output.plots import WrittenPlot, write_plots
 from sim.output.report_format import Cell, esc, number, summary_ci, table, target_met, with_ci
 from sim.output.report_model import DEFINITIONS, assumptions, definitions
@@ -367,7 +367,7 @@ def write_report(folder: Path | str) -> Report:
     whole (written beside, then renamed), so an interrupted rebuild leaves the previous report intact."""
     folder = Path(folder)
     run = load_run(folder)
-    staging = Path(tempfile.mkdtemp(prefix=".plots.", suffix=".partial", dir=folder))
+    staging = new_staging(folder / PLOTS)  # mode from the umask, like the rest of the folder
     try:
         written = write_plots(run, staging)
         document = render(run, written)
