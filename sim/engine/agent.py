@@ -37,7 +37,7 @@ def log_in(centre: Centre, agent: Agent) -> None:
     """Start a shift: on duty at once, and the first call if one is waiting."""
     agent.state = BUSY
     agent.pool.on_duty += 1
-    centre.log.record((centre.env._now, _LOGIN, -1, agent.id, agent.pool.home, 0.0))
+    centre.log.record((centre.env.now, _LOGIN, -1, agent.id, agent.pool.home, 0.0))
     take_next(centre, agent)
 
 
@@ -46,7 +46,7 @@ def log_out(centre: Centre, agent: Agent) -> None:
     agent.state = OFF
     agent.leaving = False
     agent.pool.on_duty -= 1
-    centre.log.record((centre.env._now, _LOGOUT, -1, agent.id, agent.pool.home, 0.0))
+    centre.log.record((centre.env.now, _LOGOUT, -1, agent.id, agent.pool.home, 0.0))
 
 
 def take_next(centre: Centre, agent: Agent) -> None:
@@ -58,7 +58,7 @@ def take_next(centre: Centre, agent: Agent) -> None:
     taken = next_call_for(pool)
     if taken is None:
         agent.state = IDLE
-        agent.idle_since = centre.env._now
+        agent.idle_since = centre.env.now
         pool.idle.append(agent)
         return
     call, entries = taken
@@ -83,7 +83,7 @@ def begin(centre: Centre, agent: Agent, call: Call) -> None:
     """The agent takes the call: it rings (a caller whose patience ends first hangs up); a callback to
     dial or a warm transfer to pick up is served by a process."""
     env = centre.env
-    now = env._now
+    now = env.now
     centre.busy += 1
     agent.call = call
     agent.department = call.department
@@ -133,7 +133,7 @@ def _talked(tick: Any) -> None:
     centre = agent.centre
     call = agent.call
     assert call is not None
-    now = centre.env._now
+    now = centre.env.now
     record = centre.log.record
     if agent.target == LEAVE:
         record((now, _END, call.id, agent.id, agent.department, agent.talk_time))
@@ -163,7 +163,7 @@ def _free(agent: Agent, wrap_time: float) -> None:
     call = agent.call
     assert call is not None
     centre.busy -= 1
-    centre.log.record((centre.env._now, _IDLE, call.id, agent.id, agent.department, wrap_time))
+    centre.log.record((centre.env.now, _IDLE, call.id, agent.id, agent.department, wrap_time))
     agent.call = None
     centre.check_done()
     take_next(centre, agent)
@@ -173,7 +173,7 @@ def answer(centre: Centre, agent: Agent, call: Call) -> None:
     """The caller is on the line with the agent: settle the patience left, let a warm-transferring colleague
     hand over, and settle the talk and where the caller goes next, on the agent (misrouted callers are
     listened to and sent on, or dropped after too many transfers)."""
-    now = centre.env._now
+    now = centre.env.now
     department = agent.department
     call.state = TALKING
     call.agent = agent
@@ -258,7 +258,7 @@ def finish(centre: Centre, agent: Agent, call: Call) -> Generator[simpy.Event, A
         caller.leave(centre, call)
         caller.maybe_redial(centre, call, "abandoned")
     elif ending is Ending.CALLBACK:
-        call.handle_time = work_left
+        call.handle_time = work_left / agent.pool.speed[department]  # the next agent works at its own speed
         call.researched = True
         caller.request_callback(centre, call, queue, from_hold=True, agent_id=agent.id)
     elif target == LEAVE:

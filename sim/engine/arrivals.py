@@ -10,15 +10,13 @@ from __future__ import annotations
 import math
 from array import array
 from dataclasses import dataclass
-from heapq import heappush
 from typing import Any
 
 import numpy as np
-from simpy.core import NORMAL
 
 from sim.engine import caller
 from sim.engine.centre import Call, Centre
-from sim.engine.clock import Tick, call_at
+from sim.engine.clock import Alarm, call_at
 from sim.engine.routing import ivr_route, right_department
 from sim.model.scenario import Scenario
 from sim.model.streams import Streams
@@ -158,8 +156,7 @@ class Doors:
             self.self_served = _numbers("b", self.plan.self_served)
             self.routed = _numbers("q", self.plan.department)
         self.index = 0
-        self._callbacks = [self._arrive]
-        self._tick: Any = Tick(self._arrive, None)
+        self._alarm = Alarm(centre.env, self._arrive)  # one arrival is pending at a time: one tick reused
         centre.next_call_id = len(callers) + 1  # calls made later (redials) are numbered after today's
 
     def open(self) -> None:
@@ -167,13 +164,10 @@ class Doors:
         self._schedule_next()
 
     def _schedule_next(self) -> None:
-        env = self.centre.env
         if self.index < len(self.times):
-            # One arrival is pending at a time, so its tick is reused: no allocation per caller.
-            self._tick.callbacks = self._callbacks
-            heappush(env._queue, (max(self.times[self.index], env._now), NORMAL, next(env._eid), self._tick))
+            self._alarm.set(self.times[self.index])
         else:
-            call_at(env, self.centre.scenario.duration, self._close)  # the day runs to its close
+            call_at(self.centre.env, self.centre.scenario.duration, self._close)  # the day runs to its close
 
     def _arrive(self, _: Any) -> None:
         centre = self.centre

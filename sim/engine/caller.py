@@ -66,7 +66,7 @@ def join_queue(centre: Centre, call: Call, department: int, front: bool = False)
     when the estimated wait is long, take it or queue (at the front of its priority level if `front`).
     A caller held by a warm-transferring agent cannot abandon."""
     env = centre.env
-    now = env._now
+    now = env.now
     queue = centre.queues[department]
     if call.visit:
         call.handle_time = queue.handle()

@@ -1,31 +1,76 @@
-"""Scheduling without processes: exact instants, and plain callbacks after a delay.
+"""The one seam with SimPy: the only module that touches its private fields (`_queue`, `_now`, `_eid`, an
+event's `_ok`/`_value`), tested on the SimPy versions `pyproject.toml` pins.
 
-`now + (at - now)` is not always `at` in floating point (0.2 + 0.7 is 0.8999999999999999), so an event
-that must happen at a drawn or planned instant (an arrival, a shift change, the close) is scheduled at that
-absolute time instead of after a computed delay. The busiest steps of a run (arrivals, rings, talk and
-wrap-up of the common call) are callbacks on a `Tick`, which costs SimPy's loop less than a process.
+What it adds to SimPy, and why:
+- `Clock`, an `Environment` whose `now` is a plain attribute, kept by its own copy of `step`: the engine
+  reads the time several times per call, and SimPy's `now` property costs a Python call each time.
+- Scheduling at an exact instant (`at_instant`, `call_at`, `Alarm`): SimPy schedules by delay only, and
+  `now + (at - now)` is not always `at` in floating point (0.2 + 0.7 is 0.8999999999999999), so an event that
+  must happen at a drawn or planned instant (an arrival, a shift change, the close) is pushed at that instant.
+- Plain callbacks on a `Tick`, the least an event needs for SimPy's loop (`call_after`, `call_at`, `Alarm`):
+  the busiest steps of a run (arrivals, rings, talk and wrap-up of the common call) cost the loop less than a
+  `Timeout` or a process would.
+
+Everything else in the engine uses SimPy's public API (`env.now`, `env.timeout`, `env.process`, `env.event`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from heapq import heappush
+from heapq import heappop, heappush
 from typing import Any
 
 import simpy
-from simpy.core import NORMAL
+from simpy.core import EmptySchedule, StopSimulation
+from simpy.events import NORMAL, EventPriority
+
+
+class Clock(simpy.Environment):
+    """A SimPy environment whose current time `now` is a plain attribute (as cheap to read as a field).
+
+    SimPy's `now` is a property over `_now`; here `step` sets both before any callback runs, so code that
+    reads `env.now` sees the same value either way, and runs unchanged on a plain `simpy.Environment`.
+    """
+
+    now: float = 0.0  # a plain attribute: shadows SimPy's read-only property
+
+    def __init__(self, initial_time: float = 0.0) -> None:
+        super().__init__(initial_time)
+        self.now = self._now
+
+    def step(self) -> None:
+        """Process the next event: SimPy 4.1's `Environment.step`, which also sets `now`."""
+        try:
+            at, _, _, event = heappop(self._queue)
+        except IndexError:
+            raise EmptySchedule from None
+        self._now = self.now = at
+        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+        try:
+            for callback in callbacks:
+                callback(event)
+        except StopSimulation:
+            # As SimPy does: keep the callbacks not run yet, and process them when the simulation resumes.
+            event.callbacks = callbacks[callbacks.index(callback) + 1 :]
+            self.schedule(event, EventPriority(-1))
+            raise
+        if not event._ok and not hasattr(event, "_defused"):
+            # A failed event nobody defused crashes the run, with a copy of its exception.
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc
 
 
 def at_instant(env: simpy.Environment, at: float) -> simpy.Event:
-    """An event that fires at exactly `at` (not before now).
+    """An event that fires at exactly `at` (not before now), for a process to yield.
 
-    SimPy schedules by delay only; this pushes onto its event queue exactly as `Environment.schedule`
-    does, with the absolute time in place of `now + delay`.
+    Pushed onto SimPy's event queue exactly as `Environment.schedule` does, with the absolute time in place
+    of `now + delay`.
     """
     event = env.event()
     event._ok = True
     event._value = None
-    heappush(env._queue, (max(at, env.now), NORMAL, next(env._eid), event))
+    heappush(env._queue, (max(at, env._now), NORMAL, next(env._eid), event))
     return event
 
 
@@ -53,3 +98,25 @@ def call_after(
     """Call `callback(tick)` `delay` seconds from now, as `env.timeout(delay, value)` would, minus the Timeout."""
     tick: Any = Tick(callback, value)
     heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), tick))
+
+
+class Alarm:
+    """One callback rung at instants set one at a time (the next arrival), reusing a single tick.
+
+    At most one ring may be pending: `set` again only from the callback or after it has run. Reusing the
+    tick saves an allocation per ring on the busiest path of a run.
+    """
+
+    __slots__ = ("_callbacks", "_env", "_tick")
+
+    def __init__(self, env: simpy.Environment, callback: Callable[[Any], None]) -> None:
+        self._env = env
+        self._callbacks = [callback]
+        self._tick: Any = Tick(callback, None)
+
+    def set(self, at: float) -> None:
+        """Ring at exactly `at` (not before now)."""
+        env = self._env
+        tick = self._tick
+        tick.callbacks = self._callbacks  # SimPy's loop cleared them when the tick last rang
+        heappush(env._queue, (max(at, env._now), NORMAL, next(env._eid), tick))

@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import simpy
 
 from sim.engine import agent, caller
 from sim.engine.arrivals import Callers, Doors, draw_callers
 from sim.engine.centre import Centre, build
+from sim.engine.clock import Clock
 from sim.engine.log import EventColumns, EventLog
 from sim.engine.roster import roster, set_level, staffing_levels
 from sim.model.scenario import Scenario
@@ -60,7 +60,7 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
     started = time.perf_counter()
     seed = scenario.seed if seed is None else seed
     streams = Streams(seed, replication)
-    env = simpy.Environment()
+    env = Clock()  # SimPy's environment, with `now` as cheap to read as a field
     log = EventLog()
     centre = build(env, scenario, streams, log)
     centre.patience_runs_out = partial(caller.patience_runs_out, centre)

@@ -1,0 +1,278 @@
+"""The reference model's agents: the roster that logs them in and out, and each agent's story as a SimPy
+process (take the next call or wait idle, ring or dial, talk with holds, send on or let go, wrap up)."""
+
+from __future__ import annotations
+
+import math
+
+from sim.engine.log import Event
+from sim.engine.reference_centre import (
+    Agent,
+    Centre,
+    Ending,
+    Pool,
+    Story,
+    Visit,
+    next_call,
+)
+from sim.model.scenario import accuracy_at
+
+# The agent's story.
+
+
+def roster(centre: Centre, pool: Pool, levels: list[tuple[float, int]]) -> Story:
+    """Apply the pool's staffing changes as the day goes on."""
+    env = centre.env
+    for at, count in levels:
+        if at >= centre.scenario.duration:
+            break
+        if at > env.now:
+            yield env.timeout(at - env.now)
+        set_level(centre, pool, count)
+
+
+def set_level(centre: Centre, pool: Pool, count: int) -> None:
+    """Log agents in or out until `count` are on duty; an idle agent rostered off leaves at once, a busy
+    one after its call."""
+    on_duty = [agent for agent in pool.agents if agent.on_duty and not agent.leaving]
+    missing = count - len(on_duty)
+    for agent in pool.agents:  # agents about to leave stay after all
+        if missing > 0 and agent.leaving:
+            agent.leaving = False
+            missing -= 1
+    for agent in pool.agents:
+        if missing > 0 and not agent.on_duty:
+            log_in(centre, agent)
+            missing -= 1
+    while missing > 0:
+        agent = Agent(centre.agent_count, pool, len(pool.agents) + 1)
+        centre.agent_count += 1
+        pool.agents.append(agent)
+        log_in(centre, agent)
+        missing -= 1
+    surplus = len(on_duty) - count
+    for agent in reversed(on_duty):
+        if surplus > 0 and agent in pool.idle:
+            pool.idle.remove(agent)
+            assert agent.wake is not None
+            agent.wake.succeed(None)
+            log_out(centre, agent)
+            surplus -= 1
+    for agent in reversed(on_duty):
+        if surplus > 0 and agent.on_duty and not agent.leaving:
+            agent.leaving = True
+            surplus -= 1
+
+
+def log_in(centre: Centre, agent: Agent) -> None:
+    """Start the agent's shift: a process that works until rostered off."""
+    agent.on_duty = True
+    centre.record(Event.LOGIN, -1, agent.id, agent.pool.home, 0.0)
+    centre.env.process(work(centre, agent))
+
+
+def log_out(centre: Centre, agent: Agent) -> None:
+    """End the agent's shift."""
+    agent.on_duty = False
+    agent.leaving = False
+    centre.record(Event.LOGOUT, -1, agent.id, agent.pool.home, 0.0)
+
+
+def work(centre: Centre, agent: Agent) -> Story:
+    """Take the next waiting call, or wait idle for one, and serve it; until rostered off."""
+    env = centre.env
+    while agent.on_duty:
+        if agent.leaving:
+            log_out(centre, agent)
+            return
+        visit = next_call(centre, agent.pool)
+        if visit is not None:
+            centre.queues[visit.department].remove(visit)
+            visit.agent = agent
+        else:
+            agent.idle_since = env.now
+            agent.wake = env.event()
+            agent.pool.idle.append(agent)
+            visit = yield agent.wake
+            if visit is None:  # rostered off while idle
+                return
+        yield from serve(centre, agent, visit)
+
+
+def serve(centre: Centre, agent: Agent, visit: Visit) -> Story:
+    """Let it ring (a caller may give up meanwhile) or dial a callback, talk, and wrap up."""
+    env = centre.env
+    call = visit.call
+    centre.busy += 1
+    centre.record(Event.RING, call.id, agent.id, visit.department, env.now - visit.queued_at)
+    wrap_time = 0.0
+    if visit.callback:
+        answered = yield from dial(centre, agent, visit)
+    else:
+        ring_time = centre.scenario.ring_time
+        if ring_time > 0:
+            yield env.timeout(ring_time) | visit.hung_up
+        answered = not visit.hung_up.triggered
+    if answered:
+        wrap_time = yield from talk(centre, agent, visit)
+    if wrap_time > 0:
+        yield env.timeout(wrap_time)
+    centre.record(Event.IDLE, call.id, agent.id, visit.department, wrap_time)
+    centre.busy -= 1
+    centre.check_done()
+
+
+def dial(centre: Centre, agent: Agent, visit: Visit) -> Story:
+    """Dial a callback: the caller answers, or the dial is tried again later, or given up."""
+    env = centre.env
+    call = visit.call
+    settings = centre.callbacks
+    centre.record(Event.CALLBACK_DIAL, call.id, agent.id, visit.department, env.now - call.requested_at)
+    dial_time = centre.draw("callback.dial_time", settings.dial_time)
+    yield env.timeout(dial_time)
+    call.dials += 1
+    if centre.draw("callback") < settings.answer_probability:
+        return True
+    centre.record(Event.CALLBACK_MISSED, call.id, agent.id, visit.department, dial_time)
+    again = call.dials <= settings.retries
+    if not again:
+        centre.record(Event.CALLBACK_FAILED, call.id, agent.id, visit.department, 0.0)
+    visit.missed.succeed(again)
+    return False
+
+
+def talk(centre: Centre, agent: Agent, visit: Visit) -> Story:
+    """Answer, find out what the caller needs, talk (with holds), and send them on or let them go; returns
+    the wrap-up time that follows."""
+    env = centre.env
+    call = visit.call
+    department = visit.department
+    name = centre.names[department]
+    spec = centre.scenario.departments[name]
+    routing = centre.scenario.routing_of(name)
+    centre.record(Event.ANSWER, call.id, agent.id, department, env.now - visit.queued_at)
+    visit.answered.succeed(agent)
+    consult = 0.0
+    if call.handover is not None:  # a colleague stayed on the line: they brief this agent, then leave
+        consult = centre.draw("consult_time", centre.scenario.transfers.consult_time)
+        call.handover.succeed(consult)
+        call.handover = None
+    wrap_time = centre.draw(f"wrap_time.{name}", spec.wrap_time)
+    handle = call.work_left
+    if handle is None:
+        handle = centre.draw(f"handle_time.{name}", spec.handle_time)
+    handle *= agent.pool.speed.get(department, 1.0)
+    extra = 0.0  # time spent putting the transfer through
+    resolves = department in centre.resolvers[call.reason]
+    if spec.transfer is not None:  # an explicit network: serve anyone, then maybe send them on
+        target = -1
+        draw, bound = centre.draw("routing"), 0.0
+        for next_name, probability in spec.transfer.items():
+            bound += probability
+            if draw < bound:
+                target = centre.names.index(next_name)
+                break
+    elif resolves or (
+        call.transfers >= centre.max_transfers and centre.scenario.on_max_transfers == "escalate"
+    ):
+        target = -1
+    else:  # misrouted: listen, then transfer (or lose the caller after too many transfers)
+        listen = centre.draw(f"listen_time.{name}", routing.listen_time)
+        if call.transfers >= centre.max_transfers:
+            yield env.timeout(consult + listen)
+            centre.record(Event.DROP, call.id, agent.id, department, consult + listen)
+            visit.ended.succeed((Ending.DROP, -1))
+            return wrap_time
+        others = [
+            d
+            for d in range(len(centre.names))
+            if d not in call.visited and d not in centre.resolvers[call.reason]
+        ]
+        accurate, choice = centre.draw("routing"), centre.draw("routing")
+        right = centre.resolvers[call.reason][0]
+        correct = accurate < accuracy_at(routing.accuracy, listen) or not others
+        target = right if correct else others[int(choice * len(others))]
+        extra = centre.draw(f"transfer_time.{name}", routing.transfer_time)
+        yield env.timeout(consult + listen + extra)
+        yield from send_on(centre, agent, visit, target)
+        return wrap_time
+    if target >= 0:
+        extra = centre.draw(f"transfer_time.{name}", routing.transfer_time)
+    if consult > 0:
+        yield env.timeout(consult)
+    ending, talked, left = yield from converse(centre, agent, visit, handle + extra)
+    if ending is Ending.CALLBACK:
+        call.work_left = left / agent.pool.speed.get(department, 1.0)
+    if ending is not Ending.LEAVE:
+        visit.ended.succeed((ending, -1))
+    elif target >= 0:
+        yield from send_on(centre, agent, visit, target)
+    else:
+        centre.record(Event.END, call.id, agent.id, department, consult + talked)
+        visit.ended.succeed((Ending.LEAVE, -1))
+    return wrap_time
+
+
+def send_on(centre: Centre, agent: Agent, visit: Visit, target: int) -> Story:
+    """Send the caller on: cold, they rejoin the target department's queue alone; warm, this agent stays
+    on the line until an agent of the target answers, briefs them (the consultation), then leaves."""
+    env = centre.env
+    call = visit.call
+    centre.record(Event.TRANSFER, call.id, agent.id, visit.department, target)
+    call.transfers += 1
+    spec = centre.scenario.departments[centre.names[visit.department]]
+    handover = None
+    if (spec.transfer_mode or centre.scenario.transfers.mode) == "warm":
+        handover = call.handover = env.event()
+    visit.ended.succeed((Ending.TRANSFER, target))
+    if handover is not None:
+        started = env.now
+        consult = yield handover
+        yield env.timeout(consult)
+        centre.record(Event.HANDOVER, call.id, agent.id, visit.department, env.now - started)
+
+
+def converse(centre: Centre, agent: Agent, visit: Visit, talk_time: float) -> Story:
+    """Talk for `talk_time`, putting the caller on hold as the department's rule says: part-way through,
+    the agent needs to research, promises a time, and checks back each time the promise runs out; the
+    caller may hang up on hold, or take a callback at a check-back. Returns how it ended, the talk time
+    spent (check-backs included) and the work left for a callback."""
+    env = centre.env
+    call = visit.call
+    name = centre.names[visit.department]
+    hold = centre.scenario.departments[name].hold
+    if hold is None or hold.probability <= 0 or call.work_left is not None:
+        call.work_left = None
+        yield env.timeout(talk_time)
+        return Ending.LEAVE, talk_time, 0.0
+    remaining, spent = talk_time, 0.0
+    for _ in range(hold.max_holds):
+        if centre.draw(f"hold.{name}") >= hold.probability:
+            break
+        before = centre.draw(f"hold.{name}") * remaining
+        yield env.timeout(before)
+        remaining -= before
+        spent += before
+        research = centre.draw(f"hold.duration.{name}", hold.duration)
+        on_hold_at = env.now
+        centre.record(Event.HOLD, call.id, agent.id, visit.department, hold.promise)
+        while True:
+            stretch = min(hold.promise, research)
+            patience = centre.draw(f"hold.patience.{name}", hold.patience) if hold.patience else math.inf
+            if patience < stretch:
+                yield env.timeout(patience)
+                centre.record(Event.HOLD_ABANDON, call.id, agent.id, visit.department, env.now - on_hold_at)
+                return Ending.HUNG_UP, spent, 0.0
+            yield env.timeout(stretch)
+            research -= stretch
+            if research <= 1e-9:
+                centre.record(Event.UNHOLD, call.id, agent.id, visit.department, env.now - on_hold_at)
+                break
+            check_back = centre.draw(f"hold.check_back_time.{name}", hold.check_back_time)
+            centre.record(Event.CHECK_BACK, call.id, agent.id, visit.department, check_back)
+            yield env.timeout(check_back)
+            spent += check_back
+            if centre.draw(f"hold.{name}") < hold.callback_share:
+                return Ending.CALLBACK, spent, remaining + research
+    yield env.timeout(remaining)
+    return Ending.LEAVE, spent + remaining, 0.0
