@@ -8,18 +8,25 @@ from __future__ import annotations
 import csv
 import itertools
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 from pydantic import ValidationError
 
 from sim.model.dists import DIST_NAMES, check_csv_file
-from sim.model.durations import clip, parse_clock, parse_duration, shorten
-from sim.model.scenario import MAX_POOLS, Scenario
+from sim.model.durations import clip, parse_clock, parse_duration, printable, shorten
+from sim.model.scenario import (
+    CONSISTENCY,
+    MAX_POOLS,
+    Problem,
+    Scenario,
+    reason_mix_problems,
+    trace_reason_problems,
+)
+from sim.model.traces import read_trace_fast
 
 MAX_SCENARIO_BYTES = 5_000_000
 MAX_DEPTH = 50
@@ -27,31 +34,6 @@ MAX_DEPTH = 50
 MAX_KEY_LENGTH = 100
 """The longest key: names of departments, reasons and groups are names, not paragraphs (and paths stay
 readable in messages)."""
-MAX_DAYS = 366
-"""The longest `duration` and `drain`: a year, for long steady-state runs (calls and rostered shifts are
-bounded separately, since they cost memory)."""
-MAX_SHIFT_DAYS = 1_000_000
-"""The most shifts a roster may hold over the whole run (shifts repeat daily and are laid out up front)."""
-MAX_INTERVALS = 100_000
-MAX_CALLS = 10_000_000
-"""The most calls a day may be expected to bring (they are drawn up front, so they cost memory)."""
-MAX_AGENTS = 100_000
-"""The most agents all pools together may have on duty at once."""
-MAX_VISITS = 1000
-"""The most departments callers may visit on average in an explicit transfer network."""
-_REASON_TOLERANCE = 1e-6
-_LOOP_TOLERANCE = 1e-9
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One fault in a scenario: where (a dotted YAML path) and what was expected."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
 
 
 class ScenarioError(ValueError):
@@ -60,7 +42,7 @@ class ScenarioError(ValueError):
     def __init__(self, problems: Sequence[Problem], source: str = "") -> None:
         self.problems = tuple(problems)
         self.source = source
-        head = f"{source}: " if source else ""
+        head = f"{printable(source)}: " if source else ""  # a file name may hold a newline
         super().__init__(head + "; ".join(str(p) for p in self.problems))
 
 
@@ -146,9 +128,40 @@ def _mapping_without_duplicates(loader: Any, node: yaml.MappingNode, deep: bool 
     return loader.construct_mapping(node, deep=deep)
 
 
+_INT_TAG, _FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_INT = re.compile(
+    r"""^(?:[-+]?0b[0-1_]+
+    |[-+]?0[0-7_]+
+    |[-+]?(?:0|[1-9][0-9_]*)
+    |[-+]?0x[0-9a-fA-F_]+)$""",
+    re.X,
+)
+_FLOAT = re.compile(
+    r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
+    |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.X,
+)
+"""YAML 1.1's int and float, as PyYAML reads them, less the base-60 forms (`10:00` = 600, `1:30.5` = 90.5):
+a plain `10:00` stays the text the user wrote, so a clock field reads 10 o'clock, not 600 seconds (00:10),
+and a duration field refuses it with a hint (`parse_duration`). YAML 1.2 dropped base 60 for this reason."""
+
+
+def _without_base_60(loader: Any) -> None:
+    """Give `loader` its own implicit resolvers: PyYAML's, with int and float replaced by `_INT`/`_FLOAT`."""
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, pattern) for tag, pattern in resolvers if tag not in (_INT_TAG, _FLOAT_TAG)]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    loader.add_implicit_resolver(_INT_TAG, _INT, list("-+0123456789"))
+    loader.add_implicit_resolver(_FLOAT_TAG, _FLOAT, list("-+0123456789."))
+
+
 for _loader in (_NoAliasLoader, _FastLoader):
     if _loader is not None:
         _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+        _without_base_60(_loader)
 
 
 def parse_yaml_text(text: str, source: str = "") -> Any:
@@ -305,11 +318,14 @@ def _validated(data: dict[str, Any], base_dir: Path | str) -> Scenario:
         scenario = Scenario.model_validate(data, context={"base_dir": base})
     except ValidationError as error:
         found = _problems_from(error, data)
+        if any(item["type"] == CONSISTENCY for item in error.errors(include_url=False)):
+            raise ScenarioError(found) from None  # the fields were valid; these are the cross-field faults
+        # field faults: with them, the reason mix as the raw YAML gives it (no Scenario to check it on)
         raise ScenarioError(_unique([*found, *_raw_reason_problems(data)])) from None
     except RecursionError:
         raise ScenarioError([Problem("", "nested too deeply")]) from None
     scenario = _with_trace(scenario, base)
-    problems = list(consistency_problems(scenario))
+    problems = list(trace_reason_problems(scenario))  # the trace's reasons are known only now
     if problems:
         raise ScenarioError(problems)
     return scenario
@@ -467,107 +483,7 @@ def _unique(problems: Iterable[Problem]) -> list[Problem]:
     return list(seen.values())
 
 
-# --- cross-field checks -----------------------------------------------------------------------------------
-
-
-def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
-    """Faults no single field shows: unknown reasons and departments, list lengths, sums, sizes."""
-    departments = scenario.departments
-    groups = scenario.agent_groups
-    longest = MAX_DAYS * 86400.0
-    for field in ("duration", "drain"):
-        if getattr(scenario, field) > longest:
-            yield Problem(field, f"at most {MAX_DAYS} days ({longest:.0f}s)")
-    if scenario.duration / scenario.interval > MAX_INTERVALS:
-        yield Problem(
-            "interval",
-            f"makes {scenario.duration / scenario.interval:.6g} intervals of the {scenario.duration:g}s day; "
-            f"at most {MAX_INTERVALS}",
-        )
-        return  # every check below counts intervals
-    intervals = scenario.interval_count
-    yield from _size_problems(scenario)
-    resolvable = {reason for name in departments for reason in scenario.resolves(name)}
-    for name in groups:
-        if name in departments:
-            yield Problem(f"agent_groups.{name}", "an agent group cannot share a department's name")
-
-    arrivals = scenario.arrivals
-    if arrivals.reasons is None:
-        if len(departments) > 1:
-            yield Problem("arrivals.reasons", "required with several departments (reason: probability, ...)")
-        else:
-            (only,) = departments
-            if only not in resolvable:
-                yield Problem(
-                    f"departments.{only}.resolves",
-                    f"callers call about {shorten(only)} (no arrivals.reasons given), which no department resolves",
-                )
-    else:
-        yield from reason_mix_problems(arrivals.reasons, resolvable)
-    reasons = set(scenario.reason_mix())
-    for name, department in departments.items():
-        for index, reason in enumerate(department.resolves or ()):
-            if reason not in reasons:
-                yield Problem(
-                    f"departments.{name}.resolves[{index}]",
-                    f"{shorten(reason)} is not a reason callers have ({', '.join(sorted(reasons))})",
-                )
-    for reason in arrivals.priority:
-        if reason not in reasons:
-            yield Problem(
-                f"arrivals.priority.{reason}", f"not a reason callers have ({', '.join(sorted(reasons))})"
-            )
-    if arrivals.per_interval is not None and len(arrivals.per_interval) != intervals:
-        yield Problem(
-            "arrivals.per_interval",
-            f"needs {intervals} values (one per {scenario.interval:g}s interval), got {len(arrivals.per_interval)}",
-        )
-    for index, reason in enumerate(arrivals.trace_reasons or ()):
-        if reason and reason not in reasons:
-            yield Problem(
-                "arrivals.trace", f"data row {index + 1}: reason {shorten(reason)} is not in arrivals.reasons"
-            )
-            break
-    if scenario.warmup >= scenario.duration:
-        yield Problem("warmup", f"must be shorter than duration ({scenario.duration:g}s)")
-
-    served = {name for name, group in groups.items() for name in group.skills}
-    for name, department in departments.items():
-        if department.agents is None and name not in served:
-            yield Problem(f"departments.{name}.agents", "required (or an agent group with this skill)")
-        if department.agents is not None:
-            yield from _staffing_problems(f"departments.{name}.agents", department.agents, intervals)
-        if department.overflow is not None:
-            for index, target in enumerate(department.overflow.to):
-                if target not in groups and target not in departments:
-                    yield Problem(
-                        f"departments.{name}.overflow.to[{index}]",
-                        f"{shorten(target)} is neither an agent group nor a department",
-                    )
-                elif target == name:
-                    yield Problem(f"departments.{name}.overflow.to[{index}]", "cannot overflow to itself")
-    yield from _transfer_problems(scenario, reasons)
-    for name, group in groups.items():
-        yield from _staffing_problems(f"agent_groups.{name}.agents", group.agents, intervals)
-        for skill in (*group.skills, *group.speed):
-            if skill not in departments:
-                where = "skills" if skill in group.skills else "speed"
-                yield Problem(f"agent_groups.{name}.{where}.{skill}", "no such department")
-
-
-def reason_mix_problems(mix: Mapping[str, float], resolvable: set[str] | None) -> Iterable[Problem]:
-    """The reason mix sums to 1 and (when known) every reason has a department that resolves it."""
-    if not mix:
-        yield Problem("arrivals.reasons", "needs at least one reason")
-        return
-    total = sum(mix.values())
-    if abs(total - 1.0) > _REASON_TOLERANCE:
-        yield Problem("arrivals.reasons", f"probabilities must sum to 1, they sum to {total:.6g}")
-    if resolvable is not None:
-        for reason in mix:
-            if reason not in resolvable:
-                yield Problem(f"arrivals.reasons.{reason}", "no department resolves this reason")
+# --- cross-field checks on raw YAML -------------------------------------------------------------------
 
 
 def _raw_reason_problems(data: Mapping[str, Any]) -> Iterable[Problem]:
@@ -593,221 +509,6 @@ def _raw_reason_problems(data: Mapping[str, Any]) -> Iterable[Problem]:
     yield from reason_mix_problems({str(k): float(v) for k, v in mix.items()}, resolvable)
 
 
-def _size_problems(scenario: Scenario) -> Iterable[Problem]:
-    """Days so big that simulating them would exhaust memory: too many calls or agents."""
-    arrivals = scenario.arrivals
-    if arrivals.per_hour is not None and arrivals.per_hour * scenario.duration / 3600 > MAX_CALLS:
-        calls = arrivals.per_hour * scenario.duration / 3600
-        yield Problem("arrivals.per_hour", f"brings {calls:.3g} calls in the day; at most {MAX_CALLS}")
-    if arrivals.per_interval is not None and sum(arrivals.per_interval) > MAX_CALLS:
-        calls = sum(arrivals.per_interval)
-        yield Problem("arrivals.per_interval", f"brings {calls:.3g} calls in the day; at most {MAX_CALLS}")
-    pools = [(f"departments.{name}.agents", d.agents) for name, d in scenario.departments.items()]
-    pools += [(f"agent_groups.{name}.agents", group.agents) for name, group in scenario.agent_groups.items()]
-    most = {path: _most_agents(staffing) for path, staffing in pools if staffing is not None}
-    if sum(most.values()) > MAX_AGENTS:
-        yield Problem(
-            max(most, key=lambda path: most[path]),
-            f"the pools together have up to {sum(most.values())} agents on duty at once; at most {MAX_AGENTS}",
-        )
-    days = math.ceil(scenario.duration / 86400.0) + 1
-    shifts = {
-        path: len(staffing.shifts) for path, staffing in pools if staffing is not None and staffing.shifts
-    }
-    if shifts and sum(shifts.values()) * days > MAX_SHIFT_DAYS:
-        yield Problem(
-            max(shifts, key=lambda path: shifts[path]),
-            f"{sum(shifts.values())} shifts a day over {days} days make {sum(shifts.values()) * days} shifts; "
-            f"at most {MAX_SHIFT_DAYS}",
-        )
-
-
-def _most_agents(staffing: Any) -> int:
-    """The most agents a staffing has on duty at once (shifts repeat daily; an end before the start is the
-    next day): the busiest moment is when some shift starts."""
-    if staffing.count is not None:
-        return int(staffing.count)
-    if staffing.per_interval:
-        return max(staffing.per_interval)
-    day = 86400.0
-    shifts = [(s.start % day, (s.end - s.start) % day or day, s.count) for s in staffing.shifts or ()]
-    return max(
-        (sum(n for start, length, n in shifts if (at - start) % day < length) for at, _, _ in shifts),
-        default=0,
-    )
-
-
-def _transfer_problems(scenario: Scenario, reasons: set[str]) -> Iterable[Problem]:
-    """Transfer targets exist, probabilities sum to at most 1, and every caller can eventually leave."""
-    faults = []
-    for name, department in scenario.departments.items():
-        if department.transfer is None:
-            continue
-        for target in department.transfer:
-            if target not in scenario.departments:
-                faults.append(Problem(f"departments.{name}.transfer.{target}", "no such department"))
-        total = sum(department.transfer.values())
-        if total > 1 + _REASON_TOLERANCE:
-            message = f"probabilities must sum to at most 1, they sum to {total:.6g}"
-            faults.append(Problem(f"departments.{name}.transfer", message))
-    yield from faults
-    if not faults:
-        yield from _loop_problems(scenario)
-    if scenario.ivr is not None:
-        for reason in scenario.ivr.self_service:
-            if reason not in reasons:
-                yield Problem(
-                    f"ivr.self_service.{reason}", f"not a reason callers have ({', '.join(sorted(reasons))})"
-                )
-
-
-def _loop_problems(scenario: Scenario) -> Iterable[Problem]:
-    """Transfers that keep callers forever, or nearly: refused at the first department of the loop.
-
-    A department with a `transfer` block sends callers on with those probabilities whatever their reason
-    (`max_transfers` does not stop it); one without sends a caller it cannot help on towards the first
-    department that resolves the reason (or, if its routing accuracy is below 1, any department that does
-    not), until `max_transfers`. A caller can leave where a transfer block sums to below 1, where a
-    department without one resolves their reason, and anywhere once `max_transfers` is set."""
-    departments = scenario.departments
-    explicit = {name: d.transfer for name, d in departments.items() if d.transfer is not None}
-    if not explicit:
-        return
-    # Transfer blocks alone: departments that only send callers to one another.
-    exits = {name for name, transfer in explicit.items() if sum(transfer.values()) < 1 - _LOOP_TOLERANCE}
-    edges = {name: [t for t, p in transfer.items() if p > 0] for name, transfer in explicit.items()}
-    free = _can_reach(edges, exits | (departments.keys() - explicit.keys()))
-    trapped = [name for name in explicit if name not in free]
-    if trapped:
-        yield Problem(
-            f"departments.{trapped[0]}.transfer",
-            f"a loop callers can never leave: {', '.join(trapped)} send every caller on among themselves "
-            "(their transfer probabilities sum to 1)",
-        )
-        return
-    # Transfer blocks together with the reason-based transfers of the other departments.
-    if scenario.max_transfers is None:
-        anywhere = "\0any department that cannot resolve the reason"  # one node, not an edge to each
-        for reason in scenario.reason_mix():
-            resolvers = [name for name in departments if reason in scenario.resolves(name)]
-            if not resolvers:
-                continue  # refused elsewhere: no department resolves this reason
-            others = [name for name in departments if name not in resolvers]
-            graph = {**edges, anywhere: others}
-            for name in others:
-                if name not in explicit:
-                    accuracy = scenario.routing_of(name).accuracy
-                    misroutes = (accuracy if isinstance(accuracy, float) else accuracy.base) < 1
-                    graph[name] = [resolvers[0], anywhere] if misroutes else [resolvers[0]]
-            sloppy_ivr = scenario.ivr is not None and scenario.ivr.accuracy < 1
-            reached = _reachable([resolvers[0], *(others if sloppy_ivr else ())], graph)
-            free = _can_reach(graph, exits | {name for name in resolvers if name not in explicit})
-            stuck = [name for name in departments if name in reached and name not in free]
-            if stuck:
-                first = next((name for name in stuck if name in explicit), stuck[0])
-                yield Problem(
-                    f"departments.{first}.transfer",
-                    f"callers about {shorten(reason)} can never leave: {', '.join(stuck)} send them on "
-                    "among themselves (set max_transfers, or transfer probabilities that let them go)",
-                )
-                return
-            expected = _visits_before_leaving(scenario, explicit, resolvers[0], reason)
-            looping = [name for name in explicit if name in reached]  # a long loop runs through a block
-            longest = max(looping, key=expected.__getitem__, default=None)
-            if longest is not None and expected[longest] > MAX_VISITS:
-                yield Problem(
-                    f"departments.{longest}.transfer",
-                    f"callers about {shorten(reason)} sent here visit about {expected[longest]:.3g} departments "
-                    f"before they leave; at most {MAX_VISITS} (transfer probabilities this close to 1 make a "
-                    "near-endless loop; set max_transfers, or probabilities that let them go)",
-                )
-                return
-    # Transfer blocks that let callers go, but so rarely that they would wander almost forever.
-    visits = _visits_in_blocks(explicit, lambda target: (0.0, None))  # counted in the blocks only
-    worst = max(visits, key=visits.__getitem__)
-    if visits[worst] > MAX_VISITS:
-        yield Problem(
-            f"departments.{worst}.transfer",
-            f"callers sent here visit about {visits[worst]:.3g} departments before they leave; at most "
-            f"{MAX_VISITS} (transfer probabilities this close to 1 make a near-endless loop)",
-        )
-
-
-def _visits_before_leaving(
-    scenario: Scenario, explicit: Mapping[str, Mapping[str, float]], right: str, reason: str
-) -> dict[str, float]:
-    """Per department with a transfer block, the departments a caller about `reason` sent there visits
-    before it leaves, in the long run: a department without a block lets them go if it resolves the reason
-    and otherwise sends them to the right one. Misroutes are left out: they only reach departments not yet
-    visited, so they add at most one visit per department, not a loop."""
-
-    def after(target: str) -> tuple[float, str | None]:
-        if reason in scenario.resolves(target):
-            return 1.0, None  # served there, and gone
-        if right in explicit:
-            return 1.0, right  # there, then on to the right department, which has a block
-        return 2.0, None  # there, then the right department, and gone
-
-    return _visits_in_blocks(explicit, after)
-
-
-def _visits_in_blocks(
-    explicit: Mapping[str, Mapping[str, float]], after: Callable[[str], tuple[float, str | None]]
-) -> dict[str, float]:
-    """Per department with a transfer block, the departments a caller sent there visits before it leaves
-    (expected visits v solve (I - P) v = c). For a target without a block, `after(target)` gives the
-    departments visited from there on and the block the caller then goes on to, if any."""
-    names = list(explicit)
-    index = {name: row for row, name in enumerate(names)}
-    matrix = np.eye(len(names))
-    constant = np.ones(len(names))
-    for name, transfer in explicit.items():
-        row = index[name]
-        for target, probability in transfer.items():
-            if target in index:
-                matrix[row, index[target]] -= probability
-                continue
-            visited, onward = after(target)
-            constant[row] += visited * probability
-            if onward is not None:
-                matrix[row, index[onward]] -= probability
-    try:
-        visits = np.abs(np.linalg.solve(matrix, constant))
-    except np.linalg.LinAlgError:
-        visits = np.full(len(names), np.inf)
-    visits[~np.isfinite(visits)] = np.inf
-    return dict(zip(names, visits.tolist(), strict=True))
-
-
-def _reachable(starts: Iterable[str], graph: Mapping[str, Sequence[str]]) -> set[str]:
-    """Every node a caller starting at `starts` can get to along `graph`."""
-    seen = set(starts)
-    todo = list(seen)
-    while todo:
-        for target in graph.get(todo.pop(), ()):
-            if target not in seen:
-                seen.add(target)
-                todo.append(target)
-    return seen
-
-
-def _can_reach(graph: Mapping[str, Sequence[str]], goals: set[str]) -> set[str]:
-    """Every node from which some path along `graph` leads to one of `goals`."""
-    backwards: dict[str, list[str]] = {}
-    for source, targets in graph.items():
-        for target in targets:
-            backwards.setdefault(target, []).append(source)
-    return _reachable(goals, backwards)
-
-
-def _staffing_problems(path: str, staffing: Any, intervals: int) -> Iterable[Problem]:
-    if staffing.per_interval is not None and len(staffing.per_interval) != intervals:
-        yield Problem(
-            f"{path}.per_interval",
-            f"needs {intervals} counts (one per interval), got {len(staffing.per_interval)}",
-        )
-
-
 def _with_trace(scenario: Scenario, base_dir: Path) -> Scenario:
     """Replace `arrivals.trace: FILE` by the arrival times and reasons it holds (seconds after start)."""
     arrivals = scenario.arrivals
@@ -828,6 +529,9 @@ def read_trace(path: Path, start: float, duration: float) -> tuple[tuple[float, 
     where = "arrivals.trace"
     try:
         check_csv_file(path)
+        fast = read_trace_fast(path, start, duration)  # a long, clean log in one vectorised pass
+        if fast is not None:
+            return fast
         with path.open(newline="", encoding="utf-8-sig") as handle:  # -sig: as spreadsheets save it
             reader = csv.DictReader(handle)
             rows = list(reader)
