@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from sim.analysis.load import arrival_rates, department_shares
-from sim.analysis.tables import scheduled_agents
-from sim.engine.roster import staffing_levels
 from sim.model.durations import format_clock
+
+if TYPE_CHECKING:
+    import numpy as np
 from sim.model.scenario import Scenario
 
 
@@ -47,6 +46,14 @@ def overloads(scenario: Scenario) -> list[Overload]:
     callers who give up keep every queue finite)."""
     if scenario.patience is not None:
         return []
+    # Imported here, past the common case: numpy, the offered load and the roster (which brings in the
+    # engine and SimPy) are needed by no `callsim validate` of a scenario with patience.
+    import numpy as np
+
+    from sim.analysis.levels import scheduled_agents
+    from sim.analysis.load import arrival_rates, department_shares
+    from sim.engine.roster import staffing_levels
+
     edges = np.minimum(np.arange(scenario.interval_count + 1) * scenario.interval, scenario.duration)
     rates = arrival_rates(scenario)
     try:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported where a table is made: `callsim validate` reaches this module
+    import pandas as pd
 
 
 class Event(StrEnum):
@@ -116,6 +119,8 @@ class EventLog:
             columns.append(np.concatenate(chunks) if chunks else np.empty(0, dtype=dtype))
             chunks.clear()
         t, event, call, agent, department, detail = columns
+        import pandas as pd
+
         return pd.DataFrame(
             {
                 "t": t,
@@ -131,6 +136,8 @@ class EventLog:
 
 def categorical(codes: np.ndarray, names: Sequence[str]) -> pd.Categorical:
     """A categorical column from integer codes (-1 = missing) and the names they stand for."""
+    import pandas as pd
+
     return pd.Categorical.from_codes(
         np.asarray(codes, dtype=np.int64), categories=pd.Index(list(names), dtype=object)
     )

@@ -201,7 +201,10 @@ class DaskExecutor:
     name = "dask"
 
     def __init__(self, address: str, timeout: float | None = None) -> None:
-        from dask.distributed import Client
+        try:  # an optional extra: `pip install 'callsim[dask]'`
+            from dask.distributed import Client
+        except ImportError:
+            raise ExecutorError("Dask is not installed: pip install 'callsim[dask]'") from None
 
         try:
             self._client = Client(address, timeout=timeout or CONNECT_TIMEOUT, set_as_default=False)

@@ -10,9 +10,8 @@ import csv
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import numpy as np
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -24,6 +23,9 @@ from pydantic import (
 )
 
 from sim.model.durations import clip, not_boolean, parse_duration, shorten
+
+if TYPE_CHECKING:  # numpy is imported where samples are drawn: reading and checking a scenario needs none
+    import numpy as np
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 """Seconds; YAML may say 30, '45s', '4m' or '1.5h'."""
@@ -66,6 +68,8 @@ class Fixed(_Spec):
         return 0.0
 
     def draw_block(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
+
         return np.full(size, self.value)
 
 
@@ -120,6 +124,8 @@ class Lognormal(_MeanSpread):
     def draw_block(self, rng: np.random.Generator, size: int) -> np.ndarray:
         sigma2 = math.log1p(self.cv_value() ** 2)
         mu = math.log(self.mean) - sigma2 / 2
+        import numpy as np
+
         return np.exp(mu + math.sqrt(sigma2) * rng.standard_normal(size))
 
 
@@ -214,12 +220,18 @@ class Empirical(_Spec):
         return self
 
     def mean_value(self) -> float:
+        import numpy as np
+
         return float(np.mean(self.values or (0.0,)))
 
     def cv_value(self) -> float:
+        import numpy as np
+
         return float(np.std(self.values or (0.0,))) / self.mean_value()
 
     def draw_block(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        import numpy as np
+
         return rng.choice(np.asarray(self.values, dtype=float), size)
 
 
