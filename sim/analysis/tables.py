@@ -6,13 +6,15 @@ No KPI is defined here: `sim/analysis/metrics.py` turns these tables into figure
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.episodes import caller_ids, hold_table
 from sim.analysis.experience import experience_scores
+from sim.analysis.levels import integrate_levels
+from sim.analysis.levels import scheduled_agents as scheduled_agents  # re-exported: metrics reads it here
 from sim.engine.day import RunResult
 from sim.engine.log import CODE, Event, EventColumns, categorical
 
@@ -359,26 +361,37 @@ def interval_edges(result: RunResult) -> np.ndarray:
     return np.minimum(np.arange(scenario.interval_count + 1) * scenario.interval, scenario.duration)
 
 
-def integrate_levels(times: np.ndarray, deltas: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Integral over each [edges[i], edges[i+1]) of the step function that jumps by `deltas` at `times`."""
-    if len(edges) < 2:
-        return np.zeros(0)
-    if len(times) == 0:
-        return np.zeros(len(edges) - 1)
-    order = np.argsort(times, kind="stable")
+def integrate_levels_by(
+    group: np.ndarray, times: np.ndarray, deltas: np.ndarray, edges: np.ndarray, size: int
+) -> np.ndarray:
+    """Per group 0..size-1 (rows), the integral over each [edges[i], edges[i+1]) (columns) of the step
+    function that jumps by `deltas` at `times` in that group. One stable sort by group, then each group's own
+    slice integrated as `integrate_levels` does it (the same floats: its running sums are sequential), so
+    the cost is the events' and the output's, not a pass over every event per group."""
+    out = np.zeros((size, max(len(edges) - 1, 0)))
+    order = np.argsort(group, kind="stable")  # within a group, the rows keep their order
+    bounds = np.concatenate(([0], np.cumsum(np.bincount(group, minlength=size)[:size])))
     times, deltas = times[order], deltas[order]
-    level = np.cumsum(deltas)
-    area = np.concatenate(([0.0], np.cumsum(level[:-1] * np.diff(times))))
+    for index in np.flatnonzero(np.diff(bounds)):
+        start, stop = bounds[index], bounds[index + 1]
+        out[index] = integrate_levels(times[start:stop], deltas[start:stop], edges)
+    return out
 
-    def area_at(x: np.ndarray) -> np.ndarray:
-        k = np.searchsorted(times, x, side="right") - 1
-        inside = k >= 0
-        result = np.zeros(len(x))
-        kk = k[inside]
-        result[inside] = area[kk] + level[kk] * (x[inside] - times[kk])
-        return result
 
-    return np.diff(area_at(edges))
+def _spans(
+    pool: np.ndarray, opened: np.ndarray, closed: np.ndarray, at: np.ndarray, ended_at: float, size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pool, time and +1/-1 of span starts and ends (rows `opened`, `closed`), spans left open closed at
+    `ended_at`: per pool, starts in log order, then ends, then the closes."""
+    still_open = (
+        np.bincount(pool[opened], minlength=size)[:size] - np.bincount(pool[closed], minlength=size)[:size]
+    )
+    closes = np.repeat(np.arange(size), np.maximum(still_open, 0))
+    return (
+        np.concatenate((pool[opened], pool[closed], closes)),
+        np.concatenate((at[opened], at[closed], np.full(len(closes), ended_at))),
+        np.concatenate((np.ones(int(opened.sum())), -np.ones(int(closed.sum())), -np.ones(len(closes)))),
+    )
 
 
 def agent_seconds(result: RunResult, edges: np.ndarray) -> pd.DataFrame:
@@ -394,49 +407,51 @@ def agent_seconds(result: RunResult, edges: np.ndarray) -> pd.DataFrame:
     pool_of = np.full(int(max(agent_ids.max(initial=-1), agent.max(initial=-1))) + 2, -1)
     pool_of[agent_ids + 1] = pool_codes
     pool_at = pool_of[agent.astype(np.int64) + 1]
-    rows = []
-    ended_at = result.ended_at
-    for index_of_pool, pool in enumerate(pools):
-        mine = pool_at == index_of_pool
-        login = mine & (code == _LOGIN)
-        logout = mine & (code == _LOGOUT)
-        ring = mine & (code == _RING)
-        idle = mine & (code == _IDLE)
-        # Close open spans at the end of the run so integrals stay finite.
-        open_logins = int(login.sum() - logout.sum())
-        open_busy = int(ring.sum() - idle.sum())
-        times = np.concatenate((at[login], at[logout], [ended_at] * open_logins))
-        deltas = np.concatenate((np.ones(login.sum()), -np.ones(logout.sum()), -np.ones(open_logins)))
-        logged = integrate_levels(times, deltas, edges)
-        times = np.concatenate((at[ring], at[idle], [ended_at] * open_busy))
-        deltas = np.concatenate((np.ones(ring.sum()), -np.ones(idle.sum()), -np.ones(open_busy)))
-        busy = integrate_levels(times, deltas, edges)
-        for index in range(len(edges) - 1):
-            rows.append((pool, index, logged[index], busy[index]))
-    return pd.DataFrame(rows, columns=["pool", "interval", "logged_in_seconds", "busy_seconds"])
+    known = pool_at >= 0
+    size = len(pools)
+    # Close open spans at the end of the run so integrals stay finite.
+    logged = integrate_levels_by(
+        *_spans(pool_at, known & (code == _LOGIN), known & (code == _LOGOUT), at, result.ended_at, size),
+        edges,
+        size,
+    )
+    busy = integrate_levels_by(
+        *_spans(pool_at, known & (code == _RING), known & (code == _IDLE), at, result.ended_at, size),
+        edges,
+        size,
+    )
+    count = len(edges) - 1
+    return pd.DataFrame(
+        {
+            "pool": np.repeat(np.asarray(pools, dtype=object), count),
+            "interval": np.tile(np.arange(count), size),
+            "logged_in_seconds": logged.reshape(-1),
+            "busy_seconds": busy.reshape(-1),
+        }
+    )
 
 
 def queue_levels(result: RunResult, edges: np.ndarray) -> pd.DataFrame:
     """Per department and interval: mean number of callers waiting in the queue."""
     visits = visits_table(result)
+    departments = visits["department"].cat.categories
+    code = visits["department"].cat.codes.to_numpy().astype(np.int64)
+    queued = visits["queued_at"].to_numpy()
+    left = (visits["queued_at"] + visits["wait_time"]).fillna(result.ended_at).to_numpy()
+    known = code >= 0
+    area = integrate_levels_by(
+        np.concatenate((code[known], code[known])),
+        np.concatenate((queued[known], left[known])),
+        np.concatenate((np.ones(int(known.sum())), -np.ones(int(known.sum())))),
+        edges,
+        len(departments),
+    )
     widths = np.diff(edges)
-    rows = []
-    for department in result.events["department"].cat.categories:
-        mine = visits[visits["department"] == department]
-        left = (mine["queued_at"] + mine["wait_time"]).fillna(result.ended_at).to_numpy()
-        times = np.concatenate((mine["queued_at"].to_numpy(), left))
-        deltas = np.concatenate((np.ones(len(mine)), -np.ones(len(mine))))
-        area = integrate_levels(times, deltas, edges)
-        for index in range(len(edges) - 1):
-            rows.append((department, index, area[index] / widths[index] if widths[index] > 0 else 0.0))
-    return pd.DataFrame(rows, columns=["department", "interval", "mean_queue"])
-
-
-def scheduled_agents(levels: Sequence[tuple[float, int]], edges: np.ndarray) -> np.ndarray:
-    """Mean scheduled agents per interval from a staffing step function."""
-    times = np.array([at for at, _ in levels])
-    counts = np.array([count for _, count in levels], dtype=float)
-    deltas = np.diff(np.concatenate(([0.0], counts)))
-    widths = np.diff(edges)
-    area = integrate_levels(times, deltas, edges)
-    return np.divide(area, widths, out=np.zeros_like(area), where=widths > 0)
+    mean = np.divide(area, widths, out=np.zeros_like(area), where=widths > 0)
+    return pd.DataFrame(
+        {
+            "department": np.repeat(np.asarray(departments, dtype=object), len(widths)),
+            "interval": np.tile(np.arange(len(widths)), len(departments)),
+            "mean_queue": mean.reshape(-1),
+        }
+    )
