@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sim.experiments.executors import make_executor  # noqa: E402
-from sim.experiments.sweep import plan_sweep, run_sweep  # noqa: E402
+from sim.experiments.sweep import plan_sweep  # noqa: E402
+from sim.output.sweep_folder import run_sweep  # noqa: E402
 
 GRID = ["departments.billing.agents=10:17", "departments.sales.agents=4:7"]
 

@@ -14,11 +14,11 @@ from typer.testing import CliRunner
 
 import sim.cli.app as cli
 from sim.analysis.rows import flatten
+from sim.experiments.compare import p_value
 from sim.output.compare import (
     choose_test,
     compare,
     comparison_frame,
-    p_value,
     service_level_figure,
     write_comparison,
 )

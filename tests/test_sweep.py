@@ -1,4 +1,4 @@
-"""Sweeps (sim/experiments/sweep.py) and replications until a precision (sim/runner.replicate_until).
+"""Sweeps (sim/experiments/sweep.py, sim/output/sweep_folder.py, sim/cli/sweep.py) and replications until a precision (sim/runner.replicate_until).
 
 Exactness where the design promises it (identical tables whichever executor, common random numbers,
 resumed = uninterrupted); statistics where it does not (metamorphic relations under common random numbers
@@ -24,24 +24,23 @@ import yaml
 from scipy import stats
 from typer.testing import CliRunner
 
+import sim.cli.sweep as sweep_cli
 import sim.experiments.sweep as sweep_module
+import sim.output.sweep_folder as sweep_folder
 from sim.analysis.metrics import half_width
 from sim.cli.app import app
 from sim.experiments.executors import ProcessExecutor, SerialExecutor
 from sim.experiments.runner import replicate_until
-from sim.experiments.sweep import (
+from sim.experiments.sweep import plan_sweep
+from sim.experiments.sweep_design import (
     SweepError,
-    SweepLocked,
-    folder_lock,
     grid_design,
     lhs_design,
     parse_parameter,
-    plan_sweep,
-    read_rows,
-    run_sweep,
     split_top_level,
 )
 from sim.model.loading import ScenarioError, load_scenario
+from sim.output.sweep_folder import SweepLocked, folder_lock, read_rows, run_sweep
 from tests.conftest import ROOT
 
 runner = CliRunner()
@@ -522,7 +521,7 @@ def test_until_ci_on_the_command_line(single, tmp_path):
 
 def test_resuming_rows_of_another_callsim_revision_is_warned_about(tmp_path: Path) -> None:
     from sim.experiments.provenance import git_revision
-    from sim.experiments.sweep import revision_change
+    from sim.output.sweep_folder import revision_change
 
     (tmp_path / "sweep.json").write_text(json.dumps({"git_revision": "0123abc"}))
     message = revision_change(tmp_path)
@@ -591,7 +590,7 @@ def test_a_stop_while_plotting_is_recorded_as_interrupted(single, tmp_path, monk
     def stopped(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sweep_module, "_write_plots", stopped)
+    monkeypatch.setattr(sweep_folder, "_write_plots", stopped)
     plan = plan_sweep(single, ["departments.support.agents=5,6"], reps=2)
     folder = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
@@ -614,13 +613,13 @@ def test_a_stop_while_plotting_is_recorded_as_interrupted(single, tmp_path, monk
 def test_a_stop_after_the_sweeps_last_write_is_recorded_as_interrupted(single, tmp_path, monkeypatch):
     """A stop that lands after run_sweep wrote `complete` (or before it wrote anything) still leaves
     sweep.json agreeing with the exit status 130."""
-    original = sweep_module._finish
+    original = sweep_folder._finish
 
     def finish_then_stop(*args, **kwargs):
         original(*args, **kwargs)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sweep_module, "_finish", finish_then_stop)
+    monkeypatch.setattr(sweep_folder, "_finish", finish_then_stop)
     folder = tmp_path / "out"
     args = [
         "sweep",
@@ -648,7 +647,7 @@ def test_a_stop_after_the_sweeps_last_write_is_recorded_as_interrupted(single, t
     def stopped(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sweep_module, "prepare_folder", stopped)  # a resume stopped before it starts
+    monkeypatch.setattr(sweep_folder, "prepare_folder", stopped)  # a resume stopped before it starts
     result = runner.invoke(app, [*args, "--reps", "3", "--resume"])
     assert result.exit_code == 130, result.output
     state = json.loads((folder / "sweep.json").read_text())
@@ -686,8 +685,8 @@ def test_resuming_with_fewer_replications_than_the_folder_holds_is_refused(singl
 
 def test_console_half_widths_carry_the_unit():
     row = pd.Series({"service_level": 0.762, "service_level_ci95": 0.937, "asa": 8.6, "asa_ci95": 40.7})
-    assert sweep_module._with_ci(row, "service_level", "%") == "76.2% ± 93.7%"
-    assert sweep_module._with_ci(row, "asa", "s") == "8.6s ± 40.7s"
+    assert sweep_cli._with_ci(row, "service_level", "%") == "76.2% ± 93.7%"
+    assert sweep_cli._with_ci(row, "asa", "s") == "8.6s ± 40.7s"
 
 
 def test_durations_among_the_swept_parameters(single):
@@ -744,3 +743,88 @@ def test_sweep_plots_clip_shares_and_label_units():
     assert band_limits(count) == (pytest.approx(95.0), pytest.approx(105.0))  # not a share: not clipped
     for figure in (level, scattered, wait, count):
         plt.close(figure)
+
+
+# --- array-job shards ------------------------------------------------------------------------------------
+
+SHARDED = [
+    "sweep",
+    str(ROOT / "scenarios" / "small-centre.yaml"),
+    *("--grid", "departments.billing.agents=8,10", "--grid", "patience.mean=2m,4m"),
+    *("--reps", "3", "--set", "duration=2h", "--quiet"),
+]
+"""Two departments (so the rows' chains of departments differ from row to row), 4 points x 3 replications."""
+
+
+def test_shards_merge_to_the_tables_of_one_run_byte_for_byte(tmp_path):
+    """Shards run one job each; the whole sweep on two worker processes (rows finishing in any order): the
+    merged tables are the same files."""
+    whole = runner.invoke(app, [*SHARDED, "--jobs", "2", "--out", str(tmp_path / "whole")])
+    assert whole.exit_code == 0, whole.output
+    held = []
+    for index in (1, 2, 3):
+        shard = runner.invoke(
+            app, [*SHARDED, "--jobs", "1", "--shard", f"{index}/3", "--out", str(tmp_path / f"s{index}")]
+        )
+        assert shard.exit_code == 0, shard.output
+        rows = read_rows(tmp_path / f"s{index}")
+        assert len(rows) == 4 and not (tmp_path / f"s{index}" / "plots").exists()
+        held.append(set(zip(rows["point"], rows["replication"], strict=True)))
+    assert set.union(*held) == {(p, r) for p in range(4) for r in range(3)}
+    assert sum(len(h) for h in held) == 12  # disjoint shares
+    merged = runner.invoke(
+        app,
+        [
+            "sweep-merge",
+            *(str(tmp_path / f"s{i}") for i in (3, 1, 2)),
+            "--out",
+            str(tmp_path / "merged"),
+            "--quiet",
+        ],
+    )
+    assert merged.exit_code == 0, merged.output
+    for name in ("rows.parquet", "rows.csv", "summary.parquet", "summary.csv"):
+        assert (tmp_path / "merged" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+    chains = [c for c in frame(tmp_path / "merged").columns if c.startswith("common_chains.")]
+    assert len(chains) >= 2  # the column order held although rows name different chains
+    status = json.loads((tmp_path / "merged" / "sweep.json").read_text())
+    assert status["status"] == "complete" and len(status["merged_from"]) == 3 and "shard" not in status
+
+
+def test_a_merge_refuses_what_is_not_the_complete_shards_of_one_sweep(tmp_path):
+    for index in (1, 2):
+        args = [*SHARDED, "--jobs", "1", "--shard", f"{index}/2", "--out", str(tmp_path / f"s{index}")]
+        assert runner.invoke(app, args).exit_code == 0
+    other = [*SHARDED, "--seed", "9", "--jobs", "1", "--shard", "2/2", "--out", str(tmp_path / "other")]
+    assert runner.invoke(app, other).exit_code == 0
+
+    def merge(*names: str) -> str:
+        result = runner.invoke(
+            app, ["sweep-merge", *(str(tmp_path / n) for n in names), "--out", str(tmp_path / "m")]
+        )
+        assert result.exit_code == 2, result.output
+        assert not (tmp_path / "m").exists()
+        return " ".join(result.output.split())
+
+    assert "shard(s) 2 missing" in merge("s1")
+    assert "given twice" in merge("s1", "s1", "s2")
+    assert "another sweep" in merge("s1", "other")
+    assert "no readable sweep.json" in merge("s1", "s2", "s1/parts")
+    plain = tmp_path / "plain"  # a sweep folder made without --shard
+    plain.mkdir()
+    status = json.loads((tmp_path / "s1" / "sweep.json").read_text())
+    (plain / "sweep.json").write_text(json.dumps({k: v for k, v in status.items() if k != "shard"}))
+    assert "not a shard" in merge("s1", "s2", "plain")
+    # a shard resumed under another share is refused; a bad --shard is refused before anything runs
+    again = runner.invoke(
+        app, [*SHARDED, "--jobs", "1", "--shard", "1/2", "--resume", "--out", str(tmp_path / "s2")]
+    )
+    assert again.exit_code == 2 and "another shard" in " ".join(again.output.split())
+    for text in ("0/2", "3/2", "two", "1-2"):
+        with pytest.raises(SweepError, match="--shard"):
+            sweep_module.parse_shard(text)
+    stopped = json.loads((tmp_path / "s2" / "sweep.json").read_text())
+    (tmp_path / "s2" / "sweep.json").write_text(json.dumps({**stopped, "status": "interrupted"}))
+    assert "is interrupted: complete it with the same command and --resume" in merge("s1", "s2")
+    alone = runner.invoke(app, [*SHARDED, "--shard", "1/2"])
+    assert alone.exit_code == 2 and "--shard needs --out" in " ".join(alone.output.split())
