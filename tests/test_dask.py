@@ -12,7 +12,8 @@ import sim.experiments.executors as executors
 from sim.cli.app import app
 from sim.experiments.executors import DaskExecutor, ExecutorError, SerialExecutor
 from sim.experiments.staffing import Targets, search_staffing
-from sim.experiments.sweep import plan_sweep, run_sweep
+from sim.experiments.sweep import plan_sweep
+from sim.output.sweep_folder import run_sweep
 from tests.conftest import ROOT
 
 distributed = pytest.importorskip("dask.distributed")

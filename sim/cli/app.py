@@ -1,31 +1,30 @@
-"""callsim's command line: each command parses, calls one `sim` function, and prints a short summary."""
+"""callsim's command line: each command parses, calls one `sim` function, and prints a short summary.
+
+Start-up matters (`callsim --help` and `callsim validate` should answer at once), so this module imports
+only typer and rich at the top; each command imports the library it uses (pandas, SciPy, matplotlib, the
+engine) when it runs. tests/test_startup.py checks that `--help` and `validate` load none of them.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from sim.experiments.runner import Replicated, replicate, replicate_until
-from sim.model.loading import ScenarioError, load_scenario
-from sim.model.scenario import Scenario
-from sim.output.console import print_problems, print_run, progress, say
-from sim.output.folders import (
-    ResultsError,
-    ResultsExist,
-    check_target,
-    clean_json,
-    default_run_dir,
-    unwritable,
-)
-from sim.output.results import write_run
+from sim.output.console import print_problems, progress, say
 
-HERE = Path(__file__).resolve().parent.parent.parent
-DEFAULT_SCENARIO = HERE / "scenarios" / "small-centre.yaml"
+if TYPE_CHECKING:
+    from sim.experiments.runner import Replicated
+    from sim.model.scenario import Scenario
+
+DEFAULT_NAME = "small-centre.yaml"
+"""The shipped scenario `callsim run` simulates when given none."""
+
+DASK_MISSING = "--dask needs Dask, which is not installed: pip install 'callsim[dask]'"
 
 app = typer.Typer(
     add_completion=False,
@@ -44,7 +43,60 @@ SetOption = Annotated[
 ]
 
 
+def default_scenario() -> Path:
+    """The shipped small centre: from the installed package (`sim.scenarios`, which the wheel maps onto
+    the repository's `scenarios/`), or from the checkout's `scenarios/` when running from source."""
+    from importlib.resources import files
+
+    try:
+        shipped = Path(str(files("sim.scenarios").joinpath(DEFAULT_NAME)))
+    except ModuleNotFoundError:  # a checkout imported from source: no `sim.scenarios` package to find
+        shipped = Path(__file__).resolve().parents[2] / "scenarios" / DEFAULT_NAME
+    return shipped
+
+
+def _version() -> str:
+    """The installed distribution's version (an editable install's too), read from its metadata."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("callsim")
+    except PackageNotFoundError:  # imported from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"callsim {_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print callsim's version and exit"
+        ),
+    ] = False,
+) -> None:
+    """callsim: a call-centre hold-and-transfer simulator. Scenarios are YAML; times are seconds inside."""
+
+
+def _require_dask(address: str | None) -> None:
+    """Exit 2 with the install command when `--dask` is given and Dask is not installed (an optional extra)."""
+    if address is None:
+        return
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError:
+        say(err, "error", DASK_MISSING)
+        raise typer.Exit(2) from None
+
+
 def _load(path: Path, overrides: list[str] | None) -> Scenario:
+    from sim.model.loading import ScenarioError, load_scenario
+
     try:
         loaded = load_scenario(path, overrides or [])
     except ScenarioError as error:
@@ -100,7 +152,11 @@ def run(
     ] = 200,
 ) -> None:
     """Simulate a scenario and write its results folder."""
-    path = scenario or DEFAULT_SCENARIO
+    from sim.experiments.runner import replicate, replicate_until
+    from sim.output.console import print_run
+    from sim.output.folders import ResultsError, ResultsExist, check_target, clean_json, default_run_dir
+
+    path = scenario or default_scenario()
     loaded = _load(path, overrides)
     goals = _precision_goals(until_ci or [])
     target = out_dir or default_run_dir(Path("results"), loaded.name)
@@ -148,6 +204,9 @@ def run(
 def _write_results(target: Path, result: Replicated, force: bool) -> Path:
     """Write the results folder and say where it went (another run may have taken `target` meanwhile), or
     exit with why not (2: it exists; 1: the disk or folder failed us)."""
+    from sim.output.folders import ResultsExist, unwritable
+    from sim.output.results import write_run
+
     try:
         written = write_run(
             target, result, force=force, command=["callsim", *sys.argv[1:]], release_events=True
@@ -235,6 +294,8 @@ def validate(
     overrides: SetOption = None,
 ) -> None:
     """Check scenario files without running them (exit 2 if any is refused)."""
+    from sim.model.loading import ScenarioError, load_scenario
+
     failed = 0
     for path in scenarios:
         try:
@@ -291,6 +352,8 @@ def rerun(
 ) -> None:
     """Run a saved run again from its folder (resolved scenario, seed, replications) and check that every
     table comes out identical (exit 1 if any differs)."""
+    from sim.experiments.runner import replicate
+    from sim.output.folders import ResultsError, ResultsExist, check_target, default_run_dir
     from sim.output.rerun import (
         NotRerunnable,
         current_versions,
@@ -346,6 +409,9 @@ def _saved_run(
     results_root: Path,
 ) -> object:
     """A results folder as it is, or a scenario file run now into a new folder in `results_root`."""
+    from sim.experiments.runner import replicate
+    from sim.output.folders import default_run_dir
+    from sim.output.results import write_run
     from sim.output.saved import NotARun, load_run
 
     if path.is_dir():
@@ -395,7 +461,15 @@ def compare(
     from sim.output.compare import compare as compare_runs
     from sim.output.compare import comparison_frame, comparison_json, write_comparison
     from sim.output.console import comparison_table
-    from sim.output.folders import write_folder
+    from sim.output.folders import (
+        ResultsError,
+        ResultsExist,
+        check_target,
+        clean_json,
+        default_run_dir,
+        unwritable,
+        write_folder,
+    )
     from sim.output.saved import SavedRun
 
     show = not (quiet or as_json)
@@ -482,10 +556,18 @@ def sweep(
     overrides: SetOption = None,
     seed: Annotated[int | None, typer.Option(help="Seed (default: the scenario's)")] = None,
     quiet: Annotated[bool, typer.Option(help="Print nothing but errors")] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            help="Run only share I of N of the tasks (an array job: --shard $SLURM_ARRAY_TASK_ID/N) into "
+            "--out; `callsim sweep-merge` joins the N shard folders"
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario over a grid of parameter values with common random numbers; a tidy table of every
     point and replication, a summary with 95% CIs, and plots."""
-    from sim.experiments.sweep import sweep_command
+    _require_dask(dask)
+    from sim.cli.sweep import sweep_command
 
     code = sweep_command(
         scenario,
@@ -505,7 +587,28 @@ def sweep(
         out,
         err,
         ["callsim", *sys.argv[1:]],
+        shard=shard,
     )
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command("sweep-merge")
+def sweep_merge(
+    shards: Annotated[list[Path], typer.Argument(help="The shard folders (made with --shard I/N, all N)")],
+    out_dir: Annotated[Path, typer.Option("--out", help="The sweep folder to write")],
+    force: Annotated[bool, typer.Option(help="Replace an existing sweep folder")] = False,
+    plot: Annotated[
+        list[str] | None,
+        typer.Option("--plot", help="KPI to plot against each parameter (repeatable)"),
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="Print nothing but errors")] = False,
+) -> None:
+    """Join the shards of a sweep (`callsim sweep ... --shard I/N`) into its folder: the same tables, byte
+    for byte, as the sweep run whole."""
+    from sim.cli.sweep import merge_command
+
+    code = merge_command(shards, out_dir, force, plot, quiet, out, err, ["callsim", *sys.argv[1:]])
     if code:
         raise typer.Exit(code)
 
@@ -544,10 +647,19 @@ def staff(
     force: Annotated[bool, typer.Option(help="Replace an existing folder")] = False,
     overrides: SetOption = None,
     quiet: Annotated[bool, typer.Option(help="Print nothing but errors")] = False,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            "--only",
+            metavar="DEPARTMENT",
+            help="Re-plan this department alone; the others keep their staffing",
+        ),
+    ] = None,
 ) -> None:
     """Find the fewest agents per interval and department that meet the targets in simulation, and
     compare with Erlang C and Erlang A."""
-    from sim.experiments.staffing import staff_command
+    _require_dask(dask)
+    from sim.cli.staff import staff_command
 
     code = staff_command(
         scenario,
@@ -564,6 +676,7 @@ def staff(
         quiet,
         out,
         err,
+        only=only,
     )
     if code:
         raise typer.Exit(code)
@@ -584,7 +697,7 @@ def erlang(
     as_json: Annotated[bool, typer.Option("--json", help="Print the answers as JSON")] = False,
 ) -> None:
     """The analytic answers for one queue: agents needed by Erlang C (M/M/c) and Erlang A (M/M/c+M)."""
-    from sim.experiments.staffing import erlang_command
+    from sim.cli.staff import erlang_command
 
     code = erlang_command(per_hour, aht, patience, threshold, target, max_abandon, as_json, out, err)
     if code:

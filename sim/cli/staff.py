@@ -1,0 +1,295 @@
+"""`callsim staff` and `callsim erlang`: parse, call the library (`sim.experiments.staffing`), show.
+
+The search reports progress through a callback: on a terminal it drives a progress bar; otherwise (output
+to a file, a CI log) one line is printed per finished stage, so a long search is never silent."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from sim.experiments.executors import ExecutorError, make_executor
+from sim.experiments.staffing import StaffingError, StaffingPlan, erlang_answers, parse_targets, search
+from sim.model.durations import format_clock, parse_duration
+from sim.model.loading import ScenarioError, load_scenario
+from sim.output.console import print_problems, say
+from sim.output.folders import (
+    ResultsError,
+    ResultsExist,
+    ResultsUnwritable,
+    check_target,
+    clean_json,
+    default_run_dir,
+    unwritable,
+)
+from sim.output.staffing_folder import write_staffing
+
+STAGES = {
+    "search": "searched every interval from Erlang A",
+    "check": "checked the end game on more replications",
+    "confirmation": "confirmed with another seed",
+}
+
+
+@contextmanager
+def staffing_progress(console: Console, quiet: bool) -> Iterator[Callable[[int, int, str], None]]:
+    """A `progress(done, total, stage)` callback: a rich bar on a terminal, else a line per finished stage."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    started = time.perf_counter()
+    state = {"stage": ""}
+    terminal = console.is_terminal and not quiet
+    bar = Progress(
+        TextColumn("[bold]staffing[/] {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("cells"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not terminal,
+    )
+    task = bar.add_task("", total=None)
+
+    def report(done: int, total: int, stage: str) -> None:
+        previous = state["stage"]
+        if stage != previous:
+            state["stage"] = stage
+            if previous in STAGES and not terminal and not quiet:
+                console.print(
+                    f"staffing: {STAGES[previous]} ({time.perf_counter() - started:.1f}s)", highlight=False
+                )
+        bar.update(task, completed=done, total=total, description=stage)
+
+    with bar:
+        yield report
+
+
+def staff_command(
+    scenario: Path,
+    targets: Sequence[str],
+    ceilings: Sequence[str],
+    reps: int,
+    confirm_reps: int | None,
+    seed: int | None,
+    jobs: int | None,
+    dask: str | None,
+    out_dir: Path | None,
+    force: bool,
+    overrides: Sequence[str],
+    quiet: bool,
+    out: Console,
+    err: Console,
+    only: str | None = None,
+) -> int:
+    """`callsim staff`: search, write the folder, print the plan against Erlang; returns the exit status."""
+    try:
+        base = load_scenario(scenario, overrides)
+        goals = parse_targets(targets, ceilings, base)
+    except ScenarioError as error:
+        print_problems(err, error)
+        return 2
+    except StaffingError as error:
+        say(err, "error", error)
+        return 2
+    name = f"{base.name}-{only}-staffing" if only else f"{base.name}-staffing"
+    target = out_dir or default_run_dir(Path("results"), name)
+    try:
+        check_target(target, force, "the staffing plan")
+        executor = make_executor(jobs, dask)
+    except (ResultsError, ExecutorError) as error:
+        say(err, "error", error)
+        return 1 if isinstance(error, ResultsUnwritable) else 2
+    try:
+        with staffing_progress(err, quiet) as report:
+            result = search(
+                base,
+                goals,
+                None,
+                reps=reps,
+                confirm_reps=confirm_reps,
+                seed=seed,
+                executor=executor,
+                only=only,
+                progress=report,
+            )
+    except StaffingError as error:
+        say(err, "error", error)
+        return 2
+    finally:
+        executor.close()
+    try:
+        target = write_staffing(target, result, force, ["callsim", *sys.argv[1:]])
+    except ResultsExist as error:
+        say(err, "error", error)
+        return 2
+    except OSError as error:
+        say(err, "error", unwritable(error, target, "the staffing plan"))
+        return 1
+    if not quiet:
+        print_plan(out, err, result, target)
+    return 0
+
+
+def print_plan(out: Console, err: Console, result: StaffingPlan, target: Path) -> None:
+    """The plan against Erlang, agent-hours, the confirmation, unreachable cells and where it was written."""
+    hours = result.hours()
+    out.print(plan_table(result))
+    day = result.confirmation["day"]
+    out.print(
+        f"agent-hours: simulated {hours['simulated']['total']:.1f}, Erlang A {hours['erlang_a']['total']:.1f}, "
+        f"Erlang C {hours['erlang_c']['total']:.1f}",
+        highlight=False,
+    )
+    out.print(
+        f"confirmation (seed {result.confirm_seed}, {result.confirm_reps} replications): "
+        f"{result.confirmation['intervals_met']}/{result.confirmation['intervals']} interval rows met the "
+        f"targets, {result.confirmation['intervals_within_ci']} within their 95% CI; day service level "
+        f"{100 * day.get('service_level', math.nan):.1f}%, abandonment {100 * day.get('abandon_rate', math.nan):.1f}%",
+        highlight=False,
+    )
+    if result.unreachable:
+        scenario = result.scenario
+        where = ", ".join(
+            f"{format_clock(scenario.start + i * scenario.interval)} {d}" for i, d in result.unreachable
+        )
+        say(err, "targets not reached (more agents stopped helping, or the cap was hit)", where, "yellow")
+    out.print(
+        f"staffing: {target / 'staffing.yaml'}  ({result.simulated_days} simulated days in "
+        f"{result.wall_time:.1f}s)",
+        highlight=False,
+    )
+
+
+def plan_table(result: StaffingPlan) -> Table:
+    """Per interval and department: calls, Erlang C, Erlang A, simulated, and the confirmation figures."""
+    shown = Table(title=f"staffing for {result.targets.describe()}", header_style="bold", box=box.SIMPLE_HEAD)
+    columns = ("start", "department", "calls/h", "ErlC", "ErlA", "sim", "SL", "abandon", "met")
+    for column in columns:
+        shown.add_column(column, justify="left" if column in ("start", "department") else "right")
+    shown.pad_edge = False
+    shown.collapse_padding = True
+    shown.caption = "ErlC, ErlA: Erlang C and A; sim: the plan; SL, abandon: confirmation run ± 95% CI"
+    for _, row in result.table.iterrows():
+        shown.add_row(
+            str(row["start"]),
+            str(row["department"]),
+            f"{row['calls_per_hour']:.0f}",
+            str(row["erlang_c"]),
+            str(row["erlang_a"]),
+            f"[bold]{row['simulated']}[/]",
+            _percent(row["confirm_service_level"], row["confirm_service_level_ci95"]),
+            _percent(row["confirm_abandon_rate"], row["confirm_abandon_rate_ci95"]),
+            "yes" if row["confirm_met"] else ("in CI" if row["confirm_within_ci"] else "[red]no[/]"),
+        )
+    return shown
+
+
+def _percent(value: float, width: float) -> str:
+    if value is None or math.isnan(value):
+        return "-"
+    text = f"{100 * value:.1f}"
+    return text + (f"±{100 * width:.1f}" if width is not None and not math.isnan(width) else "") + "%"
+
+
+def erlang_command(
+    per_hour: float,
+    aht: str,
+    patience: str | None,
+    threshold: str,
+    target: float,
+    max_abandon: float,
+    as_json: bool,
+    out: Console,
+    err: Console,
+) -> int:
+    """`callsim erlang`: the Erlang C and Erlang A answers for one queue; returns the exit status."""
+    problems = [
+        f"{name}: must be a number in {bounds}, got {value:g}"
+        for name, value, ok, bounds in (
+            ("--per-hour", per_hour, 0 < per_hour <= 1e6, "(0, 1,000,000] calls per hour"),
+            ("--target", target, 0 < target <= 1, "(0, 1]"),
+            ("--max-abandon", max_abandon, 0 < max_abandon <= 1, "(0, 1]"),
+        )
+        if not ok  # NaN fails every comparison
+    ]
+    if problems:
+        for problem in problems:
+            say(err, "error", problem)
+        return 2
+    try:
+        answers = erlang_answers(
+            per_hour,
+            parse_duration(aht),
+            parse_duration(patience) if patience else math.inf,
+            parse_duration(threshold),
+            target,
+            max_abandon,
+        )
+    except (ValueError, StaffingError) as error:
+        say(err, "error", error)
+        return 2
+    if as_json:
+        print(json.dumps(clean_json(answers), indent=2))
+        return 0
+    out.print(erlang_table(answers, per_hour, aht, patience, threshold, target, max_abandon))
+    out.print(
+        f"Erlang C (no abandonment): {answers['erlang_c']['agents']} agents; "
+        f"Erlang A (callers abandon after a mean {patience or 'infinite'} patience): "
+        f"{answers['erlang_a']['agents']} agents",
+        highlight=False,
+    )
+    return 0
+
+
+def erlang_table(
+    answers: dict[str, Any],
+    per_hour: float,
+    aht: str,
+    patience: str | None,
+    threshold: str,
+    target: float,
+    max_abandon: float,
+) -> Table:
+    """The Erlang C and A figures a few agents either side of the answers, the answers marked."""
+    goal = f"{100 * target:.0f}% within {threshold}" + (
+        f", abandonment <= {100 * max_abandon:g}%" if max_abandon < 1 else ""
+    )
+    table = Table(
+        title=f"{per_hour:g} calls/h, AHT {aht}, patience {patience or 'infinite'}: "
+        f"{answers['load_erlangs']:.2f} erlangs; target {goal}",
+        header_style="bold",
+    )
+    for column in ("agents", "C SL", "C ASA", "A SL", "A abandon", "A ASA", "A occ.", ""):
+        table.add_column(column, justify="right")
+    for row in answers["table"]:
+        marks = []
+        if row["agents"] == answers["erlang_c"]["agents"]:
+            marks.append("Erlang C")
+        if row["agents"] == answers["erlang_a"]["agents"]:
+            marks.append("Erlang A")
+        table.add_row(
+            str(row["agents"]),
+            f"{100 * row['erlang_c_service_level']:.1f}%",
+            _seconds(row["erlang_c_asa"]),
+            f"{100 * row['erlang_a_service_level']:.1f}%",
+            f"{100 * row['erlang_a_abandon_rate']:.1f}%",
+            _seconds(row["erlang_a_asa"]),
+            f"{100 * row['occupancy']:.1f}%",
+            f"[bold]<- {' + '.join(marks)}[/]" if marks else "",
+        )
+    return table
+
+
+def _seconds(value: float) -> str:
+    return "-" if not math.isfinite(value) else f"{value:.1f}s"

@@ -1,0 +1,157 @@
+"""What a staffing search hands back: the `StaffingPlan` (the plan, the Erlang answers, DataFrames of every
+cell's figures and of every count judged), the plan table, and the confirmation run with another seed."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.load import queue_models
+from sim.engine.arrivals import interval_widths
+from sim.experiments.executors import Executor, run_all
+from sim.experiments.staffing.figures import Pooled, confirmation_kpis, day_figures, pool
+from sim.experiments.staffing.plans import Plan, agent_hours
+from sim.experiments.staffing.targets import Targets
+from sim.model.durations import format_clock
+from sim.model.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class StaffingPlan:
+    """A staffing search's answer: the plan, the Erlang answers, and the search's and confirmation's figures.
+
+    `table`: per interval and department, calls per hour, Erlang C, Erlang A, the plan (`simulated`), the
+    search's figures and the confirmation's. `steps`: every count judged (stage, interval, department, agents,
+    replications, figures, verdict). `erlang`: per interval and department, the plan against Erlang A and C.
+    `hours`: agent-hours per department and in total for the plan, Erlang A and Erlang C."""
+
+    scenario: Scenario
+    targets: Targets
+    seed: int
+    reps: int
+    confirm_seed: int
+    confirm_reps: int
+    plan: Plan
+    erlang_a: Plan
+    erlang_c: Plan
+    table: pd.DataFrame
+    steps: pd.DataFrame
+    confirmation: dict[str, Any]
+    unreachable: list[tuple[int, str]]
+    simulated_days: float
+    wall_time: float
+    only: str | None = None
+
+    @property
+    def widths(self) -> np.ndarray:
+        """Each interval's length in seconds."""
+        return interval_widths(self.scenario)
+
+    def hours(self) -> dict[str, dict[str, float]]:
+        """Agent-hours of the simulated plan and of the Erlang A and Erlang C answers."""
+        return {
+            "simulated": agent_hours(self.plan, self.widths),
+            "erlang_a": agent_hours(self.erlang_a, self.widths),
+            "erlang_c": agent_hours(self.erlang_c, self.widths),
+        }
+
+    @property
+    def agent_hours(self) -> pd.DataFrame:
+        """Agent-hours: one row per department and `total`, columns `simulated`, `erlang_a`, `erlang_c`."""
+        return pd.DataFrame(self.hours())
+
+    @property
+    def erlang(self) -> pd.DataFrame:
+        """Per interval and department: the plan against the Erlang A and Erlang C answers."""
+        frame = self.table[
+            ["interval", "start", "department", "calls_per_hour", "erlang_c", "erlang_a", "simulated"]
+        ]
+        return frame.assign(
+            minus_erlang_a=frame["simulated"] - frame["erlang_a"],
+            minus_erlang_c=frame["simulated"] - frame["erlang_c"],
+        )
+
+
+def plan_table(
+    scenario: Scenario,
+    plan: Mapping[str, Sequence[int]],
+    erlang_a: Mapping[str, Sequence[int]],
+    erlang_c: Mapping[str, Sequence[int]],
+    figures: Pooled,
+    targets: Targets,
+) -> pd.DataFrame:
+    """Per interval and planned department: calls per hour, the Erlang answers, the plan, the search's figures."""
+    models = queue_models(scenario)
+    rows = []
+    for index in range(scenario.interval_count):
+        for name in plan:
+            here = figures.cell(index, name)
+            rows.append(
+                {
+                    "interval": index,
+                    "start": format_clock(scenario.start + index * scenario.interval),
+                    "department": name,
+                    "calls_per_hour": float(models[name].rates[index] * 3600.0),
+                    "erlang_c": int(erlang_c[name][index]),
+                    "erlang_a": int(erlang_a[name][index]),
+                    "simulated": int(plan[name][index]),
+                    "search_offered": float(here["offered"]),
+                    "search_service_level": float(here["service_level"]),
+                    "search_service_level_ci95": float(here["service_level_ci95"]),
+                    "search_abandon_rate": float(here["abandon_rate"]),
+                    "search_abandon_rate_ci95": float(here["abandon_rate_ci95"]),
+                    "search_asa": float(here["asa"]),
+                    "search_met": targets.met(here),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def confirm(
+    executor: Executor, scenario: Scenario, seed: int, reps: int, targets: Targets, names: Sequence[str]
+) -> dict[str, Any]:
+    """The plan run with another seed: per interval and department figures with 95% CIs, and the day."""
+    results = run_all(executor, confirmation_kpis, [(scenario, seed, r) for r in range(reps)])
+    figures = pool([tables for tables, _ in results], list(scenario.departments)).frame()
+    figures = figures[figures.index.get_level_values("department").isin(list(names))]
+    rows = [{str(k): float(v) for k, v in row.items()} for row in figures.to_dict("records")]
+    table = pd.DataFrame(
+        {
+            "confirm_offered": figures["offered"],
+            "confirm_service_level": figures["service_level"],
+            "confirm_service_level_ci95": figures["service_level_ci95"],
+            "confirm_abandon_rate": figures["abandon_rate"],
+            "confirm_abandon_rate_ci95": figures["abandon_rate_ci95"],
+            "confirm_asa": figures["asa"],
+            "confirm_met": [targets.met(row) for row in rows],
+            "confirm_within_ci": [targets.met(_optimistic(row)) for row in rows],
+        }
+    )
+    day, day_ci = day_figures([row for _, row in results])
+    measured = (table["confirm_offered"] > 0).to_numpy()  # not the warm-up, nor a row without calls
+    return {
+        "table": table,
+        "seed": seed,
+        "reps": reps,
+        "intervals_met": int(table["confirm_met"][measured].sum()),
+        "intervals_within_ci": int(table["confirm_within_ci"][measured].sum()),
+        "intervals": int(measured.sum()),
+        "day": day,
+        "day_ci95": day_ci,
+    }
+
+
+def _optimistic(row: Mapping[str, float]) -> dict[str, float]:
+    """An interval's figures moved by their 95% half-width in the favourable direction: if these miss a
+    target, the plan misses it beyond noise."""
+    moved = dict(row)
+    for key, sign in (("service_level", 1.0), ("abandon_rate", -1.0)):
+        width = row.get(f"{key}_ci95")
+        if width is not None and not math.isnan(width):
+            moved[key] = row[key] + sign * width
+    return moved
