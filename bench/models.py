@@ -64,6 +64,23 @@ def departments(count: int, calls: int, groups: bool = False) -> Scenario:
     return scenario_from_dict(data)
 
 
+def large_department(agents: int, calls: int) -> Scenario:
+    """One department of `agents` agents at the occupancy of the 10-agent reference (0.8 erlangs an agent),
+    patience 3 min, run long enough for about `calls` calls."""
+    per_hour = ARRIVALS_PER_MINUTE * 60 * agents / AGENTS
+    minutes = max(60, round(calls / per_hour * 60 / 60) * 60)
+    return scenario_from_dict(
+        {
+            "name": f"bench-{agents}-agents",
+            "duration": f"{minutes}m",
+            "interval": f"{minutes}m",
+            "arrivals": {"per_hour": per_hour, "reasons": {"d0": 1.0}},
+            "patience": {"dist": "exponential", "mean": f"{PATIENCE_MINUTES}m"},
+            "departments": {"d0": {"agents": agents, "handle_time": {"dist": "exponential", "mean": "4m"}}},
+        }
+    )
+
+
 def transfers(calls: int) -> Scenario:
     """A five-department day behind a poor IVR, with misroutes, listening, cold transfers and wrap-up."""
     from pathlib import Path
