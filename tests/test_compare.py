@@ -3,6 +3,7 @@ numbers, Welch otherwise, none for single runs)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -13,8 +14,9 @@ from scipy import stats
 from typer.testing import CliRunner
 
 import sim.cli.app as cli
+from sim.analysis import kpis
 from sim.analysis.rows import flatten
-from sim.experiments.compare import p_value
+from sim.experiments.compare import compared_kpis, p_value
 from sim.output.compare import (
     choose_test,
     compare,
@@ -151,3 +153,61 @@ def test_cli_compare_scenarios(tmp_path, monkeypatch):
     runs = sorted(p.name for p in (tmp_path / "results").iterdir())
     assert len(runs) == 3 and sum(name.startswith("compare-tiny-vs-tiny") for name in runs) == 1
     assert "paired t-test over 3 replication pairs" in " ".join(result.output.split())
+
+
+def test_every_kpi_compare_shows_is_the_registrys():
+    """Each row's key is registered and its label, unit and direction are the registry's (a department's
+    label prefixed with the department); the rows are the registry's `compared` entries in its order."""
+    a, b = load_run(replicated_run()), load_run(better_run())
+    comparison = compare(a, b)
+    frame = comparison_frame(comparison)
+    assert list(frame["kpi"]) == [row.key for row in comparison.rows]
+    for row, record in zip(comparison.rows, frame.to_dict(orient="records"), strict=True):
+        assert kpis.known(row.key), f"{row.key} is not in the KPI registry"
+        entry = kpis.kpi(row.key)
+        department = row.key.split(".")[1] if row.key.startswith("by_department.") else None
+        expected = entry.label if department is None else f"{department}: {entry.label}"
+        assert (row.label, row.unit, row.better) == (expected, entry.unit, entry.better), row.key
+        assert (record["label"], record["unit"]) == (expected, entry.unit), row.key
+        assert entry.compared, f"{row.key} is shown but not flagged `compared` in the registry"
+    departments = ["billing", "technical"]
+    assert [row.key for row in comparison.rows] == [
+        *(entry.key for entry in kpis.KPIS if entry.compared),
+        *(
+            f"by_department.{name}.{entry.key}"
+            for name in departments
+            for entry in kpis.DEPARTMENT_KPIS
+            if entry.compared
+        ),
+    ]
+
+
+def test_compare_follows_a_change_in_the_registry(monkeypatch):
+    """Relabelling, re-uniting or reversing a KPI in the registry changes what compare shows: no second
+    description of the KPIs hides in the comparison."""
+    changed = {
+        "mean_wait": {"label": "waiting, on average", "better": 1},
+        "p_wait": {"compared": True},
+        "aht": {"compared": False},
+    }
+    monkeypatch.setattr(
+        kpis,
+        "KPIS",
+        tuple(dataclasses.replace(entry, **changed.get(entry.key, {})) for entry in kpis.KPIS),
+    )
+    monkeypatch.setattr(
+        kpis,
+        "DEPARTMENT_KPIS",
+        tuple(
+            dataclasses.replace(entry, unit="h" if entry.key == "asa" else entry.unit)
+            for entry in kpis.DEPARTMENT_KPIS
+        ),
+    )
+    shown = {item.key: item for item in compared_kpis(["billing"])}
+    assert shown["mean_wait"].label == "waiting, on average" and shown["mean_wait"].entry.better == 1
+    assert "p_wait" in shown and "aht" not in shown
+    assert shown["by_department.billing.asa"].entry.unit == "h"
+    rows = {row.key: row for row in compare(load_run(replicated_run()), load_run(better_run())).rows}
+    assert rows["mean_wait"].label == "waiting, on average" and rows["mean_wait"].better == 1
+    assert "p_wait" in rows and "aht" not in rows
+    assert rows["by_department.billing.asa"].unit == "h"

@@ -8,6 +8,7 @@ definitions, `callsim compare`, the sweep's plots and the staffing search. A new
 
 Units: "%" a share (0-1, shown in percent), "s" seconds, "h" hours, "n" a count, "x" a ratio or mean count,
 "" a score. `better`: +1 higher is better, -1 lower is better, 0 neither (volumes, occupancy, handle time).
+`compared`: the comparison (`callsim compare`, `sim.compare`) shows the KPI.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ class Kpi:
     """The definition in words when no function docstring gives it (counts of outcomes)."""
     short: str = ""
     """A compact label for the console (default: `label`)."""
+    compared: bool = False
+    """Whether `callsim compare` (and `sim.compare`) shows it: the figures worth a verdict A vs B, centre-wide
+    and, in `DEPARTMENT_KPIS`, for each department both runs have."""
 
     @property
     def console_label(self) -> str:
@@ -62,32 +66,40 @@ KPIS: tuple[Kpi, ...] = (
         definition="Every call that arrived after the warm-up, whatever became of it."),
     Kpi("self_served", "self-served in the phone menu", "n", 0, "routing",
         definition="Arrivals the IVR's self-service resolved (not part of offered)."),
-    Kpi("offered", "offered calls", "n", 0, "headline", "offered"),
-    Kpi("answered", "answered", "n", 1, "headline", definition="Offered calls an agent answered."),
+    Kpi("offered", "offered calls", "n", 0, "headline", "offered", compared=True),
+    Kpi("answered", "answered", "n", 1, "headline", definition="Offered calls an agent answered.",
+        compared=True),
     Kpi("abandoned", "abandoned", "n", -1, "headline",
-        definition="Offered calls whose caller hung up while waiting."),
+        definition="Offered calls whose caller hung up while waiting.", compared=True),
     Kpi("blocked", "blocked (busy signal)", "n", -1, "headline",
         definition="Calls that found every trunk line taken."),
     Kpi("in_system", "still in the system at the end", "n", -1, "headline",
         definition="Calls still waiting or talking when the day was cut off at the close plus the drain."),
     Kpi("dropped", "dropped after too many transfers", "n", -1, "routing",
         definition="Callers who hung up unresolved after max_transfers (on_max_transfers: hang_up)."),
-    Kpi("service_level", "service level", "%", 1, "headline", "service_level"),
-    Kpi("answered_within_rings", "answered within rings", "%", 1, "headline", "answered_within_rings"),
-    Kpi("asa", "average speed of answer", "s", -1, "headline", "asa", short="ASA (answered calls)"),
+    Kpi("service_level", "service level", "%", 1, "headline", "service_level", compared=True),
+    Kpi("answered_within_rings", "answered within rings", "%", 1, "headline", "answered_within_rings",
+        compared=True),
+    Kpi("asa", "average speed of answer", "s", -1, "headline", "asa", short="ASA (answered calls)",
+        compared=True),
     Kpi("mean_wait", "mean wait (calls reaching a queue)", "s", -1, "headline", "mean_wait",
-        short="mean wait (all reached)"),
-    Kpi("p90_wait", "90th-percentile wait", "s", -1, "headline", "p90_wait", short="90th percentile wait"),
+        short="mean wait (all reached)", compared=True),
+    Kpi("p90_wait", "90th-percentile wait", "s", -1, "headline", "p90_wait", short="90th percentile wait",
+        compared=True),
     Kpi("p_wait", "share of callers who waited", "%", -1, "headline", "p_wait"),
-    Kpi("abandon_rate", "abandonment rate", "%", -1, "headline", "abandon_rate"),
-    Kpi("block_rate", "blocking rate", "%", -1, "headline", "block_rate"),
-    Kpi("occupancy", "agent occupancy", "%", 0, "headline", "occupancy", short="occupancy"),
-    Kpi("aht", "average handle time", "s", 0, "headline", "aht", short="AHT"),
+    Kpi("abandon_rate", "abandonment rate", "%", -1, "headline", "abandon_rate", compared=True),
+    Kpi("block_rate", "blocking rate", "%", -1, "headline", "block_rate", compared=True),
+    Kpi("occupancy", "agent occupancy", "%", 0, "headline", "occupancy", short="occupancy", compared=True),
+    Kpi("aht", "average handle time", "s", 0, "headline", "aht", short="AHT", compared=True),
     Kpi("first_contact_routing", "first-contact routing", "%", 1, "headline", "first_contact_routing"),
-    Kpi("first_contact_resolution", "first-contact resolution", "%", 1, "routing", "first_contact_resolution"),
-    Kpi("transfers_per_call", "transfers per answered call", "x", -1, "routing", "transfers_per_call"),
-    Kpi("mean_agents_touched", "agents met per answered call", "x", -1, "routing", "mean_agents_touched"),
-    Kpi("misroute_cost_hours", "agent time on misrouted segments", "h", -1, "routing", "misroute_cost_hours"),
+    Kpi("first_contact_resolution", "first-contact resolution", "%", 1, "routing", "first_contact_resolution",
+        compared=True),
+    Kpi("transfers_per_call", "transfers per answered call", "x", -1, "routing", "transfers_per_call",
+        compared=True),
+    Kpi("mean_agents_touched", "agents met per answered call", "x", -1, "routing", "mean_agents_touched",
+        compared=True),
+    Kpi("misroute_cost_hours", "agent time on misrouted segments", "h", -1, "routing", "misroute_cost_hours",
+        compared=True),
     Kpi("hold_rate", "answered calls put on hold", "%", 0, "holds", "hold_rate", short="calls put on hold"),
     Kpi("mean_hold_time", "mean time on one hold", "s", -1, "holds", "mean_hold_time",
         short="mean time on hold"),
@@ -127,7 +139,7 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("experience.p10", "experience score, 10th percentile", "x", 1, "experience", "experience_summary"),
     Kpi("experience.share_below_5", "calls scoring below 5", "%", -1, "experience", "experience_summary"),
     Kpi("agent_hours", "agent time logged in", "h", 0, "agents",
-        definition="Hours agents were logged in over the counted day (after the warm-up)."),
+        definition="Hours agents were logged in over the counted day (after the warm-up).", compared=True),
 )
 """Every centre-wide KPI, in the order reports show them."""
 
@@ -140,10 +152,10 @@ DEPARTMENT_KPIS: tuple[Kpi, ...] = (
     Kpi("abandoned", "abandoned", "n", -1, "department", definition="Visits whose caller hung up waiting."),
     Kpi("blocked", "blocked", "n", -1, "department",
         definition="Callers bound here first who found every trunk line taken."),
-    Kpi("service_level", "service level", "%", 1, "department", "visit_service_level"),
-    Kpi("asa", "ASA", "s", -1, "department", "visit_asa"),
+    Kpi("service_level", "service level", "%", 1, "department", "visit_service_level", compared=True),
+    Kpi("asa", "ASA", "s", -1, "department", "visit_asa", compared=True),
     Kpi("mean_wait", "mean wait", "s", -1, "department", "mean_wait"),
-    Kpi("abandon_rate", "abandonment", "%", -1, "department", "abandon_rate"),
+    Kpi("abandon_rate", "abandonment", "%", -1, "department", "abandon_rate", compared=True),
     Kpi("occupancy", "occupancy", "%", 0, "department", "occupancy"),
     Kpi("transfers_in", "transfers in", "n", 0, "department",
         definition="Callers transferred into the department's queue."),
@@ -173,6 +185,11 @@ def kpi(key: str) -> Kpi:
     raise KeyError(key)
 
 
+def department_kpi(key: str) -> Kpi:
+    """The registry entry of a per-department figure (`asa` in `by_department.billing.asa`; KeyError if unknown)."""
+    return _BY_DEPARTMENT_KEY[key]
+
+
 def known(key: str) -> bool:
     """Whether the registry describes `key`."""
     try:
@@ -186,6 +203,16 @@ def in_groups(groups: Iterable[str]) -> list[Kpi]:
     """The centre-wide KPIs of these groups, in registry order."""
     wanted = set(groups)
     return [entry for entry in KPIS if entry.group in wanted]
+
+
+def compared() -> list[Kpi]:
+    """The centre-wide KPIs a comparison shows (flagged `compared`), in registry order."""
+    return [entry for entry in KPIS if entry.compared]
+
+
+def compared_per_department() -> list[Kpi]:
+    """The per-department KPIs a comparison shows for each department both sides have, in registry order."""
+    return [entry for entry in DEPARTMENT_KPIS if entry.compared]
 
 
 def lookup(values: Mapping[str, Any] | None, key: str) -> Any:

@@ -46,19 +46,18 @@ from sim.output.sweep_folder import (
     run_sweep,
 )
 
+SUMMARY_KPIS = ("service_level", "abandon_rate", "asa", "occupancy")
+"""The headline KPIs of the sweep's terminal summary (labels and units from the registry)."""
+
 
 def summary_table(plan: SweepPlan, table: pd.DataFrame, limit: int = 25) -> Table:
     """The per-point summary as a terminal table (headline KPIs with ± 95% half-widths)."""
     shown = Table(title=f"sweep summary ({len(table)} point(s))", header_style="bold")
     for key in plan.keys:
         shown.add_column(".".join(key.split(".")[-2:]), justify="right")
-    columns = [
-        ("service level", "service_level", "%"),
-        ("abandon", "abandon_rate", "%"),
-        ("ASA", "asa", "s"),
-        ("occupancy", "occupancy", "%"),
-    ]
-    columns = [c for c in columns if c[1] in table]
+    from sim.analysis.kpis import kpi
+
+    columns = [(kpi(key).console_label, key, kpi(key).unit) for key in SUMMARY_KPIS if key in table]
     shown.add_column("reps", justify="right")
     for label, _, _ in columns:
         shown.add_column(label, justify="right")

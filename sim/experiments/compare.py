@@ -6,6 +6,9 @@ replications (common random numbers: replication r of each saw the same callers,
 noise), Welch's unequal-variance t-test otherwise. Single runs get no test: one day each says nothing about
 noise. This is the statistics only, on values and frames: `sim.output.compare` reads two results folders
 into them, and the Python API (`sim.compare`) hands in two `Replications`.
+
+Which KPIs are compared, and their labels, units and better directions, are the KPI registry's
+(`sim.analysis.kpis`, the entries flagged `compared`); nothing here restates them.
 """
 
 from __future__ import annotations
@@ -19,33 +22,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-ALPHA = 0.05
+from sim.analysis import kpis
 
-# (summary key, label, unit, +1 when higher is better / -1 when lower is better / 0 neither)
-COMPARED: tuple[tuple[str, str, str, int], ...] = (
-    ("offered", "offered calls", "n", 0),
-    ("answered", "answered", "n", 1),
-    ("abandoned", "abandoned", "n", -1),
-    ("service_level", "service level", "%", 1),
-    ("answered_within_rings", "answered within rings", "%", 1),
-    ("asa", "average speed of answer", "s", -1),
-    ("mean_wait", "mean wait", "s", -1),
-    ("p90_wait", "90th-percentile wait", "s", -1),
-    ("abandon_rate", "abandonment rate", "%", -1),
-    ("block_rate", "blocking rate", "%", -1),
-    ("occupancy", "occupancy", "%", 0),
-    ("aht", "average handle time", "s", 0),
-    ("first_contact_resolution", "first-contact resolution", "%", 1),
-    ("transfers_per_call", "transfers per answered call", "x", -1),
-    ("mean_agents_touched", "agents met per answered call", "x", -1),
-    ("misroute_cost_hours", "agent time on misrouted segments", "h", -1),
-    ("agent_hours", "agent time logged in", "h", 0),
-)
-PER_DEPARTMENT: tuple[tuple[str, str, str, int], ...] = (
-    ("service_level", "service level", "%", 1),
-    ("asa", "ASA", "s", -1),
-    ("abandon_rate", "abandonment", "%", -1),
-)
+ALPHA = 0.05
 
 
 @dataclass(frozen=True)
@@ -166,12 +145,27 @@ class Comparison:
         return comparison_frame(self)
 
 
-def compared_kpis(departments: Sequence[str]) -> list[tuple[str, str, str, int]]:
-    """The KPIs compared: the headline ones, then the per-department ones of each department given."""
-    wanted = list(COMPARED)
+@dataclass(frozen=True)
+class Compared:
+    """One KPI a comparison shows: its flat summary key, the label it is shown under, and its registry
+    entry (unit and better direction)."""
+
+    key: str
+    """`service_level`, or `by_department.billing.asa` for a department's figure."""
+    label: str
+    """The registry's label, prefixed `billing: ` for a department's figure."""
+    entry: kpis.Kpi
+
+
+def compared_kpis(departments: Sequence[str]) -> list[Compared]:
+    """The KPIs compared: the registry's centre-wide ones flagged `compared`, then its per-department ones
+    flagged `compared` for each department given, all in registry order."""
+    wanted = [Compared(entry.key, entry.label, entry) for entry in kpis.compared()]
     for department in departments:
-        for key, text, unit, better in PER_DEPARTMENT:
-            wanted.append((f"by_department.{department}.{key}", f"{department}: {text}", unit, better))
+        wanted += [
+            Compared(f"by_department.{department}.{entry.key}", f"{department}: {entry.label}", entry)
+            for entry in kpis.compared_per_department()
+        ]
     return wanted
 
 
@@ -186,7 +180,8 @@ def compare_rows(
     """Each KPI both flat summaries have (`by_department.billing.asa` keys), with its p-value from the
     per-replication frames (a `replication` column and one column per KPI) under `test`."""
     rows = []
-    for key, text, unit, better in compared_kpis(departments):
+    for shown in compared_kpis(departments):
+        key = shown.key
         if key not in summary_a or key not in summary_b:
             continue
         p = math.nan
@@ -212,7 +207,17 @@ def compare_rows(
                     replications_b[key].astype(float).tolist(),
                     "welch",
                 )
-        rows.append(Row(key, text, unit, _number(summary_a[key]), _number(summary_b[key]), p, better))
+        rows.append(
+            Row(
+                key,
+                shown.label,
+                shown.entry.unit,
+                _number(summary_a[key]),
+                _number(summary_b[key]),
+                p,
+                shown.entry.better,
+            )
+        )
     return rows
 
 

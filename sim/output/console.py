@@ -173,21 +173,19 @@ def summary_table(summary: Mapping[str, Any], title: str, found: Features | None
     return table
 
 
+DEPARTMENT_COLUMNS = ("visits", "answered", "abandoned", "service_level", "asa", "occupancy")
+"""The per-department figures the console shows, labelled and formatted as the registry says."""
+
+
 def department_table(summary: Mapping[str, Any]) -> Table:
     """Per department: visits, answered, abandoned, service level, ASA, occupancy."""
+    entries = [kpis.department_kpi(key) for key in DEPARTMENT_COLUMNS]
     table = Table(title="by department", header_style="bold")
-    for column in ("department", "visits", "answered", "abandoned", "service level", "ASA", "occupancy"):
-        table.add_column(column, justify="left" if column == "department" else "right")
+    table.add_column("department", justify="left")
+    for entry in entries:
+        table.add_column(entry.console_label, justify="right")
     for name, row in summary.get("by_department", {}).items():
-        table.add_row(
-            name,
-            _number(row.get("visits"), "n"),
-            _number(row.get("answered"), "n"),
-            _number(row.get("abandoned"), "n"),
-            _number(row.get("service_level"), "%"),
-            _number(row.get("asa"), "s"),
-            _number(row.get("occupancy"), "%"),
-        )
+        table.add_row(name, *[_number(row.get(entry.key), entry.unit) for entry in entries])
     return table
 
 
@@ -198,14 +196,15 @@ def group_table(summary: Mapping[str, Any]) -> Table:
     for values in groups.values():
         departments += [d for d in (values.get("handled") or {}) if d not in departments]
     table = Table(title="agent groups: calls handled by skill", header_style="bold")
-    for column in ("group", "occupancy", *departments, "total"):
+    occupancy = kpis.department_kpi("occupancy")
+    for column in ("group", occupancy.console_label, *departments, "total"):
         table.add_column(column, justify="left" if column == "group" else "right")
     for name, values in groups.items():
         handled = values.get("handled") or {}
         counts = [float(handled.get(d, 0) or 0) for d in departments]
         table.add_row(
             name,
-            _number(values.get("occupancy"), "%"),
+            _number(values.get("occupancy"), occupancy.unit),
             *[_number(n, "n") for n in counts],
             _number(sum(counts), "n"),
         )

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.kpis import kpi
 from sim.analysis.load import queue_models
 from sim.engine.arrivals import interval_widths
 from sim.experiments.executors import Executor, run_all
@@ -150,7 +151,8 @@ def _optimistic(row: Mapping[str, float]) -> dict[str, float]:
     """An interval's figures moved by their 95% half-width in the favourable direction: if these miss a
     target, the plan misses it beyond noise."""
     moved = dict(row)
-    for key, sign in (("service_level", 1.0), ("abandon_rate", -1.0)):
+    for key in ("service_level", "abandon_rate"):
+        sign = float(kpi(key).better)  # the favourable direction, from the registry
         width = row.get(f"{key}_ci95")
         if width is not None and not math.isnan(width):
             moved[key] = row[key] + sign * width

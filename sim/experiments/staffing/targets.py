@@ -8,15 +8,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sim.analysis.kpis import kpi
 from sim.model.durations import parse_duration
 from sim.model.scenario import Scenario
 
-CEILINGS = ("abandon_rate", "asa", "mean_wait", "p90_wait")
-"""Interval KPIs a plan may cap (`--max abandon_rate=0.05`, `--max asa=30s`)."""
-FLOORS = ("service_level",)
-"""Interval KPIs a plan must reach (`--target service_level=0.8`)."""
 FIGURES = ("offered", "service_level", "abandon_rate", "asa", "mean_wait", "p90_wait")
 """The figures measured per interval and department (the department rows of the interval table)."""
+FLOORS = tuple(key for key in FIGURES if kpi(key).better > 0)
+"""Interval KPIs a plan must reach, those the registry says are better higher (`--target service_level=0.8`)."""
+CEILINGS = tuple(key for key in FIGURES if kpi(key).better < 0)
+"""Interval KPIs a plan may cap, those the registry says are better lower (`--max abandon_rate=0.05`,
+`--max asa=30s`)."""
 
 
 class StaffingError(ValueError):
