@@ -1,0 +1,140 @@
+"""What every command shares: the consoles, the options spelt alike everywhere, loading a scenario, and
+turning library errors into one message and an exit status.
+
+Exit statuses: 0 done; 1 the disk, a folder or a check failed us (`FAILED`); 2 the input was refused (a
+scenario, an option, an existing folder: `REFUSED`); 130 interrupted (`INTERRUPTED`, as shells count Ctrl-C).
+Like every CLI module this one imports only typer and rich at the top (tests/test_startup.py).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from sim.output.console import print_problems, say
+
+if TYPE_CHECKING:
+    from sim.experiments.runner import Replicated
+    from sim.model.scenario import Scenario
+
+FAILED = 1
+"""Exit status: the disk or a folder failed us, or a rerun differs."""
+REFUSED = 2
+"""Exit status: a scenario, an option or an existing folder was refused; nothing was run."""
+INTERRUPTED = 130
+"""Exit status: Ctrl-C (or SIGTERM while writing); nothing was left half-written."""
+
+DASK_MISSING = "--dask needs Dask, which is not installed: pip install 'callsim[dask]'"
+
+out = Console()
+err = Console(stderr=True)
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a scenario value: dotted.path=value (repeatable), e.g. departments.billing.agents=12",
+    ),
+]
+SeedOption = Annotated[int | None, typer.Option(help="Seed (default: the scenario's)")]
+JobsOption = Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores)")]
+QuietOption = Annotated[bool, typer.Option(help="Print nothing but errors")]
+DaskOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dask", help="Send the work to this Dask scheduler (tcp://host:8786) instead of local cores"
+    ),
+]
+
+
+def command_line() -> list[str]:
+    """The command as typed, recorded in the folders a command writes (`meta.json`)."""
+    return ["callsim", *sys.argv[1:]]
+
+
+def refuse(message: object, code: int = REFUSED) -> NoReturn:
+    """Print `error: message` and exit with `code` (call it inside `except`: the traceback is dropped)."""
+    say(err, "error", message)
+    raise typer.Exit(code) from None
+
+
+def require_dask(address: str | None) -> None:
+    """Exit 2 with the install command when `--dask` is given and Dask is not installed (an optional extra)."""
+    if address is None:
+        return
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError:
+        refuse(DASK_MISSING)
+
+
+def load(path: Path, overrides: list[str] | None) -> Scenario:
+    """The scenario at `path` with `--set` overrides, warned about if its queues cannot drain; exit 2 with
+    every problem listed if it is refused."""
+    from sim.model.loading import ScenarioError, load_scenario
+
+    try:
+        loaded = load_scenario(path, overrides or [])
+    except ScenarioError as error:
+        print_problems(err, error)
+        raise typer.Exit(REFUSED) from None
+    warn_if_unstable(loaded)
+    return loaded
+
+
+def warn_if_unstable(scenario: Scenario) -> None:
+    """Warn before a run whose queues cannot drain: infinite patience and load at or over the agents."""
+    from sim.analysis.stability import overloads
+    from sim.model.durations import format_duration
+
+    found = overloads(scenario)
+    if not found:
+        return
+    shown = "; ".join(overload.describe(scenario) for overload in found[:4])
+    more = f"; and {len(found) - 4} more" if len(found) > 4 else ""
+    err.print(
+        "[yellow]warning:[/] callers never hang up (no patience) and the offered load reaches the agents: "
+        f"{shown}{more}. The queue grows without bound until the close; the run stops "
+        f"{format_duration(scenario.drain)} after it and counts callers still waiting as in_system.",
+        highlight=False,
+    )
+
+
+def check_free(target: Path, force: bool, what: str = "results") -> None:
+    """Before any work: `target` is free (or `--force` given) and could be made; else exit 2 (it exists) or 1
+    (the disk or a folder in the way)."""
+    from sim.output.folders import ResultsError, ResultsExist, check_target
+
+    try:
+        check_target(target, force, what)
+    except ResultsError as error:
+        refuse(error, REFUSED if isinstance(error, ResultsExist) else FAILED)
+
+
+def interrupted(target: Path) -> NoReturn:
+    """Ctrl-C (or SIGTERM while writing) during a run: say nothing was written, exit 130."""
+    say(err, "interrupted", f"no results written to {target}", "yellow")
+    raise typer.Exit(INTERRUPTED) from None
+
+
+def write_results(target: Path, result: Replicated, force: bool) -> Path:
+    """Write the results folder and say where it went (another run may have taken `target` meanwhile), or
+    exit with why not (2: it exists; 1: the disk or folder failed us)."""
+    from sim.output.folders import ResultsExist, unwritable
+    from sim.output.results import write_run
+
+    try:
+        written = write_run(target, result, force=force, command=command_line(), release_events=True)
+    except ResultsExist as error:
+        refuse(error)
+    except OSError as error:  # ResultsUnwritable: a file in the way, a full or read-only disk
+        refuse(unwritable(error, target), FAILED)
+    if written != target:
+        say(
+            err, "warning", f"{target} was taken by another run meanwhile; results are in {written}", "yellow"
+        )
+    return written

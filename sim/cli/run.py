@@ -1,0 +1,170 @@
+"""`callsim run` and `callsim validate`: simulate a scenario into a results folder, or only check it.
+
+`validate` must answer at once: it loads the scenario model and nothing heavier (no pandas, SciPy,
+matplotlib or pyarrow); `run` imports the engine and the output layer when it runs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim.cli.common import (
+    REFUSED,
+    JobsOption,
+    QuietOption,
+    SeedOption,
+    SetOption,
+    check_free,
+    err,
+    interrupted,
+    load,
+    out,
+    refuse,
+    warn_if_unstable,
+    write_results,
+)
+from sim.output.console import print_problems, progress
+
+DEFAULT_NAME = "small-centre.yaml"
+"""The shipped scenario `callsim run` simulates when given none."""
+
+
+def default_scenario() -> Path:
+    """The shipped small centre: from the installed package (`sim.scenarios`, which the wheel maps onto
+    the repository's `scenarios/`), or from the checkout's `scenarios/` when running from source."""
+    from importlib.resources import files
+
+    try:
+        shipped = Path(str(files("sim.scenarios").joinpath(DEFAULT_NAME)))
+    except ModuleNotFoundError:  # a checkout imported from source: no `sim.scenarios` package to find
+        shipped = Path(__file__).resolve().parents[2] / "scenarios" / DEFAULT_NAME
+    return shipped
+
+
+def run(
+    scenario: Annotated[
+        Path | None, typer.Argument(help="Scenario YAML (default: the shipped small centre)")
+    ] = None,
+    overrides: SetOption = None,
+    seed: SeedOption = None,
+    reps: Annotated[int, typer.Option(min=1, help="Independent replications (KPIs get 95% CIs)")] = 1,
+    jobs: JobsOption = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Results folder (default: results/<name>-<time>)")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing results folder")] = False,
+    quiet: QuietOption = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout")] = False,
+    until_ci: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--until-ci",
+            help="Add replications until this KPI's 95% half-width is reached: KPI=HALFWIDTH (repeatable), "
+            "e.g. service_level=0.01, asa=2s, by_department.billing.abandon_rate=0.005",
+        ),
+    ] = None,
+    max_reps: Annotated[
+        int, typer.Option(min=2, help="With --until-ci: at most this many replications")
+    ] = 200,
+) -> None:
+    """Simulate a scenario and write its results folder."""
+    from sim.experiments.runner import replicate, replicate_until
+    from sim.output.console import print_run
+    from sim.output.folders import clean_json, default_run_dir
+
+    path = scenario or default_scenario()
+    loaded = load(path, overrides)
+    goals = _precision_goals(until_ci or [])
+    target = out_dir or default_run_dir(Path("results"), loaded.name)
+    check_free(target, force)  # before simulating: the folder is free and could be made
+    try:
+        with progress(
+            err, (max_reps if goals else reps) + 1, "simulating", enabled=not (quiet or as_json)
+        ) as step:
+            if goals:
+                try:
+                    result = replicate_until(
+                        loaded, goals, seed, reps, max_reps, jobs, on_done=lambda _: step()
+                    )
+                except ValueError as error:
+                    refuse(f"--until-ci: {error}")
+            else:
+                result = replicate(loaded, seed, reps, jobs, on_done=lambda _: step())
+            step("writing results and report", advance=0)
+            target = write_results(target, result, force)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM while writing: nothing is left half-written
+        interrupted(target)
+    summary = result.summary
+    if as_json:
+        print(json.dumps(clean_json(summary), indent=2))
+    elif not quiet:
+        count = len(result.replications)
+        title = f"{loaded.name}: seed {result.seed}" + (f", {count} replications" if count > 1 else "")
+        print_run(out, summary, result.intervals, title, loaded)
+        if result.precision:
+            from sim.experiments.runner import precision_line
+
+            out.print(precision_line(result.precision), highlight=False)
+        out.print(
+            f"results: {target}  ({result.calls_offered:,} calls in {result.wall_time:.1f}s)", highlight=False
+        )
+        _print_report_line(target)
+
+
+def _precision_goals(texts: list[str]) -> dict[str, float]:
+    """`--until-ci KPI=HALFWIDTH` options as {KPI: half-width} (exit 2 if malformed)."""
+    from sim.model.durations import parse_duration
+
+    goals: dict[str, float] = {}
+    for text in texts:
+        key, sep, raw = text.partition("=")
+        try:
+            goals[key.strip()] = parse_duration(raw.strip())
+            if not sep or not key.strip():
+                raise ValueError
+        except ValueError:
+            refuse(f"--until-ci {text!r}: expected KPI=HALFWIDTH, e.g. service_level=0.01")
+    return goals
+
+
+def _print_report_line(folder: Path) -> None:
+    """Where the report is, or why there is none."""
+    from sim.output.report import ERROR, REPORT
+
+    if (folder / REPORT).exists():
+        out.print(f"report: {folder / REPORT}", highlight=False, soft_wrap=True)
+    elif (folder / ERROR).exists():
+        err.print(
+            f"[yellow]warning:[/] the report could not be built (see {folder / ERROR}); "
+            f"retry with: callsim report {folder}",
+            highlight=False,
+        )
+
+
+def validate(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files")],
+    overrides: SetOption = None,
+) -> None:
+    """Check scenario files without running them (exit 2 if any is refused)."""
+    from sim.model.loading import ScenarioError, load_scenario
+
+    failed = 0
+    for path in scenarios:
+        try:
+            loaded = load_scenario(path, overrides or [])
+        except ScenarioError as error:
+            print_problems(err, error)
+            failed += 1
+            continue
+        warn_if_unstable(loaded)
+        out.print(
+            f"[green]ok[/] {path}: {loaded.name}, {len(loaded.departments)} department(s), "
+            f"{loaded.interval_count} intervals",
+            highlight=False,
+        )
+    if failed:
+        raise typer.Exit(REFUSED)
