@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import yaml
 
-from sim.analysis.metrics import interval_table, summary
+from sim.analysis.intervals import interval_table
+from sim.analysis.summary import summary
 from sim.engine.day import simulate
 from sim.model.loading import load_scenario, scenario_from_dict
 from sim.model.scenario import Scenario

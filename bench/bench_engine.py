@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.models import AGENTS, ciw_model, mm10m, plain_simpy, transfers
 from sim.analysis.erlang import erlang_a_figures
-from sim.analysis.metrics import summary
+from sim.analysis.summary import summary
 from sim.analysis.tables import calls_table
 from sim.engine.day import simulate
 

@@ -21,7 +21,8 @@ import resource, sys, time
 sys.path.insert(0, {root!r})
 from bench.models import mm10m
 from sim.engine.day import simulate
-from sim.analysis.metrics import interval_table, summary
+from sim.analysis.intervals import interval_table
+from sim.analysis.summary import summary
 from sim.analysis.tables import calls_table
 started = time.perf_counter()
 calls = 0

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.metrics import half_width, interval_table
-from sim.analysis.metrics import summary as day_summary
+from sim.analysis.confidence import half_width
+from sim.analysis.intervals import interval_table
 from sim.analysis.rows import flatten, kpi_row
+from sim.analysis.summary import summary as day_summary
 from sim.analysis.tables import calls_table, visits_table
 from sim.engine.day import RunResult
 from sim.engine.day import simulate as simulate_day
@@ -439,16 +440,6 @@ def _write_sweep(result: SweepResult, folder: Path) -> None:
 
 
 def _write_comparison(result: statistics.Comparison, folder: Path) -> None:
-    from sim.output.folders import clean_json
+    from sim.output.compare import comparison_record, write_tables
 
-    frame = result.frame
-    frame.to_csv(folder / "comparison.csv", index=False, float_format="%.6g")
-    data = {
-        "a": {"label": result.labels[0]},
-        "b": {"label": result.labels[1]},
-        "test": result.test.kind,
-        "test_explanation": result.test.explanation,
-        "alpha": statistics.ALPHA,
-        "kpis": frame.to_dict(orient="records"),
-    }
-    (folder / "comparison.json").write_text(json.dumps(clean_json(data), indent=2) + "\n", encoding="utf-8")
+    write_tables(result.frame, comparison_record(result.test, result.labels, result.frame), folder)

@@ -10,9 +10,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim.analysis import metrics
+from sim.analysis import departments, grouping, intervals, metrics
+from sim.analysis.grouping import Groups
+from sim.analysis.intervals import interval_table
 from sim.analysis.levels import integrate_levels
-from sim.analysis.metrics import Groups, counted, interval_table, offered_calls
+from sim.analysis.metrics import counted, offered_calls
 from sim.analysis.tables import calls_table, integrate_levels_by
 from sim.engine.day import simulate
 from sim.model.loading import scenario_from_dict
@@ -48,7 +50,7 @@ def test_pairwise_sums_are_numpys_sums_bit_for_bit() -> None:
         [1.0, 1e-3, 1e3], size=int(lengths.sum())
     )
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    sums = metrics._pairwise_sums(values, starts, lengths)
+    sums = grouping.pairwise_sums(values, starts, lengths)
     expected = np.array([values[a : a + n].sum() for a, n in zip(starts, lengths, strict=True)])
     assert np.array_equal(sums, expected)
 
@@ -101,8 +103,8 @@ def passes(scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """How many grouped passes (counts, sums, means, quantiles) `interval_table` makes on this scenario."""
     made: Counter[str] = Counter()
 
-    def counting(name: str) -> Any:
-        original = getattr(metrics, name)
+    def counting(module: Any, name: str) -> Any:
+        original = getattr(module, name)
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             made[name] += 1
@@ -111,8 +113,11 @@ def passes(scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
         return wrapper
 
     with monkeypatch.context() as patch:
-        for name in ("_count", "_sum", "_mean", "_quantile"):
-            patch.setattr(metrics, name, counting(name))
+        # each module that makes grouped passes calls them by its own name for them: count through each
+        for module in (grouping, metrics, departments, intervals):
+            for name in ("count_where", "sum_where", "mean_where", "quantile_where"):
+                if hasattr(module, name):
+                    patch.setattr(module, name, counting(module, name))
         table = interval_table(simulate(scenario))
     assert len(table) == scenario.interval_count * (1 + 2 * len(scenario.departments))
     return made

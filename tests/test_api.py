@@ -14,7 +14,9 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.analysis.metrics import half_width, interval_table, summary
+from sim.analysis.confidence import half_width
+from sim.analysis.intervals import interval_table
+from sim.analysis.summary import summary
 from sim.analysis.tables import calls_table, visits_table
 from sim.engine.day import simulate as engine_simulate
 from sim.experiments.executors import SerialExecutor

@@ -139,7 +139,7 @@ class Tagged:
 
 
 def figures(model: Model, p: np.ndarray, threshold: float) -> dict[str, float]:
-    """Per-call KPIs for callers arriving to state law `p` (PASTA), named as in `sim.analysis.metrics.summary`.
+    """Per-call KPIs for callers arriving to state law `p` (PASTA), named as in `sim.analysis.summary.summary`.
 
     With `p` stationary these are the steady-state figures; with `p` a time-averaged transient law they are
     what a finite day's KPIs converge to (occupancy is a time average of min(N, c) / c either way).

@@ -44,7 +44,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import sim.output.results
-from sim.analysis import metrics
+from sim.analysis.intervals import interval_table
+from sim.analysis.summary import summary as day_summary
 from sim.cli.app import app
 from sim.engine.day import simulate
 from sim.experiments.runner import replication_kpis
@@ -188,9 +189,9 @@ def run_short(scenario: Scenario, tables: bool = False) -> str:
     assert again == scenario, "the resolved scenario does not load back to the same scenario"
     short = shortened(scenario)
     result = simulate(short, short.seed, 0)
-    summary = metrics.summary(result)
+    summary = day_summary(result)
     if tables:
-        assert len(metrics.interval_table(result)) >= short.interval_count
+        assert len(interval_table(result)) >= short.interval_count
     assert isinstance(summary["offered"], int) and summary["offered"] >= 0
     level = summary["service_level"]
     assert math.isnan(level) or 0 <= level <= 1, level
@@ -615,7 +616,7 @@ def test_a_day_where_no_call_ends_but_calls_were_transferred_has_a_summary() -> 
         },
     }
     scenario = scenario_from_dict(data)
-    summary = metrics.summary(simulate(scenario, scenario.seed, 0))
+    summary = day_summary(simulate(scenario, scenario.seed, 0))
     assert summary["in_system"] == summary["arrivals"] > 0
 
 

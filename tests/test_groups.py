@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.metrics import summary
+from sim.analysis.summary import summary
 from sim.analysis.tables import calls_table
 from sim.engine.day import simulate
 from sim.model.loading import scenario_from_dict
@@ -401,7 +401,7 @@ def test_pooled_group_waits_less_than_split_departments() -> None:
 
 
 def test_interval_table_has_group_rows_that_add_up_to_the_summary() -> None:
-    from sim.analysis.metrics import interval_table
+    from sim.analysis.intervals import interval_table
     from sim.model.loading import load_scenario
     from tests.conftest import ROOT
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from sim.analysis.episodes import callback_table, hold_table
-from sim.analysis.metrics import summary
+from sim.analysis.summary import summary
 from sim.analysis.tables import calls_table
 from sim.engine.day import RunResult, simulate
 from sim.model.loading import scenario_from_dict

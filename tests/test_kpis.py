@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from sim.analysis import kpis, metrics
-from sim.analysis.metrics import summary
+from sim.analysis.summary import summary
 from sim.engine.day import simulate
 from sim.model.loading import load_scenario
 from tests.golden import SCENARIOS

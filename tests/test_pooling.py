@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from sim.analysis.erlang import erlang_c_figures
-from sim.analysis.metrics import summary
+from sim.analysis.summary import summary
 from sim.engine.day import simulate
 from sim.model.loading import scenario_from_dict
 

@@ -26,7 +26,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.analysis.metrics import interval_table, summary
+from sim.analysis.intervals import interval_table
+from sim.analysis.summary import summary
 from sim.analysis.tables import calls_table, visits_table
 from sim.engine.day import RunResult, simulate
 from sim.engine.roster import count_at

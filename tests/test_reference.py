@@ -19,7 +19,7 @@ import pytest
 import simpy
 from scipy import stats
 
-from sim.analysis.metrics import summary
+from sim.analysis.summary import summary
 from sim.analysis.tables import calls_table
 from sim.engine.clock import Clock
 from sim.engine.day import RunResult, simulate

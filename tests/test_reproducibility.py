@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.metrics import summary
+from sim.analysis.summary import summary
 from sim.analysis.tables import calls_table
 from sim.engine.arrivals import draw_callers
 from sim.engine.day import RunResult, simulate

@@ -270,7 +270,8 @@ def test_meta_seed_is_the_scenarios_when_not_given(run1: Replicated, tmp_path: P
 
 
 def test_a_departments_service_level_counts_its_blocked_callers_as_misses() -> None:
-    from sim.analysis.metrics import interval_table, summary
+    from sim.analysis.intervals import interval_table
+    from sim.analysis.summary import summary
     from sim.engine.day import simulate
 
     scenario = load_scenario(ROOT / "scenarios" / "erlang-b.yaml", ["duration=4h"])

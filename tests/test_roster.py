@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis.metrics import interval_table
+from sim.analysis.intervals import interval_table
 from sim.analysis.tables import agent_seconds, interval_edges
 from sim.engine.day import RunResult, simulate
 from sim.engine.roster import count_at, staffing_levels

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.analysis.metrics import summary
+from sim.analysis.summary import summary
 from sim.engine.day import simulate
 from sim.model.loading import load_scenario
 from tests.conftest import SCENARIOS

@@ -15,8 +15,8 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from sim.analysis import erlang
+from sim.analysis.intervals import interval_table
 from sim.analysis.load import department_shares, ring_survival
-from sim.analysis.metrics import interval_table
 from sim.cli.app import app
 from sim.engine.day import simulate
 from sim.experiments.executors import ProcessExecutor, SerialExecutor

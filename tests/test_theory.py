@@ -49,7 +49,7 @@ from scipy import stats
 from scipy.linalg import expm
 
 from sim.analysis import erlang
-from sim.analysis.metrics import summary
+from sim.analysis.summary import summary
 from sim.engine.day import simulate
 from sim.experiments.runner import parallel_map
 from sim.model.dists import Exponential, Fixed
@@ -212,7 +212,7 @@ def model_of(scenario: Scenario) -> Model:
 
 
 def theory(scenario: Scenario, model: Model) -> dict[str, float]:
-    """Steady-state KPIs from `sim.analysis.erlang`, keyed as in `sim.analysis.metrics.summary`."""
+    """Steady-state KPIs from `sim.analysis.erlang`, keyed as in `sim.analysis.summary.summary`."""
     lam, handle, c = model.arrival_rate, 1 / model.mu, model.servers
     threshold = scenario.service_level.threshold
     if model.lines is not None:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from sim.analysis.erlang import erlang_c_figures
-from sim.analysis.metrics import summary
+from sim.analysis.summary import summary
 from sim.analysis.tables import calls_table, transfer_table, visits_table
 from sim.engine.day import simulate
 from sim.model.loading import load_scenario, scenario_from_dict

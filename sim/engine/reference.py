@@ -6,7 +6,7 @@ then first come), lets it ring, talks (with holds), sends the caller on or lets 
 out when the roster says so. Each feature is written as the story reads, with SimPy's public API only and
 none of the fast engine's machinery: only the scenario, the named random streams (`sim/model/streams.py`),
 the staffing steps (`roster.staffing_levels`) and the event vocabulary (`sim/engine/log.py`) are shared, so
-both models' KPIs come from the one analysis layer (`sim.analysis.metrics.summary(result)`).
+both models' KPIs come from the one analysis layer (`sim.analysis.summary.summary(result)`).
 
 It draws from the same streams by the same names, not in the same order: the same model on a different
 sample path. Tests compare the two by replication statistics, and exactly on deterministic days. Made for

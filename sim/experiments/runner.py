@@ -15,7 +15,9 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from sim.analysis.metrics import aggregate, aggregate_intervals, interval_table, summary
+from sim.analysis.confidence import aggregate, aggregate_intervals
+from sim.analysis.intervals import interval_table
+from sim.analysis.summary import summary
 from sim.engine.day import RunResult, simulate
 from sim.experiments.executors import default_jobs
 from sim.model.scenario import Scenario

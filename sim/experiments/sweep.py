@@ -31,11 +31,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 import sim
-from sim.analysis.metrics import summary
+from sim.analysis.confidence import half_widths
 from sim.analysis.rows import kpi_row
+from sim.analysis.summary import summary
 from sim.engine.day import simulate
 from sim.experiments.executors import Executor
 from sim.experiments.sweep_design import (
@@ -424,8 +424,7 @@ def summarize(plan: SweepPlan, rows: pd.DataFrame) -> pd.DataFrame:
     counts = grouped.count().reindex(index, fill_value=0)
     spread = grouped.std(ddof=1).reindex(index)
     n = counts.to_numpy(dtype=float)
-    t = stats.t.ppf(0.975, np.maximum(n - 1, 1))
-    half = np.where(n >= 2, t * spread.to_numpy(dtype=float) / np.sqrt(np.maximum(n, 1)), np.nan)
+    half = half_widths(spread.to_numpy(dtype=float), n)
     widths = pd.DataFrame(half, index=index, columns=[f"{k}_ci95" for k in kpis])
     interleaved = [c for kpi in kpis for c in (kpi, f"{kpi}_ci95")]
     return pd.concat([front, means, widths], axis=1)[[*front.columns, *interleaved]].reset_index()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from sim.analysis import kpis, metrics
+from sim.analysis import confidence, kpis
 from sim.model.durations import format_clock, format_duration
 from sim.model.scenario import Callbacks, Scenario
 from sim.output.console import features
@@ -287,7 +287,7 @@ def definitions() -> list[tuple[str, str, str]]:
         identity = source if entry.function else key
         keys_of.setdefault(identity, []).append(key)
         found.setdefault(identity, (source, entry.describe()))
-    half_width = inspect.getdoc(metrics.half_width) or ""
-    keys_of["metrics.half_width"] = ["ci95"]
-    found["metrics.half_width"] = ("metrics.half_width", " ".join(half_width.split()))
+    half_width = inspect.getdoc(confidence.half_width) or ""
+    keys_of["confidence.half_width"] = ["ci95"]
+    found["confidence.half_width"] = ("confidence.half_width", " ".join(half_width.split()))
     return [(", ".join(keys_of[identity]), source, doc) for identity, (source, doc) in found.items()]

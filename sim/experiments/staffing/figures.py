@@ -9,10 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from sim.analysis.metrics import counted, counted_rows, offered_calls, summary
+from sim.analysis.confidence import half_widths
+from sim.analysis.metrics import counted, counted_rows, offered_calls
 from sim.analysis.rows import kpi_row
+from sim.analysis.summary import summary
 from sim.analysis.tables import calls_table, interval_edges, visits_table
 from sim.engine.day import RunResult, simulate
 from sim.experiments.staffing.targets import FIGURES
@@ -22,7 +23,7 @@ from sim.model.scenario import Scenario
 def department_figures(result: RunResult) -> pd.DataFrame:
     """Per interval and department: offered, service level, abandonment, ASA, mean and p90 wait.
 
-    The department rows of `sim.analysis.metrics.interval_table`, with the same definitions (visits to the
+    The department rows of `sim.analysis.intervals.interval_table`, with the same definitions (visits to the
     department's queue by the interval they joined it, plus callers blocked on their way to it), computed
     in one pass instead of a loop over intervals: the search reads thousands of these.
     `tests/test_staffing.py` checks that both agree."""
@@ -139,7 +140,7 @@ class Pooled:
 
 def pool(tables: Sequence[np.ndarray], departments: Sequence[str]) -> Pooled:
     """Means and 95% half-widths over replications of per-replication figure arrays, NaN (no calls) left
-    out as `sim.analysis.metrics.half_width` leaves them out: fewer than two values give no half-width,
+    out as `sim.analysis.confidence.half_width` leaves them out: fewer than two values give no half-width,
     identical values a half-width of 0."""
     stacked = np.stack(list(tables))  # replications x cells x figures
     present = ~np.isnan(stacked)
@@ -149,8 +150,7 @@ def pool(tables: Sequence[np.ndarray], departments: Sequence[str]) -> Pooled:
         mean = values.sum(axis=0) / count
         spread = np.where(present, stacked - mean, 0.0)
         variance = (spread**2).sum(axis=0) / (count - 1)
-        quantile = stats.t.ppf(0.975, np.maximum(count - 1, 1))
-        width = quantile * np.sqrt(variance / count)
+        width = half_widths(np.sqrt(variance), count)
     high = np.where(present, stacked, -np.inf).max(axis=0)
     low = np.where(present, stacked, np.inf).min(axis=0)
     width = np.where(count < 2, np.nan, np.where(high == low, 0.0, width))
@@ -170,7 +170,7 @@ def pooled(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
 def day_figures(rows: Sequence[Mapping[str, float]]) -> tuple[dict[str, float], dict[str, float]]:
     """The day's service level, abandonment, ASA, occupancy and offered calls: means over replications and
     95% half-widths."""
-    from sim.analysis.metrics import half_width
+    from sim.analysis.confidence import half_width
 
     keys = [k for k in rows[0] if k in ("service_level", "abandon_rate", "asa", "occupancy", "offered")]
     day = {k: float(np.mean([r[k] for r in rows])) for k in keys}

@@ -1,0 +1,223 @@
+"""The interval table: per reporting interval, the figures of the whole centre, each department and each
+agent group, computed in grouped passes (`interval_table(result)`, the table behind `intervals.csv`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.departments import Pools, visit_figures
+from sim.analysis.grouping import (
+    Groups,
+    codes,
+    column,
+    count_where,
+    equals,
+    mean_where,
+    pair_keys,
+    ratio,
+    sum_where,
+)
+from sim.analysis.metrics import (
+    abandon_rate,
+    asa,
+    counted,
+    counted_rows,
+    first_contact_resolution,
+    first_contact_routing,
+    hold_rate,
+    mean_agents_touched,
+    mean_wait,
+    misroute_cost_hours,
+    occupancy,
+    offered,
+    offered_calls,
+    p90_wait,
+    service_level,
+    transfers_per_call,
+)
+from sim.analysis.tables import (
+    agent_seconds,
+    calls_table,
+    interval_edges,
+    scheduled_agents,
+    transfer_table,
+    visits_table,
+)
+from sim.engine.day import RunResult
+from sim.model.durations import format_clock
+
+
+def interval_table(result: RunResult) -> pd.DataFrame:
+    """Per interval, for the whole centre (`all`), each department and each agent group (`kind` says
+    which): offered, answered, abandoned, blocked, service level, ASA, mean and 90th-percentile wait,
+    occupancy, agents scheduled and logged in, routing, transfers, holds and callbacks, and whether the
+    target was met. Calls, visits and transfers fall in the interval the call or visit began.
+
+    Built in one grouped pass per figure (keys interval, interval x department, interval x group), so its
+    cost grows with the calls and the rows it returns, not with a pass per interval, department or group."""
+    scenario = result.scenario
+    threshold = scenario.service_level.threshold
+    edges = interval_edges(result)
+    widths = np.diff(edges)
+    count = len(widths)
+    departments = list(scenario.departments)
+    groups = list(scenario.agent_groups or {})
+    nd, ng = len(departments), len(groups)
+    calls = offered_calls(counted(result, calls_table(result)))
+    visits = counted_rows(visits_table(result), calls["call_id"])
+    transfers = counted_rows(transfer_table(result), calls["call_id"])
+    seconds = agent_seconds(result, edges)
+
+    def interval_of(times: pd.Series) -> np.ndarray:
+        return np.clip(np.searchsorted(edges, times.to_numpy(), side="right") - 1, 0, count - 1)
+
+    call_interval = interval_of(calls["arrived_at"])
+    visit_interval = interval_of(visits["queued_at"])
+    transfer_interval = interval_of(transfers["at"])
+    per_call = Groups(call_interval, count)
+    per_transfer = Groups(transfer_interval, count)
+    index = np.arange(count)
+    clocks = np.array([format_clock(scenario.start + at) for at in edges[:-1]], dtype=object)
+
+    # Agent time: the seconds table holds a row per pool and interval, pool after pool.
+    pool_interval = column(seconds, "interval").astype(np.int64)
+    pool_names = list(result.staffing)
+    schedules = {pool: scheduled_agents(levels, edges) for pool, levels in result.staffing.items()}
+
+    def staffing(pool_key: np.ndarray, size: int, scheduled: np.ndarray, width: np.ndarray) -> dict[str, Any]:
+        rows = Groups(pool_key, size)
+        every = np.ones(len(seconds), dtype=bool)
+        logged = sum_where(column(seconds, "logged_in_seconds"), every, rows)
+        busy = sum_where(column(seconds, "busy_seconds"), every, rows)
+        return {
+            "occupancy": occupancy(busy, logged),
+            "agents_scheduled": scheduled,
+            "agents_logged_in": np.divide(logged, width, out=np.zeros(size), where=width != 0),
+        }
+
+    # `sum` over pools, one after another, as the figure has always been added up
+    total_scheduled = (
+        np.cumsum(np.vstack([schedules[p] for p in pool_names]), axis=0)[-1]
+        if pool_names
+        else np.zeros(count)
+    )
+    every_call = np.ones(len(calls), dtype=bool)
+    table_all = pd.DataFrame(
+        {
+            "interval": index,
+            "start": clocks,
+            "department": "all",
+            "kind": "all",
+            "offered": offered(calls, by=per_call),
+            "answered": count_where(equals(calls, "outcome", "answered"), per_call),
+            "abandoned": count_where(equals(calls, "outcome", "abandoned"), per_call),
+            "blocked": count_where(equals(calls, "outcome", "blocked"), per_call),
+            "service_level": service_level(calls, threshold, by=per_call),
+            "asa": asa(calls, by=per_call),
+            "mean_wait": mean_wait(calls, by=per_call),
+            "p90_wait": p90_wait(calls, by=per_call),
+            "abandon_rate": abandon_rate(calls, by=per_call),
+            **staffing(pool_interval, count, total_scheduled, widths),
+            "first_contact_routing": first_contact_routing(calls, by=per_call),
+            "first_contact_resolution": first_contact_resolution(calls, by=per_call),
+            "transfers": count_where(np.ones(len(transfers), dtype=bool), per_transfer),
+            "transfers_per_call": transfers_per_call(calls, by=per_call),
+            "mean_agents_touched": mean_agents_touched(calls, by=per_call),
+            "misroute_cost_hours": misroute_cost_hours(transfers, by=per_transfer),
+            "hold_rate": hold_rate(calls, by=per_call),
+            "abandoned_on_hold": count_where(equals(calls, "outcome", "abandoned_on_hold"), per_call),
+            "callbacks_accepted": count_where(column(calls, "virtual_hold").astype(bool), per_call),
+            "experience": mean_where(column(calls, "experience"), every_call, per_call),
+        }
+    )
+
+    # Departments: keys interval x department, interval-major (the rows' order).
+    size = count * nd
+    agents = Pools.of(result, departments, groups)
+    visit_department = codes(visits["department"], departments)
+    visit_key = pair_keys(visit_interval, visit_department, nd)
+    call_key = pair_keys(call_interval, codes(calls["first_department"], departments), nd)
+    blocked = count_where(equals(calls, "outcome", "blocked"), Groups(call_key, size))
+    answered = column(visits, "answered").astype(bool)
+    agent_ids = column(visits, "agent_id")
+    own = (agents.home(agent_ids) == visit_department) & (visit_department >= 0)
+    answered_here = count_where(answered, Groups(visit_key, size))
+    out_key = Groups(pair_keys(transfer_interval, codes(transfers["from"], departments), nd), size)
+    every_transfer = np.ones(len(transfers), dtype=bool)
+    department_at = {name: i for i, name in enumerate(departments)}
+    pool_department = np.array([department_at.get(p, -1) for p in seconds["pool"]], dtype=np.int64)
+    figures = visit_figures(visits, visit_key, size, threshold, blocked)
+    del figures["visits"]
+    figures["answered"] = answered_here
+    table_departments = pd.DataFrame(
+        {
+            "interval": np.repeat(index, nd),
+            "start": np.repeat(clocks, nd),
+            "department": np.tile(np.array(departments, dtype=object), count),
+            "kind": "department",
+            **figures,
+            **staffing(
+                pair_keys(pool_interval, pool_department, nd),
+                size,
+                np.vstack([schedules.get(name, np.zeros(count)) for name in departments]).T.reshape(-1),
+                np.repeat(widths, nd),
+            ),
+            "first_contact_routing": first_contact_routing(
+                calls,
+                by=Groups(pair_keys(call_interval, codes(calls["answer_department"], departments), nd), size),
+            ),
+            "transfers": count_where(every_transfer, out_key),
+            "transfers_in": count_where(
+                every_transfer,
+                Groups(pair_keys(transfer_interval, codes(transfers["to"], departments), nd), size),
+            ),
+            "misroute_cost_hours": misroute_cost_hours(transfers, by=out_key),
+            "answered_by_own_agents": ratio(
+                count_where(answered & own, Groups(visit_key, size)), answered_here
+            ),
+        }
+    )
+    frames = [table_all, table_departments]
+    span = 1 + nd + ng
+    positions = [index * span, np.repeat(index * span, nd) + 1 + np.tile(np.arange(nd), count)]
+
+    if ng:
+        # Groups: keys interval x group; what each group's agents took, by department.
+        size = count * ng
+        group_key = pair_keys(visit_interval, agents.group(agent_ids), ng)
+        group_at = {name: i for i, name in enumerate(groups)}
+        pool_group = np.array([group_at.get(p, -1) for p in seconds["pool"]], dtype=np.int64)
+        handled = count_where(
+            np.ones(len(visits), dtype=bool), Groups(pair_keys(group_key, visit_department, nd), size * nd)
+        ).reshape(size, nd)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "interval": np.repeat(index, ng),
+                    "start": np.repeat(clocks, ng),
+                    "department": np.tile(np.array(groups, dtype=object), count),
+                    "kind": "group",
+                    "answered": count_where(answered, Groups(group_key, size)),
+                    **staffing(
+                        pair_keys(pool_interval, pool_group, ng),
+                        size,
+                        np.vstack([schedules[name] for name in groups]).T.reshape(-1),
+                        np.repeat(widths, ng),
+                    ),
+                    **{f"handled_{skill}": handled[:, d] for d, skill in enumerate(departments)},
+                }
+            )
+        )
+        positions.append(np.repeat(index * span, ng) + 1 + nd + np.tile(np.arange(ng), count))
+    table = pd.concat(frames, ignore_index=True)
+    order = np.empty(len(table), dtype=np.int64)
+    order[np.concatenate(positions)] = np.arange(len(table))
+    table = table.take(order).reset_index(drop=True)
+    table["met_target"] = table["service_level"].isna() | (
+        table["service_level"] >= scenario.service_level.target
+    )
+    return table

@@ -1,0 +1,188 @@
+"""The day's headline figures: `summary(result)`, the dictionary behind `summary.json`, centre-wide and per
+department and agent group, each figure computed by its KPI function in `sim/analysis/metrics.py`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.departments import Pools, visit_figures
+from sim.analysis.episodes import callback_table, hold_table
+from sim.analysis.grouping import Groups, codes, column, count_where, equals, pair_keys
+from sim.analysis.metrics import (
+    abandon_rate,
+    agents_touched_distribution,
+    aht,
+    answered_within_rings,
+    asa,
+    attempts_per_caller,
+    block_rate,
+    callback_answer_rate,
+    callback_promise_kept,
+    common_chains,
+    counted,
+    counted_rows,
+    experience_summary,
+    first_contact_resolution,
+    first_contact_routing,
+    hold_overrun_rate,
+    hold_rate,
+    mean_agents_touched,
+    mean_hold_time,
+    mean_time_to_callback,
+    mean_wait,
+    misroute_cost_hours,
+    occupancy,
+    offered,
+    offered_calls,
+    p90_hold_time,
+    p90_wait,
+    p_wait,
+    service_level,
+    service_level_live,
+    transfer_matrix,
+    transfers_per_call,
+)
+from sim.analysis.tables import agent_seconds, calls_table, transfer_table, visits_table
+from sim.engine.day import RunResult
+
+
+def summary(result: RunResult) -> dict[str, Any]:
+    """The headline KPIs of one run (the keys are the contract of `summary.json`)."""
+    scenario = result.scenario
+    threshold = scenario.service_level.threshold
+    arrivals = counted(result, calls_table(result))
+    calls = offered_calls(arrivals)
+    counted_ids = calls["call_id"]
+    visits = counted_rows(visits_table(result), counted_ids)
+    window = np.array([scenario.warmup, scenario.duration])
+    transfers = counted_rows(transfer_table(result), counted_ids)
+    holds = hold_table(result.events)
+    holds = counted_rows(holds, counted_ids)
+    callbacks = callback_table(result.events)
+    callbacks = counted_rows(callbacks, counted_ids)
+    seconds = agent_seconds(result, window)
+    pools = seconds.groupby("pool", sort=False)[["logged_in_seconds", "busy_seconds"]].sum()
+    out: dict[str, Any] = {
+        "arrivals": len(arrivals),
+        "self_served": int((arrivals["outcome"] == "self_service").sum()),
+        "offered": offered(calls),
+        "answered": int((calls["outcome"] == "answered").sum()),
+        "abandoned": int((calls["outcome"] == "abandoned").sum()),
+        "blocked": int((calls["outcome"] == "blocked").sum()),
+        "in_system": int((calls["outcome"] == "in_system").sum()),
+        "dropped": int((calls["outcome"] == "dropped").sum()),
+        "abandoned_on_hold": int((calls["outcome"] == "abandoned_on_hold").sum()),
+        "callbacks_failed": int((calls["outcome"] == "callback_failed").sum()),
+        "service_level": service_level(calls, threshold),
+        "service_level_target": scenario.service_level.target,
+        "service_level_live": service_level_live(calls, threshold),
+        "answered_within_rings": answered_within_rings(
+            calls, scenario.ring.cycle, scenario.service_level.rings
+        ),
+        "asa": asa(calls),
+        "mean_wait": mean_wait(calls),
+        "p90_wait": p90_wait(calls),
+        "p_wait": p_wait(calls),
+        "abandon_rate": abandon_rate(calls),
+        "block_rate": block_rate(calls),
+        "occupancy": occupancy(float(pools["busy_seconds"].sum()), float(pools["logged_in_seconds"].sum())),
+        "aht": aht(calls),
+        "first_contact_routing": first_contact_routing(calls),
+        "first_contact_resolution": first_contact_resolution(calls),
+        "transfers_per_call": transfers_per_call(calls),
+        "mean_agents_touched": mean_agents_touched(calls),
+        "agents_touched": agents_touched_distribution(calls),
+        "misroute_cost_hours": misroute_cost_hours(transfers),
+        "transfer_matrix": transfer_matrix(transfers),
+        "common_chains": common_chains(calls),
+        "hold_rate": hold_rate(calls),
+        "mean_hold_time": mean_hold_time(holds),
+        "p90_hold_time": p90_hold_time(holds),
+        "hold_overrun_rate": hold_overrun_rate(holds),
+        "callbacks_offered": int((result.events["event"] == "callback_offer").sum()),
+        "callbacks_accepted": int((callbacks["origin"] == "queue").sum()),
+        "callbacks_from_hold": int((callbacks["origin"] == "hold").sum()),
+        "callback_promise_kept": callback_promise_kept(
+            callbacks, scenario.callback.window if scenario.callback else 7200.0
+        ),
+        "mean_time_to_callback": mean_time_to_callback(callbacks),
+        "callback_answer_rate": callback_answer_rate(callbacks),
+        "unique_callers": int(calls["caller_id"].nunique()),
+        "attempts_per_caller": attempts_per_caller(calls),
+        "agent_hours_on_hold": float(holds["hold_time"].sum()) / 3600.0,
+        "agent_hours_checking_back": float(holds["check_back_time"].sum()) / 3600.0,
+        "agent_hours_dialling": float(callbacks["dial_time"].sum()) / 3600.0,
+        "experience": experience_summary(calls),
+        "agent_hours": float(pools["logged_in_seconds"].sum()) / 3600.0,
+    }
+    # Per department and per group: one grouped pass over each table, then a dictionary per name.
+    departments = list(scenario.departments)
+    groups = list(scenario.agent_groups or {})
+    size = len(departments)
+    agents = Pools.of(result, departments, groups)
+    visit_department = codes(visits["department"], departments)
+    by_department_key = Groups(visit_department, size)
+    answered = column(visits, "answered").astype(bool)
+    callback = column(visits, "callback").astype(bool)
+    agent_ids = column(visits, "agent_id")
+    own = (agents.home(agent_ids) == visit_department) & (visit_department >= 0)
+    blocked = count_where(
+        equals(calls, "outcome", "blocked"), Groups(codes(calls["first_department"], departments), size)
+    )
+    figures = visit_figures(visits, visit_department, size, threshold, blocked)
+    every_transfer = np.ones(len(transfers), dtype=bool)
+    transfers_in = count_where(every_transfer, Groups(codes(transfers["to"], departments), size))
+    transfers_out = count_where(every_transfer, Groups(codes(transfers["from"], departments), size))
+    answered_here = count_where(answered, by_department_key)
+    callbacks_answered = count_where(answered & callback, by_department_key)
+    by_own = count_where(answered & own, by_department_key)
+    occupancy_of = _pool_occupancies(pools)
+    by_department: dict[str, Any] = {}
+    for i, name in enumerate(departments):
+        by_department[name] = {
+            "visits": int(figures["visits"][i]),
+            "transfers_in": int(transfers_in[i]),
+            "transfers_out": int(transfers_out[i]),
+            "answered": int(answered_here[i]),
+            "callbacks_answered": int(callbacks_answered[i]),
+            "abandoned": int(figures["abandoned"][i]),
+            "blocked": int(blocked[i]),
+            "service_level": float(figures["service_level"][i]),
+            "asa": float(figures["asa"][i]),
+            "mean_wait": float(figures["mean_wait"][i]),
+            "abandon_rate": float(figures["abandon_rate"][i]),
+            "occupancy": occupancy_of.get(name, math.nan),
+            "answered_by_own_agents": float(by_own[i] / answered_here[i]) if answered_here[i] else math.nan,
+        }
+    out["by_department"] = by_department
+    if groups:
+        categories = list(visits["department"].cat.categories)
+        taken = column(visits, "taken").astype(bool)
+        group = agents.group(agent_ids)
+        key = pair_keys(group, visits["department"].cat.codes.to_numpy().astype(np.int64), len(categories))
+        handled = count_where(taken, Groups(key, len(groups) * len(categories))).reshape(
+            len(groups), len(categories)
+        )
+        out["by_group"] = {
+            name: {
+                "occupancy": occupancy_of.get(name, math.nan),
+                "handled": {str(categories[d]): int(handled[g, d]) for d in np.flatnonzero(handled[g])},
+            }
+            for g, name in enumerate(groups)
+        }
+    return out
+
+
+def _pool_occupancies(pools: pd.DataFrame) -> dict[str, float]:
+    """Occupancy of each pool (indexed by pool name, with busy and logged-in seconds)."""
+    busy = pools["busy_seconds"].to_numpy(dtype=float)
+    logged_in = pools["logged_in_seconds"].to_numpy(dtype=float)
+    return {
+        str(name): occupancy(float(b), float(seconds))
+        for name, b, seconds in zip(pools.index, busy, logged_in, strict=True)
+    }
