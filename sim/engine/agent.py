@@ -18,7 +18,7 @@ from sim.engine.centre import BUSY, IDLE, OFF, RINGING, TALKING, WAITING, Agent,
 from sim.engine.clock import call_after
 from sim.engine.hold import Ending, converse
 from sim.engine.log import CODE, Event
-from sim.engine.routing import explicit_next, next_call_for, transfer_target
+from sim.engine.routing import explicit_next, next_call_for, transfer_target, without
 
 _RING, _ANSWER, _END, _IDLE = CODE[Event.RING], CODE[Event.ANSWER], CODE[Event.END], CODE[Event.IDLE]
 _LOGIN, _LOGOUT = CODE[Event.LOGIN], CODE[Event.LOGOUT]
@@ -204,11 +204,8 @@ def answer(centre: Centre, agent: Agent, call: Call) -> None:
     if call.transfers >= centre.max_transfers:
         agent.target = DROP
         return
-    others = [
-        d
-        for d in range(len(centre.queues))
-        if not (call.visited >> d & 1 or centre.queues[d].resolves >> call.reason & 1)
-    ]
+    # where the caller may be sent wrongly: departments that cannot resolve it and it has not visited
+    others = without(centre.unresolving[call.reason], call.visited & centre.unresolving_set[call.reason])
     accuracy = queue.accuracy(agent.talk_time)
     agent.target = transfer_target(
         centre.decide(), centre.decide(), accuracy, centre.resolvers[call.reason], others

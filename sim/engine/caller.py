@@ -244,8 +244,7 @@ def call_again(centre: Centre, event: Any) -> None:
     if ivr is not None and centre.redial_menu is not None:
         draw = centre.redial_draw
         self_served = draw() < ivr.self_service.get(centre.reason_names[call.reason], 0.0)
-        others = [d for d in range(len(centre.queues)) if d not in resolvers]
-        call.department = ivr_route(draw(), draw(), ivr.accuracy, resolvers, others)
+        call.department = ivr_route(draw(), draw(), ivr.accuracy, resolvers, centre.unresolving[call.reason])
         menu = IvrChoice(centre.redial_menu(), self_served)
     queue = centre.queues[call.department]
     call.handle_time = queue.handle()

@@ -241,6 +241,8 @@ class Centre:
         self.max_transfers = scenario.max_transfers if scenario.max_transfers is not None else math.inf
         self.escalate = scenario.on_max_transfers == "escalate"
         self.resolvers: list[list[int]] = []  # per reason: departments that resolve it
+        self.unresolving: list[list[int]] = []  # per reason: departments that cannot resolve it, in order
+        self.unresolving_set: list[int] = []  # per reason: the same as a bit set of departments
         self.next_call_id = 1
         self.callback_offer = scenario.callback
         self.callback_settings = scenario.callback or Callbacks()  # also for callbacks chosen on hold
@@ -331,6 +333,11 @@ def build(env: simpy.Environment, scenario: Scenario, streams: Streams, log: Eve
         [index for index, queue in enumerate(centre.queues) if queue.resolves >> reason & 1]
         for reason in range(len(centre.reason_names))
     ]
+    centre.unresolving = [
+        [index for index, queue in enumerate(centre.queues) if not queue.resolves >> reason & 1]
+        for reason in range(len(centre.reason_names))
+    ]
+    centre.unresolving_set = [sum(1 << index for index in indices) for indices in centre.unresolving]
     for index, name in enumerate(names):
         if scenario.departments[name].agents is not None:
             pool = Pool(len(centre.pools), name, index, len(names))

@@ -100,6 +100,17 @@ def transfer_target(
     return others[int(choice_draw * len(others))]
 
 
+def without(departments: list[int], leave_out: int) -> list[int]:
+    """`departments` (in order) less those in the bit set `leave_out`, each of which it holds: a copy and a
+    removal per department left out (a caller has visited a few), not a test per department of the centre."""
+    kept = departments.copy()
+    while leave_out:
+        lowest = leave_out & -leave_out
+        kept.remove(lowest.bit_length() - 1)
+        leave_out ^= lowest
+    return kept
+
+
 def explicit_next(draw: float, targets: list[int], cumulative: list[float]) -> int:
     """In an explicit transfer network, the next department after service, or -1 to leave."""
     for target, bound in zip(targets, cumulative, strict=True):
