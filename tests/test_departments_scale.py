@@ -170,3 +170,25 @@ def test_the_resolves_table_is_each_departments_reasons() -> None:
     reasons, departments = ["pay", "fix", "buy"], ["billing", "technical", "front"]
     expected = [[r in scenario.resolves(d) for d in departments] + [False] for r in reasons]
     assert _resolves(scenario, reasons, departments).tolist() == expected
+
+
+def test_scheduled_agents_for_every_pool_in_one_pass_are_the_per_pool_floats() -> None:
+    """The interval table's scheduled agents come from one pass over all pools; each row must be exactly
+    what the per-pool step-function integral gives (shifts that start and end inside intervals included)."""
+    import numpy as np
+
+    from sim.analysis.levels import scheduled_agents
+    from sim.analysis.tables import scheduled_agents_by
+
+    edges = np.arange(0.0, 8 * 1800.0 + 1, 1800.0)
+    staffing = {
+        "billing": [(0.0, 4), (2700.0, 7), (9000.0, 3)],
+        "empty": [],
+        "late": [(5000.5, 2), (14000.0, 0)],
+        "flat": [(0.0, 10)],
+    }
+    together = scheduled_agents_by(staffing, edges)
+    assert together.shape == (4, 8)
+    for row, levels in zip(together, staffing.values(), strict=True):
+        assert np.array_equal(row, scheduled_agents(levels, edges))
+    assert together[0, 1] == (900 * 4 + 900 * 7) / 1800  # a change mid-interval is time-weighted

@@ -43,7 +43,7 @@ from sim.analysis.tables import (
     agent_seconds,
     calls_table,
     interval_edges,
-    scheduled_agents,
+    scheduled_agents_by,
     transfer_table,
     visits_table,
 )
@@ -86,7 +86,7 @@ def interval_table(result: RunResult) -> pd.DataFrame:
     # Agent time: the seconds table holds a row per pool and interval, pool after pool.
     pool_interval = column(seconds, "interval").astype(np.int64)
     pool_names = list(result.staffing)
-    schedules = {pool: scheduled_agents(levels, edges) for pool, levels in result.staffing.items()}
+    schedules = dict(zip(pool_names, scheduled_agents_by(result.staffing, edges), strict=True))
 
     def staffing(pool_key: np.ndarray, size: int, scheduled: np.ndarray, width: np.ndarray) -> dict[str, Any]:
         rows = Groups(pool_key, size)

@@ -6,14 +6,13 @@ No KPI is defined here: `sim/analysis/metrics.py` turns these tables into figure
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.episodes import caller_ids, hold_table
 from sim.analysis.experience import experience_scores
-from sim.analysis.levels import scheduled_agents as scheduled_agents  # re-exported: metrics reads it here
 from sim.engine.day import RunResult
 from sim.engine.log import CODE, Event, EventColumns, categorical
 from sim.model.scenario import Scenario
@@ -368,6 +367,22 @@ def interval_edges(result: RunResult) -> np.ndarray:
     """Reporting interval boundaries over the day, seconds after the start."""
     scenario = result.scenario
     return np.minimum(np.arange(scenario.interval_count + 1) * scenario.interval, scenario.duration)
+
+
+def scheduled_agents_by(staffing: Mapping[str, Sequence[tuple[float, int]]], edges: np.ndarray) -> np.ndarray:
+    """Mean scheduled agents per interval (columns) for each pool's staffing step function (rows, in the
+    mapping's order): `levels.scheduled_agents` for every pool in one `integrate_levels_by` pass, the
+    same floats."""
+    steps = list(staffing.values())
+    group = np.repeat(np.arange(len(steps)), [len(levels) for levels in steps])
+    times = np.array([at for levels in steps for at, _ in levels], dtype=float)
+    deltas = np.concatenate(
+        [np.diff(np.concatenate(([0.0], np.array([n for _, n in levels], dtype=float)))) for levels in steps]
+        or [np.zeros(0)]
+    )
+    area = integrate_levels_by(group, times, deltas, edges, len(steps))
+    widths = np.diff(edges)
+    return np.divide(area, widths, out=np.zeros_like(area), where=widths > 0)
 
 
 def integrate_levels_by(
