@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -11,19 +12,16 @@ import pytest
 from PIL import Image
 
 from sim.analysis import metrics
-from sim.output.plots import (
-    SPECS,
+from sim.output.plots import SPECS, figure_builders
+from sim.output.plots_agents import staffing_series
+from sim.output.plots_journeys import touched_shares, transfer_counts, transfer_figure
+from sim.output.plots_replications import running_means
+from sim.output.plots_service import (
     answered_within,
     counted_offered,
-    figure_builders,
     interval_rows,
     queue_series,
-    running_means,
     service_level_figure,
-    staffing_series,
-    touched_shares,
-    transfer_counts,
-    transfer_figure,
 )
 from sim.output.saved import load_run
 from tests.report_runs import quiet_run, replicated_run, single_run
@@ -127,16 +125,22 @@ def test_staffing_series_matches_the_interval_table():
     assert staffing_series(run.intervals, "billing")["scheduled"].tolist() == [3, 3, 3, 3]
 
 
-def test_transfer_matrix_counts_match_summary():
+def test_transfer_matrix_is_the_summary_s_and_agrees_with_the_event_log():
     run = load_run(single_run())
-    matrix = transfer_counts(
-        run.transfer_events, run.departments, counted_offered(run.calls, run.scenario)["call_id"]
+    matrix = transfer_counts(run.summary["transfer_matrix"], run.departments)
+    counted = counted_offered(run.calls, run.scenario)["call_id"]
+    log = pd.read_parquet(run.folder / "events.parquet", columns=["event", "call_id", "department", "detail"])
+    transfers = log[log["event"].astype(str) == "transfer"]
+    events = transfers[transfers["call_id"].isin(counted)]
+    logged = Counter(
+        (str(source), run.departments[int(target)])
+        for source, target in zip(events["department"], events["detail"], strict=True)
     )
-    listed = {(row["from"], row["to"]): row["count"] for row in run.summary["transfer_matrix"]}
-    assert sum(listed.values()) > 0, "the test scenario should transfer callers"
-    for (source, target), count in listed.items():
+    assert sum(logged.values()) > 0, "the test scenario should transfer callers"
+    for (source, target), count in logged.items():
         assert matrix.loc[source, target] == count
-    assert int(matrix.to_numpy().sum()) == sum(listed.values())
+    assert int(matrix.to_numpy().sum()) == sum(logged.values())
+    assert list(matrix.index) == list(matrix.columns) == run.departments
     for name, row in run.summary["by_department"].items():
         assert int(matrix.loc[name].sum()) == row["transfers_out"]
         assert int(matrix[name].sum()) == row["transfers_in"]
@@ -147,13 +151,13 @@ def test_transfer_matrix_counts_match_summary():
 
 def test_no_transfers_gives_a_plain_notice():
     run = load_run(quiet_run())
-    matrix = transfer_counts(run.transfer_events, run.departments)
+    matrix = transfer_counts(run.summary["transfer_matrix"], run.departments)
     assert int(matrix.to_numpy().sum()) == 0
     figure = transfer_figure(matrix, "test")
     assert any("no transfers in this run" in t.get_text() for t in figure.axes[0].texts)
     _, note = figure_builders(run)["transfers"]
     assert note == "No transfers in this run."
-    empty = transfer_counts(pd.DataFrame(), ["a", "b"])
+    empty = transfer_counts([], ["a", "b"])
     assert empty.shape == (2, 2) and int(empty.to_numpy().sum()) == 0
 
 

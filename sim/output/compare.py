@@ -34,7 +34,7 @@ from sim.experiments.compare import (
 from sim.experiments.compare import choose_test as _choose_test
 from sim.model.durations import format_clock
 from sim.output.folders import clean_json
-from sim.output.plots import interval_rows
+from sim.output.plots_service import interval_rows
 from sim.output.saved import SavedRun
 
 
@@ -82,27 +82,39 @@ def compare(a: SavedRun, b: SavedRun) -> Comparison:
 
 
 def comparison_json(comparison: Comparison) -> dict[str, Any]:
-    """What `comparison.json` holds: the runs, the test used, and every row."""
-    frame = comparison_frame(comparison)
-    a, b = comparison.labels
+    """What `comparison.json` holds for two results folders: the runs (folder, seed, replications), the
+    test used, and every row."""
+    runs = [
+        {"folder": str(run.folder), "seed": run.meta.get("seed"), "reps": run.reps}
+        for run in (comparison.a, comparison.b)
+    ]
+    return comparison_record(comparison.test, comparison.labels, comparison_frame(comparison), runs)
+
+
+def comparison_record(
+    test: Test, labels: tuple[str, str], frame: pd.DataFrame, runs: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """`comparison.json`: A and B (their labels, and where known their folders, seeds and replications),
+    the test used and why, the significance level, and every row of `frame`."""
+    sides = runs or [{}, {}]
     return {
-        "a": {
-            "label": a,
-            "folder": str(comparison.a.folder),
-            "seed": comparison.a.meta.get("seed"),
-            "reps": comparison.a.reps,
-        },
-        "b": {
-            "label": b,
-            "folder": str(comparison.b.folder),
-            "seed": comparison.b.meta.get("seed"),
-            "reps": comparison.b.reps,
-        },
-        "test": comparison.test.kind,
-        "test_explanation": comparison.test.explanation,
+        "a": {"label": labels[0], **sides[0]},
+        "b": {"label": labels[1], **sides[1]},
+        "test": test.kind,
+        "test_explanation": test.explanation,
         "alpha": ALPHA,
         "kpis": frame.to_dict(orient="records"),
     }
+
+
+def write_tables(frame: pd.DataFrame, record: dict[str, Any], folder: Path) -> list[Path]:
+    """Save a comparison's `comparison.csv` (the frame, 6 significant digits) and `comparison.json`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    csv = folder / "comparison.csv"
+    frame.to_csv(csv, index=False, float_format="%.6g")
+    data = folder / "comparison.json"
+    data.write_text(json.dumps(clean_json(record), indent=2) + "\n", encoding="utf-8")
+    return [csv, data]
 
 
 def service_level_figure(comparison: Comparison) -> Figure:
@@ -161,11 +173,7 @@ def service_level_figure(comparison: Comparison) -> Figure:
 
 def write_comparison(comparison: Comparison, folder: Path) -> list[Path]:
     """Save `comparison.csv`, `comparison.json` and `service_level.png` in `folder`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    csv = folder / "comparison.csv"
-    comparison_frame(comparison).to_csv(csv, index=False, float_format="%.6g")
-    data = folder / "comparison.json"
-    data.write_text(json.dumps(clean_json(comparison_json(comparison)), indent=2) + "\n", encoding="utf-8")
+    written = write_tables(comparison_frame(comparison), comparison_json(comparison), folder)
     picture = folder / "service_level.png"
     service_level_figure(comparison).savefig(picture, dpi=100)
-    return [csv, data, picture]
+    return [*written, picture]

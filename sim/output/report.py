@@ -3,8 +3,9 @@ headline KPIs against the target (and the holds, callbacks, redials and experien
 has them), the intervals that missed it, per-department and agent-group tables, the plots, the model's
 assumptions, the KPI definitions (quoted from `sim/analysis/metrics.py`), the scenario and the run facts.
 
-This module assembles and writes the page; the tables live in `sim/output/report_tables.py`, the assumptions and
-definitions in `sim/output/report_model.py`, the shared formatting in `sim/output/report_format.py`.
+This module assembles and writes the page; the tables live in `sim/output/report_tables.py` (the intervals in
+`sim/output/report_intervals.py`), the assumptions and definitions in `sim/output/report_model.py`, the shared
+formatting in `sim/output/report_format.py`.
 `write_report(folder)` rebuilds `plots/` and `report.html` from the files of a saved results folder alone.
 """
 
@@ -23,15 +24,9 @@ from sim.output.console import Features, features, lookup
 from sim.output.folders import new_staging
 from sim.output.plots import WrittenPlot, write_plots
 from sim.output.report_format import Cell, esc, number, summary_ci, table, target_met, with_ci
+from sim.output.report_intervals import intervals_section, kind_rows, missed_cells, missed_line
 from sim.output.report_model import DEFINITIONS, assumptions, definitions
-from sim.output.report_tables import (
-    departments_section,
-    intervals_section,
-    kind_rows,
-    kpis_section,
-    missed_cells,
-    missed_line,
-)
+from sim.output.report_tables import departments_section, kpis_section
 from sim.output.saved import SavedRun, load_run
 
 # The public API; callers and tests import these from `sim.output.report`, wherever they are defined.

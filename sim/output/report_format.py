@@ -8,6 +8,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from sim.output.console import lookup
 
 
@@ -41,6 +43,30 @@ def with_ci(summary: Mapping[str, Any], key: str, unit: str, ci: Mapping[str, An
     return text
 
 
+_FORMATS = {"%": "{:.1f}%", "s": "{:.1f} s", "h": "{:.1f} h", "x": "{:.2f}"}
+_SCALES = {"%": 100.0}
+
+
+def numbers(values: Any, unit: str = "") -> list[str]:
+    """`number` of every value of a column at once (the same text for each: `[number(v, unit) for v in
+    values]`), a format per column rather than a chain of checks per cell: thousands of intervals."""
+    data = np.asarray(values, dtype=float)
+    missing = np.isnan(data)
+    if unit in _FORMATS:
+        shown = _SCALES.get(unit, 1.0) * data if unit in _SCALES else data
+        text = [_FORMATS[unit].format(value) for value in shown.tolist()]
+    else:
+        with np.errstate(invalid="ignore"):
+            whole = np.isfinite(data) & (np.mod(data, 1.0) == 0.0)
+        text = [
+            f"{int(value):,}" if integer else f"{value:,.1f}"
+            for value, integer in zip(data.tolist(), whole.tolist(), strict=True)
+        ]
+    for index in np.flatnonzero(missing).tolist():
+        text[index] = "-"
+    return text
+
+
 def esc(text: Any) -> str:
     """Text made safe inside HTML, quotes included."""
     return html.escape(str(text), quote=True)
@@ -65,6 +91,23 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Cell]], css: str = "")
         body.append("<tr>" + "".join(cells) + "</tr>")
     klass = f' class="{css}"' if css else ""
     return f"<table{klass}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def column(contents: Sequence[str], classes: Sequence[str] | None = None) -> list[str]:
+    """A table column's cells as HTML from already-escaped contents, each with its CSS class (`""` for none,
+    written `class=""` as `table` writes a `(html, "")` cell) or all without one."""
+    if classes is None:
+        return [f"<td>{content}</td>" for content in contents]
+    return [f'<td class="{klass}">{content}</td>' for content, klass in zip(contents, classes, strict=True)]
+
+
+def column_table(headers: Sequence[str], columns: Sequence[Sequence[str]], css: str = "") -> str:
+    """The HTML `table` writes, built a column at a time: `columns` are lists of cells from `column`, all
+    of one length (the rows)."""
+    head = "".join(f"<th>{h}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(cells) + "</tr>" for cells in zip(*columns, strict=True))
+    klass = f' class="{css}"' if css else ""
+    return f"<table{klass}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def target_met(summary: Mapping[str, Any], target: float) -> bool:

@@ -1,5 +1,5 @@
-"""The report's tables: every KPI against its target, the intervals against the service-level target,
-the departments, and the agent groups (with their interval table)."""
+"""The report's tables: every KPI against its target, the departments, and the agent groups (their interval
+table, like the intervals against the service-level target, is `sim/output/report_intervals.py`)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-import pandas as pd
-
 from sim.analysis import kpis
 from sim.model.durations import format_duration
 from sim.model.scenario import Scenario
 from sim.output.console import Features, features, lookup
-from sim.output.plots import interval_rows
 from sim.output.report_format import Cell, esc, number, summary_ci, table, target_met, with_ci
+from sim.output.report_intervals import group_intervals
 from sim.output.report_model import staffing_text
 from sim.output.saved import SavedRun
 
@@ -119,116 +117,6 @@ def kpis_section(run: SavedRun) -> str:
     return out
 
 
-def kind_rows(intervals: pd.DataFrame, kind: str) -> pd.DataFrame:
-    """The interval table's rows of one kind: `all`, `department` or `group`. A table saved before the
-    `kind` column existed has no group rows (its rows are `all` and departments)."""
-    if "kind" in intervals.columns:
-        return intervals[intervals["kind"].astype(str) == kind]
-    if kind == "group":
-        return intervals.iloc[0:0]
-    overall = intervals["department"].astype(str) == "all"
-    return intervals[overall if kind == "all" else ~overall]
-
-
-def service_rows(intervals: pd.DataFrame) -> pd.DataFrame:
-    """The rows that measure service (all calls and departments): never the agent groups."""
-    return pd.concat([kind_rows(intervals, "all"), kind_rows(intervals, "department")])
-
-
-def missed_line(run: SavedRun) -> str:
-    """One sentence: how many intervals (all calls together) missed the service-level target."""
-    target = run.scenario.service_level.target
-    overall = interval_rows(kind_rows(run.intervals, "all"))
-    missed = missed_cells(overall, target)
-    counted = int((overall["offered"].astype(float) > 0).sum())
-    if not len(missed):
-        return f'<p class="ok">All calls together met the {100 * target:.0f}% target in every interval.</p>'
-    starts = ", ".join(str(start) for start in missed["start"])
-    return (
-        f'<p class="alert">All calls together missed the {100 * target:.0f}% target in {len(missed)} of '
-        f'{counted} intervals: {esc(starts)} (<a href="#intervals">details</a>).</p>'
-    )
-
-
-def missed_cells(intervals: pd.DataFrame, target: float) -> pd.DataFrame:
-    """Interval rows (any department or `all`, never an agent group) with offered calls whose service
-    level is below the target."""
-    intervals = service_rows(intervals)
-    level = intervals["service_level"].astype(float)
-    return intervals[(intervals["offered"].astype(float) > 0) & (level < target)]
-
-
-def intervals_section(run: SavedRun) -> str:
-    """Per interval: volumes and the service level of all calls and each department (misses highlighted);
-    holds, callbacks and the experience score when the scenario has them."""
-    scenario = run.scenario
-    target = scenario.service_level.target
-    intervals = service_rows(run.intervals)
-    departments = run.departments if len(run.departments) > 1 else []
-    overall = interval_rows(kind_rows(intervals, "all"))
-    department_rows = kind_rows(intervals, "department")
-    by_department = {name: interval_rows(department_rows, name) for name in departments}
-    banded = "service_level_ci95" in intervals.columns
-    found = features(scenario)
-    extra = [
-        (key, label, unit)
-        for key, label, unit, wanted in (
-            ("hold_rate", "on hold", "%", found.holds),
-            ("abandoned_on_hold", "hung up on hold", "n", found.holds),
-            ("callbacks_accepted", "callbacks accepted", "n", found.callbacks),
-            ("experience", "experience", "x", found.experience),
-        )
-        if wanted and key in overall.columns
-    ]
-    records = {
-        name: frame.to_dict(orient="records") for name, frame in {"all": overall, **by_department}.items()
-    }
-    rows: list[list[Cell]] = []
-    for i, row in enumerate(records["all"]):
-        cells: list[Cell] = [esc(row["start"])]
-        cells += [esc(number(row[k])) for k in ("offered", "answered", "abandoned")]
-        cells.append(esc(number(row["asa"], "s")))
-        cells += [esc(number(row[key], unit)) for key, _, unit in extra]
-        for name, frame in records.items():
-            if i >= len(frame):
-                cells.append("-")
-                continue
-            current = frame[i]
-            level = float(current["service_level"])
-            text = number(level, "%")
-            if banded and name == "all" and not math.isnan(float(current["service_level_ci95"])):
-                text += f" ± {number(float(current['service_level_ci95']), '%')}"
-            below = float(current["offered"]) > 0 and not math.isnan(level) and level < target
-            cells.append((esc(text), "miss" if below else "met" if not math.isnan(level) else ""))
-        rows.append(cells)
-    headers = ["interval", "offered", "answered", "abandoned", "ASA", *[esc(label) for _, label, _ in extra]]
-    headers += ["SL all calls", *[f"SL {esc(name)}" for name in departments]]
-    missed = missed_cells(intervals if departments else overall, target)
-    total = int((intervals["offered"].astype(float) > 0).sum()) if departments else len(overall)
-    if len(missed):
-        listing = ", ".join(
-            f"{start} {name}" for start, name in zip(missed["start"], missed["department"], strict=True)
-        )
-        lead = (
-            f'<p class="alert">{len(missed)} of {total} interval cells missed the {100 * target:.0f}% '
-            f"service-level target: {esc(listing)}.</p>"
-        )
-    else:
-        lead = f'<p class="ok">Every interval met the {100 * target:.0f}% service-level target.</p>'
-    clock = (
-        f"Clock times are interval starts ({format_duration(scenario.interval)} intervals); calls count in "
-    )
-    clock += "the interval they arrived in; waits in seconds."
-    if extra:
-        clock += (
-            " The hold, callback and experience columns are of all calls arriving in the interval "
-            "(experience: the mean modelled score, 0-10)."
-        )
-    return (
-        lead + f"<p>{esc(clock)}</p>" + '<div class="scroll">' + table(headers, rows, "intervals") + "</div>"
-    )
-
-
 def departments_section(run: SavedRun) -> str:
     """Per department (over its queue visits) and, when there are agent groups, per group: occupancy,
     calls handled by skill, who answered each department's calls, and the groups interval by interval."""
@@ -330,57 +218,3 @@ def _overflow(scenario: Scenario, department: str) -> str:
     if overflow is None:
         return "-"
     return f"after {format_duration(overflow.after)} to {', '.join(overflow.to)}"
-
-
-def group_intervals(run: SavedRun) -> str:
-    """Per interval: each group's occupancy, agents logged in and calls handled by skill, and the share
-    of each department's calls its own agents answered (from the interval table's group rows)."""
-    intervals = run.intervals
-    group_rows = kind_rows(intervals, "group")
-    if group_rows.empty:
-        return ""
-    names = list(dict.fromkeys(group_rows["department"].astype(str)))
-    departments = run.departments
-
-    def serves(name: str, department: str) -> bool:
-        column = f"handled_{department}"
-        if column not in group_rows.columns:
-            return False
-        spec = run.scenario.agent_groups.get(name)
-        mine = group_rows[group_rows["department"].astype(str) == name]
-        return (spec is not None and department in spec.skills) or float(mine[column].sum()) > 0
-
-    skills = {name: [d for d in departments if serves(name, d)] for name in names}
-    frames = {name: interval_rows(group_rows, name).to_dict(orient="records") for name in names}
-    owned = kind_rows(intervals, "department")
-    own = {
-        d: interval_rows(owned, d).to_dict(orient="records")
-        for d in departments
-        if "answered_by_own_agents" in owned.columns
-    }
-    overall = interval_rows(kind_rows(intervals, "all"))
-    headers = ["interval"]
-    for name in names:
-        headers += [f"{esc(name)} occupancy", f"{esc(name)} logged in"]
-        headers += [f"{esc(name)}: {esc(d)}" for d in skills[name]]
-    headers += [f"{esc(d)} by own agents" for d in own]
-    rows: list[list[Cell]] = []
-    for i, start in enumerate(overall["start"]):
-        cells: list[Cell] = [esc(start)]
-        for name in names:
-            row = frames[name][i] if i < len(frames[name]) else {}
-            cells += [esc(number(row.get("occupancy"), "%")), esc(number(row.get("agents_logged_in")))]
-            cells += [esc(number(row.get(f"handled_{d}"))) for d in skills[name]]
-        for records in own.values():
-            cells.append(
-                esc(number(records[i].get("answered_by_own_agents") if i < len(records) else None, "%"))
-            )
-        rows.append(cells)
-    return (
-        "<h3>Agent groups by interval</h3><p>Occupancy and mean agents logged in over each interval; calls a "
-        "group handled and the share of each department's answered calls its own agents took, by the "
-        "interval the visit joined the queue.</p>"
-        + '<div class="scroll">'
-        + table(headers, rows, "intervals")
-        + "</div>"
-    )

@@ -15,12 +15,11 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sim.model.loading import ScenarioError, load_scenario
 from sim.model.scenario import Scenario
-from sim.output.folders import HOST, PARQUET_SLICE, STAGED
+from sim.output.folders import HOST, STAGED
 
 REQUIRED = (
     *("scenario.yaml", "meta.json", "summary.json", "intervals.csv"),
@@ -62,8 +61,6 @@ class SavedRun:
     intervals: pd.DataFrame
     calls: pd.DataFrame
     visits: pd.DataFrame
-    transfer_events: pd.DataFrame
-    """The event log's transfer rows: all the reports need of it (a big run's log is large)."""
     replications: pd.DataFrame | None
 
     @property
@@ -90,22 +87,6 @@ def _frame(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
         columns = [name for name in columns if name in present]
     frame = pd.read_parquet(path, columns=columns)
     pa.default_memory_pool().release_unused()  # Arrow keeps what a large read freed; give it back
-    return frame
-
-
-def _events_of(path: Path, kind: str, columns: Sequence[str]) -> pd.DataFrame:
-    """The events of one kind, read a slice at a time: a million-call day logs millions of events, and
-    only a few are wanted."""
-    if not path.exists():
-        return pd.DataFrame()
-    source = pq.ParquetFile(path)
-    wanted = [name for name in columns if name in source.schema_arrow.names]
-    kept = [
-        batch.filter(pc.equal(batch.column("event").cast(pa.string()), kind))
-        for batch in source.iter_batches(batch_size=PARQUET_SLICE, columns=wanted)
-    ]
-    frame = pa.Table.from_batches(kept).to_pandas() if kept else pd.read_parquet(path, columns=wanted)
-    pa.default_memory_pool().release_unused()
     return frame
 
 
@@ -137,9 +118,6 @@ def load_run(folder: Path | str) -> SavedRun:
             intervals=pd.read_csv(folder / "intervals.csv", dtype={"start": str, "department": str}),
             calls=_frame(folder / "calls.parquet", columns=CALL_COLUMNS),
             visits=_frame(folder / "visits.parquet", columns=VISIT_COLUMNS),
-            transfer_events=_events_of(
-                folder / "events.parquet", "transfer", ["event", "call_id", "department", "detail"]
-            ),
             replications=pd.read_csv(replications) if replications.exists() else None,
         )
     except (OSError, ValueError) as error:  # unreadable, truncated or corrupt files (JSON, CSV, Parquet)

@@ -4,9 +4,10 @@ One parameter: one line with a band. Several (a grid): one line per combination 
 (up to eight; beyond that, every point as a dot with error bars). A Latin hypercube: every point as a dot
 with error bars. Parameters that are not numbers are placed at evenly spaced positions.
 
-Shares (service level, abandonment, occupancy, ... : proportions of calls or of time) are drawn in percent,
-their bands and error bars clipped to 0-100%; durations (ASA, waits, handle times, and swept durations such
-as `patience.mean`) are labelled in seconds (hours in hours), their bands clipped at 0.
+Each KPI is named and measured as the KPI registry says (`sim.analysis.kpis`, through
+`sim.output.kpi_labels`): shares (service level, abandonment, occupancy, ...) are drawn in percent, their bands
+and error bars clipped to 0-100%; durations (ASA, waits, handle times) in seconds or hours, their bands clipped
+at 0. Swept parameters that are durations (`patience.mean`) are labelled in seconds.
 """
 
 from __future__ import annotations
@@ -25,55 +26,18 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from sim.output import kpi_labels
+
 MAX_LINES = 8
-PERCENT = {
-    "service_level",
-    "service_level_live",
-    "service_level_target",
-    "answered_within_rings",
-    "abandon_rate",
-    "block_rate",
-    "occupancy",
-    "p_wait",
-    "first_contact_routing",
-    "first_contact_resolution",
-    "hold_rate",
-    "hold_overrun_rate",
-    "callback_promise_kept",
-    "callback_answer_rate",
-    "answered_by_own_agents",
-    "share_below_5",
-}
-"""Summary keys (last part of the dotted name) that are proportions in [0, 1] (see `sim.analysis.metrics.summary`)."""
-SHARE_GROUPS = {"agents_touched"}
-"""Summary mappings whose every value is a proportion (`agents_touched.2`)."""
-SECONDS = {"asa", "mean_wait", "p90_wait", "aht", "mean_hold_time", "p90_hold_time", "mean_time_to_callback"}
-"""Summary keys that are durations in seconds."""
 
 
-def kpi_unit(kpi: str) -> str:
-    """How a KPI column is measured: "%" a proportion (drawn in percent), "s" seconds, "h" hours, "" else."""
-    parts = kpi.split(".")
-    if parts[-1] in PERCENT or (len(parts) > 1 and parts[-2] in SHARE_GROUPS):
-        return "%"
-    if parts[-1] in SECONDS:
-        return "s"
-    if "hours" in parts[-1].split("_"):
-        return "h"
-    return ""
-
-
-def _label(name: str, unit: str) -> str:
-    return f"{name} ({unit})" if unit else name
-
-
-def _band(mean: np.ndarray, width: np.ndarray, unit: str) -> tuple[np.ndarray, np.ndarray]:
+def _band(mean: np.ndarray, width: np.ndarray, measured: str) -> tuple[np.ndarray, np.ndarray]:
     """The 95% band `mean ± width`, clipped to what the KPI can be: [0, 100] for a share in percent, >= 0
     for a duration."""
     low, high = mean - width, mean + width
-    if unit == "%":
+    if measured == "%":
         low, high = np.clip(low, 0.0, 100.0), np.clip(high, 0.0, 100.0)
-    elif unit in ("s", "h"):
+    elif measured in ("s", "h"):
         low = np.maximum(low, 0.0)
     return low, high
 
@@ -112,8 +76,8 @@ def kpi_figure(
 ) -> Figure:
     """One picture: `kpi` (mean, 95% CI) against `parameter`, a line per combination of the others
     (`seconds`: the parameters that are durations, labelled in seconds)."""
-    unit = kpi_unit(kpi)
-    scale = 100.0 if unit == "%" else 1.0
+    measured = kpi_labels.unit(kpi)
+    scale = 100.0 if measured == "%" else 1.0
     ok = summary[summary[kpi].notna()]
     others = [k for k in keys if k != parameter]
     figure, axes = plt.subplots(figsize=(7, 4.5))
@@ -121,7 +85,7 @@ def kpi_figure(
     x_all, labels = _positions(ok[parameter])
     if lhs or len(groups) > MAX_LINES:
         mean = scale * ok[kpi].to_numpy(dtype=float)
-        low, high = _band(mean, scale * ok[f"{kpi}_ci95"].fillna(0.0).to_numpy(dtype=float), unit)
+        low, high = _band(mean, scale * ok[f"{kpi}_ci95"].fillna(0.0).to_numpy(dtype=float), measured)
         axes.errorbar(
             x_all, mean, yerr=np.maximum([mean - low, high - mean], 0.0), fmt="o", ms=3, capsize=2, alpha=0.8
         )
@@ -130,7 +94,7 @@ def kpi_figure(
             group = group.sort_values(parameter)
             x = _x(group[parameter], labels)
             mean = scale * group[kpi].to_numpy(dtype=float)
-            low, high = _band(mean, scale * group[f"{kpi}_ci95"].fillna(0.0).to_numpy(dtype=float), unit)
+            low, high = _band(mean, scale * group[f"{kpi}_ci95"].fillna(0.0).to_numpy(dtype=float), measured)
             names = name if isinstance(name, tuple) else (name,)
             label = ", ".join(_setting(k, v, seconds) for k, v in zip(others, names, strict=True)) or None
             (line,) = axes.plot(x, mean, marker="o", ms=3, label=label)
@@ -141,9 +105,9 @@ def kpi_figure(
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     if labels is not None:
         axes.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
-    axes.set_xlabel(_label(parameter, "s" if parameter in seconds and labels is None else ""))
-    axes.set_ylabel(_label(kpi, unit))
-    axes.set_title(f"{kpi} vs {parameter} (mean, 95% CI)", fontsize=10)
+    axes.set_xlabel(kpi_labels.with_unit(parameter, "s" if parameter in seconds and labels is None else ""))
+    axes.set_ylabel(kpi_labels.axis_label(kpi))
+    axes.set_title(f"{kpi_labels.name(kpi)} vs {parameter} (mean, 95% CI)", fontsize=10)
     axes.grid(alpha=0.3)
     figure.tight_layout()
     return figure

@@ -1,0 +1,341 @@
+"""How callers were served, in pictures: service level against the target and call volumes by interval, the
+wait distribution, and the queues over the day. Each is a data function (tested against summary.json and the
+tables) and a drawing function returning a matplotlib `Figure`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+from sim.analysis.metrics import offered_calls, service_level
+from sim.analysis.tables import integrate_levels_by
+from sim.model.durations import format_duration
+from sim.model.scenario import Scenario
+from sim.output import kpi_labels
+from sim.output.plots_style import (
+    ALL_COLOUR,
+    OUTCOME_COLOURS,
+    TARGET_COLOUR,
+    Margins,
+    bars,
+    clock_axis,
+    department_colours,
+    listing,
+    new_figure,
+    put_title,
+    row_positions,
+    seconds_clock_axis,
+)
+
+# --- service level and volumes by interval ------------------------------------------------------------------
+
+
+def interval_rows(intervals: pd.DataFrame, department: str = "all") -> pd.DataFrame:
+    """The interval table's rows for one department (or `all`), in interval order."""
+    rows = intervals[intervals["department"].astype(str) == department]
+    return rows.sort_values("interval").reset_index(drop=True)
+
+
+def service_level_figure(
+    intervals: pd.DataFrame, departments: Sequence[str], target: float, threshold: float, subtitle: str
+) -> Figure:
+    """Service level per interval (all calls and each department) against the target line; with
+    replications, a shaded 95% confidence band around each line; intervals below target marked."""
+    fig = new_figure()
+    ax = fig.add_subplot()
+    colours = department_colours(departments)
+    overall = interval_rows(intervals)
+    x = np.arange(len(overall))
+    banded = "service_level_ci95" in intervals.columns
+    for name in [*departments, "all"] if len(departments) > 1 else ["all"]:
+        rows = interval_rows(intervals, name)
+        if rows.empty:
+            continue
+        level = rows["service_level"].to_numpy(dtype=float)
+        wide = name == "all"
+        ax.plot(
+            x[: len(level)],
+            level,
+            color=colours[name],
+            linewidth=2.4 if wide else 1.3,
+            marker="o" if wide else None,
+            markersize=4,
+            label="all calls" if wide else name,
+            zorder=3 if wide else 2,
+        )
+        if banded and wide:
+            half = rows["service_level_ci95"].to_numpy(dtype=float)
+            ax.fill_between(
+                x[: len(level)],
+                np.clip(level - half, 0, 1),
+                np.clip(level + half, 0, 1),
+                color=colours[name],
+                alpha=0.2,
+                linewidth=0,
+                label="95% confidence band (all calls)",
+            )
+    missed = overall["service_level"].to_numpy(dtype=float) < target
+    if missed.any():
+        ax.scatter(
+            x[missed],
+            overall["service_level"].to_numpy(dtype=float)[missed],
+            s=70,
+            facecolors="none",
+            edgecolors=TARGET_COLOUR,
+            linewidths=1.6,
+            zorder=4,
+            label="all calls below target",
+        )
+    ax.axhline(
+        target, color=TARGET_COLOUR, linestyle="--", linewidth=1.5, label=f"target {100 * target:.0f}%"
+    )
+    ax.set_ylim(0, 1.04)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylabel(f"{kpi_labels.axis_label('service_level')}, answered within {threshold:g} s")
+    clock_axis(ax, list(overall["start"].astype(str)))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize=8, ncol=2, framealpha=0.9)
+    put_title(fig, f"{kpi_labels.heading('service_level')} by interval", subtitle)
+    return fig
+
+
+MAX_VOLUME_INTERVALS = 1000
+"""Past this many intervals the volume picture sums them by day: three bars an interval would be thinner
+than a pixel (a year in hours is 26,280 bars in 900 pixels), and drawing them costs more than the picture."""
+DAY = 86400.0
+
+
+def interval_days(numbers: np.ndarray, scenario: Scenario) -> np.ndarray:
+    """The day of the run (0 for the first) each interval number starts in, by the scenario's clock."""
+    starts = scenario.start + np.asarray(numbers, dtype=float) * scenario.interval
+    return (np.floor(starts / DAY) - math.floor(scenario.start / DAY)).astype(np.int64)
+
+
+def volume_figure(intervals: pd.DataFrame, subtitle: str, scenario: Scenario | None = None) -> Figure:
+    """Calls offered, answered and abandoned (and blocked, if any) per interval, all departments, named as
+    the KPI registry names these counts; given the `scenario`, summed by day when the run has more than
+    `MAX_VOLUME_INTERVALS` intervals (and the picture says so)."""
+    rows = interval_rows(intervals)
+    kinds = ["offered", "answered", "abandoned"] + (["blocked"] if rows["blocked"].sum() > 0 else [])
+    per = "interval"
+    starts = list(rows["start"].astype(str))
+    values = {kind: rows[kind].to_numpy(dtype=float) for kind in kinds}
+    if scenario is not None and len(rows) > MAX_VOLUME_INTERVALS:
+        per = "day"
+        day = interval_days(rows["interval"].to_numpy(), scenario)
+        values = {kind: np.bincount(day, np.nan_to_num(column)) for kind, column in values.items()}
+        starts = [f"day {index + 1}" for index in range(int(day.max()) + 1)]
+    fig = new_figure()
+    ax = fig.add_subplot()
+    width = 0.8 / len(kinds)
+    x = np.arange(len(starts))
+    for i, kind in enumerate(kinds):
+        bars(
+            ax, x - 0.4 + width * (i + 0.5), values[kind], width, OUTCOME_COLOURS[kind], kpi_labels.name(kind)
+        )
+    ax.autoscale_view()
+    highest = max((float(np.nanmax(column)) for column in values.values() if len(column)), default=0.0)
+    ax.set_ylim(0, 1.2 * highest if highest > 0 else None)  # room for the legend above the bars
+    clock_axis(ax, starts, label="interval start (clock)" if per == "interval" else "day of the run")
+    ax.set_ylabel(f"calls per {per}")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    title = f"Calls by {per}: {listing([kpi_labels.name(kind) for kind in kinds])}"
+    if per == "day":
+        title += (
+            f" ({len(rows):,} {format_duration(scenario.interval if scenario else 0.0)} intervals summed)"
+        )
+    put_title(fig, title, subtitle)
+    return fig
+
+
+# --- waits ---------------------------------------------------------------------------------------------------
+
+
+def counted_offered(calls: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """The calls the KPIs count: arrived after the warm-up and offered to agents (not self-served)."""
+    return offered_calls(calls[calls["arrived_at"] >= scenario.warmup])
+
+
+def wait_ecdf(waits: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Empirical CDF of waits: sorted values and the share at or below each."""
+    values = np.sort(np.asarray(waits, dtype=float)[~np.isnan(np.asarray(waits, dtype=float))])
+    if not len(values):
+        return np.zeros(0), np.zeros(0)
+    return values, np.arange(1, len(values) + 1) / len(values)
+
+
+def answered_within(calls: pd.DataFrame, grid: np.ndarray) -> np.ndarray:
+    """For each time t in `grid`: calls answered within t of joining the queue / offered, the service level's
+    definition (`metrics.service_level`) with t for its threshold, every t from one sort. A curve, not a KPI:
+    the figure marks the KPI itself, computed by `metrics.service_level`, and the tests check the curve meets
+    it at the threshold."""
+    if not len(calls):
+        return np.full(len(grid), np.nan)
+    answered = calls["outcome"] == "answered"
+    times = np.sort(calls.loc[answered, "time_to_answer"].to_numpy(dtype=float))
+    return np.searchsorted(times, grid + 1e-9, side="right") / len(calls)
+
+
+def wait_figure(calls: pd.DataFrame, visits: pd.DataFrame, scenario: Scenario, subtitle: str) -> Figure:
+    """The wait distribution: CDF of queue waits (all calls, each department) and the share of offered calls
+    answered within t, with the service-level threshold marked."""
+    threshold = scenario.service_level.threshold
+    offered = counted_offered(calls, scenario)
+    reached = offered[offered["outcome"] != "blocked"]
+    x_all, y_all = wait_ecdf(reached["wait_time"])
+    top = max(3 * threshold, float(np.quantile(x_all, 0.99)) if len(x_all) else 0.0, 60.0)
+    fig = new_figure()
+    ax = fig.add_subplot()
+    departments = list(scenario.departments)
+    colours = department_colours(departments)
+    if len(departments) > 1 and len(visits):
+        counted = visits[visits["queued_at"] >= scenario.warmup]
+        for name in departments:
+            x, y = wait_ecdf(counted.loc[counted["department"] == name, "wait_time"])
+            if len(x):
+                ax.step(
+                    np.r_[0.0, x, top],
+                    np.r_[0.0, y, 1.0],
+                    where="post",
+                    color=colours[name],
+                    linewidth=1.0,
+                    alpha=0.8,
+                    label=f"{name}: queue wait (visits)",
+                )
+    if len(x_all):
+        ax.step(
+            np.r_[0.0, x_all, top],
+            np.r_[0.0, y_all, 1.0],
+            where="post",
+            color=ALL_COLOUR,
+            linewidth=2.2,
+            label="all calls: queue wait (until taken or hung up)",
+        )
+    grid = np.linspace(0.0, top, 400)
+    ax.plot(
+        grid,
+        answered_within(offered, grid),
+        color="#2e8b57",
+        linewidth=2.0,
+        linestyle="-.",
+        label="answered within t (share of offered calls)",
+    )
+    level = service_level(offered, threshold)
+    ax.axvline(
+        threshold, color=TARGET_COLOUR, linestyle="--", linewidth=1.5, label=f"threshold {threshold:g} s"
+    )
+    ax.axhline(scenario.service_level.target, color=TARGET_COLOUR, linestyle=":", linewidth=1.0)
+    if not math.isnan(level):
+        ax.plot([threshold], [level], "o", color="#2e8b57", markersize=7, zorder=5)
+        ax.annotate(
+            f"{kpi_labels.name('service_level')} {100 * level:.1f}%\n(target {100 * scenario.service_level.target:.0f}%)",
+            (threshold, level),
+            xytext=(12, -28),
+            textcoords="offset points",
+            fontsize=9,
+        )
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, 1.02)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("wait t (seconds)")
+    ax.set_ylabel("share of calls")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
+    put_title(fig, "Wait-time distribution (CDF)", subtitle)
+    return fig
+
+
+# --- queues --------------------------------------------------------------------------------------------------
+
+
+MAX_QUEUE_BINS = 2000
+"""At most this many bins in the queue picture's fine series (a 33-hour run still gets one-minute bins)."""
+
+
+def queue_series(
+    visits: pd.DataFrame, departments: Sequence[str], end: float, ended_at: float, step: float = 60.0
+) -> pd.DataFrame:
+    """Mean callers waiting per department in each `step`-second bin of [0, end): a column `t` (bin start,
+    seconds after the start) and one column per department. Callers still queued when the day ended count
+    until then."""
+    edges = np.arange(0.0, end + step, step)
+    edges[-1] = min(edges[-1], max(end, step))
+    widths = np.diff(edges)
+    out = pd.DataFrame({"t": edges[:-1]})
+    names = list(departments)
+    if not len(visits):
+        for name in names:
+            out[name] = 0.0
+        return out
+    # One pass for every department: each visit's department position, then each department's own slice.
+    department = row_positions(visits["department"], names)
+    known = department >= 0
+    queued = visits["queued_at"].to_numpy(dtype=float)[known]
+    left = (visits["queued_at"] + visits["wait_time"]).fillna(ended_at).to_numpy(dtype=float)[known]
+    area = integrate_levels_by(
+        np.concatenate((department[known], department[known])),
+        np.concatenate((queued, left)),
+        np.concatenate((np.ones(len(queued)), -np.ones(len(queued)))),
+        edges,
+        len(names),
+    )
+    means = np.divide(area, widths, out=np.zeros_like(area), where=widths > 0)
+    for index, name in enumerate(names):
+        out[name] = means[index]
+    return out
+
+
+def queue_figure(visits: pd.DataFrame, scenario: Scenario, ended_at: float, subtitle: str) -> Figure:
+    """Callers waiting in each department's queue over the day: one-minute averages (coarser on runs of over
+    MAX_QUEUE_BINS minutes) and interval means, one panel per department on a shared scale."""
+    departments = list(scenario.departments)
+    step = max(60.0, scenario.duration / MAX_QUEUE_BINS)  # a year of minutes would not be seen, only drawn
+    series = queue_series(visits, departments, scenario.duration, ended_at, step=step)
+    means = queue_series(visits, departments, scenario.duration, ended_at, step=scenario.interval)
+    colours = department_colours(departments)
+    fig = new_figure((10.0, 1.6 + 1.5 * len(departments)), Margins(down=0.12), (len(departments), 1))
+    axes = fig.subplots(len(departments), 1, squeeze=False, sharex=True, sharey=True)
+    for index, name in enumerate(departments):
+        ax = axes[index][0]
+        ax.fill_between(
+            series["t"],
+            series[name],
+            step="post",
+            color=colours[name],
+            alpha=0.35,
+            linewidth=0,
+            label="1-minute mean",
+        )
+        ax.step(
+            np.r_[means["t"], scenario.duration],
+            np.r_[means[name], means[name].iloc[-1] if len(means) else 0.0],
+            where="post",
+            color=colours[name],
+            linewidth=1.8,
+            label="interval mean",
+        )
+        ax.set_ylabel("callers", fontsize=9)
+        ax.text(
+            0.005,
+            0.92,
+            f"{name}: mean {series[name].mean():.2f}, busiest minute {series[name].max():.1f}",
+            transform=ax.transAxes,
+            va="top",
+            fontsize=9,
+            fontweight="bold",
+        )
+        ax.grid(alpha=0.3)
+        if index == 0:
+            ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    axes[0][0].set_ylim(bottom=0, top=max(1.0, float(series[departments].to_numpy().max()) * 1.25))
+    seconds_clock_axis(axes[-1][0], scenario, scenario.duration)
+    put_title(fig, "Queue length over the day (callers waiting)", subtitle)
+    return fig

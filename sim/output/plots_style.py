@@ -1,0 +1,204 @@
+"""How every picture of a run is drawn and saved: size, resolution and colours, clock-time axes, titles, the
+cheap ways to draw thousands of bars and steps, and saving a figure as PNG. The figures themselves live in
+`plots_service.py` (service level, volumes, waits, queues), `plots_agents.py` (staffing and occupancy),
+`plots_journeys.py` (transfers, agents met) and `plots_replications.py`; `plots.py` names them and writes them.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np
+import pandas as pd
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+from PIL import Image
+
+from sim.model.durations import format_clock
+from sim.model.scenario import Scenario
+from sim.output.saved import SavedRun
+
+DPI = 100
+WIDE = (10.0, 4.8)
+ALL_COLOUR = "#222222"
+TARGET_COLOUR = "#c0392b"
+OUTCOME_COLOURS = {"offered": "#9aa5b1", "answered": "#2e8b57", "abandoned": "#d9534f", "blocked": "#5b3a29"}
+
+
+def department_colours(departments: Sequence[str]) -> dict[str, str]:
+    """One stable colour per department (scenario order), `all` in near-black."""
+    palette = [
+        "#1f77b4",
+        "#ff7f0e",
+        "#2ca02c",
+        "#9467bd",
+        "#8c564b",
+        "#e377c2",
+        "#17becf",
+        "#bcbd22",
+        "#7f7f7f",
+        "#d62728",
+    ]
+    colours = {name: palette[i % len(palette)] for i, name in enumerate(departments)}
+    colours["all"] = ALL_COLOUR
+    return colours
+
+
+TITLE_TOP = 0.08
+"""Inches between the top of a picture and its two-line title."""
+
+
+@dataclass(frozen=True)
+class Margins:
+    """Space around a figure's axes and between them, in inches. Fixed, not measured: a layout engine
+    measures every text of a figure before it is drawn, a second pass through the drawing that costs about
+    as much as the drawing itself. The defaults leave room for the two-line title (12 pt), a y axis of
+    tick labels up to six characters wide with its label, and an x axis with its label."""
+
+    left: float = 0.85
+    right: float = 0.25
+    bottom: float = 0.6
+    top: float = 0.62
+    across: float = 0.0
+    """Between columns of axes."""
+    down: float = 0.0
+    """Between rows of axes."""
+
+
+def new_figure(
+    size: tuple[float, float] = WIDE,
+    margins: Margins = Margins(),
+    grid: tuple[int, int] = (1, 1),
+    laid_out: bool = False,
+) -> Figure:
+    """An empty figure of `size` inches at the pictures' resolution, whose axes (`fig.add_subplot()`, or a
+    `grid` of rows and columns by `fig.subplots`) sit within `margins`. `laid_out`: measured when saved
+    instead (for a figure whose labels are names of any length, such as departments)."""
+    if laid_out:
+        return Figure(figsize=size, dpi=DPI, layout="constrained")
+    figure = Figure(figsize=size, dpi=DPI)
+    width, height = size
+    rows, columns = grid
+    axes_width = (width - margins.left - margins.right - (columns - 1) * margins.across) / columns
+    axes_height = (height - margins.bottom - margins.top - (rows - 1) * margins.down) / rows
+    figure.subplots_adjust(
+        left=margins.left / width,
+        right=1 - margins.right / width,
+        bottom=margins.bottom / height,
+        top=1 - margins.top / height,
+        wspace=margins.across / axes_width,
+        hspace=margins.down / axes_height,
+    )
+    return figure
+
+
+def clock_axis(ax: Any, starts: Sequence[str], label: str = "interval start (clock)", most: int = 12) -> None:
+    """Interval positions 0..n-1 labelled with their clock start, at most about `most` labels."""
+    step = max(1, math.ceil(len(starts) / most))
+    positions = list(range(0, len(starts), step))
+    ax.set_xticks(positions)
+    ax.set_xticklabels([starts[i] for i in positions], rotation=0)
+    ax.set_xlabel(label)
+    if len(starts):
+        ax.set_xlim(-0.6, len(starts) - 0.4)
+
+
+def seconds_clock_axis(ax: Any, scenario: Scenario, end: float) -> None:
+    """An x axis in seconds after the start, labelled with the scenario's clock."""
+    hour = 3600.0
+    step = hour * max(1, math.ceil(end / hour / 12))
+    first = math.ceil(scenario.start / step) * step - scenario.start
+    ax.set_xticks(np.arange(first, end + 1e-9, step))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_clock(scenario.start + x)))
+    ax.set_xlim(0, end)
+    ax.set_xlabel("clock time")
+
+
+def run_subtitle(run: SavedRun, first_only: bool = False) -> str:
+    """`name (seed 3, mean of 8 replications)`, or `replication 0 of 8` for pictures drawn from replication
+    0's tables."""
+    reps = ""
+    if run.reps > 1:
+        reps = f", replication 0 of {run.reps}" if first_only else f", mean of {run.reps} replications"
+    return f"{run.scenario.name} (seed {run.meta.get('seed', '?')}{reps})"
+
+
+def listing(words: Sequence[str]) -> str:
+    """`a, b and c`."""
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
+
+
+def put_title(fig: Figure, title: str, subtitle: str) -> None:
+    """The figure's two-line heading: what it shows, then which run (`run_subtitle`)."""
+    fig.suptitle(f"{title}\n{subtitle}", fontsize=12, y=1 - TITLE_TOP / fig.get_figheight())
+
+
+def bars(ax: Any, centres: np.ndarray, heights: np.ndarray, width: float, colour: str, label: str) -> None:
+    """Bars from 0 to `heights` drawn as one collection: the same picture as `ax.bar`, without an artist per
+    bar (a year of hourly intervals is 26,000 bars)."""
+    heights = np.nan_to_num(heights)
+    left, right = centres - width / 2, centres + width / 2
+    corners = np.stack(
+        (
+            np.column_stack((left, np.zeros_like(heights))),
+            np.column_stack((left, heights)),
+            np.column_stack((right, heights)),
+            np.column_stack((right, np.zeros_like(heights))),
+        ),
+        axis=1,
+    )
+    collection = PolyCollection(cast(Any, corners), facecolors=colour, edgecolors="none", label=label)
+    ax.add_collection(collection, autolim=False)  # the limits at once, not from every bar's path
+    if len(heights):
+        ax.update_datalim(
+            [(float(left.min()), min(0.0, float(heights.min()))), (float(right.max()), float(heights.max()))]
+        )
+
+
+def stairs(ax: Any, values: pd.Series | np.ndarray, edges: np.ndarray, **style: Any) -> None:
+    """`ax.stairs`, the same picture, without its limit update that walks every step as a Bezier curve
+    (seconds for a year of hourly intervals): drawn from one step, given all of them, limits set at once."""
+    heights = np.asarray(values, dtype=float)
+    if len(heights) < 2:
+        ax.stairs(heights, edges, **style)
+        return
+    patch = ax.stairs(heights[:1], edges[:2], **style)
+    patch.set_data(heights, edges)
+    finite = heights[np.isfinite(heights)]
+    if len(finite):
+        ax.update_datalim([(edges[0], min(0.0, float(finite.min()))), (edges[-1], float(finite.max()))])
+    ax.autoscale_view()
+
+
+def row_positions(column: pd.Series, names: Sequence[str]) -> np.ndarray:
+    """Each row's position in `names` (-1 for a value not there), for a categorical or plain column."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        position = {name: i for i, name in enumerate(names)}
+        lookup = np.array([position.get(str(c), -1) for c in column.cat.categories] + [-1], dtype=np.int64)
+        return lookup[column.cat.codes.to_numpy()]
+    return pd.Index(list(names)).get_indexer(pd.Index(column.astype(str)))
+
+
+PNG_COMPRESSION = 3
+"""zlib level of the PNG files: 3 is about twice as fast as the default 6, and with the alpha channel left
+out (every picture has an opaque background) the files come out smaller than the default's."""
+
+
+def save_figure(figure: Figure, path: Path) -> None:
+    """Write `figure` to `path` as an RGB PNG at the pictures' resolution, compressed at `PNG_COMPRESSION`:
+    matplotlib draws it (once, unless it is `laid_out`) into raw pixels, Pillow writes them without the
+    alpha channel."""
+    pixels = io.BytesIO()
+    figure.savefig(pixels, format="rgba", dpi=DPI)
+    width, height = (int(size) for size in figure.bbox.size)
+    image = Image.frombuffer("RGBA", (width, height), pixels.getvalue(), "raw", "RGBA", 0, 1)
+    image.convert("RGB").save(path, format="png", compress_level=PNG_COMPRESSION, dpi=(DPI, DPI))
