@@ -141,13 +141,77 @@ def figure_builders(run: SavedRun) -> dict[str, tuple[Callable[[], Figure], str]
     return {name: (build, notes.get(name, "")) for name, build in builders.items()}
 
 
-def write_plots(run: SavedRun, folder: Path) -> list[WrittenPlot]:
-    """Draw every figure of the run and save it as PNG in `folder` (created if needed)."""
+def drawing_processes() -> int:
+    """How many processes draw a run's figures: two where this process may use two cores and can fork
+    (matplotlib's cost is per figure, so two cores halve it), else one."""
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 2 if cores > 1 and hasattr(os, "fork") else 1
+
+
+def write_plots(run: SavedRun, folder: Path, processes: int | None = None) -> list[WrittenPlot]:
+    """Draw every figure of the run and save it as PNG in `folder` (created if needed).
+
+    With two `processes` (default: `drawing_processes()`), a forked copy of this process draws every
+    other figure while this one draws the rest. The copy only writes its PNG files and exits; whatever it
+    did not finish (it failed, or was stopped) this process draws itself afterwards, so an error is
+    raised here, as with one process, and the files are the same either way."""
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, (build, note) in figure_builders(run).items():
-        spec = SPECS[name]
-        path = folder / spec.file
-        save_figure(build(), path)
-        written.append(WrittenPlot(spec, path, note))
-    return written
+    builders = list(figure_builders(run).items())
+    paths = [folder / SPECS[name].file for name, _ in builders]
+    helper = _fork_drawing(builders[1::2], paths[1::2]) if (processes or drawing_processes()) > 1 else None
+    mine = range(0, len(builders), 2) if helper is not None else range(len(builders))
+    try:
+        for index in mine:
+            save_figure(builders[index][1][0](), paths[index])
+    finally:
+        finished = _reap(helper)
+    for index in range(1, len(builders), 2) if helper is not None else ():
+        if not finished or not paths[index].is_file():
+            save_figure(builders[index][1][0](), paths[index])
+    return [
+        WrittenPlot(SPECS[name], path, note) for (name, (_, note)), path in zip(builders, paths, strict=True)
+    ]
+
+
+def _fork_drawing(
+    builders: list[tuple[str, tuple[Callable[[], Figure], str]]], paths: list[Path]
+) -> int | None:
+    """Fork a process that draws `builders` into `paths` and exits (0: all written); its pid, or None
+    when there is nothing to share or the fork failed (this process then draws everything)."""
+    import os
+
+    if not builders:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid:
+        return pid
+    status = 1
+    try:  # the forked copy: draw, write, and leave at once (no exit handlers, no inherited buffers flushed)
+        for (_, (build, _)), path in zip(builders, paths, strict=True):
+            save_figure(build(), path)
+        status = 0
+    except BaseException:  # any failure: the parent draws the figure again, and reports the error
+        status = 1
+    finally:
+        os._exit(status)
+
+
+def _reap(pid: int | None) -> bool:
+    """Wait for the forked drawer; whether it wrote every figure it was given."""
+    import os
+
+    if pid is None:
+        return False
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            return False
+        return os.waitstatus_to_exitcode(status) == 0

@@ -1,0 +1,79 @@
+"""A run's figures drawn by two processes (a forked copy draws every other one) are the same files as drawn
+by one; a copy that fails leaves its figures to the parent, which draws them (or raises) itself."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+import sim.output.plots as plots
+from sim.output.saved import load_run
+from tests.report_runs import replicated_run
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="drawing in two processes needs fork")
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.glob("*.png"))}
+
+
+def test_two_processes_write_the_same_pictures_as_one(tmp_path: Path) -> None:
+    run = load_run(replicated_run())
+    one = plots.write_plots(run, tmp_path / "one", processes=1)
+    two = plots.write_plots(run, tmp_path / "two", processes=2)
+    assert [(w.spec, w.path.name, w.note) for w in one] == [(w.spec, w.path.name, w.note) for w in two]
+    assert len(_digests(tmp_path / "one")) == len(one) >= 7
+    assert _digests(tmp_path / "one") == _digests(tmp_path / "two")
+
+
+def test_a_failing_copy_leaves_its_figures_to_the_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every figure the forked copy draws fails there (it is not this process); the parent draws them all
+    again, so every file is written and is the picture one process draws."""
+    run = load_run(replicated_run())
+    parent = os.getpid()
+    original = plots.figure_builders
+
+    def failing_in_the_copy(saved):  # type: ignore[no-untyped-def]
+        def only_here(build):  # type: ignore[no-untyped-def]
+            def draw():  # type: ignore[no-untyped-def]
+                if os.getpid() != parent:
+                    raise RuntimeError("the forked copy fails")
+                return build()
+
+            return draw
+
+        return {name: (only_here(build), note) for name, (build, note) in original(saved).items()}
+
+    monkeypatch.setattr(plots, "figure_builders", failing_in_the_copy)
+    plots.write_plots(run, tmp_path / "fallback", processes=2)
+    monkeypatch.setattr(plots, "figure_builders", original)
+    plots.write_plots(run, tmp_path / "one", processes=1)
+    assert _digests(tmp_path / "fallback") == _digests(tmp_path / "one")
+
+
+def test_an_error_in_a_figure_is_raised_in_the_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A figure that cannot be drawn fails in the copy and again in the parent, which raises it: the error
+    is never lost in the forked process."""
+    run = load_run(replicated_run())
+    original = plots.figure_builders
+    names = list(original(run))
+
+    def broken(saved):  # type: ignore[no-untyped-def]
+        builders = dict(original(saved))
+
+        def fail():  # type: ignore[no-untyped-def]
+            raise ValueError("cannot draw the queue")
+
+        builders[names[1]] = (fail, "")  # drawn by the copy first
+        return builders
+
+    monkeypatch.setattr(plots, "figure_builders", broken)
+    with pytest.raises(ValueError, match="cannot draw the queue"):
+        plots.write_plots(run, tmp_path / "broken", processes=2)
