@@ -30,8 +30,8 @@ from sim.analysis.intervals import interval_table
 from sim.analysis.summary import summary
 from sim.analysis.tables import calls_table, visits_table
 from sim.engine.day import RunResult, simulate
-from sim.engine.roster import count_at
 from sim.model.loading import scenario_from_dict
+from sim.model.staffing import count_at
 
 Z = 4.0
 PROPERTY_SETTINGS = settings(

@@ -11,9 +11,9 @@ import numpy as np
 from sim.analysis.intervals import interval_table
 from sim.analysis.tables import agent_seconds, interval_edges
 from sim.engine.day import RunResult, simulate
-from sim.engine.roster import count_at, staffing_levels
 from sim.model.loading import scenario_from_dict
 from sim.model.scenario import Scenario
+from sim.model.staffing import count_at, staffing_levels
 
 
 def scenario_with(agents: Any, start: str = "08:00", duration: str = "8h", interval: str = "1h") -> Scenario:

@@ -79,3 +79,13 @@ def test_validate_of_a_plain_scenario_loads_neither_numpy_nor_simpy() -> None:
     of what `validate` would otherwise import) and the engine come in only where a check needs them."""
     code = COMMAND.replace("heavy()", "sorted({'numpy', 'simpy'} & set(sys.modules))")
     assert loaded_after(code, "validate", str(ROOT / "scenarios" / "small-centre.yaml")) == []
+
+
+def test_the_stability_check_of_a_scenario_without_patience_needs_no_engine() -> None:
+    """Without patience `validate` checks whether the queues can drain: the offered load, the intervals'
+    arrival rates and the staffing step functions, all from the model (numpy only), never the engine or
+    SimPy."""
+    code = COMMAND.replace(
+        "heavy()", "sorted(m for m in sys.modules if m == 'simpy' or m.startswith('sim.engine'))"
+    )
+    assert loaded_after(code, "validate", str(ROOT / "scenarios" / "erlang-c.yaml")) == []

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.engine.arrivals import interval_widths, rate_per_second
+from sim.model.rates import interval_widths, rate_per_second
 from sim.model.scenario import Scenario
 
 

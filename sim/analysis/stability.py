@@ -46,13 +46,13 @@ def overloads(scenario: Scenario) -> list[Overload]:
     callers who give up keep every queue finite)."""
     if scenario.patience is not None:
         return []
-    # Imported here, past the common case: numpy, the offered load and the roster (which brings in the
-    # engine and SimPy) are needed by no `callsim validate` of a scenario with patience.
+    # Imported here, past the common case: numpy and the offered load are needed by no `callsim validate`
+    # of a scenario with patience (and neither brings in the engine or SimPy).
     import numpy as np
 
     from sim.analysis.levels import scheduled_agents
     from sim.analysis.load import arrival_rates, department_shares
-    from sim.engine.roster import staffing_levels
+    from sim.model.staffing import staffing_levels
 
     edges = np.minimum(np.arange(scenario.interval_count + 1) * scenario.interval, scenario.duration)
     rates = arrival_rates(scenario)

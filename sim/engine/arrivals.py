@@ -18,6 +18,7 @@ from sim.engine import caller
 from sim.engine.centre import Call, Centre
 from sim.engine.clock import Alarm, call_at
 from sim.engine.routing import ivr_route, right_department
+from sim.model.rates import interval_widths, rate_per_second
 from sim.model.scenario import Scenario
 from sim.model.streams import Streams
 
@@ -34,22 +35,6 @@ class Callers:
 
     def __len__(self) -> int:
         return len(self.arrived_at)
-
-
-def rate_per_second(scenario: Scenario) -> np.ndarray:
-    """The arrival rate in each interval, calls per second."""
-    arrivals = scenario.arrivals
-    if arrivals.per_interval is not None:
-        widths = interval_widths(scenario)
-        return np.asarray(arrivals.per_interval, dtype=float) / widths
-    per_hour = arrivals.per_hour or 0.0
-    return np.full(scenario.interval_count, per_hour / 3600.0)
-
-
-def interval_widths(scenario: Scenario) -> np.ndarray:
-    """Each interval's length in seconds (the last one may be cut short by the end of the day)."""
-    edges = np.minimum(np.arange(scenario.interval_count + 1) * scenario.interval, scenario.duration)
-    return np.diff(edges)
 
 
 def poisson_times(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:

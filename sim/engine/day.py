@@ -15,8 +15,9 @@ from sim.engine.arrivals import Callers, Doors, draw_callers
 from sim.engine.centre import Centre, build
 from sim.engine.clock import Clock
 from sim.engine.log import EventColumns, EventLog
-from sim.engine.roster import roster, set_level, staffing_levels
+from sim.engine.roster import roster, set_level
 from sim.model.scenario import Scenario
+from sim.model.staffing import staffing_levels
 from sim.model.streams import Streams
 
 

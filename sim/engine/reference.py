@@ -5,7 +5,7 @@ process that pulls the next call from the queues it serves (its skills by prefer
 then first come), lets it ring, talks (with holds), sends the caller on or lets them go, wraps up, and logs
 out when the roster says so. Each feature is written as the story reads, with SimPy's public API only and
 none of the fast engine's machinery: only the scenario, the named random streams (`sim/model/streams.py`),
-the staffing steps (`roster.staffing_levels`) and the event vocabulary (`sim/engine/log.py`) are shared, so
+the staffing steps (`sim.model.staffing.staffing_levels`) and the event vocabulary (`sim/engine/log.py`) are shared, so
 both models' KPIs come from the one analysis layer (`sim.analysis.summary.summary(result)`).
 
 It draws from the same streams by the same names, not in the same order: the same model on a different
@@ -27,8 +27,8 @@ from sim.engine.day import RunResult
 from sim.engine.reference_agents import roster
 from sim.engine.reference_callers import doors
 from sim.engine.reference_centre import Centre
-from sim.engine.roster import staffing_levels
 from sim.model.scenario import Scenario
+from sim.model.staffing import staffing_levels
 from sim.model.streams import Streams
 
 # One day.

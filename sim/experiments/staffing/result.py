@@ -13,12 +13,12 @@ import pandas as pd
 
 from sim.analysis.kpis import kpi
 from sim.analysis.load import queue_models
-from sim.engine.arrivals import interval_widths
 from sim.experiments.executors import Executor, run_all
 from sim.experiments.staffing.figures import Pooled, confirmation_kpis, day_figures, pool
 from sim.experiments.staffing.plans import Plan, agent_hours
 from sim.experiments.staffing.targets import Targets
 from sim.model.durations import format_clock
+from sim.model.rates import interval_widths
 from sim.model.scenario import Scenario
 
 
