@@ -20,6 +20,7 @@ from sim.output.console import print_problems, say
 if TYPE_CHECKING:
     from sim.experiments.runner import Replicated
     from sim.model.scenario import Scenario
+    from sim.output.drawer import ReportDrawer
 
 FAILED = 1
 """Exit status: the disk or a folder failed us, or a rerun differs."""
@@ -121,14 +122,17 @@ def interrupted(target: Path) -> NoReturn:
     raise typer.Exit(INTERRUPTED) from None
 
 
-def write_results(target: Path, result: Replicated, force: bool) -> Path:
-    """Write the results folder and say where it went (another run may have taken `target` meanwhile), or
-    exit with why not (2: it exists; 1: the disk or folder failed us)."""
+def write_results(target: Path, result: Replicated, force: bool, drawer: ReportDrawer | None = None) -> Path:
+    """Write the results folder (its report built by `drawer` if one was started) and say where it went
+    (another run may have taken `target` meanwhile), or exit with why not (2: it exists; 1: the disk or
+    folder failed us)."""
     from sim.output.folders import ResultsExist, unwritable
     from sim.output.results import write_run
 
     try:
-        written = write_run(target, result, force=force, command=command_line(), release_events=True)
+        written = write_run(
+            target, result, force=force, command=command_line(), release_events=True, drawer=drawer
+        )
     except ResultsExist as error:
         refuse(error)
     except OSError as error:  # ResultsUnwritable: a file in the way, a full or read-only disk

@@ -81,6 +81,9 @@ def run(
     goals = _precision_goals(until_ci or [])
     target = out_dir or default_run_dir(Path("results"), loaded.name)
     check_free(target, force)  # before simulating: the folder is free and could be made
+    from sim.output.drawer import ReportDrawer
+
+    drawer = ReportDrawer.start()  # imports the report's libraries while the run simulates
     try:
         with progress(
             err, (max_reps if goals else reps) + 1, "simulating", enabled=not (quiet or as_json)
@@ -95,9 +98,12 @@ def run(
             else:
                 result = replicate(loaded, seed, reps, jobs, on_done=lambda _: step())
             step("writing results and report", advance=0)
-            target = write_results(target, result, force)
+            target = write_results(target, result, force, drawer)
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM while writing: nothing is left half-written
         interrupted(target)
+    finally:
+        if drawer is not None:
+            drawer.close()
     summary = result.summary
     if as_json:
         print(json.dumps(clean_json(summary), indent=2))

@@ -18,6 +18,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from sim.output import kpi_labels
+from sim.output.drawer import drawing_processes
 from sim.output.plots_agents import staffing_figure
 from sim.output.plots_journeys import touched_figure, touched_shares, transfer_counts, transfer_figure
 from sim.output.plots_replications import replications_figure
@@ -139,15 +140,6 @@ def figure_builders(run: SavedRun) -> dict[str, tuple[Callable[[], Figure], str]
         builders["replications"] = lambda: replications_figure(run.replications, subtitle)  # type: ignore[arg-type]
     notes = {"transfers": "No transfers in this run." if int(matrix.to_numpy().sum()) == 0 else ""}
     return {name: (build, notes.get(name, "")) for name, build in builders.items()}
-
-
-def drawing_processes() -> int:
-    """How many processes draw a run's figures: two where this process may use two cores and can fork
-    (matplotlib's cost is per figure, so two cores halve it), else one."""
-    import os
-
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return 2 if cores > 1 and hasattr(os, "fork") else 1
 
 
 def write_plots(run: SavedRun, folder: Path, processes: int | None = None) -> list[WrittenPlot]:

@@ -18,6 +18,7 @@ from sim.analysis.tables import calls_table, visits_table
 from sim.experiments.provenance import git_revision, versions
 from sim.experiments.runner import Replicated
 from sim.model.loading import resolved_dict
+from sim.output.drawer import ReportDrawer
 from sim.output.folders import (
     DISK_ERRORS,
     clean_json,
@@ -51,11 +52,13 @@ def write_run(
     command: list[str] | None = None,
     report: bool = True,
     release_events: bool = False,
+    drawer: ReportDrawer | None = None,
 ) -> Path:
     """Write a run's results folder: scenario, meta, calls, events, visits, intervals, summary, and (unless
-    `report` is false) the pictures in `plots/` and `report.html`, built from those files. A report that
-    fails leaves `report_error.txt` instead (the results are kept; `callsim report` retries). With
-    `release_events`, the run's event log is let go once written (`RunResult.release_events`)."""
+        `report` is false) the pictures in `plots/` and `report.html`, built from those files. A report that
+        fails leaves `report_error.txt` instead (the results are kept; `callsim report` retries). With
+        `release_events`, the run's event log is let go once written (`RunResult.release_events`). A `drawer`
+    (`sim.output.drawer`, started before the run) builds the report if it can; otherwise it is built here."""
 
     def fill(folder: Path) -> None:
         (folder / "scenario.yaml").write_text(
@@ -74,7 +77,7 @@ def write_run(
         if release_events:
             run.first.release_events()
             _give_back_memory()
-        if report:
+        if report and not (drawer is not None and drawer.report(folder)):
             fill_report(folder)
 
     return write_folder(target, force, fill)

@@ -36,12 +36,13 @@ VISIT_COLUMNS = ("call_id", "department", "queued_at", "wait_time", "answered", 
 
 def _staging(folder: Path) -> bool:
     """A hidden folder being written (`.NAME.HOST.PID-TOKEN.partial`, perhaps left by a killed run) or moved
-    aside while a run is replaced (`.old`): never results, whatever files it holds. Only this process may
-    read its own staging folder (the report of a run is drawn there before the folder is renamed)."""
+    aside while a run is replaced (`.old`): never results, whatever files it holds. Only the process writing
+    it, or a process it forked (its report drawer, `sim.output.drawer`), may read it: the report of a run is
+    drawn there before the folder is renamed."""
     name = folder.resolve().name
     match = STAGED.match(name)
     if match is not None:
-        return not (match["host"] == HOST and int(match["pid"]) == os.getpid())
+        return not (match["host"] == HOST and int(match["pid"]) in (os.getpid(), os.getppid()))
     return name.startswith(".") and name.endswith(".partial")
 
 

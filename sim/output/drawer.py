@@ -1,0 +1,109 @@
+"""A report drawer: a small process forked before a run starts that imports the report's libraries
+(matplotlib, some half a second) while the run simulates, then builds the report of the results folder it
+is told about. On a machine with two cores the import is off the critical path; the report itself is the
+same one `fill_report` builds (it reads only the folder).
+
+Nothing depends on the drawer: if it cannot start, dies, is stopped or fails, the caller builds the report
+itself, so errors surface where they always did (`fill_report`: a failed report leaves `report_error.txt`,
+a full disk fails the whole write).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from pathlib import Path
+
+REPORTED = 0
+"""The drawer built the report (or, as `fill_report` does, recorded why it could not in report_error.txt)."""
+DISK = 3
+"""The drawer met a disk error: the caller builds the report itself, and meets (and raises) it there."""
+
+
+def drawing_processes() -> int:
+    """How many processes may draw at once: two where this process may use two cores and can fork
+    (matplotlib's cost is per figure, and its import is half a second), else one."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 2 if cores > 1 and hasattr(os, "fork") else 1
+
+
+class ReportDrawer:
+    """A forked process waiting for a results folder whose report it should build (see the module)."""
+
+    def __init__(self, pid: int, channel: int) -> None:
+        self.pid = pid
+        self._channel = channel
+        self._done = False
+
+    @classmethod
+    def start(cls) -> ReportDrawer | None:
+        """Fork the drawer (None where this process has one core, cannot fork, or the fork fails)."""
+        if drawing_processes() < 2:
+            return None
+        try:
+            reading, writing = os.pipe()
+            pid = os.fork()
+        except OSError:
+            return None
+        if pid == 0:  # the drawer
+            os.close(writing)
+            os._exit(_serve(reading))
+        os.close(reading)
+        return cls(pid, writing)
+
+    def report(self, folder: Path) -> bool:
+        """Have the drawer build `folder`'s report and wait for it; whether it did (if not, the caller
+        builds it: `fill_report`)."""
+        if self._done:
+            return False
+        try:
+            os.write(self._channel, os.fsencode(str(Path(folder).resolve())) + b"\n")
+            os.close(self._channel)
+        except OSError:  # the drawer is gone
+            self.close()
+            return False
+        self._done = True
+        return _reap(self.pid) == REPORTED
+
+    def close(self) -> None:
+        """End a drawer that was not used (a run that failed or was stopped); harmless after `report`."""
+        if self._done:
+            return
+        self._done = True
+        with contextlib.suppress(OSError):
+            os.close(self._channel)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGTERM)
+        _reap(self.pid)
+
+
+def _serve(channel: int) -> int:
+    """The drawer's life: import the report, wait for a folder (end of input: nothing to do), build it."""
+    try:
+        from sim.output.results import fill_report
+
+        request = b""
+        while not request.endswith(b"\n"):
+            chunk = os.read(channel, 4096)
+            if not chunk:
+                return REPORTED  # the run ended without a folder for us: nothing to draw
+            request += chunk
+        fill_report(Path(os.fsdecode(request[:-1])))
+        return REPORTED
+    except OSError:
+        return DISK
+    except BaseException:  # stopped or failed: the caller builds the report and reports what goes wrong
+        return 1
+
+
+def _reap(pid: int) -> int:
+    """Wait for the drawer; its exit status (-1 if it cannot be waited for)."""
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            return -1
+        return os.waitstatus_to_exitcode(status)

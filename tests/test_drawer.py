@@ -1,0 +1,74 @@
+"""The report drawer (`sim/output/drawer.py`): a process forked before the run that builds the report of the
+folder it is told about. Its report is the one built in-process; a drawer that is not used ends; a drawer
+that is gone leaves the report to the caller, so a run's folder is complete either way."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import signal
+from pathlib import Path
+
+import pytest
+
+from sim.experiments.runner import Replicated, replicate
+from sim.model.loading import load_scenario
+from sim.output.drawer import ReportDrawer
+from sim.output.results import write_run
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the drawer is a forked process")
+
+
+@pytest.fixture(scope="module")
+def run() -> Replicated:
+    return replicate(load_scenario(ROOT / "scenarios" / "small-centre.yaml", ["duration=2h"]), 3, 1, 1)
+
+
+def _pictures(folder: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((folder / "plots").glob("*.png"))
+    }
+
+
+def _page(folder: Path) -> str:
+    """The report's page without what differs between two writings of one run (when, and where)."""
+    page = (folder / "report.html").read_text(encoding="utf-8").replace(folder.name, "")
+    return re.sub(r"<td>created</td><td>[^<]*</td>", "", page)
+
+
+def _started() -> ReportDrawer:
+    drawer = ReportDrawer.start()
+    if drawer is None:
+        pytest.skip("one core: runs build their report in-process")
+    return drawer
+
+
+def test_the_drawer_builds_the_same_report_as_the_run_itself(run: Replicated, tmp_path: Path) -> None:
+    drawer = _started()
+    drawn = write_run(tmp_path / "by-the-drawer-q7", run, command=["test"], drawer=drawer)
+    here = write_run(tmp_path / "in-process-z9", run, command=["test"])
+    assert not (drawn / "report_error.txt").exists()
+    assert len(_pictures(drawn)) >= 7 and _pictures(drawn) == _pictures(here)
+    page = (drawn / "report.html").read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") >= 6
+    assert _page(drawn) == _page(here)
+    assert not drawer.report(
+        tmp_path / "in-process-z9"
+    )  # used once: a second request is the caller's to build
+
+
+def test_an_unused_drawer_ends(tmp_path: Path) -> None:
+    drawer = _started()
+    drawer.close()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(drawer.pid, os.WNOHANG)  # reaped: no such child any more
+
+
+def test_a_drawer_that_is_gone_leaves_the_report_to_the_run(run: Replicated, tmp_path: Path) -> None:
+    drawer = _started()
+    os.kill(drawer.pid, signal.SIGKILL)
+    folder = write_run(tmp_path / "fallback", run, command=["test"], drawer=drawer)
+    assert len(_pictures(folder)) >= 7 and (folder / "report.html").is_file()
+    assert not (folder / "report_error.txt").exists()
