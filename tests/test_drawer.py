@@ -15,7 +15,7 @@ import pytest
 from sim.experiments.runner import Replicated, replicate
 from sim.model.loading import load_scenario
 from sim.output.drawer import ReportDrawer
-from sim.output.results import write_run
+from sim.output.results import fill_report, write_run
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the drawer is a forked process")
@@ -39,7 +39,7 @@ def _page(folder: Path) -> str:
 
 
 def _started() -> ReportDrawer:
-    drawer = ReportDrawer.start()
+    drawer = ReportDrawer.start(lambda: fill_report)
     if drawer is None:
         pytest.skip("one core: runs build their report in-process")
     return drawer

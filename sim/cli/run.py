@@ -7,6 +7,7 @@ matplotlib or pyarrow); `run` imports the engine and the output layer when it ru
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -83,7 +84,7 @@ def run(
     check_free(target, force)  # before simulating: the folder is free and could be made
     from sim.output.drawer import ReportDrawer
 
-    drawer = ReportDrawer.start()  # imports the report's libraries while the run simulates
+    drawer = ReportDrawer.start(_report_builder)  # imports the report's libraries while the run simulates
     try:
         with progress(
             err, (max_reps if goals else reps) + 1, "simulating", enabled=not (quiet or as_json)
@@ -119,6 +120,13 @@ def run(
             f"results: {target}  ({result.calls_offered:,} calls in {result.wall_time:.1f}s)", highlight=False
         )
         _print_report_line(target)
+
+
+def _report_builder() -> Callable[[Path], None]:
+    """What the report drawer imports while the run simulates, and the function it then builds with."""
+    from sim.output.results import fill_report
+
+    return fill_report
 
 
 def _precision_goals(texts: list[str]) -> dict[str, float]:

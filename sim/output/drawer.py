@@ -13,7 +13,11 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
+
+Build = Callable[[Path], None]
+"""Builds a results folder's report (`sim.output.results.fill_report`)."""
 
 REPORTED = 0
 """The drawer built the report (or, as `fill_report` does, recorded why it could not in report_error.txt)."""
@@ -37,8 +41,9 @@ class ReportDrawer:
         self._done = False
 
     @classmethod
-    def start(cls) -> ReportDrawer | None:
-        """Fork the drawer (None where this process has one core, cannot fork, or the fork fails)."""
+    def start(cls, prepare: Callable[[], Build]) -> ReportDrawer | None:
+        """Fork the drawer (None where this process has one core, cannot fork, or the fork fails). In the
+        drawer, `prepare()` imports what the report needs and returns the function that builds it."""
         if drawing_processes() < 2:
             return None
         try:
@@ -48,7 +53,7 @@ class ReportDrawer:
             return None
         if pid == 0:  # the drawer
             os.close(writing)
-            os._exit(_serve(reading))
+            os._exit(_serve(reading, prepare))
         os.close(reading)
         return cls(pid, writing)
 
@@ -78,18 +83,17 @@ class ReportDrawer:
         _reap(self.pid)
 
 
-def _serve(channel: int) -> int:
+def _serve(channel: int, prepare: Callable[[], Build]) -> int:
     """The drawer's life: import the report, wait for a folder (end of input: nothing to do), build it."""
     try:
-        from sim.output.results import fill_report
-
+        build = prepare()
         request = b""
         while not request.endswith(b"\n"):
             chunk = os.read(channel, 4096)
             if not chunk:
                 return REPORTED  # the run ended without a folder for us: nothing to draw
             request += chunk
-        fill_report(Path(os.fsdecode(request[:-1])))
+        build(Path(os.fsdecode(request[:-1])))
         return REPORTED
     except OSError:
         return DISK
