@@ -94,3 +94,21 @@ def test_staffing_floors_and_ceilings_are_the_registrys_directions() -> None:
     assert "service_level" in staffing_targets.FLOORS and "abandon_rate" in staffing_targets.CEILINGS
     judged = set(staffing_targets.FLOORS) | set(staffing_targets.CEILINGS)
     assert judged == {key for key in staffing_targets.FIGURES if kpis.kpi(key).better != 0}
+
+
+def test_the_reports_headline_cards_follow_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sim.output.report import headline_section
+    from sim.output.report_format import number
+    from sim.output.saved import load_run
+    from tests.report_runs import single_run
+
+    run = load_run(single_run())
+    assert kpis.kpi("abandon_rate").label in headline_section(run)
+    _patched(monkeypatch, "abandon_rate", label="callers who gave up")
+    _patched(monkeypatch, "agent_hours", unit="s")
+    shown = headline_section(run)
+    assert "callers who gave up" in shown and kpis.kpi("asa").label in shown
+    assert (
+        number(run.summary["agent_hours"], "s") in shown
+        and number(run.summary["agent_hours"], "h") not in shown
+    )

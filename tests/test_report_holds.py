@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.analysis import kpis
 from sim.experiments.runner import replicate
 from sim.model.loading import load_scenario
 from sim.output.report import assumptions, kind_rows, missed_cells, number, render, write_report
@@ -74,7 +75,8 @@ def test_virtual_hold_headline_shows_holds_callbacks_redials_and_experience():
     summary = json.loads((folder / "summary.json").read_text())
     headline = _text(_section(_html(folder), "headline"))
     assert "Holds, callbacks, redials and the caller's experience (a model)" in headline
-    assert f"service level, live callers {number(summary['service_level_live'], '%')}" in headline
+    live = kpis.kpi("service_level_live").label  # the card's name is the registry's
+    assert f"{live} {number(summary['service_level_live'], '%')}" in headline
     accepted, offered = summary["callbacks_accepted"], summary["callbacks_offered"]
     assert offered > 0 and f"callbacks accepted / offered {accepted} / {offered}" in headline
     assert f"calls put on hold {number(summary['hold_rate'], '%')}" in headline

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.analysis import kpis
 from sim.model.durations import format_clock, format_duration
 from sim.output.console import Features, features, lookup
 from sim.output.folders import new_staging
@@ -94,9 +95,9 @@ def feature_cards(run: SavedRun, found: Features) -> list[Card]:
         met = isinstance(live, int | float) and not math.isnan(float(live)) and float(live) >= target
         cards.append(
             (
-                "service level, live callers",
-                with_ci(summary, "service_level_live", "%", ci),
-                f"callers who took a callback left out; target {100 * target:.0f}%",
+                kpis.kpi("service_level_live").label,
+                with_ci(summary, "service_level_live", kpis.kpi("service_level_live").unit, ci),
+                f"target {100 * target:.0f}%",
                 "met" if met else "miss",
             )
         )
@@ -162,23 +163,19 @@ def headline_section(run: SavedRun) -> str:
     target = run.scenario.service_level.target
     threshold = run.scenario.service_level.threshold
     met = target_met(summary, target)
+
+    def card(key: str, note: str, state: str = "") -> Card:
+        """A headline card: the KPI's name and unit as the registry gives them, its value (± half-width)."""
+        entry = kpis.kpi(key)
+        return (entry.label, with_ci(summary, key, entry.unit, ci), note, state)
+
     cards: list[Card] = [
-        (
-            "service level",
-            with_ci(summary, "service_level", "%", ci),
-            f"target {100 * target:.0f}% within {threshold:g} s",
-            "met" if met else "miss",
-        ),
-        ("average speed of answer", with_ci(summary, "asa", "s", ci), "answered calls", ""),
-        ("abandonment", with_ci(summary, "abandon_rate", "%", ci), "of offered calls", ""),
-        ("occupancy", with_ci(summary, "occupancy", "%", ci), "busy / logged in", ""),
-        (
-            "offered calls",
-            with_ci(summary, "offered", "n", ci),
-            f"{number(summary.get('answered'))} answered",
-            "",
-        ),
-        ("agent time", with_ci(summary, "agent_hours", "h", ci), "logged in", ""),
+        card("service_level", f"target {100 * target:.0f}% within {threshold:g} s", "met" if met else "miss"),
+        card("asa", "answered calls"),
+        card("abandon_rate", "of offered calls"),
+        card("occupancy", "busy / logged in"),
+        card("offered", f"{number(summary.get('answered'))} answered"),
+        card("agent_hours", "agents on duty"),
     ]
     found = features(run.scenario)
     extra = feature_cards(run, found)
