@@ -125,7 +125,10 @@ def test_virtual_hold_intervals_and_departments_show_holds_and_callbacks():
     run = load_run(folder)
     overall = kind_rows(run.intervals, "all").sort_values("interval")
     intervals = _text(_section(html, "intervals"))
-    assert "ASA on hold hung up on hold callbacks accepted experience SL all calls" in intervals
+    headers = [
+        kpis.kpi(key).console_label for key in ("hold_rate", "abandoned_on_hold", "callbacks_accepted")
+    ]
+    assert f"ASA {' '.join(headers)} experience SL all calls" in intervals  # the registry's compact labels
     first = overall.iloc[0]
     assert f"{number(first['hold_rate'], '%')} {number(first['abandoned_on_hold'])}" in intervals
     departments = _text(_section(html, "departments"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.analysis import kpis
 from sim.analysis.grouping import Groups
 from sim.analysis.metrics import service_level
 from sim.model.durations import format_duration
@@ -121,6 +122,14 @@ def _levels(rows: pd.DataFrame, target: float, with_half_width: bool) -> list[st
     return [cell if keep else "<td>-</td>" for cell, keep in zip(cells, present.tolist(), strict=True)]
 
 
+def _registered(key: str, label: str, unit: str) -> tuple[str, str, str]:
+    """An interval column's key, header and unit: the registry's compact label and unit where it knows the
+    key, else the given ones."""
+    if kpis.known(key):
+        return key, kpis.kpi(key).console_label, kpis.kpi(key).unit
+    return key, label, unit
+
+
 def intervals_section(run: SavedRun, most: int | None = None) -> str:
     """Per interval: volumes and the service level of all calls and each department (misses highlighted);
     holds, callbacks and the experience score when the scenario has them. Past `most` intervals, only the
@@ -133,12 +142,12 @@ def intervals_section(run: SavedRun, most: int | None = None) -> str:
     department_rows = kind_rows(intervals, "department")
     found = features(scenario)
     extra = [
-        (key, label, unit)
+        _registered(key, label, unit)
         for key, label, unit, wanted in (
             ("hold_rate", "on hold", "%", found.holds),
             ("abandoned_on_hold", "hung up on hold", "n", found.holds),
             ("callbacks_accepted", "callbacks accepted", "n", found.callbacks),
-            ("experience", "experience", "x", found.experience),
+            ("experience", "experience", "x", found.experience),  # a score: not a registry key
         )
         if wanted and key in overall.columns
     ]
@@ -152,7 +161,8 @@ def intervals_section(run: SavedRun, most: int | None = None) -> str:
     columns.append(_levels(rows, target, "service_level_ci95" in intervals.columns))
     for name in departments:
         columns.append(_levels(_aligned(interval_rows(department_rows, name), wanted), target, False))
-    headers = ["interval", "offered", "answered", "abandoned", "ASA", *[esc(label) for _, label, _ in extra]]
+    headers = ["interval", "offered", "answered", "abandoned", kpis.department_kpi("asa").console_label]
+    headers += [esc(label) for _, label, _ in extra]
     headers += ["SL all calls", *[f"SL {esc(name)}" for name in departments]]
     missed = _service_missed(run)
     total = int((intervals["offered"].astype(float) > 0).sum()) if departments else len(overall)
