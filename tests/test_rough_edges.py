@@ -269,3 +269,16 @@ def test_field_faults_are_reported_before_cross_field_ones() -> None:
     assert [p.path for p in refused.value.problems] == ["interval"]  # the unknown department comes after
     fixed = {**BASE, "departments": {"a": {"agents": 1, "handle_time": 60, "transfer": {"a": 0.5}}}}
     assert Scenario.model_validate(fixed).departments["a"].transfer == {"a": 0.5}
+
+
+def test_a_swept_clock_time_is_recorded_as_written_not_as_base_60_seconds() -> None:
+    """`--grid start=10:00,11:00`: the sweep's table records the clock times the user wrote (YAML 1.1 would
+    read a plain 10:00 as 600), and the scenario of each point starts at that clock time."""
+    from sim.experiments.sweep_design import parse_parameter, table_value
+    from sim.model.loading import load_scenario
+
+    parameter = parse_parameter("start=10:00,11:00")
+    assert [table_value(value) for value in parameter.values] == ["10:00", "11:00"]
+    assert table_value("08:00") == "08:00" and table_value("2m") == 120.0
+    scenario = load_scenario(ROOT / "scenarios" / "small-centre.yaml", [f"start={parameter.values[0]}"])
+    assert scenario.start == 10 * 3600.0

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from sim.model.durations import parse_duration
+from sim.model.loading import ScenarioError, parse_yaml_text
 from sim.model.streams import Streams
 
 MAX_POINTS = 100_000
@@ -69,9 +70,11 @@ def split_top_level(text: str, separator: str = ",") -> list[str]:
 
 
 def _yaml_scalar(text: str) -> Any:
+    """A value as `--set` reads it (YAML without base 60: `10:00` stays the clock time written, not 600),
+    or the text itself where it is not YAML."""
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
+        return parse_yaml_text(text)
+    except ScenarioError:
         return text
 
 
