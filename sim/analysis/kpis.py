@@ -31,7 +31,7 @@ class Kpi:
     better: int
     group: str
     """Which part of the model it belongs to: headline, routing, holds, callbacks, redials, experience,
-    agents; the console and report show a group when the run has it."""
+    agents, days (busyness and replications); the console and report show a group when the run has it."""
     function: str = ""
     """The function in `sim.analysis.metrics` that computes it and whose docstring is its definition
     (empty for plain counts, defined by `definition`)."""
@@ -140,6 +140,12 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("experience.share_below_5", "calls scoring below 5", "%", -1, "experience", "experience_summary"),
     Kpi("agent_hours", "agent time logged in", "h", 0, "agents",
         definition="Hours agents were logged in over the counted day (after the warm-up).", compared=True),
+    Kpi("busyness", "the day's busyness factor", "x", 0, "days",
+        definition="The factor every arrival rate of the day was multiplied by (arrivals.busyness: a gamma "
+        "draw with mean 1 and the given cv, one per replication); over replications, their mean."),
+    Kpi("days_meeting_target", "days meeting the service-level target", "%", 1, "days",
+        definition="Share of replications (simulated days) whose service level reached the target: the "
+        "chance a day meets it, which the mean does not tell (sim.analysis.confidence.days_meeting_target)."),
 )
 """Every centre-wide KPI, in the order reports show them."""
 

@@ -175,6 +175,8 @@ def summary(result: RunResult) -> dict[str, Any]:
             }
             for g, name in enumerate(groups)
         }
+    if scenario.arrivals.busyness is not None:
+        out["busyness"] = result.busyness
     return out
 
 

@@ -37,9 +37,10 @@ class Callers:
         return len(self.arrived_at)
 
 
-def poisson_times(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
-    """Arrival instants of a Poisson process with the scenario's piecewise-constant rate."""
-    rates = rate_per_second(scenario)
+def poisson_times(scenario: Scenario, rng: np.random.Generator, factor: float = 1.0) -> np.ndarray:
+    """Arrival instants of a Poisson process with the scenario's piecewise-constant rate (times `factor`,
+    the day's busyness)."""
+    rates = rate_per_second(scenario) * factor
     widths = interval_widths(scenario)
     cumulative = np.concatenate(([0.0], np.cumsum(rates * widths)))
     total = cumulative[-1]
@@ -57,15 +58,16 @@ def poisson_times(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
     return np.minimum(times, np.nextafter(scenario.duration, 0))
 
 
-def draw_callers(scenario: Scenario, streams: Streams) -> Callers:
-    """Today's callers: arrival times, reasons (indices into the reason mix) and patience."""
+def draw_callers(scenario: Scenario, streams: Streams, factor: float = 1.0) -> Callers:
+    """Today's callers: arrival times (at the day's busyness `factor`), reasons (indices into the reason
+    mix) and patience."""
     arrivals = scenario.arrivals
     mix = scenario.reason_mix()
     names = list(mix)
     if arrivals.trace_times is not None:
         arrived_at = np.asarray(arrivals.trace_times, dtype=float)
     else:
-        arrived_at = poisson_times(scenario, streams.generator("arrivals"))
+        arrived_at = poisson_times(scenario, streams.generator("arrivals"), factor)
     count = len(arrived_at)
     probabilities = np.asarray([mix[name] for name in names], dtype=float)
     reason = streams.generator("reasons").choice(

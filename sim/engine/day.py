@@ -16,6 +16,7 @@ from sim.engine.centre import Centre, build
 from sim.engine.clock import Clock
 from sim.engine.log import EventColumns, EventLog
 from sim.engine.roster import roster, set_level
+from sim.model.rates import day_factor
 from sim.model.scenario import Scenario
 from sim.model.staffing import staffing_levels
 from sim.model.streams import Streams
@@ -34,6 +35,8 @@ class RunResult:
     ended_at: float
     wall_time: float
     reason_names: list[str] = field(default_factory=list)
+    busyness: float = 1.0
+    """This day's busyness factor: every arrival rate was multiplied by it (1 without `arrivals.busyness`)."""
     derived: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
     """Tables derived from the events (calls, visits), built once on first use and shared read-only."""
 
@@ -71,7 +74,8 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
     centre.callback_due = partial(caller.callback_due, centre)
     centre.redial_due = partial(caller.call_again, centre)
     centre.hand_call = partial(agent.hand_call, centre)
-    callers = draw_callers(scenario, streams)
+    busyness = day_factor(scenario, streams)
+    callers = draw_callers(scenario, streams, busyness)
     levels = _start(centre, callers)
     hard_stop = env.timeout(scenario.duration + scenario.drain)
     env.run(until=env.any_of([centre.stop, hard_stop]))
@@ -96,6 +100,7 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
         ended_at=ended_at,
         wall_time=time.perf_counter() - started,
         reason_names=centre.reason_names,
+        busyness=busyness,
     )
 
 

@@ -20,6 +20,7 @@ from sim.engine.reference_centre import (
     join,
     longest_idle,
 )
+from sim.model.rates import day_factor
 
 # Arrivals.
 
@@ -32,6 +33,7 @@ def arrival_times(centre: Centre) -> list[float]:
     if arrivals.trace_times is not None:
         return list(arrivals.trace_times)
     rng = centre.streams.generator("arrivals")
+    factor = day_factor(scenario, centre.streams)  # how busy the day is (1 without busyness)
     times: list[float] = []
     for index in range(scenario.interval_count):
         begin = index * scenario.interval
@@ -40,6 +42,7 @@ def arrival_times(centre: Centre) -> list[float]:
             rate = arrivals.per_interval[index] / (end - begin)
         else:
             rate = (arrivals.per_hour or 0.0) / 3600.0
+        rate *= factor
         at = begin
         while rate > 0:
             at += rng.exponential(1.0 / rate)

@@ -1,5 +1,5 @@
-"""The scenario's intervals and its arrival rate over them: each interval's length, and calls per second in
-each, as a step function. Used by the engine to draw arrivals, and by the offered-load checks and the
+"""The scenario's intervals and its arrival rate over them: each interval's length, calls per second in
+each, as a step function, and the day's busyness factor that scales them. Used by the engine to draw arrivals, and by the offered-load checks and the
 staffing search without the engine.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model.scenario import Scenario
+from sim.model.streams import Streams
 
 
 def rate_per_second(scenario: Scenario) -> np.ndarray:
@@ -24,3 +25,13 @@ def interval_widths(scenario: Scenario) -> np.ndarray:
     """Each interval's length in seconds (the last one may be cut short by the end of the day)."""
     edges = np.minimum(np.arange(scenario.interval_count + 1) * scenario.interval, scenario.duration)
     return np.diff(edges)
+
+
+def day_factor(scenario: Scenario, streams: Streams) -> float:
+    """How busy this replication's day is: 1 without `arrivals.busyness`, else a draw from a gamma
+    distribution with mean 1 and the given cv (shape 1/cv^2), from its own stream (so no other draw moves)."""
+    busyness = scenario.arrivals.busyness
+    if busyness is None:
+        return 1.0
+    shape = 1.0 / busyness.cv**2
+    return float(streams.generator("busyness").gamma(shape, 1.0 / shape))

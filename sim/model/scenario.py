@@ -116,8 +116,17 @@ class ServiceLevel(Frozen):
     rings: Count = 4
 
 
+class Busyness(Frozen):
+    """How busy a day is beyond Poisson: every replication (a simulated day) draws a factor from a gamma
+    distribution with mean 1 and this coefficient of variation, and every arrival rate of that day is
+    multiplied by it. Real daily volumes vary far more than Poisson; cv 0.1-0.3 is typical."""
+
+    cv: Annotated[float, Number] = Field(gt=0, le=3, allow_inf_nan=False)
+
+
 class Arrivals(Frozen):
-    """When calls come and why: a Poisson rate (constant or per interval) or a replayed trace."""
+    """When calls come and why: a Poisson rate (constant or per interval) or a replayed trace, and how much
+    busier or quieter than that a day may be (`busyness`)."""
 
     per_hour: Annotated[float, Number] | None = Field(default=None, ge=0, allow_inf_nan=False)
     per_interval: tuple[Annotated[float, Number, Field(ge=0, allow_inf_nan=False)], ...] | None = None
@@ -126,6 +135,7 @@ class Arrivals(Frozen):
     trace_reasons: tuple[str, ...] | None = None
     reasons: dict[str, Probability] | None = None
     priority: dict[str, Annotated[int, Number, Field(ge=0, le=9)]] = Field(default_factory=dict)
+    busyness: Busyness | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> Arrivals:
@@ -136,6 +146,10 @@ class Arrivals(Frozen):
             raise ValueError("give exactly one of per_hour, per_interval: [...] or trace: FILE.csv")
         if self.per_interval is not None and not self.per_interval:
             raise ValueError("per_interval needs one call count per interval")
+        if self.busyness is not None and given == ["trace"]:
+            raise ValueError(
+                "busyness scales a Poisson rate (per_hour or per_interval); a replayed trace has its own volume"
+            )
         return self
 
 

@@ -154,6 +154,9 @@ def summary_rows(summary: Mapping[str, Any], found: Features) -> list[list[Row]]
         groups.append(_rows("unique_callers", "attempts_per_caller"))
     if found.experience:
         groups.append(_rows("experience.mean", "experience.share_below_5"))
+    days = [key for key in ("days_meeting_target", "busyness") if key in summary]
+    if days:  # replicated runs, and days of random busyness
+        groups.append(_rows(*days))
     return groups
 
 

@@ -196,6 +196,11 @@ def assumptions(scenario: Scenario, reps: int) -> list[str]:
         )
     else:
         arriving = f"Arrivals are a Poisson process at {arrivals.per_hour or 0:g} calls an hour."
+    if arrivals.busyness is not None:
+        arriving += (
+            f" Days are busier or quieter than that: every rate of a simulated day is multiplied by a factor "
+            f"drawn for that day from a gamma distribution with mean 1 and cv {arrivals.busyness.cv:g}."
+        )
     if arrivals.reasons:
         arriving += " Reasons: " + ", ".join(f"{r} {100 * p:.0f}%" for r, p in arrivals.reasons.items()) + "."
     end = scenario.start + scenario.duration

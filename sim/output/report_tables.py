@@ -47,6 +47,7 @@ DIAL_KPIS = _rows(
 )
 REDIAL_KPIS = _rows("unique_callers", "attempts_per_caller")
 EXPERIENCE_KPIS = _rows("experience.mean", "experience.p10", "experience.share_below_5")
+DAY_KPIS = _rows("days_meeting_target", "busyness")
 
 
 def feature_kpis(found: Features) -> list[tuple[str, tuple[KpiRow, ...]]]:
@@ -64,6 +65,9 @@ def feature_kpis(found: Features) -> list[tuple[str, tuple[KpiRow, ...]]]:
         groups.append(("Redials", REDIAL_KPIS))
     if found.experience:
         groups.append(("Caller experience (a model, not a survey result)", EXPERIENCE_KPIS))
+    groups.append(
+        ("Days (replications: how often the target is met; busyness)", DAY_KPIS)
+    )  # shown if present
     return groups
 
 
@@ -99,6 +103,7 @@ def kpis_section(run: SavedRun) -> str:
     notes = {
         "hold_overrun_rate": f"promise {format_duration(next(iter(promises)))}" if len(promises) == 1 else "",
         "callback_promise_kept": f"window {format_duration(window)}",
+        "days_meeting_target": f"of {run.reps} simulated days",
     }
     for title, group in feature_kpis(features(scenario)):
         rows = []
