@@ -427,7 +427,13 @@ def summarize(plan: SweepPlan, rows: pd.DataFrame) -> pd.DataFrame:
     half = half_widths(spread.to_numpy(dtype=float), n)
     widths = pd.DataFrame(half, index=index, columns=[f"{k}_ci95" for k in kpis])
     interleaved = [c for kpi in kpis for c in (kpi, f"{kpi}_ci95")]
-    return pd.concat([front, means, widths], axis=1)[[*front.columns, *interleaved]].reset_index()
+    table = pd.concat([front, means, widths], axis=1)[[*front.columns, *interleaved]]
+    if {"service_level", "service_level_target"} <= set(kpis):
+        # The chance a day meets the target, per point (as `confidence.days_meeting_target`: a day without
+        # offered calls counts as meeting it): with busy days, what a staffing level buys beyond the mean.
+        missed = ok["service_level"] < ok["service_level_target"] - 1e-12
+        table["days_meeting_target"] = (~missed).groupby(ok["point"]).mean().reindex(index)
+    return table.reset_index()
 
 
 def task_row(
