@@ -69,7 +69,7 @@ class ReportDrawer:
             self.close()
             return False
         self._done = True
-        return _reap(self.pid) == REPORTED
+        return reap(self.pid) == REPORTED
 
     def close(self) -> None:
         """End a drawer that was not used (a run that failed or was stopped); harmless after `report`."""
@@ -80,7 +80,7 @@ class ReportDrawer:
             os.close(self._channel)
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGTERM)
-        _reap(self.pid)
+        reap(self.pid)
 
 
 def _serve(channel: int, prepare: Callable[[], Build]) -> int:
@@ -101,8 +101,8 @@ def _serve(channel: int, prepare: Callable[[], Build]) -> int:
         return 1
 
 
-def _reap(pid: int) -> int:
-    """Wait for the drawer; its exit status (-1 if it cannot be waited for)."""
+def reap(pid: int) -> int:
+    """Wait for a forked child (the drawer, or a figure drawer); its exit status (-1 if it cannot be waited for)."""
     while True:
         try:
             _, status = os.waitpid(pid, 0)

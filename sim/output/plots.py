@@ -18,7 +18,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from sim.output import kpi_labels
-from sim.output.drawer import drawing_processes
+from sim.output.drawer import drawing_processes, reap
 from sim.output.plots_agents import staffing_figure
 from sim.output.plots_journeys import touched_figure, touched_shares, transfer_counts, transfer_figure
 from sim.output.plots_replications import replications_figure
@@ -158,7 +158,7 @@ def write_plots(run: SavedRun, folder: Path, processes: int | None = None) -> li
         for index in mine:
             save_figure(builders[index][1][0](), paths[index])
     finally:
-        finished = _reap(helper)
+        finished = helper is not None and reap(helper) == 0
     for index in range(1, len(builders), 2) if helper is not None else ():
         if not finished or not paths[index].is_file():
             save_figure(builders[index][1][0](), paths[index])
@@ -191,19 +191,3 @@ def _fork_drawing(
         status = 1
     finally:
         os._exit(status)
-
-
-def _reap(pid: int | None) -> bool:
-    """Wait for the forked drawer; whether it wrote every figure it was given."""
-    import os
-
-    if pid is None:
-        return False
-    while True:
-        try:
-            _, status = os.waitpid(pid, 0)
-        except InterruptedError:
-            continue
-        except ChildProcessError:
-            return False
-        return os.waitstatus_to_exitcode(status) == 0
