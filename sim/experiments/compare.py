@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.analysis import kpis
 
@@ -76,6 +75,9 @@ def choose_test(
 def p_value(a: Sequence[float], b: Sequence[float], kind: str) -> float:
     """Two-sided p-value for `mean(b) != mean(a)`; NaN replications are left out (pairwise when paired).
     Constant samples give 1 when equal and 0 when they differ (no noise at all)."""
+    # Imported here, not at the top: scipy.stats takes ~0.7 s, which every first use of `sim` would pay.
+    from scipy import stats
+
     x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if kind == "paired":
         keep = ~(np.isnan(x) | np.isnan(y))
