@@ -22,7 +22,6 @@ import dataclasses
 import difflib
 import hashlib
 import json
-import math
 import re
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ import pandas as pd
 
 import sim
 from sim.analysis.confidence import half_widths
-from sim.analysis.rows import kpi_row
+from sim.analysis.rows import clean_json, kpi_row
 from sim.analysis.summary import summary
 from sim.engine.day import simulate
 from sim.experiments.executors import Executor
@@ -252,22 +251,8 @@ def _with_fingerprint(plan: SweepPlan) -> SweepPlan:
         "callsim": sim.__version__,
     }
     # keys in their order: the order of departments decides routing (the first that resolves a reason)
-    digest = hashlib.sha256(json.dumps(json_safe(identity)).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(json.dumps(clean_json(identity)).encode()).hexdigest()[:16]
     return dataclasses.replace(plan, fingerprint=digest)
-
-
-def json_safe(value: Any) -> Any:
-    """A JSON-safe copy: NaN and infinities become null, numpy scalars become Python numbers (the same as
-    `sim.output.folders.clean_json`, which the output layer uses to write; here it only feeds a hash)."""
-    if isinstance(value, Mapping):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 # --- one task: what a worker does --------------------------------------------------------------------------

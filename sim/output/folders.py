@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import errno
 import json
-import math
 import os
 import re
 import secrets
@@ -20,17 +19,17 @@ import shutil
 import signal
 import socket
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.analysis.rows import clean_json as clean_json  # re-exported: the writers here and above use it
 from sim.model.durations import printable
 
 
@@ -479,19 +478,6 @@ def replace_folder(staging: Path, target: Path) -> None:
     finally:
         if swapped and trash is not None:
             shutil.rmtree(trash, ignore_errors=True)
-
-
-def clean_json(value: Any) -> Any:
-    """JSON-safe copy: NaN and infinities become null, numpy scalars become Python numbers."""
-    if isinstance(value, Mapping):
-        return {str(k): clean_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [clean_json(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 PARQUET_SLICE = 1 << 18
