@@ -465,16 +465,17 @@ def run_rows(
                 yield task_row(plan, point.index, replication, params, None, point.error)
             else:
                 tasks.append((point.index, replication))
-    done = plan.tasks - len(tasks)
+    total = plan.tasks  # counted once: for a shard, a pass over every point and replication
+    done = total - len(tasks)
     if on_progress:
-        on_progress(done, plan.tasks)
+        on_progress(done, total)
     arguments = [(plan.points[p].scenario, plan.seed, r) for p, r in tasks]
     for item in executor.run(point_kpis, arguments):
         number, replication = tasks[item.index]
         yield task_row(plan, number, replication, params, item.value, item.error)
         done += 1
         if on_progress:
-            on_progress(done, plan.tasks)
+            on_progress(done, total)
 
 
 def run_plan(
