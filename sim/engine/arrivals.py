@@ -104,10 +104,13 @@ def plan_menu(centre: Centre, callers: Callers) -> MenuPlan | None:
     shares = np.array([ivr.self_service.get(name, 0.0) for name in centre.reason_names])
     self_served = draws[:, 0] < shares[callers.reason]
     department = np.empty(count, dtype=np.int64)
-    wrong = [[d for d in range(len(centre.queues)) if d not in resolvers] for resolvers in centre.resolvers]
     for index, reason in enumerate(callers.reason.tolist()):
         department[index] = ivr_route(
-            draws[index, 1], draws[index, 2], ivr.accuracy, centre.resolvers[reason], wrong[reason]
+            draws[index, 1],
+            draws[index, 2],
+            ivr.accuracy,
+            centre.resolvers[reason],
+            centre.unresolving[reason],
         )
     return MenuPlan(menu_time, self_served, department)
 
