@@ -479,29 +479,3 @@ def agent_seconds(result: RunResult, edges: np.ndarray) -> pd.DataFrame:
             "busy_seconds": busy.reshape(-1),
         }
     )
-
-
-def queue_levels(result: RunResult, edges: np.ndarray) -> pd.DataFrame:
-    """Per department and interval: mean number of callers waiting in the queue."""
-    visits = visits_table(result)
-    departments = visits["department"].cat.categories
-    code = visits["department"].cat.codes.to_numpy().astype(np.int64)
-    queued = visits["queued_at"].to_numpy()
-    left = (visits["queued_at"] + visits["wait_time"]).fillna(result.ended_at).to_numpy()
-    known = code >= 0
-    area = integrate_levels_by(
-        np.concatenate((code[known], code[known])),
-        np.concatenate((queued[known], left[known])),
-        np.concatenate((np.ones(int(known.sum())), -np.ones(int(known.sum())))),
-        edges,
-        len(departments),
-    )
-    widths = np.diff(edges)
-    mean = np.divide(area, widths, out=np.zeros_like(area), where=widths > 0)
-    return pd.DataFrame(
-        {
-            "department": np.repeat(np.asarray(departments, dtype=object), len(widths)),
-            "interval": np.tile(np.arange(len(widths)), len(departments)),
-            "mean_queue": mean.reshape(-1),
-        }
-    )

@@ -63,11 +63,6 @@ from sim.output.folders import (
     sync_tree,
 )
 
-
-def _fsync_path(path: Path) -> None:
-    fsync_path(path)
-
-
 TEMPORARY = re.compile(r"^\..+\.\d+\.tmp$")
 """`.NAME.PID.tmp`: a file being written by `atomic_write` (a leftover after SIGKILL)."""
 
@@ -78,12 +73,12 @@ def atomic_write(path: Path, writer: Callable[[Path], None]) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         writer(temporary)
-        _fsync_path(temporary)
+        fsync_path(temporary)
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    _fsync_path(path.parent)
+    fsync_path(path.parent)
 
 
 def _write_json(path: Path, value: Any) -> None:
@@ -323,7 +318,7 @@ def consolidate(plan: SweepPlan, folder: Path) -> pd.DataFrame:
     atomic_write(folder / "rows.csv", lambda p: rows.to_csv(p, index=False))
     for part in parts:
         part.unlink(missing_ok=True)
-    _fsync_path(folder / "parts")
+    fsync_path(folder / "parts")
     return rows
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sim.experiments.executors import Executor
-from sim.experiments.staffing.figures import department_figures, pooled
+from sim.experiments.staffing.figures import department_figures
 from sim.experiments.staffing.plans import agent_hours, plan_overrides, plan_yaml, with_plan
 from sim.experiments.staffing.result import StaffingPlan
 from sim.experiments.staffing.searcher import MAX_ROUNDS, REFINE, Evaluator, search
@@ -27,9 +27,6 @@ from sim.experiments.staffing.targets import (
 )
 from sim.model.loading import load_scenario
 
-StaffingResult = StaffingPlan
-"""The name the search's answer had before `StaffingPlan`."""
-
 __all__ = [
     "CEILINGS",
     "FIGURES",
@@ -39,7 +36,6 @@ __all__ = [
     "Evaluator",
     "StaffingError",
     "StaffingPlan",
-    "StaffingResult",
     "Targets",
     "agent_hours",
     "department_figures",
@@ -48,7 +44,6 @@ __all__ = [
     "parse_targets",
     "plan_overrides",
     "plan_yaml",
-    "pooled",
     "search",
     "search_staffing",
     "staff_erlang_a",

@@ -158,15 +158,6 @@ def pool(tables: Sequence[np.ndarray], departments: Sequence[str]) -> Pooled:
     return Pooled(mean, width, tuple(departments))
 
 
-def pooled(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """Per interval and department: the mean of each figure over replications (those with calls), and the
-    95% half-width of each figure but `offered` (`department_figures` tables in, one row per cell out)."""
-    first = tables[0]
-    names = list(dict.fromkeys(first["department"]))
-    arrays = [table[list(FIGURES)].to_numpy(dtype=float) for table in tables]
-    return pool(arrays, names).frame()
-
-
 def day_figures(rows: Sequence[Mapping[str, float]]) -> tuple[dict[str, float], dict[str, float]]:
     """The day's service level, abandonment, ASA, occupancy and offered calls: means over replications and
     95% half-widths."""
