@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import math
-import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from pathlib import Path
 from sim.analysis import kpis
 from sim.model.durations import format_clock, format_duration
 from sim.output.console import Features, features, lookup
-from sim.output.folders import new_staging
+from sim.output.folders import new_staging, replace_folder
 from sim.output.plots import WrittenPlot, write_plots
 from sim.output.report_format import Cell, esc, number, summary_ci, table, target_met, with_ci
 from sim.output.report_intervals import intervals_section, kind_rows, missed_cells, missed_line
@@ -363,12 +362,9 @@ def write_report(folder: Path | str) -> Report:
     try:
         written = write_plots(run, staging)
         document = render(run, written)
-        target = folder / PLOTS
-        trash = folder / f".plots.old-{os.getpid()}"
-        if target.exists():
-            target.rename(trash)
-        staging.rename(target)
-        shutil.rmtree(trash, ignore_errors=True)
+        replace_folder(
+            staging, folder / PLOTS
+        )  # the old pictures aside, the new in place, Ctrl-C held between
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
