@@ -211,3 +211,17 @@ def test_compare_follows_a_change_in_the_registry(monkeypatch):
     assert rows["mean_wait"].label == "waiting, on average" and rows["mean_wait"].better == 1
     assert "p_wait" in rows and "aht" not in rows
     assert rows["by_department.billing.asa"].unit == "h"
+
+
+def test_cli_refuses_set_on_a_folder_whose_name_looks_like_markup(tmp_path):
+    """`--set-a` on a results folder is refused in one line that names the folder as it is, even when its
+    name holds what Rich would read as markup (it used to crash with a MarkupError)."""
+    import shutil
+
+    odd = tmp_path / "run[/]x"
+    shutil.copytree(replicated_run(), odd)
+    result = CliRunner().invoke(
+        cli.app, ["compare", str(odd), str(better_run()), "--set-a", "seed=2", "--out", str(tmp_path / "c")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "run[/]x is a results folder" in " ".join(result.output.split())

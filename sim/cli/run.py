@@ -28,7 +28,7 @@ from sim.cli.common import (
     warn_if_unstable,
     write_results,
 )
-from sim.output.console import print_problems, progress
+from sim.output.console import print_problems, progress, say
 
 DEFAULT_NAME = "small-centre.yaml"
 """The shipped scenario `callsim run` simulates when given none."""
@@ -152,10 +152,11 @@ def _print_report_line(folder: Path) -> None:
     if (folder / REPORT).exists():
         out.print(f"report: {folder / REPORT}", highlight=False, soft_wrap=True)
     elif (folder / ERROR).exists():
-        err.print(
-            f"[yellow]warning:[/] the report could not be built (see {folder / ERROR}); "
-            f"retry with: callsim report {folder}",
-            highlight=False,
+        say(
+            err,
+            "warning",
+            f"the report could not be built (see {folder / ERROR}); retry with: callsim report {folder}",
+            "yellow",
         )
 
 

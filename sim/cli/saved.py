@@ -12,7 +12,6 @@ import typer
 
 from sim.cli.common import (
     FAILED,
-    REFUSED,
     JobsOption,
     QuietOption,
     check_free,
@@ -80,8 +79,7 @@ def rerun(
         refuse(error)
     target = out_dir or default_run_dir(Path("results"), plan.scenario.name)
     if target.resolve() == results_dir.resolve():
-        err.print("[red]error:[/] --out must differ from the folder being rerun", highlight=False)
-        raise typer.Exit(REFUSED)
+        refuse("--out must differ from the folder being rerun")
     check_free(target, force)
     for name, (then, now) in version_changes(plan.versions, current_versions()).items():
         say(err, "warning", f"{name} was {then} for the original run, {now} now", "yellow")
@@ -186,10 +184,7 @@ def _saved_run(
 
     if path.is_dir():
         if overrides:
-            err.print(
-                f"[red]error:[/] --set applies to scenarios, and {path} is a results folder", highlight=False
-            )
-            raise typer.Exit(REFUSED)
+            refuse(f"--set applies to scenarios, and {path} is a results folder")
         try:
             return load_run(path)
         except NotARun as error:

@@ -146,10 +146,10 @@ def sweep_command(
         say(err, "error", error)
         return 2
     if resume and out_dir is None:
-        err.print("[red]error:[/] --resume needs the sweep's --out folder", highlight=False)
+        say(err, "error", "--resume needs the sweep's --out folder")
         return 2
     if resume and force:
-        err.print("[red]error:[/] choose --resume or --force, not both", highlight=False)
+        say(err, "error", "choose --resume or --force, not both")
         return 2
     target = out_dir or default_run_dir(Path("results"), f"{plan.scenario.name}-sweep")
     chosen = list(plots) if plots else list(DEFAULT_PLOTS)
@@ -216,10 +216,12 @@ def sweep_command(
     except KeyboardInterrupt:
         mark_interrupted(plan, target)  # if the stop came after the sweep's last word, or before its first
         kept = read_rows(target)
-        err.print(
-            f"[yellow]interrupted:[/] {int(kept['error'].isna().sum())} of {plan.tasks} row(s) kept in {target}; "
+        say(
+            err,
+            "interrupted",
+            f"{int(kept['error'].isna().sum())} of {plan.tasks} row(s) kept in {target}; "
             "run the same command with --resume to complete it",
-            highlight=False,
+            "yellow",
         )
         return 130
     except (SweepError, ResultsExist) as error:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli.common import REFUSED, SeedOption, SetOption, err, load, out, refuse
+from sim.cli.common import SeedOption, SetOption, load, out, refuse
 
 
 def trace(
@@ -31,8 +31,7 @@ def trace(
 
     loaded = load(scenario, overrides)
     if sum(x is not None and x is not False for x in (call, reason, longest or None)) > 1:
-        err.print("[red]error:[/] choose one of --call, --longest or --reason", highlight=False)
-        raise typer.Exit(REFUSED)
+        refuse("choose one of --call, --longest or --reason")
     try:
         traced = trace_call(loaded, seed, call, reason, picture)
     except ValueError as error:
