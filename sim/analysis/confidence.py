@@ -53,18 +53,25 @@ def aggregate(summaries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return means
 
 
+def meets_target(service_level: npt.ArrayLike, target: npt.ArrayLike) -> np.ndarray:
+    """Whether each day's service level reached its target (a day without offered calls, NaN, counts as
+    meeting it): the one rule behind `days_meeting_target` and the sweep's per-point share."""
+    levels = np.asarray(service_level, dtype=float)
+    return ~(levels < np.asarray(target, dtype=float) - 1e-12)
+
+
 def days_meeting_target(summaries: Sequence[Mapping[str, Any]]) -> float:
     """Share of replications (simulated days) whose service level reached the target: the chance a day
     meets it, which the mean service level does not tell (a mean at the target can be half the days
-    missing it). Days without offered calls count as meeting it."""
-    met = [
-        not (
-            isinstance(s.get("service_level"), float)
-            and s["service_level"] < s["service_level_target"] - 1e-12
-        )
-        for s in summaries
-    ]
-    return float(np.mean(met)) if met else math.nan
+    missing it)."""
+    if not summaries:
+        return math.nan
+    levels = [s.get("service_level") for s in summaries]
+    met = meets_target(
+        [level if isinstance(level, int | float) else math.nan for level in levels],
+        [s["service_level_target"] for s in summaries],
+    )
+    return float(met.mean())
 
 
 def _aggregate(summaries: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:

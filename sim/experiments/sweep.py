@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 import sim
-from sim.analysis.confidence import half_widths
+from sim.analysis.confidence import half_widths, meets_target
 from sim.analysis.rows import clean_json, kpi_row
 from sim.analysis.summary import summary
 from sim.engine.day import simulate
@@ -414,10 +414,9 @@ def summarize(plan: SweepPlan, rows: pd.DataFrame) -> pd.DataFrame:
     interleaved = [c for kpi in kpis for c in (kpi, f"{kpi}_ci95")]
     table = pd.concat([front, means, widths], axis=1)[[*front.columns, *interleaved]]
     if {"service_level", "service_level_target"} <= set(kpis):
-        # The chance a day meets the target, per point (as `confidence.days_meeting_target`: a day without
-        # offered calls counts as meeting it): with busy days, what a staffing level buys beyond the mean.
-        missed = ok["service_level"] < ok["service_level_target"] - 1e-12
-        table["days_meeting_target"] = (~missed).groupby(ok["point"]).mean().reindex(index)
+        # The chance a day meets the target, per point: with busy days, what a staffing level buys beyond the mean.
+        met = pd.Series(meets_target(ok["service_level"], ok["service_level_target"]), index=ok.index)
+        table["days_meeting_target"] = met.groupby(ok["point"]).mean().reindex(index)
     return table.reset_index()
 
 
