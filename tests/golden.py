@@ -1,7 +1,9 @@
 """Fingerprints of every table of every shipped scenario, so a refactor that changes a result shows.
 
 `python -m tests.golden --write` records them in `tests/data/golden.json` (do that only when a change of
-results is meant, and say so in the commit); `tests/test_identical.py` recomputes and compares them. Each
+results is meant, and say so in the commit); `python -m tests.golden --add` records only the scenarios not
+recorded yet (a new shipped scenario), leaving every existing record as it was; `tests/test_identical.py`
+recomputes and compares them. Each
 scenario runs two replications with its own seed (one worker), so the per-replication KPIs, their aggregate
 and the interval means are covered as well as replication 0's event log, calls, visits and agents.
 
@@ -110,12 +112,14 @@ def _summary_fingerprint(value: Any) -> dict[str, Any]:
     return flat
 
 
-def fingerprints() -> dict[str, dict[str, Any]]:
-    """Per shipped scenario, a fingerprint of each table a run produces."""
+def fingerprints(skip: frozenset[str] = frozenset()) -> dict[str, dict[str, Any]]:
+    """Per shipped scenario (less those named in `skip`), a fingerprint of each table a run produces."""
     from tests.golden_api import run_tables
 
     found: dict[str, dict[str, Any]] = {}
     for path in sorted(SCENARIOS.glob("*.yaml")):
+        if path.stem in skip:
+            continue
         tables = run_tables(path, REPLICATIONS)
         prints: dict[str, Any] = {name: _frame_fingerprint(tables[name]) for name in TABLES}
         prints.update({name: _summary_fingerprint(tables[name]) for name in SUMMARIES})
@@ -163,6 +167,12 @@ def differences(recorded: dict[str, Any], now: dict[str, Any]) -> list[str]:
 
 
 def main() -> None:
+    if "--add" in sys.argv[1:]:
+        recorded: dict[str, dict[str, Any]] = json.loads(STORE.read_text(encoding="utf-8"))
+        added = fingerprints(skip=frozenset(recorded))
+        STORE.write_text(json.dumps({**recorded, **added}, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        print(f"added {', '.join(sorted(added)) or 'nothing'} to {STORE}")
+        return
     if "--write" not in sys.argv[1:]:
         print(json.dumps(fingerprints(), indent=2, sort_keys=True))
         return
