@@ -12,6 +12,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -154,6 +155,13 @@ class Day:
     def kpis(self) -> dict[str, float]:
         """Every numeric KPI of the summary, flat: `{"by_department.billing.asa": 12.0, ...}`."""
         return kpi_row(self.summary)
+
+    def call_log(self, on: date | None = None) -> pd.DataFrame:
+        """The day's calls as call-log rows (the format `callsim run --log` writes and
+        `sim.model.call_log.read_call_log` reads), the day dated `on` (default 2026-01-05)."""
+        from sim.output.call_log_export import FIRST_DATE, call_log_frame
+
+        return call_log_frame(self.result, on or FIRST_DATE)
 
 
 def simulate(scenario: ScenarioLike, seed: int | None = None, replication: int = 0) -> Day:
@@ -394,13 +402,15 @@ def write_results(
     folder: str | Path,
     force: bool = False,
     report: bool = True,
+    log: bool = False,
 ) -> Path:
     """Write a result as a folder, whole or not at all (it is filled beside and renamed into place), and
     return where it went. A `Day` or `Replications`: the results folder `callsim run` writes (scenario,
     meta.json, tables, summary.json and, unless `report=False`, report.html and plots) that `callsim report`
     and `callsim compare` read. A `SweepResult`: rows and summary (Parquet and CSV) and `sweep.json`. A
     `Comparison`: comparison.csv and comparison.json. An existing folder is refused
-    (`sim.output.folders.ResultsExist`) unless `force`."""
+    (`sim.output.folders.ResultsExist`) unless `force`. With `log` (a `Day` or `Replications`), the calls
+    also go to `calls_log.csv` in the call-log format, one dated day per replication."""
     from sim.output.folders import write_folder
 
     target = Path(folder)
@@ -408,7 +418,7 @@ def write_results(
         from sim.output.results import write_run
 
         run = _as_replicated(result) if isinstance(result, Day) else result.run
-        return write_run(target, run, force=force, command=["sim.write_results"], report=report)
+        return write_run(target, run, force=force, command=["sim.write_results"], report=report, log=log)
     if isinstance(result, SweepResult):
         return write_folder(target, force, lambda path: _write_sweep(result, path))
     if isinstance(result, statistics.Comparison):

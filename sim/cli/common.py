@@ -122,16 +122,18 @@ def interrupted(target: Path) -> NoReturn:
     raise typer.Exit(INTERRUPTED) from None
 
 
-def write_results(target: Path, result: Replicated, force: bool, drawer: ReportDrawer | None = None) -> Path:
-    """Write the results folder (its report built by `drawer` if one was started) and say where it went
-    (another run may have taken `target` meanwhile), or exit with why not (2: it exists; 1: the disk or
-    folder failed us)."""
+def write_results(
+    target: Path, result: Replicated, force: bool, drawer: ReportDrawer | None = None, log: bool = False
+) -> Path:
+    """Write the results folder (its report built by `drawer` if one was started; with `log`, the calls as
+    `calls_log.csv`) and say where it went (another run may have taken `target` meanwhile), or exit with
+    why not (2: it exists; 1: the disk or folder failed us)."""
     from sim.output.folders import ResultsExist, unwritable
     from sim.output.results import write_run
 
     try:
         written = write_run(
-            target, result, force=force, command=command_line(), release_events=True, drawer=drawer
+            target, result, force=force, command=command_line(), release_events=True, drawer=drawer, log=log
         )
     except ResultsExist as error:
         refuse(error)

@@ -71,6 +71,14 @@ def run(
     max_reps: Annotated[
         int, typer.Option(min=2, help="With --until-ci: at most this many replications")
     ] = 200,
+    log: Annotated[
+        bool,
+        typer.Option(
+            "--log",
+            help="Also write the calls as a call log (calls_log.csv): one day per replication, "
+            "dated 2026-01-05, 2026-01-06, ...",
+        ),
+    ] = False,
 ) -> None:
     """Simulate a scenario and write its results folder."""
     from sim.experiments.runner import replicate, replicate_until
@@ -99,7 +107,7 @@ def run(
             else:
                 result = replicate(loaded, seed, reps, jobs, on_done=lambda _: step())
             step("writing results and report", advance=0)
-            target = write_results(target, result, force, drawer)
+            target = write_results(target, result, force, drawer, log=log)
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM while writing: nothing is left half-written
         interrupted(target)
     finally:
@@ -120,6 +128,8 @@ def run(
             f"results: {target}  ({result.calls_offered:,} calls in {result.wall_time:.1f}s)", highlight=False
         )
         _print_report_line(target)
+        if log:
+            out.print(f"call log: {target / 'calls_log.csv'}", highlight=False, soft_wrap=True)
 
 
 def _report_builder() -> Callable[[Path], None]:

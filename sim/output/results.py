@@ -18,6 +18,7 @@ from sim.analysis.tables import calls_table, visits_table
 from sim.experiments.provenance import git_revision, versions
 from sim.experiments.runner import Replicated
 from sim.model.loading import resolved_dict
+from sim.output.call_log_export import LOG_FILE, write_call_log
 from sim.output.drawer import ReportDrawer
 from sim.output.folders import (
     DISK_ERRORS,
@@ -53,12 +54,15 @@ def write_run(
     report: bool = True,
     release_events: bool = False,
     drawer: ReportDrawer | None = None,
+    log: bool = False,
 ) -> Path:
     """Write a run's results folder: scenario, meta, calls, events, visits, intervals, summary, and (unless
         `report` is false) the pictures in `plots/` and `report.html`, built from those files. A report that
         fails leaves `report_error.txt` instead (the results are kept; `callsim report` retries). With
         `release_events`, the run's event log is let go once written (`RunResult.release_events`). A `drawer`
-    (`sim.output.drawer`, started before the run) builds the report if it can; otherwise it is built here."""
+    (`sim.output.drawer`, started before the run) builds the report if it can; otherwise it is built here.
+    With `log`, the calls of every replication also go to `calls_log.csv` in the call-log format
+    (`sim.output.call_log_export`)."""
 
     def fill(folder: Path) -> None:
         (folder / "scenario.yaml").write_text(
@@ -69,6 +73,8 @@ def write_run(
         write_parquet(run.first.events, folder / "events.parquet")
         write_parquet(visits_table(run.first), folder / "visits.parquet")
         write_parquet(run.first.agents, folder / "agents.parquet")
+        if log:
+            write_call_log(run, folder / LOG_FILE)
         run.intervals.to_csv(folder / "intervals.csv", index=False, float_format="%.6g")
         if len(run.replications) > 1:
             replications_frame(run).to_csv(folder / "replications.csv", index=False, float_format="%.6g")
