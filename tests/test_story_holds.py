@@ -252,7 +252,12 @@ def _everything() -> dict[str, Any]:
                     "callback_share": 0.3,
                 },
             },
-            "technical": {"agents": 2, "handle_time": {"dist": "exponential", "mean": "4m"}},
+            "technical": {
+                "agents": 2,
+                "handle_time": {"dist": "exponential", "mean": "4m"},
+                "queue_capacity": 2,
+                "when_full": "message",
+            },
         },
     }
 
@@ -266,6 +271,7 @@ ENDINGS = {
     "dropped": r"^\w+ agent \d+ cannot resolve a \w+ question; .+ gives up unresolved, .+: dropped\.$",
     "abandoned_on_hold": r"^hangs up on hold after [\dhms ]+: abandoned on hold\.$",
     "callback_failed": r"^the centre gives up calling back after \d+ tr(y|ies): callback failed\.$",
+    "message": r"^nobody in \w+ is free and the queue was full; the caller left a message\.$",
 }
 
 

@@ -11,6 +11,8 @@ from sim.engine.log import CODE, Event, categorical
 
 _HOLD, _CHECK_BACK, _UNHOLD = CODE[Event.HOLD], CODE[Event.CHECK_BACK], CODE[Event.UNHOLD]
 _HOLD_ABANDON, _REQUEST = CODE[Event.HOLD_ABANDON], CODE[Event.CALLBACK_REQUEST]
+_ORIGINS = {0.0: "queue", 1.0: "hold", 2.0: "redial"}
+"""Where a callback request came from, by its event detail (2: a redial that asked for a callback)."""
 _DIAL, _MISSED, _FAILED = CODE[Event.CALLBACK_DIAL], CODE[Event.CALLBACK_MISSED], CODE[Event.CALLBACK_FAILED]
 _ANSWER, _REDIAL, _ARRIVE = CODE[Event.ANSWER], CODE[Event.REDIAL], CODE[Event.ARRIVE]
 
@@ -116,7 +118,7 @@ def callback_table(events: pd.DataFrame) -> pd.DataFrame:
             (
                 int(call[request]),
                 names[department[request]],
-                "hold" if detail[request] == 1.0 else "queue",
+                _ORIGINS.get(float(detail[request]), "queue"),
                 float(t[request]),
                 first_dial,
                 dials,

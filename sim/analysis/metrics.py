@@ -70,20 +70,20 @@ def asa(calls: pd.DataFrame, by: Groups | None = None) -> Any:
 
 def mean_wait(calls: pd.DataFrame, by: Groups | None = None) -> Any:
     """Mean queue wait of calls not blocked, until an agent took it or the caller hung up (0 if at once)."""
-    reached = ~equals(calls, "outcome", "blocked")
+    reached = _reached_a_queue(calls)
     return figure(mean_where(column(calls, "wait_time"), reached, groups_of(calls, by)), by)
 
 
 def p90_wait(calls: pd.DataFrame, by: Groups | None = None) -> Any:
     """90th percentile of the queue wait of calls not blocked (seconds)."""
-    reached = ~equals(calls, "outcome", "blocked")
+    reached = _reached_a_queue(calls)
     return figure(quantile_where(column(calls, "wait_time"), reached, groups_of(calls, by), 0.9), by)
 
 
 def p_wait(calls: pd.DataFrame, by: Groups | None = None) -> Any:
     """Share of calls not blocked that waited more than zero in a queue."""
     groups = groups_of(calls, by)
-    reached = ~equals(calls, "outcome", "blocked")
+    reached = _reached_a_queue(calls)
     waited = reached & (np.nan_to_num(column(calls, "wait_time").astype(float), nan=0.0) > 1e-9)
     return figure(ratio(count_where(waited, groups), count_where(reached, groups)), by)
 
@@ -97,8 +97,23 @@ def abandon_rate(calls: pd.DataFrame, by: Groups | None = None) -> Any:
     )
 
 
+def _reached_a_queue(calls: pd.DataFrame) -> np.ndarray:
+    """Calls that reached a queue: not blocked (busy signal, or lost at a full queue), no message left."""
+    return ~equals(calls, "outcome", "blocked") & ~equals(calls, "outcome", "message")
+
+
+def message_rate(calls: pd.DataFrame, by: Groups | None = None) -> Any:
+    """Callers who found a department's queue full and left a message (`when_full: message`) / offered."""
+    groups = groups_of(calls, by)
+    every = np.ones(len(calls), dtype=bool)
+    return figure(
+        ratio(count_where(equals(calls, "outcome", "message"), groups), count_where(every, groups)), by
+    )
+
+
 def block_rate(calls: pd.DataFrame, by: Groups | None = None) -> Any:
-    """Blocked (busy signal: no free trunk line) / offered."""
+    """Blocked / offered: a busy signal (no free trunk line), or lost at a department's full queue
+    (`queue_capacity`, `when_full: lost`), as in Erlang B."""
     groups = groups_of(calls, by)
     every = np.ones(len(calls), dtype=bool)
     return figure(
@@ -168,6 +183,18 @@ def misroute_cost_hours(transfers: pd.DataFrame, by: Groups | None = None) -> An
     return figure(sum_where(column(transfers, "segment_time"), every, groups) / 3600.0, by)
 
 
+def conference_missed_rate(events: pd.DataFrame, counted: Any, departments: list[str], waits: bool) -> float:
+    """Conference transfers that found nobody of the next department free / conference transfers tried, for
+    the counted calls: from the `departments` that transfer by conference, each attempt is a transfer that
+    connected or a miss (a miss that then waits, `if_nobody_free: wait`, also records its transfer)."""
+    mine = events["call_id"].isin(counted).to_numpy()
+    kinds = events["event"]
+    missed = int((mine & (kinds == "conference_missed").to_numpy()).sum())
+    sent = int((mine & (kinds == "transfer").to_numpy() & events["department"].isin(departments).to_numpy()).sum())
+    tried = sent if waits else sent + missed
+    return missed / tried if tried else math.nan
+
+
 def transfer_matrix(transfers: pd.DataFrame) -> list[dict[str, Any]]:
     """Transfers counted by (from department, to department)."""
     counts = transfers.groupby(["from", "to"], observed=True).size().reset_index(name="count")
@@ -228,6 +255,14 @@ def callback_answer_rate(callbacks: pd.DataFrame) -> float:
 def attempts_per_caller(calls: pd.DataFrame) -> float:
     """Calls (attempts, redials included) / unique callers."""
     return len(calls) / calls["caller_id"].nunique() if len(calls) else math.nan
+
+
+def mean_wait_per_caller(calls: pd.DataFrame) -> float:
+    """Mean over callers (people) of their total wait in the queue across all their calls, redials included
+    (a busy signal counts as no wait), seconds."""
+    if not len(calls):
+        return math.nan
+    return float(calls["wait_time"].fillna(0.0).groupby(calls["caller_id"].to_numpy()).sum().mean())
 
 
 def experience_summary(calls: pd.DataFrame) -> dict[str, float]:

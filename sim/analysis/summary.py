@@ -24,6 +24,7 @@ from sim.analysis.metrics import (
     callback_answer_rate,
     callback_promise_kept,
     common_chains,
+    conference_missed_rate,
     counted,
     counted_rows,
     experience_summary,
@@ -35,6 +36,8 @@ from sim.analysis.metrics import (
     mean_hold_time,
     mean_time_to_callback,
     mean_wait,
+    mean_wait_per_caller,
+    message_rate,
     misroute_cost_hours,
     occupancy,
     offered,
@@ -49,6 +52,7 @@ from sim.analysis.metrics import (
 )
 from sim.analysis.tables import agent_seconds, calls_table, transfer_table, visits_table
 from sim.engine.day import RunResult
+from sim.model.scenario import conferences
 
 
 def summary(result: RunResult) -> dict[str, Any]:
@@ -120,6 +124,10 @@ def summary(result: RunResult) -> dict[str, Any]:
         "experience": experience_summary(calls),
         "agent_hours": float(pools["logged_in_seconds"].sum()) / 3600.0,
     }
+    redial = scenario.redial
+    if redial is not None and (redial.patience == "remaining" or redial.as_callback > 0):  # retrials remember
+        out["mean_wait_per_caller"] = mean_wait_per_caller(calls)
+        out["callbacks_from_redials"] = int((callbacks["origin"] == "redial").sum())
     # Per department and per group: one grouped pass over each table, then a dictionary per name.
     departments = list(scenario.departments)
     groups = list(scenario.agent_groups or {})
@@ -177,6 +185,16 @@ def summary(result: RunResult) -> dict[str, Any]:
         }
     if scenario.arrivals.busyness is not None:
         out["busyness"] = result.busyness
+    if conferences(scenario):
+        mode = scenario.transfers.mode
+        conferencing = [
+            name for name, own in scenario.departments.items() if (own.transfer_mode or mode) == "conference"
+        ]
+        waits = scenario.transfers.if_nobody_free == "wait"
+        out["conference_missed_rate"] = conference_missed_rate(result.events, counted_ids, conferencing, waits)
+    if any(department.queue_capacity is not None for department in scenario.departments.values()):
+        out["messages"] = int((calls["outcome"] == "message").sum())  # only where a queue can be full
+        out["message_rate"] = message_rate(calls)
     return out
 
 

@@ -30,6 +30,7 @@ _SELF_SERVICE, _DROP = CODE[Event.SELF_SERVICE], CODE[Event.DROP]
 _HOLD_ABANDON, _CALLBACK_FAILED = CODE[Event.HOLD_ABANDON], CODE[Event.CALLBACK_FAILED]
 _CALLBACK_REQUEST, _CALLBACK_DIAL = CODE[Event.CALLBACK_REQUEST], CODE[Event.CALLBACK_DIAL]
 _CALLBACK_QUEUE = CODE[Event.CALLBACK_QUEUE]
+_QUEUE_FULL = CODE[Event.QUEUE_FULL]
 
 OUTCOMES = (
     "answered",
@@ -40,10 +41,12 @@ OUTCOMES = (
     "dropped",
     "abandoned_on_hold",
     "callback_failed",
+    "message",
 )
 """How a call ended: served to the end by an agent (perhaps on a callback); hung up waiting (queued or
 ringing); busy signal; still there at the hard stop; resolved in the IVR; hung up unresolved after too many
-transfers; hung up on hold; never reached for its callback."""
+transfers; hung up on hold; never reached for its callback; left a message at a full queue (`when_full:
+message`; a caller lost at a full queue is `blocked`, as in Erlang B)."""
 
 
 def _first(
@@ -108,7 +111,7 @@ def _calls_table(result: RunResult) -> pd.DataFrame:
     np.maximum.at(worst_wait, live["call_id"].to_numpy(), live["wait_time"].fillna(0.0).to_numpy())
 
     terminal = np.isin(
-        c.code, (_BLOCK, _ABANDON, _END, _SELF_SERVICE, _DROP, _HOLD_ABANDON, _CALLBACK_FAILED)
+        c.code, (_BLOCK, _ABANDON, _END, _SELF_SERVICE, _DROP, _HOLD_ABANDON, _CALLBACK_FAILED, _QUEUE_FULL)
     )
     last_code = np.full(size, -1, dtype=np.int64)
     ended_at = np.full(size, np.nan)
@@ -123,6 +126,8 @@ def _calls_table(result: RunResult) -> pd.DataFrame:
     outcome[last_code == _DROP] = 5
     outcome[last_code == _HOLD_ABANDON] = 6
     outcome[last_code == _CALLBACK_FAILED] = 7
+    full = rows[c.code[rows] == _QUEUE_FULL]  # the caller's last event: nothing follows a full queue
+    outcome[c.call[full]] = np.where(c.detail[full] == 1.0, 8, 2)  # a message, or lost (blocked)
     holds = hold_table(result.events)
     hold_time = np.bincount(holds["call_id"], weights=holds["hold_time"], minlength=size)[:size]
     hold_count = np.bincount(holds["call_id"], minlength=size)[:size]
@@ -147,7 +152,7 @@ def _calls_table(result: RunResult) -> pd.DataFrame:
     routed = resolves[
         reason[each], answer_department[each]
     ]  # department -1 (never answered): the False column
-    no_wait = np.isnan(wait_time[each]) & (outcome[each] != 2)
+    no_wait = np.isnan(wait_time[each]) & (outcome[each] != 2) & (outcome[each] != 8)
     wait = np.where(no_wait, 0.0, wait_time[each])
     outcomes = categorical(outcome[each], list(OUTCOMES))
     resolved = (outcome[each] == 0) | (outcome[each] == 4)  # by an agent, or in the phone menu

@@ -24,6 +24,7 @@ _RING, _ANSWER, _END, _IDLE = CODE[Event.RING], CODE[Event.ANSWER], CODE[Event.E
 _LOGIN, _LOGOUT = CODE[Event.LOGIN], CODE[Event.LOGOUT]
 _TRANSFER, _HANDOVER, _DROP = CODE[Event.TRANSFER], CODE[Event.HANDOVER], CODE[Event.DROP]
 _DIAL, _MISSED, _FAILED = CODE[Event.CALLBACK_DIAL], CODE[Event.CALLBACK_MISSED], CODE[Event.CALLBACK_FAILED]
+_CONFERENCE_MISSED = CODE[Event.CONFERENCE_MISSED]
 
 LEAVE, DROP = -1, -2
 """Where a conversation sends the caller other than a department (`Agent.target`): away served, or away
@@ -55,7 +56,7 @@ def take_next(centre: Centre, agent: Agent) -> None:
         log_out(centre, agent)
         return
     pool = agent.pool
-    taken = next_call_for(pool)
+    taken = next_call_for(pool) if pool.take is None else pool.take(pool, centre.env.now)
     if taken is None:
         agent.state = IDLE
         agent.idle_since = centre.env.now
@@ -188,14 +189,17 @@ def answer(centre: Centre, agent: Agent, call: Call) -> None:
         call.warm = None
     agent.wrap_time = call.wrap_time
     agent.misrouted = False
+    handle_time = call.handle_time * agent.pool.speed[department]
+    if centre.times is not None:  # an agent group's own time for the reason
+        handle_time = centre.times.group_time(agent, call, handle_time)
     if queue.transfer_targets is not None:  # explicit network: serve, then maybe send on
-        agent.talk_time = call.handle_time * agent.pool.speed[department]
+        agent.talk_time = handle_time
         agent.target = explicit_next(centre.decide(), queue.transfer_targets, queue.transfer_cumulative)
         if agent.target >= 0 and queue.transfer_time is not None:
             agent.talk_time += queue.transfer_time()
         return
     if queue.resolves >> call.reason & 1 or (call.transfers >= centre.max_transfers and centre.escalate):
-        agent.talk_time = call.handle_time * agent.pool.speed[department]
+        agent.talk_time = handle_time
         agent.target = LEAVE
         return
     # misrouted: listen, decide where the caller should go, and transfer (or lose them)
@@ -241,16 +245,18 @@ def finish(centre: Centre, agent: Agent, call: Call) -> Generator[simpy.Event, A
     consult_time, talk_time, target = agent.consult_time, agent.talk_time, agent.target
     if agent.misrouted:
         yield env.timeout(consult_time + talk_time)
+        end_conference(call)
         if target == DROP:
             record((env.now, _DROP, call.id, agent.id, department, consult_time + talk_time))
             caller.leave(centre, call)
         else:
-            yield from transfer(centre, agent, call, target)
+            yield from transfer(centre, agent, call, target, consult_time + talk_time)
         yield from wrap_up(centre, agent, call, agent.wrap_time)
         return
     if consult_time:
         yield env.timeout(consult_time)
     ending, talked, work_left = yield from converse(centre, agent, call, queue, talk_time)
+    end_conference(call)
     if ending is Ending.HUNG_UP:
         caller.leave(centre, call)
         caller.maybe_redial(centre, call, "abandoned")
@@ -262,7 +268,7 @@ def finish(centre: Centre, agent: Agent, call: Call) -> Generator[simpy.Event, A
         record((env.now, _END, call.id, agent.id, department, consult_time + talked))
         caller.leave(centre, call)
     else:
-        yield from transfer(centre, agent, call, target)
+        yield from transfer(centre, agent, call, target, consult_time + talked)
     yield from wrap_up(centre, agent, call, agent.wrap_time)
 
 
@@ -287,11 +293,24 @@ def dial(centre: Centre, agent: Agent, call: Call) -> Generator[simpy.Event, Any
     return False
 
 
-def transfer(centre: Centre, agent: Agent, call: Call, target: int) -> Generator[simpy.Event, Any, None]:
-    """Send the caller on: cold (they rejoin the target queue alone) or warm (this agent stays on the line
-    until an agent of the target answers, then they talk for the consultation time)."""
+def transfer(
+    centre: Centre, agent: Agent, call: Call, target: int, talked: float = 0.0
+) -> Generator[simpy.Event, Any, None]:
+    """Send the caller on: cold (they rejoin the target queue alone), warm (this agent stays on the line
+    until an agent of the target answers, then they talk for the consultation time), or conference (only
+    to an agent free at once, and this agent stays on the line until that agent's part of the call ends);
+    `talked` is this agent's talk time with the caller so far."""
     env = centre.env
     record = centre.log.record
+    otherwise = centre.queues[agent.department].conference
+    conference = False
+    if otherwise is not None:
+        conference = any(pool.idle for pool in centre.queues[target].servers)
+        if not conference:
+            record((env.now, _CONFERENCE_MISSED, call.id, agent.id, agent.department, float(target)))
+            if otherwise != "wait":
+                yield from nobody_free(centre, agent, call, target, otherwise, talked)
+                return
     record((env.now, _TRANSFER, call.id, agent.id, agent.department, float(target)))
     call.transfers += 1
     if not centre.queues[agent.department].warm:
@@ -300,10 +319,41 @@ def transfer(centre: Centre, agent: Agent, call: Call, target: int) -> Generator
     started = env.now
     call.warm = env.event()
     handed_over = call.warm
-    caller.join_queue(centre, call, target)
+    leg_over = call.conference = env.event() if conference else None
+    caller.join_queue(centre, call, target)  # an idle agent takes a conference at once
     consult_time = yield handed_over
     yield env.timeout(consult_time)
+    if leg_over is not None:
+        yield leg_over
     record((env.now, _HANDOVER, call.id, agent.id, agent.department, env.now - started))
+
+
+def end_conference(call: Call) -> None:
+    """The caller's part of the call with this agent is over: a colleague who conferenced them in leaves."""
+    leg_over = call.conference
+    if leg_over is not None:
+        call.conference = None
+        leg_over.succeed()
+
+
+def nobody_free(
+    centre: Centre, agent: Agent, call: Call, target: int, otherwise: str, talked: float
+) -> Generator[simpy.Event, Any, None]:
+    """A conference finds no agent of the target free: the agent serves the caller alone (for a handle
+    time of the target's kind, linked to the first leg's if the target's are, at its own speed there) or
+    the caller leaves unresolved (`talked`: the talk
+    so far, which the ending's record carries as any segment's does)."""
+    env = centre.env
+    next_queue = centre.queues[target]
+    alone = next_queue.alone_handle
+    if otherwise == "alone" and alone is not None:
+        drawn = alone() if next_queue.linked is None else next_queue.linked * call.first_handle_time
+        alone_time = drawn * agent.pool.speed[target]
+        yield env.timeout(alone_time)
+        centre.log.record((env.now, _END, call.id, agent.id, agent.department, talked + alone_time))
+    else:
+        centre.log.record((env.now, _DROP, call.id, agent.id, agent.department, talked))
+    caller.leave(centre, call)
 
 
 def wrap_up(centre: Centre, agent: Agent, call: Call, wrap_time: float) -> Generator[simpy.Event, Any, None]:

@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 
 from sim.engine import caller
+from sim.engine.call_times import arrival_factors, patience_of
 from sim.engine.centre import Call, Centre
 from sim.engine.clock import Alarm, call_at
 from sim.engine.routing import ivr_route, right_department
+from sim.model.call_types import uses_call_times
 from sim.model.rates import interval_widths, rate_per_second
 from sim.model.scenario import Scenario
 from sim.model.streams import Streams
@@ -32,6 +34,8 @@ class Callers:
     arrived_at: np.ndarray
     reason: np.ndarray
     patience: np.ndarray
+    handle_time: np.ndarray | None = None
+    """Traced calls' own handle times at their first department (NaN: drawn), or None without any."""
 
     def __len__(self) -> int:
         return len(self.arrived_at)
@@ -80,7 +84,20 @@ def draw_callers(scenario: Scenario, streams: Streams, factor: float = 1.0) -> C
         patience = np.full(count, math.inf)
     else:
         patience = scenario.patience.draw_block(streams.generator("patience"), count)
-    return Callers(arrived_at, reason.astype(np.int64), patience)
+    if uses_call_times(scenario):  # each reason's own patience, and patience through the day
+        patience = patience_of(scenario, streams, arrived_at, reason, patience)
+    if arrivals.trace_patience is not None:  # a traced call's own patience replaces the drawn one
+        own = own_values(arrivals.trace_patience)
+        patience = np.where(np.isnan(own), patience, own)
+    handle_time = None
+    if arrivals.trace_handle_times is not None:  # NaN: drawn as usual at the first department
+        handle_time = own_values(arrivals.trace_handle_times)
+    return Callers(arrived_at, reason.astype(np.int64), patience, handle_time)
+
+
+def own_values(values: tuple[float | None, ...]) -> np.ndarray:
+    """A trace column of calls' own values as floats, NaN where a cell was left empty."""
+    return np.array([math.nan if value is None else value for value in values], dtype=float)
 
 
 @dataclass(frozen=True)
@@ -100,6 +117,9 @@ def plan_menu(centre: Centre, callers: Callers) -> MenuPlan | None:
     count = len(callers)
     streams = centre.streams
     menu_time = ivr.menu_time.draw_block(streams.generator("ivr.menu_time"), count)
+    factors = arrival_factors(centre.scenario, ivr.menu_time, callers.arrived_at)
+    if factors is not None:  # the menu time through the day
+        menu_time = menu_time * factors
     draws = streams.generator("ivr.decisions").random((count, 3))
     shares = np.array([ivr.self_service.get(name, 0.0) for name in centre.reason_names])
     self_served = draws[:, 0] < shares[callers.reason]
@@ -140,6 +160,7 @@ class Doors:
         self.times = _numbers("d", callers.arrived_at)
         self.reasons = _numbers("q", callers.reason)
         self.patiences = _numbers("d", callers.patience)
+        self.own_handle_times = None if callers.handle_time is None else _numbers("d", callers.handle_time)
         self.plan = plan_menu(centre, callers)
         if self.plan is not None:
             self.menu_times = _numbers("d", self.plan.menu_time)
@@ -169,8 +190,14 @@ class Doors:
         department = self.first_department[reason] if plan is None else self.routed[index]
         queue = centre.queues[department]
         call.department = department
-        call.handle_time = queue.handle()
-        call.wrap_time = queue.wrap()
+        if centre.times is None:
+            call.handle_time = queue.handle()
+            call.wrap_time = queue.wrap()
+        else:  # by reason or by the interval of arrival
+            centre.times.give_work(call, department)
+        own = self.own_handle_times
+        if own is not None and own[index] == own[index]:  # not NaN: the traced call's own handle time
+            call.handle_time = own[index]
         if plan is None:
             caller.arrive(centre, call)
         else:

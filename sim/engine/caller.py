@@ -69,8 +69,15 @@ def join_queue(centre: Centre, call: Call, department: int, front: bool = False)
     now = env.now
     queue = centre.queues[department]
     if call.visit:
-        call.handle_time = queue.handle()
-        call.wrap_time = queue.wrap()
+        if centre.times is None:
+            call.handle_time = queue.handle()
+            call.wrap_time = queue.wrap()
+        else:  # by reason or by the interval of arrival
+            centre.times.give_work(call, department)
+    if not call.visit:
+        call.first_handle_time = call.handle_time
+    elif queue.linked is not None:  # a later leg: a multiple of the first leg's handle time
+        call.handle_time = queue.linked * call.first_handle_time
     call.department = department
     call.queued_at = now
     patience = math.inf if call.warm is not None else call.patience
@@ -78,11 +85,14 @@ def join_queue(centre: Centre, call: Call, department: int, front: bool = False)
     visit = call.visit = call.visit + 1
     call.visited |= 1 << department
     call.state = WAITING
-    centre.log.record((now, _ENQUEUE, call.id, -1, department, float(call.priority)))
-    servers = queue.servers
-    pool = servers[0] if len(servers) == 1 else longest_idle(servers)
-    if pool is not None and pool.idle:
-        centre.hand_call(pool.idle.popleft(), call)
+    if queue.policy is None:
+        centre.log.record((now, _ENQUEUE, call.id, -1, department, float(call.priority)))
+        servers = queue.servers
+        pool = servers[0] if len(servers) == 1 else longest_idle(servers)
+        if pool is not None and pool.idle:
+            centre.hand_call(pool.idle.popleft(), call)
+            return
+    elif queue.policy.route(centre, call, queue):  # handed to the agent it chose, or the queue was full
         return
     offer = centre.callback_offer
     if offer is not None and call.warm is None:
@@ -225,6 +235,8 @@ def maybe_redial(centre: Centre, call: Call, outcome: str) -> None:
         return
     delay = centre.redial_delays[outcome]()
     if centre.env.now + delay < centre.scenario.duration:
+        if centre.redial_remaining:  # keeps what is left: all after a busy signal, none after giving up
+            call.patience = max(0.0, min(call.patience, call.deadline - centre.env.now))
         centre.env.timeout(delay, call).callbacks.append(centre.redial_due)
 
 
@@ -232,7 +244,13 @@ def call_again(centre: Centre, event: Any) -> None:
     """The caller calls again: a new call (attempt) with the same caller, reason and priority."""
     previous: Call = event.value
     now = centre.env.now
-    patience = centre.redial_patience() if centre.redial_patience is not None else math.inf
+    times = centre.times  # by reason or by the interval of arrival
+    if centre.redial_remaining:
+        patience = previous.patience  # what was left when the caller hung up (`maybe_redial`)
+    elif times is not None:
+        patience = times.redial(previous.reason, now)
+    else:
+        patience = centre.redial_patience() if centre.redial_patience is not None else math.inf
     call = Call(centre.next_call_id, previous.reason, previous.priority, now, patience)
     centre.next_call_id += 1
     call.caller_id = previous.caller_id
@@ -241,13 +259,41 @@ def call_again(centre: Centre, event: Any) -> None:
     resolvers = centre.resolvers[call.reason]
     call.department = right_department(resolvers)
     ivr = centre.scenario.ivr
-    if ivr is not None and centre.redial_menu is not None:
+    share = centre.redial_callback_share
+    as_callback = share > 0 and centre.redial_callback_draw() < share  # asks for a callback instead
+    if ivr is not None and centre.redial_menu is not None and not as_callback:
         draw = centre.redial_draw
         self_served = draw() < ivr.self_service.get(centre.reason_names[call.reason], 0.0)
         call.department = ivr_route(draw(), draw(), ivr.accuracy, resolvers, centre.unresolving[call.reason])
-        menu = IvrChoice(centre.redial_menu(), self_served)
+        menu = IvrChoice(centre.redial_menu() if times is None else times.menu(now), self_served)
     queue = centre.queues[call.department]
-    call.handle_time = queue.handle()
-    call.wrap_time = queue.wrap()
+    if times is None:
+        call.handle_time = queue.handle()
+        call.wrap_time = queue.wrap()
+    else:
+        times.give_work(call, call.department)
     centre.log.record((now, _REDIAL, call.id, -1, call.department, float(previous.id)))
-    arrive(centre, call, menu)
+    if as_callback:
+        redial_as_callback(centre, call)
+    else:
+        arrive(centre, call, menu)
+
+
+REDIAL_REQUEST = 2.0
+"""The detail of a CALLBACK_REQUEST made by a redial that comes back as a callback request."""
+
+
+def redial_as_callback(centre: Centre, call: Call) -> None:
+    """The caller comes back by asking to be called back (a web form, a message) instead of calling: no
+    line, no menu; the callback waits after every live caller and moves up when its window runs out."""
+    now = centre.env.now
+    centre.log.record((now, _ARRIVE, call.id, -1, call.department, float(call.reason)))
+    centre.active += 1
+    queue = centre.queues[call.department]
+    centre.log.record((now, _REQUEST, call.id, -1, queue.index, REDIAL_REQUEST))
+    call.callback = True
+    call.requested_at = now
+    call.first_handle_time = call.handle_time  # as `join_queue` sets it on a first visit
+    queue_callback(centre, call, queue, CALLBACK_LEVEL)
+    if call.state == WAITING:
+        call_after(centre.env, callback_due_in(centre, queue), centre.callback_due, (call, call.visit))

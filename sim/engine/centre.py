@@ -14,9 +14,11 @@ from typing import Any
 
 import simpy
 
+from sim.engine.call_times import CallTimes
+from sim.engine.call_times import attach as attach_call_times
 from sim.engine.log import EventLog
 from sim.model.dists import Sampler, Uniform
-from sim.model.scenario import Callbacks, Hold, Scenario, accuracy_at
+from sim.model.scenario import Callbacks, Hold, Scenario, accuracy_at, conferences
 from sim.model.streams import Streams
 
 _UNIT = Uniform(dist="uniform", low=0.0, high=1.0)
@@ -38,9 +40,11 @@ class Call:
         "attempt",
         "callback",
         "caller_id",
+        "conference",
         "deadline",
         "department",
         "dials",
+        "first_handle_time",
         "handle_time",
         "id",
         "on_line",
@@ -75,6 +79,8 @@ class Call:
         self.transfers = 0
         self.agent: Agent | None = None
         self.warm: simpy.Event | None = None  # set while a transferring agent stays on the line
+        self.conference: simpy.Event | None = None  # set while a conferencing agent stays for the whole leg
+        self.first_handle_time = 0.0  # drawn at the first department (later legs may scale it)
         self.caller_id = call_id  # the first call of this caller (redials share it)
         self.attempt = 1
         self.on_line = False  # holding a trunk line
@@ -139,7 +145,9 @@ class Queue:
 
     __slots__ = (
         "accuracy",
+        "alone_handle",
         "backups",
+        "conference",
         "handle",
         "hold",
         "hold_check_back",
@@ -148,11 +156,13 @@ class Queue:
         "hold_patience",
         "index",
         "levels",
+        "linked",
         "listen",
         "mean_work",
         "name",
         "overflow_after",
         "overflowed",
+        "policy",
         "resolves",
         "servers",
         "transfer_cumulative",
@@ -160,6 +170,7 @@ class Queue:
         "transfer_time",
         "waiting",
         "warm",
+        "weight",
         "wrap",
     )
 
@@ -181,12 +192,19 @@ class Queue:
         self.transfer_targets: list[int] | None = None  # explicit transfer network (None: reason-based)
         self.transfer_cumulative: list[float] = []
         self.warm = False
+        self.conference: str | None = None  # on a conference transfer with nobody free: wait, alone or lost
+        self.alone_handle: Sampler | None = None  # a first agent serving this department's part alone
+        self.linked: float | None = None  # later legs talk this multiple of the first leg's handle time
         self.mean_work = 0.0  # mean handle + wrap time, for estimated waits
         self.hold: Hold | None = None
         self.hold_draw: Sampler | None = None
         self.hold_duration: Sampler | None = None
         self.hold_check_back: Sampler | None = None
         self.hold_patience: Sampler | None = None
+        self.weight = 1.0  # `call_weight`: for free agents choosing by weighted wait
+        self.policy: Any = None
+        """An arriving call's routing policy or queue capacity (`sim.engine.policies.QueuePolicy`); None:
+        the longest-idle agent, no limit (checked once per call, so today's path stays as fast)."""
 
     def on_duty(self) -> int:
         """Agents logged in (and not leaving) who take this queue's calls first-hand."""
@@ -196,7 +214,7 @@ class Queue:
 class Pool:
     """Agents who share staffing and skills: a department's own agents, or a cross-trained group."""
 
-    __slots__ = ("agents", "backup_for", "home", "idle", "index", "name", "on_duty", "speed", "tiers")
+    __slots__ = ("agents", "backup_for", "home", "idle", "index", "name", "on_duty", "speed", "take", "tiers")
 
     def __init__(self, index: int, name: str, home: int, department_count: int) -> None:
         self.index = index
@@ -208,6 +226,9 @@ class Pool:
         self.backup_for: list[Queue] = []
         self.speed = [1.0] * department_count
         self.on_duty = 0
+        self.take: Any = None
+        """A free agent's call choice other than by preference (`sim.engine.policies`): a function of the
+        pool and the time; None: `routing.next_call_for`."""
 
 
 class Centre:
@@ -249,6 +270,9 @@ class Centre:
         self.callback_draw = Sampler(_UNIT, streams.generator("callback"))
         self.dial = Sampler(self.callback_settings.dial_time, streams.generator("callback.dial_time"))
         self.redial_draw = Sampler(_UNIT, streams.generator("redial"))
+        self.redial_remaining = scenario.redial is not None and scenario.redial.patience == "remaining"
+        self.redial_callback_share = scenario.redial.as_callback if scenario.redial is not None else 0.0
+        self.redial_callback_draw = Sampler(_UNIT, streams.generator("redial.as_callback"))
         self.redial_patience = (
             Sampler(scenario.patience, streams.generator("redial.patience")) if scenario.patience else None
         )
@@ -265,6 +289,8 @@ class Centre:
             if scenario.ivr
             else None
         )
+        self.times: CallTimes | None = None
+        """Times by reason, agent group or arrival interval (`call_times`); None: the queues' own samplers."""
         self.requeue_callback: Callable[[Any], None] = _unset
         self.callback_due: Callable[[Any], None] = _unset
         self.redial_due: Callable[[Any], None] = _unset
@@ -316,7 +342,15 @@ def build(env: simpy.Environment, scenario: Scenario, streams: Streams, log: Eve
             for probability in department.transfer.values():
                 total += probability
                 queue.transfer_cumulative.append(total)
-        queue.warm = (department.transfer_mode or scenario.transfers.mode) == "warm"
+        mode = department.transfer_mode or scenario.transfers.mode
+        queue.warm = mode != "cold"  # warm and conference transfers keep the agent on the line
+        if mode == "conference":
+            queue.conference = scenario.transfers.if_nobody_free
+        if scenario.transfers.if_nobody_free == "alone" and conferences(scenario):
+            queue.alone_handle = Sampler(
+                department.handle_time, streams.generator(f"conference.alone_time.{name}")
+            )
+        queue.linked = department.linked_handle_time
         queue.mean_work = department.handle_time.mean_value() + department.wrap_time.mean_value()
         if department.hold is not None and department.hold.probability > 0:
             hold = department.hold
@@ -364,6 +398,7 @@ def build(env: simpy.Environment, scenario: Scenario, streams: Streams, log: Eve
             if backup is not None and backup not in centre.queues[index].servers:
                 centre.queues[index].backups.append(backup)
                 backup.backup_for.append(centre.queues[index])
+    attach_call_times(centre)
     return centre
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.engine import agent, caller
+from sim.engine import agent, caller, policies
 from sim.engine.arrivals import Callers, Doors, draw_callers
 from sim.engine.centre import Centre, build
 from sim.engine.clock import Clock
@@ -67,6 +67,7 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
     env = Clock()  # SimPy's environment, with `now` as cheap to read as a field
     log = EventLog()
     centre = build(env, scenario, streams, log)
+    policies.wire(centre)  # routing policies and queue capacities, if the scenario names any
     centre.patience_runs_out = partial(caller.patience_runs_out, centre)
     centre.overflow_due = partial(caller.overflow_due, centre)
     centre.ivr_done = partial(caller.leave_menu, centre)

@@ -61,7 +61,8 @@ class Event(StrEnum):
     HOLD_ABANDON = "abandon_on_hold"
     # The caller is offered a callback instead of waiting; detail = estimated wait.
     CALLBACK_OFFER = "callback_offer"
-    # The caller accepts a callback and hangs up; detail = 0 from a queue, 1 from a hold.
+    # The caller accepts a callback and hangs up; detail = 0 from a queue, 1 from a hold, 2 a redial that
+    # comes back as a callback request (`redial.as_callback`).
     CALLBACK_REQUEST = "callback_request"
     # A callback waits in a department's queue for an agent to dial it; detail = priority level.
     CALLBACK_QUEUE = "callback_queue"
@@ -76,6 +77,13 @@ class Event(StrEnum):
     # A callback not dialled yet is due (its window is running out): it moves to the front of its caller's
     # priority level; detail = that priority.
     CALLBACK_DUE = "callback_due"
+    # Nobody free and the department's queue full (`queue_capacity`): the caller cannot wait; detail = 0 lost
+    # (a `blocked` call, as in Erlang B), 1 left a message (a `message` call).
+    QUEUE_FULL = "queue_full"
+    # A conference transfer finds nobody of the next department free (the caller then waits with the first
+    # agent on the line, is served by them alone, or is lost: `transfers.if_nobody_free`); department = from,
+    # detail = the next department.
+    CONFERENCE_MISSED = "conference_missed"
 
 
 CODE: dict[Event, int] = {event: index for index, event in enumerate(Event)}

@@ -36,6 +36,12 @@ from sim.model.streams import Streams
 
 def simulate_reference(scenario: Scenario, seed: int | None = None, replication: int = 0) -> RunResult:
     """One replication of the scenario in the reference model, as a `RunResult` the analysis reads."""
+    redial = scenario.redial
+    if redial is not None and (redial.patience == "remaining" or redial.as_callback > 0):
+        raise ValueError(
+            "the reference model does not model retrials that remember (redial.patience: remaining, "
+            "redial.as_callback); the fast engine's are checked against theory in tests/test_retrials.py"
+        )
     started = time.perf_counter()
     seed = scenario.seed if seed is None else seed
     centre = Centre(scenario, Streams(seed, replication))

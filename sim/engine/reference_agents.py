@@ -8,13 +8,16 @@ import math
 from sim.engine.log import Event
 from sim.engine.reference_centre import (
     Agent,
+    Call,
     Centre,
     Ending,
     Pool,
     Story,
     Visit,
+    longest_idle,
     next_call,
 )
+from sim.model.call_types import factor_at, work_spec
 from sim.model.scenario import accuracy_at
 
 # The agent's story.
@@ -157,11 +160,23 @@ def talk(centre: Centre, agent: Agent, visit: Visit) -> Story:
         consult = centre.draw("consult_time", centre.scenario.transfers.consult_time)
         call.handover.succeed(consult)
         call.handover = None
-    wrap_time = centre.draw(f"wrap_time.{name}", spec.wrap_time)
+    # handle and wrap time: group & reason > department & reason > reason > department, at the arrival's interval
+    scenario, reason = centre.scenario, centre.reasons[call.reason]
+    group = agent.pool.name if agent.pool.home < 0 else None
+    stream, wrap_spec, _ = work_spec(scenario, "wrap_time", name, reason, group)
+    wrap_time = centre.draw(stream, wrap_spec) * factor_at(scenario, wrap_spec, call.arrived_at)
     handle = call.work_left
+    own = False  # the group's own time: its speed is not applied
     if handle is None:
-        handle = centre.draw(f"handle_time.{name}", spec.handle_time)
-    handle *= agent.pool.speed.get(department, 1.0)
+        stream, handle_spec, own = work_spec(scenario, "handle_time", name, reason, group)
+        handle = centre.draw(stream, handle_spec) * factor_at(scenario, handle_spec, call.arrived_at)
+        if call.own_handle_time is not None:  # a traced call's own handle time, at its first answer
+            handle, call.own_handle_time, own = call.own_handle_time, None, False
+    if call.first_handle_time is None:
+        call.first_handle_time = handle
+    elif spec.linked_handle_time is not None and call.work_left is None and not own:
+        handle = spec.linked_handle_time * call.first_handle_time  # a later leg scales the first
+    handle *= 1.0 if own else agent.pool.speed.get(department, 1.0)
     extra = 0.0  # time spent putting the transfer through
     resolves = department in centre.resolvers[call.reason]
     if spec.transfer is not None:  # an explicit network: serve anyone, then maybe send them on
@@ -180,6 +195,7 @@ def talk(centre: Centre, agent: Agent, visit: Visit) -> Story:
         listen = centre.draw(f"listen_time.{name}", routing.listen_time)
         if call.transfers >= centre.max_transfers:
             yield env.timeout(consult + listen)
+            end_conference(call)
             centre.record(Event.DROP, call.id, agent.id, department, consult + listen)
             visit.ended.succeed((Ending.DROP, -1))
             return wrap_time
@@ -194,42 +210,78 @@ def talk(centre: Centre, agent: Agent, visit: Visit) -> Story:
         target = right if correct else others[int(choice * len(others))]
         extra = centre.draw(f"transfer_time.{name}", routing.transfer_time)
         yield env.timeout(consult + listen + extra)
-        yield from send_on(centre, agent, visit, target)
+        end_conference(call)
+        yield from send_on(centre, agent, visit, target, consult + listen + extra)
         return wrap_time
     if target >= 0:
         extra = centre.draw(f"transfer_time.{name}", routing.transfer_time)
     if consult > 0:
         yield env.timeout(consult)
     ending, talked, left = yield from converse(centre, agent, visit, handle + extra)
+    end_conference(call)
     if ending is Ending.CALLBACK:
         call.work_left = left / agent.pool.speed.get(department, 1.0)
     if ending is not Ending.LEAVE:
         visit.ended.succeed((ending, -1))
     elif target >= 0:
-        yield from send_on(centre, agent, visit, target)
+        yield from send_on(centre, agent, visit, target, consult + talked)
     else:
         centre.record(Event.END, call.id, agent.id, department, consult + talked)
         visit.ended.succeed((Ending.LEAVE, -1))
     return wrap_time
 
 
-def send_on(centre: Centre, agent: Agent, visit: Visit, target: int) -> Story:
+def send_on(centre: Centre, agent: Agent, visit: Visit, target: int, talked: float) -> Story:
     """Send the caller on: cold, they rejoin the target department's queue alone; warm, this agent stays
-    on the line until an agent of the target answers, briefs them (the consultation), then leaves."""
+    on the line until an agent of the target answers, briefs them (the consultation), then leaves;
+    conference, only if an agent of the target is free now, and this agent stays until that agent's part
+    of the call is over (with nobody free: as warm, or this agent serves the caller alone, or loses them).
+    `talked`: this agent's talk with the caller so far."""
     env = centre.env
     call = visit.call
+    spec = centre.scenario.departments[centre.names[visit.department]]
+    transfers = centre.scenario.transfers
+    mode = spec.transfer_mode or transfers.mode
+    free = longest_idle(centre, target) is not None
+    if mode == "conference" and not free:
+        centre.record(Event.CONFERENCE_MISSED, call.id, agent.id, visit.department, target)
+    if mode == "conference" and not free and transfers.if_nobody_free != "wait":
+        if transfers.if_nobody_free == "alone":
+            name = centre.names[target]
+            next_spec = centre.scenario.departments[name]
+            alone = centre.draw(f"conference.alone_time.{name}", next_spec.handle_time)
+            if next_spec.linked_handle_time is not None and call.first_handle_time is not None:
+                alone = next_spec.linked_handle_time * call.first_handle_time
+            alone *= agent.pool.speed.get(target, 1.0)
+            yield env.timeout(alone)
+            centre.record(Event.END, call.id, agent.id, visit.department, talked + alone)
+            visit.ended.succeed((Ending.LEAVE, -1))
+        else:
+            centre.record(Event.DROP, call.id, agent.id, visit.department, talked)
+            visit.ended.succeed((Ending.DROP, -1))
+        return
     centre.record(Event.TRANSFER, call.id, agent.id, visit.department, target)
     call.transfers += 1
-    spec = centre.scenario.departments[centre.names[visit.department]]
-    handover = None
-    if (spec.transfer_mode or centre.scenario.transfers.mode) == "warm":
+    handover = leg_over = None
+    if mode != "cold":
         handover = call.handover = env.event()
+    if mode == "conference" and free:
+        leg_over = call.conference = env.event()
     visit.ended.succeed((Ending.TRANSFER, target))
     if handover is not None:
         started = env.now
         consult = yield handover
         yield env.timeout(consult)
+        if leg_over is not None:
+            yield leg_over
         centre.record(Event.HANDOVER, call.id, agent.id, visit.department, env.now - started)
+
+
+def end_conference(call: Call) -> None:
+    """The caller's part of the call with this agent is over: a colleague who conferenced them in leaves."""
+    if call.conference is not None:
+        leg_over, call.conference = call.conference, None
+        leg_over.succeed()
 
 
 def converse(centre: Centre, agent: Agent, visit: Visit, talk_time: float) -> Story:

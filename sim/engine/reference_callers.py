@@ -20,6 +20,8 @@ from sim.engine.reference_centre import (
     join,
     longest_idle,
 )
+from sim.engine.reference_policies import turned_away
+from sim.model.call_types import factor_at, patience_spec
 from sim.model.rates import day_factor
 
 # Arrivals.
@@ -66,13 +68,30 @@ def doors(centre: Centre) -> Story:
         reason = int(reasons.choice(len(shares), p=shares / shares.sum()))
         if given is not None and given[index]:
             reason = centre.reasons.index(given[index])
-        patience = centre.draw("patience", scenario.patience) if scenario.patience else math.inf
+        patience = draw_patience(centre, reason)
+        own_patience = scenario.arrivals.trace_patience
+        given_patience = own_patience[index] if own_patience is not None else None
+        if given_patience is not None:  # the traced call's own
+            patience = given_patience
         call = new_call(centre, reason, patience)
+        own_handle = scenario.arrivals.trace_handle_times
+        if own_handle is not None:  # used at the first department that answers it
+            call.own_handle_time = own_handle[index]
         department, menu_time, self_served = first_department(centre, call, "ivr.menu_time", "ivr.decisions")
         env.process(caller(centre, call, department, menu_time, self_served))
     yield env.timeout(max(0.0, scenario.duration - env.now))
     centre.closed = True
     centre.check_done()
+
+
+def draw_patience(centre: Centre, reason: int, redial: bool = False) -> float:
+    """A caller's patience, arriving now: the reason's own else the scenario's (infinite without one),
+    times its factor for the interval of arrival."""
+    scenario = centre.scenario
+    stream, spec = patience_spec(scenario, centre.reasons[reason], redial)
+    if spec is None:
+        return math.inf
+    return centre.draw(stream, spec) * factor_at(scenario, spec, centre.env.now)
 
 
 def new_call(centre: Centre, reason: int, patience: float) -> Call:
@@ -95,7 +114,8 @@ def first_department(
     accurate, choice = centre.draw(decisions), centre.draw(decisions)
     wrong = [d for d in range(len(centre.names)) if d not in centre.resolvers[call.reason]]
     department = right if accurate < ivr.accuracy or not wrong else wrong[int(choice * len(wrong))]
-    return department, centre.draw(menu_stream, ivr.menu_time), self_served
+    menu_time = centre.draw(menu_stream, ivr.menu_time) * factor_at(centre.scenario, ivr.menu_time, centre.env.now)
+    return department, menu_time, self_served
 
 
 # The caller's story.
@@ -138,6 +158,11 @@ def wait_and_talk(centre: Centre, call: Call, department: int, front: bool) -> S
     """One queue visit: wait for an agent or run out of patience (perhaps taking a callback offered
     instead), then talk; returns how the conversation ended and where the caller goes next."""
     env = centre.env
+    full = turned_away(centre, call, department)
+    if full is not None:  # the queue is full: a message left, or lost (may call again, as after a busy signal)
+        if not full:
+            maybe_redial(centre, call, "blocked")
+        return Ending.LEAVE, -1
     call.visited.add(department)
     centre.record(Event.ENQUEUE, call.id, -1, department, call.priority)
     visit = new_visit(centre, call, department, call.priority)
@@ -273,8 +298,7 @@ def maybe_redial(centre: Centre, call: Call, outcome: str) -> None:
 def call_again(centre: Centre, previous: Call, delay: float) -> Story:
     """The same caller, for the same reason, calls again: a new attempt."""
     yield centre.env.timeout(delay)
-    scenario = centre.scenario
-    patience = centre.draw("redial.patience", scenario.patience) if scenario.patience else math.inf
+    patience = draw_patience(centre, previous.reason, redial=True)
     call = new_call(centre, previous.reason, patience)
     call.attempt = previous.attempt + 1
     department, menu_time, self_served = first_department(centre, call, "redial.ivr.menu_time", "redial")

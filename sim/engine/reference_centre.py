@@ -14,6 +14,7 @@ from typing import Any
 import simpy
 
 from sim.engine.log import CODE, Event, EventLog
+from sim.engine.reference_policies import chosen_agent, policy_next_call
 from sim.model.dists import Sampler, Uniform
 from sim.model.scenario import Callbacks, Scenario
 from sim.model.streams import Streams
@@ -54,6 +55,9 @@ class Call:
     requested_at: float = math.inf
     work_left: float | None = None  # talk and research left when the caller took a callback on hold
     handover: simpy.Event | None = None  # on a warm transfer: the next agent answered (value: consult time)
+    conference: simpy.Event | None = None  # on a conference: the next agent's part of the call is over
+    first_handle_time: float | None = None  # drawn at the first department (later legs may scale it)
+    own_handle_time: float | None = None  # a traced call's own handle time, for its first answer
 
 
 @dataclass(eq=False)
@@ -192,7 +196,7 @@ def insert(queue: list[Visit], visit: Visit, front: bool = False) -> None:
 
 def join(centre: Centre, visit: Visit, front: bool = False) -> None:
     """Hand the visit to the longest-idle agent who serves the department, or put it in line."""
-    agent = longest_idle(centre, visit.department)
+    agent = chosen_agent(centre, visit.department, longest_idle)  # longest idle, unless a policy says otherwise
     if agent is not None:
         hand(agent, visit)
     else:
@@ -219,7 +223,11 @@ def hand(agent: Agent, visit: Visit) -> None:
 
 def next_call(centre: Centre, pool: Pool) -> Visit | None:
     """The call a free agent takes: the first in line of each department of its best tier that has any,
-    compared by priority then time queued; then calls overflowed to it from other departments."""
+    compared by priority then time queued; then calls overflowed to it from other departments (a routing
+    policy may choose otherwise: `reference_policies.policy_next_call`)."""
+    chosen = policy_next_call(centre, pool)
+    if chosen is not None:
+        return chosen
     for tier in pool.tiers:
         heads = [centre.queues[d][0] for d in tier if centre.queues[d]]
         if heads:

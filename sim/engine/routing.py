@@ -1,15 +1,19 @@
-"""Who takes which call: pure decisions over queues and pools (no simpy, no randomness).
+"""Who takes which call: pure decisions over queues and pools (no simpy; a random choice is handed its draws).
 
-- An arriving (or newly overflowed) call goes to the longest-idle eligible agent.
+By default (today's rules):
+- An arriving (or newly overflowed) call goes to the longest-idle eligible agent (`longest_idle`).
 - A free agent takes the waiting call from the departments it serves by preference tier, then by priority,
-  then by longest wait; calls overflowed to its pool come after its own skills.
+  then by longest wait; calls overflowed to its pool come after its own skills (`next_call_for`).
+Named policies (`sim.model.policies`, wired by `sim.engine.policies`) replace either decision:
+`random_idle` and `idle_in_order` for the first, `longest_waiting` and `weighted_wait` for the second.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
-from sim.engine.centre import WAITING, Call, Entry, Pool
+from sim.engine.centre import WAITING, Agent, Call, Entry, Pool
 from sim.model.scenario import Scenario
 
 
@@ -71,6 +75,79 @@ def longest_idle(pools: list[Pool]) -> Pool | None:
     for pool in pools:
         if pool.idle and (best is None or pool.idle[0].idle_since < best.idle[0].idle_since):
             best = pool
+    return best
+
+
+def random_idle(pools: list[Pool], draw: Callable[[], float]) -> Agent | None:
+    """An agent drawn uniformly among every idle agent of `pools`, taken off its idle list (None if none is
+    idle, and then nothing is drawn). One uniform draw u in [0, 1) picks index floor(u * n) of the n idle
+    agents counted pool by pool in the order given, longest idle first within a pool."""
+    total = 0
+    for pool in pools:
+        total += len(pool.idle)
+    if not total:
+        return None
+    index = min(int(draw() * total), total - 1)
+    for pool in pools:
+        if index < len(pool.idle):
+            agent = pool.idle[index]
+            del pool.idle[index]
+            return agent
+        index -= len(pool.idle)
+    raise AssertionError("unreachable: the index lies within the idle agents counted")
+
+
+def idle_in_order(pools: list[Pool]) -> Agent | None:
+    """The longest-idle agent of the first pool in `pools` (in order) that has one, taken off its idle list."""
+    for pool in pools:
+        if pool.idle:
+            return pool.idle.popleft()
+    return None
+
+
+def longest_idle_agent(pools: list[Pool]) -> Agent | None:
+    """The agent `longest_idle` picks, taken off its idle list."""
+    pool = longest_idle(pools)
+    return pool.idle.popleft() if pool is not None else None
+
+
+def longest_waiting(pool: Pool, now: float) -> tuple[Call, deque[Entry]] | None:
+    """The call a free agent of `pool` takes under `longest_waiting`: across every queue it serves,
+    preference tiers ignored, the best priority, then the longest wait (ties: the first queue in today's
+    order, tiers by preference then the skills' order); calls overflowed to its pool still come after."""
+    return _best_head(pool, lambda call, _weight: (call.priority, call.queued_at))
+
+
+def weighted_wait(pool: Pool, now: float) -> tuple[Call, deque[Entry]] | None:
+    """The call a free agent of `pool` takes under `weighted`: across every queue it serves, the best
+    priority, then the largest wait times the queue's `call_weight` (ties: as `longest_waiting`)."""
+    return _best_head(pool, lambda call, weight: (call.priority, -(now - call.queued_at) * weight))
+
+
+def _best_head(
+    pool: Pool, key: Callable[[Call, float], tuple[float, float]]
+) -> tuple[Call, deque[Entry]] | None:
+    """The head of the queue `pool` serves that has the least `key` (the first on ties), else the best
+    overflowed call as `next_call_for` takes it."""
+    best: tuple[Call, deque[Entry]] | None = None
+    best_key: tuple[float, float] | None = None
+    for tier in pool.tiers:
+        for queue in tier:
+            if not queue.waiting:
+                continue
+            head = queue_head(queue.levels)
+            if head is not None:
+                rank = key(head[0], queue.weight)
+                if best_key is None or rank < best_key:
+                    best, best_key = head, rank
+    if best is not None:
+        return best
+    for queue in pool.backup_for:
+        head = queue_head(queue.overflowed)
+        if head is not None and (
+            best is None or (head[0].priority, head[0].queued_at) < (best[0].priority, best[0].queued_at)
+        ):
+            best = head
     return best
 
 

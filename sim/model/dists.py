@@ -39,8 +39,33 @@ MAX_CSV_BYTES = 100_000_000
 """The largest CSV file a scenario may read (a trace of a few million calls)."""
 
 
+Scale = Annotated[float, BeforeValidator(not_boolean), Field(ge=0, le=1000, allow_inf_nan=False)]
+"""A multiplier of a distribution's draws in one interval (`scale_by_interval`)."""
+
+
 class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mean_by_interval: tuple[NonNegativeDuration, ...] | None = Field(default=None, min_length=1)
+    """Through the day: the mean in each interval; a draw is scaled by mean_i / the spec's mean."""
+    scale_by_interval: tuple[Scale, ...] | None = Field(default=None, min_length=1)
+    """Through the day: a multiplier of the draws in each interval."""
+
+    @model_validator(mode="after")
+    def _one_curve(self) -> _Spec:
+        if self.mean_by_interval is not None and self.scale_by_interval is not None:
+            raise ValueError("give at most one of mean_by_interval or scale_by_interval")
+        return self
+
+    def interval_factors(self) -> tuple[float, ...] | None:
+        """The multiplier of the draws in each interval of the day (None: the same all day). The spec's
+        mean must be > 0 for `mean_by_interval` (the scenario's checks refuse it otherwise)."""
+        if self.scale_by_interval is not None:
+            return self.scale_by_interval
+        if self.mean_by_interval is not None:
+            mean = self.mean_value()
+            return tuple(value / mean if mean > 0 else 0.0 for value in self.mean_by_interval)
+        return None
 
     def mean_value(self) -> float:
         """The distribution's mean in seconds."""

@@ -26,7 +26,14 @@ from sim.model.scenario import (
     reason_mix_problems,
     trace_reason_problems,
 )
-from sim.model.traces import read_trace_fast
+from sim.model.traces import (
+    OWN_COLUMNS,
+    TraceRows,
+    any_given,
+    call_duration,
+    read_trace_fast,
+    read_trace_rows_fast,
+)
 
 MAX_SCENARIO_BYTES = 5_000_000
 MAX_DEPTH = 50
@@ -514,9 +521,15 @@ def _with_trace(scenario: Scenario, base_dir: Path) -> Scenario:
     arrivals = scenario.arrivals
     if arrivals.trace is None:
         return scenario
-    times, reasons = read_trace(base_dir / arrivals.trace, scenario.start, scenario.duration)
+    rows = read_trace_rows(base_dir / arrivals.trace, scenario.start, scenario.duration)
     new_arrivals = arrivals.model_copy(
-        update={"trace": None, "trace_times": times, "trace_reasons": reasons if any(reasons) else None}
+        update={
+            "trace": None,
+            "trace_times": rows.times,
+            "trace_reasons": rows.reasons if any(rows.reasons) else None,
+            "trace_handle_times": any_given(rows.handle_times),
+            "trace_patience": any_given(rows.patience),
+        }
     )
     return scenario.model_copy(update={"arrivals": new_arrivals})
 
@@ -526,12 +539,22 @@ def read_trace(path: Path, start: float, duration: float) -> tuple[tuple[float, 
 
     `at` is a clock time (`09:14:05`) or seconds after the scenario start.
     """
+    rows = read_trace_rows(path, start, duration)
+    return rows.times, rows.reasons
+
+
+def read_trace_rows(path: Path, start: float, duration: float) -> TraceRows:
+    """`read_trace`, with each call's own `handle_time` and `patience` when the CSV has those columns
+    (durations; an empty cell is None: drawn as usual)."""
     where = "arrivals.trace"
     try:
         check_csv_file(path)
         fast = read_trace_fast(path, start, duration)  # a long, clean log in one vectorised pass
         if fast is not None:
-            return fast
+            return TraceRows(*fast, None, None)
+        fast_rows = read_trace_rows_fast(path, start, duration)  # the same, with calls' own times
+        if fast_rows is not None:
+            return fast_rows
         with path.open(newline="", encoding="utf-8-sig") as handle:  # -sig: as spreadsheets save it
             reader = csv.DictReader(handle)
             rows = list(reader)
@@ -553,6 +576,7 @@ def read_trace(path: Path, start: float, duration: float) -> tuple[tuple[float, 
             ]
         )
     times, reasons = [], []
+    own: dict[str, list[float | None]] = {column: [] for column in OWN_COLUMNS if column in header}
     for number, row in enumerate(rows, start=2):
         text = (row.get("at") or "").strip()
         try:
@@ -565,6 +589,12 @@ def read_trace(path: Path, start: float, duration: float) -> tuple[tuple[float, 
             )
         times.append(at)
         reasons.append((row.get("reason") or "").strip())
+        try:
+            for column, values in own.items():
+                values.append(call_duration(row.get(column), column))
+        except ValueError as error:
+            raise ScenarioError([Problem(where, f"{clip(path.name)} line {number}: {error}")]) from None
     if any(b < a for a, b in itertools.pairwise(times)):
         raise ScenarioError([Problem(where, f"{clip(path.name)}: arrival times must be in order")])
-    return tuple(times), tuple(reasons)
+    given = [tuple(own[column]) if column in own else None for column in OWN_COLUMNS]
+    return TraceRows(tuple(times), tuple(reasons), *given)

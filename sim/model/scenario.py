@@ -16,8 +16,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from sim.model.agent_schedules import AgentScheduleFile, most_on_duty
+from sim.model.call_types import CallType, ReasonTimes, call_type_problems
 from sim.model.dists import Dist, NonNegativeDuration, PositiveDuration
 from sim.model.durations import not_boolean, parse_clock, parse_duration, printable, shorten
+from sim.model.policies import AgentChoice, CallChoice, policy_problems
 from sim.model.transfer_loops import TransferNetwork, loop_problems
 
 Clock = Annotated[float, BeforeValidator(parse_clock)]
@@ -74,7 +77,8 @@ def _staffing_shorthand(value: Any) -> Any:
         return {"count": value}
     if isinstance(value, str | float | bool):
         raise ValueError(
-            f"expected a whole number of agents, per_interval: [...] or shifts: [...], got {shorten(value)}"
+            "expected a whole number of agents, per_interval: [...], shifts: [...] or file: AGENTS.csv, "
+            f"got {shorten(value)}"
         )
     if isinstance(value, list | tuple):
         return {"per_interval": value}
@@ -87,12 +91,18 @@ class _Staffing(Frozen):
     count: Count | None = None
     per_interval: tuple[Count, ...] | None = None
     shifts: tuple[Shift, ...] | None = Field(default=None, max_length=100)
+    file: AgentScheduleFile | None = None
+    """An agent schedule CSV, one row per agent period (`sim.model.agent_schedules`), read at load time."""
 
     @model_validator(mode="after")
     def _exactly_one(self) -> _Staffing:
-        given = [name for name in ("count", "per_interval", "shifts") if getattr(self, name) is not None]
+        given = [
+            name for name in ("count", "per_interval", "shifts", "file") if getattr(self, name) is not None
+        ]
         if len(given) != 1:
-            raise ValueError("give exactly one of a count, per_interval: [...] or shifts: [...]")
+            raise ValueError(
+                "give exactly one of a count, per_interval: [...], shifts: [...] or file: AGENTS.csv"
+            )
         if self.per_interval is not None and not self.per_interval:
             raise ValueError("per_interval needs one count per interval")
         return self
@@ -133,6 +143,10 @@ class Arrivals(Frozen):
     trace: str | None = None
     trace_times: tuple[float, ...] | None = None
     trace_reasons: tuple[str, ...] | None = None
+    trace_handle_times: tuple[NonNegativeDuration | None, ...] | None = None
+    """Each traced call's own handle time at its first department (None: drawn as usual)."""
+    trace_patience: tuple[NonNegativeDuration | None, ...] | None = None
+    """Each traced call's own patience (None: drawn as usual)."""
     reasons: dict[str, Probability] | None = None
     priority: dict[str, Annotated[int, Number, Field(ge=0, le=9)]] = Field(default_factory=dict)
     busyness: Busyness | None = None
@@ -206,8 +220,23 @@ class Department(Frozen):
     listen_time: Dist | None = None
     transfer_time: Dist | None = None
     transfer: dict[str, Probability] | None = None
-    transfer_mode: Literal["cold", "warm"] | None = None
+    transfer_mode: Literal["cold", "warm", "conference"] | None = None
+    linked_handle_time: Annotated[float, Number] | None = Field(default=None, gt=0, le=100, allow_inf_nan=False)
+    """A caller sent here by a transfer talks this multiple of the handle time drawn at their first
+    department (a caller slow with one agent is slow with the next); unset, a later leg draws afresh."""
     hold: Hold | None = None
+    agent_choice: AgentChoice | None = None
+    """Which idle agent gets this department's arriving calls (unset: `routing.agent_choice`)."""
+    agent_order: tuple[str, ...] | None = Field(default=None, min_length=1)
+    """For `in_order`: pools (this department's name for its own agents, or agent groups) tried first."""
+    call_weight: Annotated[float, Number] = Field(default=1.0, gt=0, le=1e6, allow_inf_nan=False)
+    """For `call_choice: weighted`: a waiting call's wait is multiplied by this."""
+    queue_capacity: Count | None = None
+    """The most callers waiting at once (0: no queue); unset, no limit."""
+    when_full: Literal["lost", "message"] | None = None
+    """A caller finding the queue full (and nobody free) is lost (default) or leaves a message."""
+    by_reason: dict[str, ReasonTimes] | None = None
+    """This department's handle and wrap time for a reason (over `call_types` and its own)."""
 
 
 class Routing(Frozen):
@@ -218,6 +247,16 @@ class Routing(Frozen):
     listen_time: Dist = 0.0  # type: ignore[assignment]
     accuracy: Probability | AccuracyCurve = 1.0
     transfer_time: Dist = 0.0  # type: ignore[assignment]
+    agent_choice: AgentChoice = "longest_idle"
+    """Which idle agent gets an arriving call (departments may override it; `sim.model.policies`)."""
+    call_choice: CallChoice = "preference"
+    """Which waiting call a free agent takes (agent groups may override it; `sim.model.policies`)."""
+
+
+def conferences(scenario: Scenario) -> bool:
+    """Whether any department transfers by conference."""
+    default = scenario.transfers.mode
+    return any((own.transfer_mode or default) == "conference" for own in scenario.departments.values())
 
 
 def accuracy_at(accuracy: float | AccuracyCurve, listen_time: float) -> float:
@@ -263,6 +302,11 @@ class Redial(Frozen):
     blocked: RedialRule | None = None
     abandoned: RedialRule | None = None
     max_attempts: Annotated[int, Number, Field(ge=1, le=50)] = 3
+    patience: Literal["fresh", "remaining"] = "fresh"
+    """`fresh`: a redial draws a new patience; `remaining`: it keeps what the caller's patience had left
+    when they hung up (all of it after a busy signal, none after giving up in a queue)."""
+    as_callback: Probability = 0.0
+    """Share of redials that come back as a callback request (the `callback:` settings) instead of a call."""
 
 
 class EndBadness(Frozen):
@@ -292,9 +336,14 @@ class Experience(Frozen):
 
 
 class Transfers(Frozen):
-    """How transfers happen: cold (rejoin a queue) or warm (the agent stays on until the next one answers)."""
+    """How transfers happen: cold (rejoin a queue), warm (the agent stays on until the next one answers), or
+    conference (the agent brings in an agent of the next department only if one is free at once, and stays on
+    the line for the whole of that agent's part of the call; if nobody is free, `if_nobody_free` says what
+    happens: `wait` as a warm transfer, `alone` the first agent serves the caller alone for a handle time
+    drawn from the next department's, or `lost` the caller leaves unresolved)."""
 
-    mode: Literal["cold", "warm"] = "cold"
+    mode: Literal["cold", "warm", "conference"] = "cold"
+    if_nobody_free: Literal["wait", "alone", "lost"] = "wait"
     priority: bool = False
     patience: Literal["restart", "continue"] = "restart"
     consult_time: Dist = 0.0  # type: ignore[assignment]
@@ -308,6 +357,10 @@ class AgentGroup(Frozen):
     speed: dict[str, Annotated[float, Number, Field(gt=0, le=100, allow_inf_nan=False)]] = Field(
         default_factory=dict
     )
+    call_choice: CallChoice | None = None
+    """Which waiting call the group's free agents take (unset: `routing.call_choice`)."""
+    by_reason: dict[str, ReasonTimes] | None = None
+    """This group's own handle and wrap time for a reason, drawn when its agent answers (speed not applied)."""
 
 
 class Scenario(Frozen):
@@ -336,6 +389,8 @@ class Scenario(Frozen):
     experience: Experience = Field(default_factory=Experience)
     max_transfers: Annotated[int, Number, Field(ge=0, le=1000)] | None = None
     on_max_transfers: Literal["escalate", "hang_up"] = "escalate"
+    call_types: dict[str, CallType] | None = None
+    """Per reason: patience, handle and wrap time (`sim.model.call_types`)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -444,6 +499,10 @@ def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
             f"needs {intervals} values (one per {scenario.interval:g}s interval), got {len(arrivals.per_interval)}",
         )
     yield from trace_reason_problems(scenario)
+    for field in ("trace_reasons", "trace_handle_times", "trace_patience"):
+        given = getattr(arrivals, field)
+        if given is not None and len(given) != len(arrivals.trace_times or ()):
+            yield Problem(f"arrivals.{field}", f"needs one value per call of trace_times, got {len(given)}")
     if scenario.warmup >= scenario.duration:
         yield Problem("warmup", f"must be shorter than duration ({scenario.duration:g}s)")
 
@@ -463,12 +522,20 @@ def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
                 elif target == name:
                     yield Problem(f"departments.{name}.overflow.to[{index}]", "cannot overflow to itself")
     yield from _transfer_problems(scenario, reasons)
+    if scenario.redial is not None and scenario.redial.as_callback > 0 and scenario.callback is None:
+        yield Problem(
+            "redial.as_callback",
+            "redials that come back as callback requests need a callback: block (its window, dial_time, "
+            "answer_probability, retries)",
+        )
     for name, group in groups.items():
         yield from _staffing_problems(f"agent_groups.{name}.agents", group.agents, intervals)
         for skill in (*group.skills, *group.speed):
             if skill not in departments:
                 where = "skills" if skill in group.skills else "speed"
                 yield Problem(f"agent_groups.{name}.{where}.{skill}", "no such department")
+    yield from (Problem(path, message) for path, message in policy_problems(scenario))
+    yield from (Problem(path, message) for path, message in call_type_problems(scenario))
 
 
 def reason_mix_problems(mix: Mapping[str, float], resolvable: set[str] | None) -> Iterable[Problem]:
@@ -506,6 +573,11 @@ def _size_problems(scenario: Scenario) -> Iterable[Problem]:
     shifts = {
         path: len(staffing.shifts) for path, staffing in pools if staffing is not None and staffing.shifts
     }
+    shifts |= {  # an agent schedule's rows are laid out daily like shifts
+        f"{path}.file": len(staffing.file.periods)
+        for path, staffing in pools
+        if staffing is not None and staffing.file is not None
+    }
     if shifts and sum(shifts.values()) * days > MAX_SHIFT_DAYS:
         yield Problem(
             max(shifts, key=lambda path: shifts[path]),
@@ -521,6 +593,8 @@ def _most_agents(staffing: Any) -> int:
         return int(staffing.count)
     if staffing.per_interval:
         return max(staffing.per_interval)
+    if staffing.file is not None:  # up to 100,000 rows: a sweep, not a row x row count
+        return most_on_duty([(p.start, p.end, p.count) for p in staffing.file.periods])
     day = 86400.0
     shifts = [(s.start % day, (s.end - s.start) % day or day, s.count) for s in staffing.shifts or ()]
     return max(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from sim.model.agent_schedules import level_at_each
 from sim.model.scenario import Scenario, _Staffing
 
 DAY = 24 * 3600.0
@@ -24,14 +25,15 @@ def staffing_levels(staffing: _Staffing, scenario: Scenario) -> list[tuple[float
         return _merge(levels)
     spans = []
     days = math.ceil(scenario.duration / DAY) + 1
-    for shift in staffing.shifts or ():
+    periods = staffing.shifts or (staffing.file.periods if staffing.file is not None else ())
+    for shift in periods:
         begin = (shift.start - scenario.start) % DAY
         length = (shift.end - shift.start) % DAY or DAY
         for day in range(-1, days):  # the roster repeats daily: yesterday's night shift may still be on
             spans.append((begin + day * DAY, begin + day * DAY + length, shift.count))
     inside = {max(0.0, t) for begin, end, _ in spans for t in (begin, end) if t < scenario.duration}
     points = sorted({0.0} | inside)
-    return _merge([(t, sum(count for begin, end, count in spans if begin <= t < end)) for t in points])
+    return _merge(list(zip(points, level_at_each(spans, points), strict=True)))
 
 
 def _merge(levels: list[tuple[float, int]]) -> list[tuple[float, int]]:

@@ -23,8 +23,9 @@ def truncated(scenario: Scenario, intervals: int) -> Scenario:
     if arrivals.trace_times is not None:
         kept = sum(1 for t in arrivals.trace_times if t < end)
         changes["trace_times"] = arrivals.trace_times[:kept]
-        if arrivals.trace_reasons is not None:
-            changes["trace_reasons"] = arrivals.trace_reasons[:kept]
+        for field in ("trace_reasons", "trace_handle_times", "trace_patience"):
+            if getattr(arrivals, field) is not None:
+                changes[field] = getattr(arrivals, field)[:kept]
 
     def cut(owner: Any) -> Any:
         agents = owner.agents

@@ -138,8 +138,12 @@ def summary_rows(summary: Mapping[str, Any], found: Features) -> list[list[Row]]
     )
     headline[4] = (f"{headline[4][0]} (target {_number(target, '%')})", *headline[4][1:])
     groups: list[list[Row]] = [headline]
+    messages = [key for key in ("messages", "block_rate", "message_rate") if "message_rate" in summary]
+    if messages:  # a department with a queue capacity: callers lost (blocked) or leaving a message
+        groups.append(_rows(*messages))
     if found.routing:
-        groups.append(_rows("first_contact_resolution", "transfers_per_call", "mean_agents_touched"))
+        conference = ["conference_missed_rate"] if "conference_missed_rate" in summary else []
+        groups.append(_rows("first_contact_resolution", "transfers_per_call", "mean_agents_touched", *conference))
     if found.holds:
         groups.append(_rows("hold_rate", "mean_hold_time", "hold_overrun_rate", "abandoned_on_hold"))
     if found.callbacks or found.hold_callbacks:

@@ -8,8 +8,17 @@ from typing import Any
 
 from sim.analysis import confidence, kpis
 from sim.model.durations import format_clock, format_duration
-from sim.model.scenario import Callbacks, Scenario
+from sim.model.scenario import Callbacks, Scenario, conferences
 from sim.output.console import features
+from sim.output.report_call_types import call_type_assumptions
+from sim.output.report_policies import policy_assumptions
+
+_NOBODY_FREE = {
+    "wait": "the caller waits for one with the first agent on the line, as on a warm transfer",
+    "alone": "the first agent serves the caller alone",
+    "lost": "the caller leaves unresolved (dropped)",
+}
+"""What a conference does when nobody of the next department is free, in words."""
 
 # (summary key, name of its defining function in sim/analysis/metrics.py): the docstring is the definition.
 # Read from the KPI registry; the replication half-width is defined by the function that computes it.
@@ -50,6 +59,11 @@ def staffing_text(staffing: Any, scenario: Scenario) -> str:
     if staffing.per_interval is not None:
         counts = list(staffing.per_interval)
         return f"per interval, {min(counts)} to {max(counts)} agents"
+    if staffing.file is not None:
+        periods = staffing.file.periods
+        agents = len({p.agent for p in periods if p.agent})
+        named = f" of {agents} named agents" if agents else ""
+        return f"agent schedule {staffing.file.source}: {len(periods)} periods{named}"
     shifts = staffing.shifts or ()
     return "shifts " + ", ".join(f"{format_clock(s.start)}-{format_clock(s.end)} x{s.count}" for s in shifts)
 
@@ -159,9 +173,20 @@ def redial_assumptions(scenario: Scenario) -> list[str]:
     return [
         f"Redials: {'; '.join(rules)}; up to {redial.max_attempts} calls per caller in all, and only while the "
         "day is open. Each redial is a new call"
-        + (" with fresh patience from the same distribution" if scenario.patience is not None else "")
+        + _redial_patience_text(scenario)
         + ": offered counts calls, unique_callers counts people."
+        + (
+            f" {_share(redial.as_callback)} of redials come back as a callback request instead of a call."
+            if redial.as_callback > 0
+            else ""
+        )
     ]
+
+
+def _redial_patience_text(scenario: Scenario) -> str:
+    if scenario.redial is not None and scenario.redial.patience == "remaining":
+        return " keeping the patience the caller had left (all after a busy signal, none after giving up)"
+    return " with fresh patience from the same distribution" if scenario.patience is not None else ""
 
 
 def experience_assumption(scenario: Scenario) -> str:
@@ -188,6 +213,16 @@ def assumptions(scenario: Scenario, reps: int) -> list[str]:
     arrivals = scenario.arrivals
     if arrivals.trace_times is not None or arrivals.trace:
         arriving = f"Arrivals replay a recorded trace ({arrivals.trace or 'inline'})."
+        own = [
+            what
+            for what, given in (
+                ("handle time", arrivals.trace_handle_times),
+                ("patience", arrivals.trace_patience),
+            )
+            if given is not None
+        ]
+        if own:
+            arriving += f" Each call has its own {' and '.join(own)} where the trace gives one."
     elif arrivals.per_interval is not None:
         counts = list(arrivals.per_interval)
         arriving = (
@@ -225,6 +260,12 @@ def assumptions(scenario: Scenario, reps: int) -> list[str]:
         f"Service level: calls answered within {scenario.service_level.threshold:g} s of joining the queue / "
         f"offered calls; abandoned and blocked calls count as misses. Target {100 * scenario.service_level.target:.0f}%.",
         f"Transfers are {scenario.transfers.mode}"
+        + (
+            f" (a conference brings in an agent only if one is free at once; otherwise "
+            f"{_NOBODY_FREE[scenario.transfers.if_nobody_free]})"
+            if conferences(scenario)
+            else ""
+        )
         + (f", at most {scenario.max_transfers} per caller" if scenario.max_transfers is not None else "")
         + ".",
     ]
@@ -262,9 +303,11 @@ def assumptions(scenario: Scenario, reps: int) -> list[str]:
             f"Agent group {name}: {staffing_text(group.agents, scenario)}, serving {skills}, lower preference "
             f"first, then priority, then longest wait{speed}."
         )
+    items += policy_assumptions(scenario)  # routing policies and queue capacities, if any
     items += hold_assumptions(scenario)
     items += callback_assumptions(scenario)
     items += redial_assumptions(scenario)
+    items += call_type_assumptions(scenario, _dist)
     if features(scenario).experience:
         items.append(experience_assumption(scenario))
     items.append(

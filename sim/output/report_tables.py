@@ -28,7 +28,8 @@ def _rows(*keys: str) -> tuple[KpiRow, ...]:
 
 HEADLINE = _rows(
     *("offered", "answered", "abandoned", "blocked", "service_level", "answered_within_rings", "asa"),
-    *("mean_wait", "p90_wait", "p_wait", "abandon_rate", "block_rate", "occupancy", "aht"),
+    *("mean_wait", "p90_wait", "p_wait", "abandon_rate", "block_rate", "messages", "message_rate"),
+    *("occupancy", "aht"),
     *("first_contact_routing", "first_contact_resolution", "transfers_per_call", "mean_agents_touched"),
     *("misroute_cost_hours", "agent_hours"),
 )

@@ -19,7 +19,7 @@ Row = tuple[float, str, str, int, float]
 """One event of a call: (t, event, department, agent_id, detail)."""
 
 TERMINAL = frozenset(
-    {"block", "abandon", "end", "drop", "self_service", "abandon_on_hold", "callback_failed"}
+    {"block", "abandon", "end", "drop", "self_service", "abandon_on_hold", "callback_failed", "queue_full"}
 )
 """Events that end a call (one per call; none for a call still in the system at the stop)."""
 
@@ -188,6 +188,10 @@ class _Teller:
         self.where = f"waiting in the {row[2]} queue"
         self.say(row[0], f"waits in the {row[2]} queue.")
 
+    def queue_full(self, row: Row) -> None:
+        ending = "the caller left a message" if row[4] == 1.0 else "the caller is lost. Blocked"
+        self.say(row[0], f"nobody in {row[2]} is free and the queue was full; {ending}.")
+
     def overflow(self, row: Row) -> None:
         self.say(row[0], f"has waited long enough to be offered to back-up agents for {row[2]}.")
 
@@ -203,6 +207,9 @@ class _Teller:
         self.callback_queued = False
         if detail == 1.0:
             self.say(t, "takes a callback instead of holding, and hangs up.")
+            return
+        if detail == 2.0:
+            self.say(t, "this time asks to be called back: a callback request, not a live call.")
             return
         callback = self.scenario.callback
         if callback is None or callback.keep_place:
@@ -282,9 +289,10 @@ class _Teller:
             why = f"sends the caller on to {target} (transfer {self.transfers})"
         else:
             kind = "the right department" if self.resolves(target) else "a misroute"
+            how = "by conference" if mode == "conference" else mode
             why = (
                 f"cannot resolve a {self.reason} question; the caller's {ordinal(self.agents_met)} agent "
-                f"transfers them {mode} to {target} ({kind})"
+                f"transfers them {how} to {target} ({kind})"
             )
         self.say(t, f"{self.agent(agent_id)} {why}.")
 
@@ -303,10 +311,31 @@ class _Teller:
         )
 
     def drop(self, row: Row) -> None:
-        t, _, _, agent_id, _ = row
+        t, _, department, agent_id, _ = row
+        if self._conference_missed(department):
+            self.say(
+                t,
+                f"{self.agent(agent_id)} finds nobody free to bring in on a conference; the caller leaves "
+                f"unresolved, {spoken(t - self.arrived_at)} after calling: dropped.",
+            )
+            return
         cannot = f"{self.agent(agent_id)} cannot resolve a {self.reason} question"
         after = f"after {plural(self.transfers, 'transfer')} the caller gives up unresolved"
         self.say(t, f"{cannot}; {after}, {spoken(t - self.arrived_at)} after calling: dropped.")
+
+    def conference_missed(self, row: Row) -> None:
+        t, _, _, agent_id, detail = row
+        target = list(self.scenario.departments)[int(detail)]
+        alone = self.scenario.transfers.if_nobody_free == "alone"
+        then = "serves the caller alone" if alone else "cannot keep the caller"
+        self.say(t, f"{self.agent(agent_id)} finds nobody in {target} free to join a conference, so {then}.")
+
+    def _conference_missed(self, department: str) -> bool:
+        """Whether a drop at `department` is a conference that found nobody free (not too many transfers)."""
+        settings = self.scenario.departments.get(department)
+        transfers = self.scenario.transfers
+        mode = (settings.transfer_mode if settings is not None else None) or transfers.mode
+        return mode == "conference" and transfers.if_nobody_free == "lost"
 
     # Holds.
 
@@ -339,7 +368,7 @@ _HANDLERS: dict[str, Callable[[_Teller, Row], None]] = {
         "arrive", "block", "ivr", "self_service", "enqueue", "overflow", "callback_offer", "callback_request",
         "callback_queue", "callback_due", "callback_dial", "callback_missed", "callback_failed", "ring",
         "answer", "abandon", "transfer", "handover", "end", "drop", "hold", "check_back", "unhold",
-        "abandon_on_hold",
+        "abandon_on_hold", "queue_full", "conference_missed",
     )
 }  # fmt: skip
 

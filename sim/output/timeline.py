@@ -125,7 +125,7 @@ def segments(
             misrouted = department not in explicit and opened.get(agent, ("",))[0] == "talk"
             close(agent, t, "transfer" if misrouted else None)
             mode = scenario.departments[department].transfer_mode or scenario.transfers.mode
-            begin(agent, "warm line" if mode == "warm" else "wrap-up", t)
+            begin(agent, "wrap-up" if mode == "cold" else "warm line", t)
         elif event == "handover":
             begin(agent, "wrap-up", t)
         elif event == "idle":

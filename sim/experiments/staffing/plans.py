@@ -23,7 +23,12 @@ def with_plan(scenario: Scenario, plan: Mapping[str, Sequence[int]]) -> Scenario
         agents = department.agents
         assert agents is not None, f"{name} has no agents of its own to plan"
         staffed = agents.model_copy(
-            update={"count": None, "shifts": None, "per_interval": tuple(int(c) for c in counts)}
+            update={
+                "count": None,
+                "shifts": None,
+                "file": None,
+                "per_interval": tuple(int(c) for c in counts),
+            }
         )
         departments[name] = department.model_copy(update={"agents": staffed})
     return scenario.model_copy(update={"departments": departments})
