@@ -38,7 +38,10 @@ from sim.model.loading import read_yaml, resolved_dict, scenario_from_dict
 from sim.model.scenario import Scenario
 
 if TYPE_CHECKING:
+    from sim.analysis.fitting.fit import FittedScenario
+    from sim.experiments.backtest import Backtest
     from sim.experiments.staffing import StaffingPlan
+    from sim.model.call_log import CallLog
 
 Progress = Callable[[int, int], None]
 """`progress(done, total)`: called as work finishes (the CLI turns it into a bar)."""
@@ -397,8 +400,64 @@ def _as_replicated(day: Day) -> Replicated:
     return Replicated(day.scenario, day.seed, day.result, [kpis], day.result.wall_time)
 
 
+def fit(
+    log: CallLog | str | Path,
+    interval: float | str = 1800.0,
+    start: float | str | None = None,
+    end: float | str | None = None,
+    day_type: str | None = None,
+    staffing: str = "presence",
+    log_format: Any = None,
+    on_bad_rows: str | None = None,
+) -> FittedScenario:
+    """A scenario fitted to a call log (a path, read with `log_format`, or a `CallLog` already read):
+    arrivals per interval and call type (of the days of `day_type`, all by default), busyness, handle and
+    wrap times per call type and interval, patience per call type from censored waits, agents present per
+    department (`staffing`: presence, busy or distinct). `interval` and the hours (`start`, `end`, clock
+    times; default: from the first and last arrival) accept durations and clock texts. The result's
+    `scenario` is a plain dict with `files` beside it; `sim.write_results(fitted, folder)` writes the
+    folder `callsim run` takes. Raises `sim.model.log_file.CallLogError` for a refused log and
+    `sim.analysis.fitting.days.FitError` for what the log cannot give."""
+    from sim.analysis.fitting.fit import fit_log
+    from sim.model.call_log import CallLog, read_call_log
+    from sim.model.durations import parse_clock, parse_duration
+
+    read = log if isinstance(log, CallLog) else read_call_log(log, log_format, on_bad_rows)
+    return fit_log(
+        read,
+        interval=parse_duration(interval),
+        start=None if start is None else parse_clock(start),
+        end=None if end is None else parse_clock(end),
+        day_type=day_type,
+        staffing_method=staffing,
+    )
+
+
+def backtest(
+    log: CallLog | str | Path,
+    scenario: ScenarioLike,
+    reps: int = 20,
+    seed: int | None = None,
+    jobs: int | None = None,
+    log_format: Any = None,
+    on_bad_rows: str | None = None,
+    progress: Progress | None = None,
+) -> Backtest:
+    """How well `scenario` predicts a call log (a path, read with `log_format`, or a `CallLog` already
+    read): the logged days against `reps` simulated days, per interval and call type (offered, service
+    level, abandonment rate, ASA). The result's `table` holds each logged day's figure beside the simulated
+    mean and the band of a single simulated day, `errors` the mean absolute error, bias and coverage per KPI
+    and call type, `notes` what the log could not tell; `sim.output.backtest_folder.write_backtest` writes
+    its folder. `progress(done, reps)` is called as each simulated day finishes."""
+    from sim.experiments.backtest import backtest as run_backtest
+    from sim.model.call_log import CallLog, read_call_log
+
+    read = log if isinstance(log, CallLog) else read_call_log(log, log_format, on_bad_rows)
+    return run_backtest(read, _scenario(scenario), reps, seed, jobs, progress)
+
+
 def write_results(
-    result: Day | Replications | SweepResult | statistics.Comparison,
+    result: Day | Replications | SweepResult | statistics.Comparison | FittedScenario,
     folder: str | Path,
     force: bool = False,
     report: bool = True,
@@ -408,7 +467,8 @@ def write_results(
     return where it went. A `Day` or `Replications`: the results folder `callsim run` writes (scenario,
     meta.json, tables, summary.json and, unless `report=False`, report.html and plots) that `callsim report`
     and `callsim compare` read. A `SweepResult`: rows and summary (Parquet and CSV) and `sweep.json`. A
-    `Comparison`: comparison.csv and comparison.json. An existing folder is refused
+    `Comparison`: comparison.csv and comparison.json. A `FittedScenario` (`sim.fit`): scenario.yaml, its
+    CSV files, fit.json and fit_report.html. An existing folder is refused
     (`sim.output.folders.ResultsExist`) unless `force`. With `log` (a `Day` or `Replications`), the calls
     also go to `calls_log.csv` in the call-log format, one dated day per replication."""
     from sim.output.folders import write_folder
@@ -423,8 +483,15 @@ def write_results(
         return write_folder(target, force, lambda path: _write_sweep(result, path))
     if isinstance(result, statistics.Comparison):
         return write_folder(target, force, lambda path: _write_comparison(result, path))
+    from sim.analysis.fitting.fit import FittedScenario
+
+    if isinstance(result, FittedScenario):
+        from sim.output.fit_folder import write_fit
+
+        return write_fit(target, result, force=force, command=["sim.write_results"], report=report)
     raise TypeError(
-        f"cannot write a {type(result).__name__}: expected a Day, Replications, SweepResult or Comparison"
+        f"cannot write a {type(result).__name__}: expected a Day, Replications, SweepResult, Comparison "
+        "or FittedScenario"
     )
 
 

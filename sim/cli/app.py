@@ -16,7 +16,9 @@ from typing import Annotated
 
 import typer
 
+from sim.cli.backtest import backtest
 from sim.cli.common import DASK_MISSING
+from sim.cli.fit import fit
 from sim.cli.planning import erlang, staff, sweep, sweep_merge
 from sim.cli.run import DEFAULT_NAME, default_scenario, run, validate
 from sim.cli.saved import compare, report, rerun
@@ -69,6 +71,8 @@ app.command()(sweep)
 app.command("sweep-merge")(sweep_merge)
 app.command()(staff)
 app.command()(erlang)
+app.command()(fit)
+app.command()(backtest)
 
 
 def main() -> None:

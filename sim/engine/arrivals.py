@@ -20,7 +20,7 @@ from sim.engine.centre import Call, Centre
 from sim.engine.clock import Alarm, call_at
 from sim.engine.routing import ivr_route, right_department
 from sim.model.call_types import uses_call_times
-from sim.model.rates import interval_widths, rate_per_second
+from sim.model.rates import interval_widths, rate_per_second, reason_rates
 from sim.model.scenario import Scenario
 from sim.model.streams import Streams
 
@@ -41,10 +41,12 @@ class Callers:
         return len(self.arrived_at)
 
 
-def poisson_times(scenario: Scenario, rng: np.random.Generator, factor: float = 1.0) -> np.ndarray:
-    """Arrival instants of a Poisson process with the scenario's piecewise-constant rate (times `factor`,
-    the day's busyness)."""
-    rates = rate_per_second(scenario) * factor
+def poisson_times(
+    scenario: Scenario, rng: np.random.Generator, factor: float = 1.0, rates: np.ndarray | None = None
+) -> np.ndarray:
+    """Arrival instants of a Poisson process with the scenario's piecewise-constant rate (or `rates`,
+    calls per second in each interval), times `factor`, the day's busyness."""
+    rates = (rate_per_second(scenario) if rates is None else rates) * factor
     widths = interval_widths(scenario)
     cumulative = np.concatenate(([0.0], np.cumsum(rates * widths)))
     total = cumulative[-1]
@@ -70,13 +72,16 @@ def draw_callers(scenario: Scenario, streams: Streams, factor: float = 1.0) -> C
     names = list(mix)
     if arrivals.trace_times is not None:
         arrived_at = np.asarray(arrivals.trace_times, dtype=float)
+    elif arrivals.per_interval_by_reason is not None:
+        arrived_at, reason = _times_by_reason(scenario, streams, factor, names)
     else:
         arrived_at = poisson_times(scenario, streams.generator("arrivals"), factor)
     count = len(arrived_at)
-    probabilities = np.asarray([mix[name] for name in names], dtype=float)
-    reason = streams.generator("reasons").choice(
-        len(names), size=count, p=probabilities / probabilities.sum()
-    )
+    if arrivals.per_interval_by_reason is None:
+        probabilities = np.asarray([mix[name] for name in names], dtype=float)
+        reason = streams.generator("reasons").choice(
+            len(names), size=count, p=probabilities / probabilities.sum()
+        )
     if arrivals.trace_reasons is not None:
         given = np.asarray([names.index(r) if r else -1 for r in arrivals.trace_reasons])
         reason = np.where(given >= 0, given, reason)
@@ -93,6 +98,21 @@ def draw_callers(scenario: Scenario, streams: Streams, factor: float = 1.0) -> C
     if arrivals.trace_handle_times is not None:  # NaN: drawn as usual at the first department
         handle_time = own_values(arrivals.trace_handle_times)
     return Callers(arrived_at, reason.astype(np.int64), patience, handle_time)
+
+
+def _times_by_reason(
+    scenario: Scenario, streams: Streams, factor: float, names: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each reason's own Poisson arrivals (`arrivals.per_interval_by_reason`, stream `arrivals.<reason>`),
+    merged in time order (ties: the mix's order), with each caller's reason index."""
+    rates = reason_rates(scenario)
+    times = [
+        poisson_times(scenario, streams.generator(f"arrivals.{name}"), factor, rates[name]) for name in names
+    ]
+    reason = np.concatenate([np.full(len(t), index, dtype=np.int64) for index, t in enumerate(times)])
+    arrived_at = np.concatenate(times)
+    order = np.argsort(arrived_at, kind="stable")
+    return arrived_at[order], reason[order]
 
 
 def own_values(values: tuple[float | None, ...]) -> np.ndarray:

@@ -27,20 +27,29 @@ from sim.model.rates import day_factor
 # Arrivals.
 
 
-def arrival_times(centre: Centre) -> list[float]:
+def arrival_times(
+    centre: Centre,
+    counts: tuple[float, ...] | None = None,
+    stream: str = "arrivals",
+    factor: float | None = None,
+) -> list[float]:
     """When callers come: a replayed trace, or a Poisson process whose rate is constant in each interval
-    (memoryless, so each interval's arrivals start afresh at its start)."""
+    (memoryless, so each interval's arrivals start afresh at its start); `counts` (calls per interval),
+    `stream` and `factor` for one reason's own process."""
     scenario = centre.scenario
     arrivals = scenario.arrivals
     if arrivals.trace_times is not None:
         return list(arrivals.trace_times)
-    rng = centre.streams.generator("arrivals")
-    factor = day_factor(scenario, centre.streams)  # how busy the day is (1 without busyness)
+    rng = centre.streams.generator(stream)
+    if factor is None:
+        factor = day_factor(scenario, centre.streams)  # how busy the day is (1 without busyness)
     times: list[float] = []
     for index in range(scenario.interval_count):
         begin = index * scenario.interval
         end = min(begin + scenario.interval, scenario.duration)
-        if arrivals.per_interval is not None:
+        if counts is not None:
+            rate = counts[index] / (end - begin)
+        elif arrivals.per_interval is not None:
             rate = arrivals.per_interval[index] / (end - begin)
         else:
             rate = (arrivals.per_hour or 0.0) / 3600.0
@@ -54,6 +63,19 @@ def arrival_times(centre: Centre) -> list[float]:
     return times
 
 
+def arrivals_by_reason(centre: Centre) -> list[tuple[float, int]]:
+    """`arrivals.per_interval_by_reason`: each reason's own Poisson process (stream `arrivals.<reason>`),
+    merged in time order: (instant, reason index) pairs."""
+    factor = day_factor(centre.scenario, centre.streams)
+    by_reason = centre.scenario.arrivals.per_interval_by_reason or {}
+    pairs = [
+        (at, index)
+        for index, (name, counts) in enumerate(by_reason.items())
+        for at in arrival_times(centre, counts, f"arrivals.{name}", factor)
+    ]
+    return sorted(pairs, key=lambda pair: pair[0])
+
+
 def doors(centre: Centre) -> Story:
     """Let each caller in at their time (why they call and their patience drawn as they come), then close
     the doors at the end of the day."""
@@ -63,9 +85,14 @@ def doors(centre: Centre) -> Story:
     shares = np.array(list(mix.values()), dtype=float)
     reasons = centre.streams.generator("reasons")
     given = scenario.arrivals.trace_reasons
-    for index, at in enumerate(arrival_times(centre)):
+    by_reason = arrivals_by_reason(centre) if scenario.arrivals.per_interval_by_reason is not None else None
+    times = arrival_times(centre) if by_reason is None else [at for at, _ in by_reason]
+    for index, at in enumerate(times):
         yield env.timeout(max(0.0, at - env.now))
-        reason = int(reasons.choice(len(shares), p=shares / shares.sum()))
+        if by_reason is None:
+            reason = int(reasons.choice(len(shares), p=shares / shares.sum()))
+        else:
+            reason = by_reason[index][1]
         if given is not None and given[index]:
             reason = centre.reasons.index(given[index])
         patience = draw_patience(centre, reason)

@@ -17,8 +17,18 @@ def rate_per_second(scenario: Scenario) -> np.ndarray:
     if arrivals.per_interval is not None:
         widths = interval_widths(scenario)
         return np.asarray(arrivals.per_interval, dtype=float) / widths
+    if arrivals.per_interval_by_reason is not None:  # all reasons together
+        return sum(reason_rates(scenario).values(), np.zeros(scenario.interval_count))
     per_hour = arrivals.per_hour or 0.0
     return np.full(scenario.interval_count, per_hour / 3600.0)
+
+
+def reason_rates(scenario: Scenario) -> dict[str, np.ndarray]:
+    """Each reason's arrival rate per interval, calls per second (`arrivals.per_interval_by_reason`;
+    empty without it)."""
+    widths = interval_widths(scenario)
+    by_reason = scenario.arrivals.per_interval_by_reason or {}
+    return {name: np.asarray(counts, dtype=float) / widths for name, counts in by_reason.items()}
 
 
 def interval_widths(scenario: Scenario) -> np.ndarray:

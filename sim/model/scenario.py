@@ -140,6 +140,11 @@ class Arrivals(Frozen):
 
     per_hour: Annotated[float, Number] | None = Field(default=None, ge=0, allow_inf_nan=False)
     per_interval: tuple[Annotated[float, Number, Field(ge=0, allow_inf_nan=False)], ...] | None = None
+    per_interval_by_reason: (
+        dict[str, tuple[Annotated[float, Number, Field(ge=0, allow_inf_nan=False)], ...]] | None
+    ) = None
+    """Calls per interval of each reason, each reason a Poisson process of its own (a mix that changes
+    through the day); the reason mix follows from the totals."""
     trace: str | None = None
     trace_times: tuple[float, ...] | None = None
     trace_reasons: tuple[str, ...] | None = None
@@ -153,11 +158,20 @@ class Arrivals(Frozen):
 
     @model_validator(mode="after")
     def _one_source(self) -> Arrivals:
-        given = [n for n in ("per_hour", "per_interval", "trace") if getattr(self, n) is not None]
+        sources = ("per_hour", "per_interval", "per_interval_by_reason", "trace")
+        given = [n for n in sources if getattr(self, n) is not None]
         if self.trace_times is not None and not given:
             given = ["trace"]
         if len(given) != 1:
-            raise ValueError("give exactly one of per_hour, per_interval: [...] or trace: FILE.csv")
+            raise ValueError(
+                "give exactly one of per_hour, per_interval: [...], per_interval_by_reason: {...} "
+                "or trace: FILE.csv"
+            )
+        if self.per_interval_by_reason is not None:
+            if not self.per_interval_by_reason:
+                raise ValueError("per_interval_by_reason needs at least one reason")
+            if self.reasons is not None:
+                raise ValueError("per_interval_by_reason gives the reason mix: leave out reasons")
         if self.per_interval is not None and not self.per_interval:
             raise ValueError("per_interval needs one call count per interval")
         if self.busyness is not None and given == ["trace"]:
@@ -439,6 +453,11 @@ class Scenario(Frozen):
         """Why people call, as probabilities (one reason named after a sole department by default)."""
         if self.arrivals.reasons is not None:
             return dict(self.arrivals.reasons)
+        by_reason = self.arrivals.per_interval_by_reason
+        if by_reason is not None:  # each reason's share of the day's calls
+            totals = {name: float(sum(counts)) for name, counts in by_reason.items()}
+            whole = sum(totals.values())
+            return {name: total / whole if whole > 0 else 1.0 / len(totals) for name, total in totals.items()}
         return {next(iter(self.departments)): 1.0}
 
 
@@ -468,7 +487,9 @@ def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
             yield Problem(f"agent_groups.{name}", "an agent group cannot share a department's name")
 
     arrivals = scenario.arrivals
-    if arrivals.reasons is None:
+    if arrivals.per_interval_by_reason is not None:
+        yield from _by_reason_problems(scenario, resolvable)
+    elif arrivals.reasons is None:
         if len(departments) > 1:
             yield Problem("arrivals.reasons", "required with several departments (reason: probability, ...)")
         else:
@@ -538,6 +559,20 @@ def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
     yield from (Problem(path, message) for path, message in call_type_problems(scenario))
 
 
+def _by_reason_problems(scenario: Scenario, resolvable: set[str]) -> Iterable[Problem]:
+    """`arrivals.per_interval_by_reason`: one count per interval for each reason, which a department
+    resolves."""
+    intervals = scenario.interval_count
+    for reason, counts in (scenario.arrivals.per_interval_by_reason or {}).items():
+        path = f"arrivals.per_interval_by_reason.{reason}"
+        if reason not in resolvable:
+            yield Problem(path, "no department resolves this reason")
+        if len(counts) != intervals:
+            yield Problem(
+                path, f"needs {intervals} values (one per {scenario.interval:g}s interval), got {len(counts)}"
+            )
+
+
 def reason_mix_problems(mix: Mapping[str, float], resolvable: set[str] | None) -> Iterable[Problem]:
     """The reason mix sums to 1 and (when known) every reason has a department that resolves it."""
     if not mix:
@@ -561,6 +596,12 @@ def _size_problems(scenario: Scenario) -> Iterable[Problem]:
     if arrivals.per_interval is not None and sum(arrivals.per_interval) > MAX_CALLS:
         calls = sum(arrivals.per_interval)
         yield Problem("arrivals.per_interval", f"brings {calls:.3g} calls in the day; at most {MAX_CALLS}")
+    by_reason = arrivals.per_interval_by_reason or {}
+    if sum(sum(counts) for counts in by_reason.values()) > MAX_CALLS:
+        calls = sum(sum(counts) for counts in by_reason.values())
+        yield Problem(
+            "arrivals.per_interval_by_reason", f"brings {calls:.3g} calls in the day; at most {MAX_CALLS}"
+        )
     pools = [(f"departments.{name}.agents", d.agents) for name, d in scenario.departments.items()]
     pools += [(f"agent_groups.{name}.agents", group.agents) for name, group in scenario.agent_groups.items()]
     most = {path: _most_agents(staffing) for path, staffing in pools if staffing is not None}

@@ -20,6 +20,10 @@ def truncated(scenario: Scenario, intervals: int) -> Scenario:
     changes: dict[str, Any] = {}
     if arrivals.per_interval is not None:
         changes["per_interval"] = arrivals.per_interval[:intervals]
+    if arrivals.per_interval_by_reason is not None:
+        changes["per_interval_by_reason"] = {
+            name: counts[:intervals] for name, counts in arrivals.per_interval_by_reason.items()
+        }
     if arrivals.trace_times is not None:
         kept = sum(1 for t in arrivals.trace_times if t < end)
         changes["trace_times"] = arrivals.trace_times[:kept]

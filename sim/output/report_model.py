@@ -229,6 +229,15 @@ def assumptions(scenario: Scenario, reps: int) -> list[str]:
             f"Arrivals are a Poisson process with a constant rate in each interval: {min(counts):g} to "
             f"{max(counts):g} calls per interval."
         )
+    elif arrivals.per_interval_by_reason is not None:
+        arriving = (
+            "Each reason's calls are a Poisson process of their own with a constant rate in each interval: "
+            + ", ".join(
+                f"{name} {min(counts):g} to {max(counts):g}"
+                for name, counts in arrivals.per_interval_by_reason.items()
+            )
+            + " calls per interval."
+        )
     else:
         arriving = f"Arrivals are a Poisson process at {arrivals.per_hour or 0:g} calls an hour."
     if arrivals.busyness is not None:
