@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.fitting.days import FitError, Window
+from sim.analysis.fitting.presence import SKILLS_JOIN
 from sim.model.durations import format_clock
 
 STAFFING_METHODS = ("presence", "busy", "distinct")
@@ -33,6 +34,9 @@ class StaffingFit:
     per_interval: dict[str, np.ndarray]
     assumptions: list[str]
     notes: list[str] = field(default_factory=list)
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Cross-trained groups found (agents answering for several departments): name -> their skills. Their
+    schedules, files and agents per interval are keyed by the group's name like a department's."""
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -71,7 +75,12 @@ def fit_staffing(window: Window, departments: tuple[str, ...], method: str, gap:
     schedules: dict[str, pd.DataFrame] = {}
     per_interval: dict[str, np.ndarray] = {}
     periods = getattr(inferred, "periods", None)
-    for department in departments:
+    groups = {
+        label: tuple(label.split(SKILLS_JOIN))
+        for label in means
+        if SKILLS_JOIN in label and set(label.split(SKILLS_JOIN)) <= set(departments)
+    }
+    for department in (*departments, *groups):
         mean = np.asarray(means.get(department, np.zeros(window.interval_count)), dtype=float)
         per_interval[department] = mean
         name = file_name(department)
@@ -90,6 +99,8 @@ def fit_staffing(window: Window, departments: tuple[str, ...], method: str, gap:
             f"the schedule has one row per interval: the mean agents present over {window.day_count} day(s), "
             "rounded to whole agents"
         )
+    for name, skills in groups.items():
+        notes.append(f"{name}: agents who answered for {' and '.join(skills)} form a cross-trained group")
     for department, frame in schedules.items():
         if not len(frame):  # a department whose agents the log never shows: one row of none
             schedules[department] = pd.DataFrame(
@@ -100,7 +111,7 @@ def fit_staffing(window: Window, departments: tuple[str, ...], method: str, gap:
                 }
             )
             notes.append(f"{department}: no agent activity in the log; no agents")
-    return StaffingFit(method, files, schedules, per_interval, list(inferred.assumptions), notes)
+    return StaffingFit(method, files, schedules, per_interval, list(inferred.assumptions), notes, groups)
 
 
 def _periods_frame(periods: pd.DataFrame) -> pd.DataFrame:

@@ -391,6 +391,11 @@ def _scenario(
     if call_types:
         scenario["call_types"] = call_types
     scenario["departments"] = departments
+    if staffing.groups:  # agents who answered for several departments: equal preference, so the longest wait
+        scenario["agent_groups"] = {
+            name: {"agents": {"file": staffing.files[name]}, "skills": dict.fromkeys(skills, 1)}
+            for name, skills in staffing.groups.items()
+        }
     return scenario
 
 
@@ -433,7 +438,8 @@ def _assumptions(window: Window, staffing: StaffingFit, wrap_source: str, log: C
         "A caller who hung up waiting shows their patience (the wait); an answered caller only shows that their "
         "patience was longer than their wait (a censored observation).",
         "Each call type goes to the department most of its calls entered; transfers, holds, the phone menu, "
-        "trunk lines, overflow and shared agent groups are not fitted.",
+        "trunk lines and overflow are not fitted; agents who answered for several departments form a "
+        "cross-trained group taking each with equal preference (no skill priorities are inferred).",
         "Repeat calls are separate arrivals: redials are not modelled as such.",
     ]
     if "queued_at" not in log.recorded:

@@ -145,9 +145,19 @@ def _busy_spans(calls: pd.DataFrame) -> tuple[pd.DataFrame, float, int]:
     return spans, wrap_share, anonymous
 
 
+SKILL_SHARE = 0.1
+"""A department counts among an agent's skills when it has at least this share of the agent's calls..."""
+SKILL_CALLS = 3
+"""...and at least this many of them (one misrouted call answered does not make a skill)."""
+SKILLS_JOIN = "+"
+"""Joins the departments of a cross-trained agent's skill set into one name: `billing+technical`."""
+
+
 def _home_departments(calls: pd.DataFrame, use: np.ndarray, names: np.ndarray) -> pd.Series:
-    """Agent -> the department they answered most calls for (ties: the first name); empty when the log
-    has no department column."""
+    """Agent -> where they count: the one department they answer for, or, for an agent who answers for
+    several (each with at least `SKILL_SHARE` of their calls and `SKILL_CALLS` calls), their skill set
+    joined by `SKILLS_JOIN` in name order (a cross-trained group); the department they answered most for
+    when none qualifies; empty when the log has no department column."""
     if "department" not in calls.columns:
         return pd.Series(dtype=object)
     department = calls["department"].astype(object).to_numpy()[use]
@@ -155,8 +165,13 @@ def _home_departments(calls: pd.DataFrame, use: np.ndarray, names: np.ndarray) -
     if pairs.empty:
         return pd.Series(dtype=object)
     counts = pairs.groupby(["agent", "department"]).size().rename("calls").reset_index()
+    counts["department"] = counts["department"].astype(str)
     counts = counts.sort_values(["agent", "calls", "department"], ascending=[True, False, True])
-    return counts.drop_duplicates("agent").set_index("agent")["department"].astype(str)
+    most = counts.drop_duplicates("agent").set_index("agent")["department"]
+    share = counts["calls"] / counts.groupby("agent")["calls"].transform("sum")
+    skilled = counts[(share >= SKILL_SHARE) & (counts["calls"] >= SKILL_CALLS)].sort_values(["agent", "department"])
+    sets = skilled.groupby("agent")["department"].agg(SKILLS_JOIN.join)
+    return sets.reindex(most.index).fillna(most).astype(str)
 
 
 def _sessions(spans: pd.DataFrame, gap: float) -> pd.DataFrame:
@@ -211,7 +226,9 @@ def _assumptions(method: str, gap: float, wrap_share: float) -> list[str]:
         "Agents logged in but never answering a call (idle all along, or on other work) are invisible.",
         "A call belongs to the agent who answered it first, from the answer to the call's end (a "
         "transferred call's later legs count for them).",
-        "Each agent counts for the department they answered most calls for.",
+        f"Each agent counts for the department they answer for; an agent who answers for several (each "
+        f"with at least {SKILL_SHARE:.0%} of their calls and {SKILL_CALLS} calls) counts for a cross-trained "
+        "group with those skills, at equal preference.",
     ]
     if wrap_share == 0:
         said.append(
