@@ -181,6 +181,9 @@ class Doors:
         self.reasons = _numbers("q", callers.reason)
         self.patiences = _numbers("d", callers.patience)
         self.own_handle_times = None if callers.handle_time is None else _numbers("d", callers.handle_time)
+        self.plain_work = centre.times is None and self.own_handle_times is None
+        """Each call's work is its first department's own draws (no reason, curve or traced time): the
+        common case, tested once per call."""
         self.plan = plan_menu(centre, callers)
         if self.plan is not None:
             self.menu_times = _numbers("d", self.plan.menu_time)
@@ -210,14 +213,11 @@ class Doors:
         department = self.first_department[reason] if plan is None else self.routed[index]
         queue = centre.queues[department]
         call.department = department
-        if centre.times is None:
+        if self.plain_work:
             call.handle_time = queue.handle()
             call.wrap_time = queue.wrap()
-        else:  # by reason or by the interval of arrival
-            centre.times.give_work(call, department)
-        own = self.own_handle_times
-        if own is not None and own[index] == own[index]:  # not NaN: the traced call's own handle time
-            call.handle_time = own[index]
+        else:
+            self._give_work(call, department, index)
         if plan is None:
             caller.arrive(centre, call)
         else:
@@ -227,6 +227,20 @@ class Doors:
         if not index % _COMPACT_EVERY:
             centre.log.maybe_compact()
         self._schedule_next()
+
+    def _give_work(self, call: Call, department: int, index: int) -> None:
+        """The call's handle and wrap time by reason or by the interval of arrival, or a traced call's own
+        handle time (the usual draw is made all the same, so the other calls keep their draws)."""
+        centre = self.centre
+        if centre.times is None:
+            queue = centre.queues[department]
+            call.handle_time = queue.handle()
+            call.wrap_time = queue.wrap()
+        else:
+            centre.times.give_work(call, department)
+        own = self.own_handle_times
+        if own is not None and own[index] == own[index]:  # not NaN: the traced call's own handle time
+            call.handle_time = own[index]
 
     def _close(self, _: Any) -> None:
         self.centre.closed = True

@@ -68,16 +68,16 @@ def join_queue(centre: Centre, call: Call, department: int, front: bool = False)
     env = centre.env
     now = env.now
     queue = centre.queues[department]
-    if call.visit:
+    if not call.visit:
+        call.first_handle_time = call.handle_time
+    else:
         if centre.times is None:
             call.handle_time = queue.handle()
             call.wrap_time = queue.wrap()
         else:  # by reason or by the interval of arrival
             centre.times.give_work(call, department)
-    if not call.visit:
-        call.first_handle_time = call.handle_time
-    elif queue.linked is not None:  # a later leg: a multiple of the first leg's handle time
-        call.handle_time = queue.linked * call.first_handle_time
+        if queue.linked is not None:  # a later leg: a multiple of the first leg's handle time
+            call.handle_time = queue.linked * call.first_handle_time
     call.department = department
     call.queued_at = now
     patience = math.inf if call.warm is not None else call.patience
