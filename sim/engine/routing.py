@@ -59,7 +59,13 @@ def next_call_for(pool: Pool) -> tuple[Call, deque[Entry]] | None:
                 best = head
         if best is not None:
             return best
-    best = None
+    return overflowed_head(pool)
+
+
+def overflowed_head(pool: Pool) -> tuple[Call, deque[Entry]] | None:
+    """After a pool's own skills: the call overflowed to it that goes first (best priority, then first
+    come), and the FIFO it stands first in."""
+    best: tuple[Call, deque[Entry]] | None = None
     for queue in pool.backup_for:
         head = queue_head(queue.overflowed)
         if head is not None and (
@@ -142,13 +148,7 @@ def _best_head(
                     best, best_key = head, rank
     if best is not None:
         return best
-    for queue in pool.backup_for:
-        head = queue_head(queue.overflowed)
-        if head is not None and (
-            best is None or (head[0].priority, head[0].queued_at) < (best[0].priority, best[0].queued_at)
-        ):
-            best = head
-    return best
+    return overflowed_head(pool)
 
 
 def right_department(resolvers: list[int]) -> int:
