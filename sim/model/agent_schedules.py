@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
 
-from sim.model.dists import check_csv_file
+from sim.model.dists import check_csv_file, csv_faults
 from sim.model.durations import clip, parse_clock, shorten
 
 MAX_AGENT_PERIODS = 100_000
@@ -66,32 +66,25 @@ def read_agent_schedule(path: Path, source: str) -> AgentSchedule:
     naming the file, the line and what was expected."""
     check_csv_file(path)
     name = clip(path.name)
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:  # -sig: as spreadsheets save it
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None:
-                raise ValueError(f"{name} is empty; expected a header start,end (and optionally agent,count)")
-            columns = [column.strip().lower() for column in header]
-            missing = [column for column in ("start", "end") if column not in columns]
-            if missing:
-                raise ValueError(
-                    f"{name} line 1: no {' or '.join(repr(m) for m in missing)} column; expected a header "
-                    f"with start,end (and optionally agent,count), got {shorten(','.join(header))}"
-                )
-            unknown = [column for column in columns if column not in _COLUMNS]
-            if unknown:
-                raise ValueError(
-                    f"{name} line 1: unknown column {shorten(unknown[0])}; expected {', '.join(_COLUMNS)}"
-                )
-            where = {column: columns.index(column) for column in _COLUMNS if column in columns}
-            periods = _periods(reader, where, name, len(columns))
-    except UnicodeDecodeError:
-        raise ValueError(f"{name} is not a UTF-8 text file") from None
-    except csv.Error as error:
-        raise ValueError(f"{name} is not a readable CSV ({error})") from None
-    except OSError as error:
-        raise ValueError(f"cannot read {clip(str(path))}: {error.strerror or error}") from None
+    with csv_faults(path), path.open(newline="", encoding="utf-8-sig") as handle:  # -sig: as spreadsheets
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            raise ValueError(f"{name} is empty; expected a header start,end (and optionally agent,count)")
+        columns = [column.strip().lower() for column in header]
+        missing = [column for column in ("start", "end") if column not in columns]
+        if missing:
+            raise ValueError(
+                f"{name} line 1: no {' or '.join(repr(m) for m in missing)} column; expected a header "
+                f"with start,end (and optionally agent,count), got {shorten(','.join(header))}"
+            )
+        unknown = [column for column in columns if column not in _COLUMNS]
+        if unknown:
+            raise ValueError(
+                f"{name} line 1: unknown column {shorten(unknown[0])}; expected {', '.join(_COLUMNS)}"
+            )
+        where = {column: columns.index(column) for column in _COLUMNS if column in columns}
+        periods = _periods(reader, where, name, len(columns))
     if not periods:
         raise ValueError(f"{name} has no rows; expected one row per agent period")
     return AgentSchedule.model_construct(source=source, periods=tuple(periods))

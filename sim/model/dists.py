@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -276,18 +277,25 @@ def check_csv_file(path: Path) -> None:
         raise ValueError(f"{clip(path.name)} is {size} bytes; a CSV file is at most {MAX_CSV_BYTES}")
 
 
-def read_value_column(path: Path) -> tuple[float, ...]:
-    """The first column of a CSV as durations; a non-numeric first row is taken as a header."""
-    check_csv_file(path)
+@contextmanager
+def csv_faults(path: Path) -> Iterator[None]:
+    """Reading a CSV file inside: what the reading raises (not UTF-8, not a CSV, not readable) becomes a
+    ValueError naming the file; the messages of the checks made inside pass as they are."""
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:  # -sig: as spreadsheets save it
-            rows = [row for row in csv.reader(handle) if row and row[0].strip()]
+        yield
     except UnicodeDecodeError:
         raise ValueError(f"{clip(str(path))} is not a UTF-8 text file") from None
     except csv.Error as error:
         raise ValueError(f"{clip(path.name)} is not a readable CSV ({error})") from None
     except OSError as error:
         raise ValueError(f"cannot read {clip(str(path))}: {error.strerror or error}") from None
+
+
+def read_value_column(path: Path) -> tuple[float, ...]:
+    """The first column of a CSV as durations; a non-numeric first row is taken as a header."""
+    check_csv_file(path)
+    with csv_faults(path), path.open(newline="", encoding="utf-8-sig") as handle:  # -sig: as spreadsheets save it
+        rows = [row for row in csv.reader(handle) if row and row[0].strip()]
     values: list[float] = []
     for number, row in enumerate(rows, start=1):
         try:
