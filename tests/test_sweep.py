@@ -378,6 +378,8 @@ def test_a_terminated_or_killed_sweep_resumes_to_the_same_table(tmp_path):
     that was never stopped."""
     scenario = ROOT / "scenarios" / "small-centre.yaml"
     grid = "departments.billing.agents=6:13"
+    reps = 30  # points long enough (a second or so) that each run is stopped with points still to run
+    rows = 8 * reps
     folder = tmp_path / "stopped"
     args = [
         sys.executable,
@@ -387,7 +389,7 @@ def test_a_terminated_or_killed_sweep_resumes_to_the_same_table(tmp_path):
         "--grid",
         grid,
         "--reps",
-        "10",
+        str(reps),
         "--jobs",
         "1",
         "--quiet",
@@ -397,15 +399,15 @@ def test_a_terminated_or_killed_sweep_resumes_to_the_same_table(tmp_path):
     assert _start_and_stop(args, folder, signal.SIGTERM) == 130
     status = json.loads((folder / "sweep.json").read_text())
     first = len(frame(folder))
-    assert status["status"] == "interrupted" and 0 < first < 80 and status["rows"]["ran"] == first
+    assert status["status"] == "interrupted" and 0 < first < rows and status["rows"]["ran"] == first
     assert _start_and_stop([*args, "--resume"], folder, signal.SIGKILL) == -signal.SIGKILL
     second = len(read_rows(folder))
-    assert first < second < 80
+    assert first < second < rows
     done = subprocess.run([*args, "--resume"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert json.loads((folder / "sweep.json").read_text())["rows"]["kept"] == second
     reference = run_sweep(
-        plan_sweep(scenario, [grid], reps=10), tmp_path / "reference", SerialExecutor(), plots=()
+        plan_sweep(scenario, [grid], reps=reps), tmp_path / "reference", SerialExecutor(), plots=()
     )
     pd.testing.assert_frame_equal(frame(folder), reference.rows)
 

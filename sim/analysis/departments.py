@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from sim.analysis.grouping import (
     Groups,
+    Table,
     column,
     count_where,
     mean_where,
@@ -22,6 +22,7 @@ from sim.analysis.grouping import (
     rows_where,
 )
 from sim.analysis.metrics import visit_asa, visit_service_level
+from sim.analysis.tables import agent_pools
 from sim.engine.day import RunResult
 
 
@@ -35,19 +36,17 @@ class Pools:
 
     @staticmethod
     def of(result: RunResult, departments: Sequence[str], groups: Sequence[str]) -> Pools:
-        agents = result.agents
-        ids = agents["agent_id"].to_numpy(dtype=np.int64)
+        agents = agent_pools(result)
+        ids = agents.agent_ids
         size = int(ids.max(initial=-1)) + 2
-        home_of_pool = dict(zip(agents["pool"], agents["home"], strict=True))
         department_at = {name: i for i, name in enumerate(departments)}
         group_at = {name: i for i, name in enumerate(groups)}
-        pool_codes, pool_names = pd.factorize(agents["pool"])
-        group_of_pool = np.array([group_at.get(p, -1) for p in pool_names] + [-1], dtype=np.int64)
+        group_of_pool = np.array([group_at.get(p, -1) for p in agents.names] + [-1], dtype=np.int64)
         home_of_pool_code = np.array(
-            [department_at.get(home_of_pool[p], -1) for p in pool_names] + [-1], dtype=np.int64
+            [department_at.get(home, -1) for home in agents.homes] + [-1], dtype=np.int64
         )
         pool_of = np.full(size, -1, dtype=np.int64)
-        pool_of[ids + 1] = pool_codes
+        pool_of[ids + 1] = agents.pool
         return Pools(group_of_pool[pool_of], home_of_pool_code[pool_of])
 
     def group(self, agent_ids: np.ndarray) -> np.ndarray:
@@ -60,7 +59,7 @@ class Pools:
 
 
 def visit_figures(
-    visits: pd.DataFrame, keys: np.ndarray, size: int, threshold: float, blocked: np.ndarray
+    visits: Table, keys: np.ndarray, size: int, threshold: float, blocked: np.ndarray
 ) -> dict[str, Any]:
     """Per group of a department's visits (callbacks excluded) and the callers blocked on their way to it:
     the department's queue figures."""

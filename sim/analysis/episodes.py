@@ -4,10 +4,14 @@ dials .. answer or give-up), and callers across redials. Derived from the event 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-from sim.engine.log import CODE, Event, categorical
+from sim.analysis.columns import Columns, any_of, derived, event_departments
+from sim.engine.day import RunResult
+from sim.engine.log import CODE, Event, EventColumns
 
 _HOLD, _CHECK_BACK, _UNHOLD = CODE[Event.HOLD], CODE[Event.CHECK_BACK], CODE[Event.UNHOLD]
 _HOLD_ABANDON, _REQUEST = CODE[Event.HOLD_ABANDON], CODE[Event.CALLBACK_REQUEST]
@@ -19,9 +23,11 @@ _ANSWER, _REDIAL, _ARRIVE = CODE[Event.ANSWER], CODE[Event.REDIAL], CODE[Event.A
 HOLD_ENDINGS = ("resumed", "hung_up", "callback")
 
 
-def _columns(events: pd.DataFrame) -> tuple[np.ndarray, ...]:
+def _columns(events: pd.DataFrame | EventColumns) -> tuple[np.ndarray, ...]:
     """The event table's columns as numpy views, in their logged integer widths (no copies: a
     million-call day logs millions of events)."""
+    if isinstance(events, EventColumns):
+        return events.t, events.code, events.call, events.agent, events.department, events.detail
     return (
         events["t"].to_numpy(),
         events["event"].cat.codes.to_numpy(),
@@ -35,9 +41,18 @@ def _columns(events: pd.DataFrame) -> tuple[np.ndarray, ...]:
 def hold_table(events: pd.DataFrame) -> pd.DataFrame:
     """One row per hold: who, when, the promise, check-backs, the time on hold (check-backs excluded),
     whether it outran its promise, and how it ended (resumed, hung up, callback)."""
-    t, code, call, agent, department, detail = _columns(events)
+    return _holds(_columns(events), list(events["department"].cat.categories)).frame()
+
+
+def hold_columns(result: RunResult) -> Columns:
+    """`hold_table` of the run's events as numpy columns (categorical ones as codes), built once."""
+    return derived(result, "holds.columns", lambda run: _holds(_columns(run.columns), event_departments(run)))
+
+
+def _holds(columns: tuple[np.ndarray, ...], names: list[str]) -> Columns:
+    t, code, call, agent, department, detail = columns
     from_hold = (code == _REQUEST) & (detail == 1.0)
-    ends = np.isin(code, (_UNHOLD, _HOLD_ABANDON)) | from_hold
+    ends = any_of(code, (_UNHOLD, _HOLD_ABANDON)) | from_hold
     keep = np.flatnonzero((code == _HOLD) | (code == _CHECK_BACK) | ends)
     keep = keep[np.argsort(call[keep], kind="stable")]  # per call, in time order
     starts = np.flatnonzero(code[keep] == _HOLD)
@@ -55,36 +70,89 @@ def hold_table(events: pd.DataFrame) -> pd.DataFrame:
     spent = t[stop_rows] - t[start_rows]
     checked = check_time[stops] - check_time[starts]
     ending = np.where(code[stop_rows] == _UNHOLD, 0, np.where(code[stop_rows] == _HOLD_ABANDON, 1, 2))
-    names = list(events["department"].cat.categories)
-    frame = pd.DataFrame(
+    check_backs = check_count[stops] - check_count[starts]
+    # in order of the time put on hold, then call id (a stable sort, as `sort_values` on both keys)
+    order = np.lexsort((call[start_rows], t[start_rows]))
+    return Columns(
         {
-            "call_id": call[start_rows].astype(np.int64),
-            "agent_id": agent[start_rows].astype(np.int64),
-            "department": categorical(department[start_rows], names),
-            "held_at": t[start_rows],
-            "ended_at": t[stop_rows],
-            "promise": detail[start_rows],
-            "check_backs": check_count[stops] - check_count[starts],
-            "check_back_time": checked,
-            "hold_time": spent - checked,
-            "ending": categorical(ending, HOLD_ENDINGS),
-        }
+            "call_id": call[start_rows].astype(np.int64)[order],
+            "agent_id": agent[start_rows].astype(np.int64)[order],
+            "department": department[start_rows][order],
+            "held_at": t[start_rows][order],
+            "ended_at": t[stop_rows][order],
+            "promise": detail[start_rows][order],
+            "check_backs": check_backs[order],
+            "check_back_time": checked[order],
+            "hold_time": (spent - checked)[order],
+            "ending": ending[order],
+            "overrun": check_backs[order] > 0,
+        },
+        {"department": names, "ending": HOLD_ENDINGS},
     )
-    frame["overrun"] = frame["check_backs"] > 0
-    return frame.sort_values(["held_at", "call_id"], ignore_index=True)
 
 
 def callback_table(events: pd.DataFrame) -> pd.DataFrame:
     """One row per callback request: when, from a queue or a hold, the first dial, dials made, agent time
     spent dialling, and whether the caller was reached or the callback given up."""
-    t, code, call, _, department, detail = _columns(events)
-    requests = np.flatnonzero(code == _REQUEST)
     names = list(events["department"].cat.categories)
+    rows = [
+        (call, names[department], _ORIGINS.get(origin, "queue"), *rest)
+        for call, department, origin, *rest in _callback_rows(_columns(events))
+    ]
+    columns = [
+        "call_id",
+        "department",
+        "origin",
+        "requested_at",
+        "first_dial_at",
+        "dials",
+        "dial_time",
+        "reached",
+        "failed",
+    ]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["time_to_callback"] = frame["first_dial_at"] - frame["requested_at"]
+    return frame
+
+
+def callback_columns(result: RunResult) -> Columns:
+    """`callback_table` of the run's events as numpy columns (department and origin as codes), built once."""
+    return derived(result, "callbacks.columns", _callback_columns)
+
+
+def _callback_columns(result: RunResult) -> Columns:
+    rows = _callback_rows(_columns(result.columns))
+    origin_code = {origin: code for code, origin in enumerate(_ORIGINS)}
+    values = list(zip(*rows, strict=True)) if rows else [()] * 9
+    requested_at = np.array(values[3], dtype=float)
+    first_dial_at = np.array(values[4], dtype=float)
+    return Columns(
+        {
+            "call_id": np.array(values[0], dtype=np.int64),
+            "department": np.array(values[1], dtype=np.int64),
+            "origin": np.array([origin_code.get(origin, 0) for origin in values[2]], dtype=np.int64),
+            "requested_at": requested_at,
+            "first_dial_at": first_dial_at,
+            "dials": np.array(values[5], dtype=np.int64),
+            "dial_time": np.array(values[6], dtype=float),
+            "reached": np.array(values[7], dtype=bool),
+            "failed": np.array(values[8], dtype=bool),
+            "time_to_callback": first_dial_at - requested_at,
+        },
+        {"department": event_departments(result), "origin": list(_ORIGINS.values())},
+    )
+
+
+def _callback_rows(columns: tuple[np.ndarray, ...]) -> list[tuple[Any, ...]]:
+    """Per callback request, in log order: call id, department code, origin (the request's detail), requested
+    at, first dial at, dials, dialling time, reached, failed."""
+    t, code, call, _, department, detail = columns
+    requests = np.flatnonzero(code == _REQUEST)
     rows = []
     # The events of calls that asked for a callback, per call in time order.
     asked = np.zeros(int(call.max(initial=0)) + 1, dtype=bool)
     asked[call[requests]] = True
-    rows_in_time = np.flatnonzero(np.isin(code, (_REQUEST, _DIAL, _ANSWER, _MISSED, _FAILED)))
+    rows_in_time = np.flatnonzero(any_of(code, (_REQUEST, _DIAL, _ANSWER, _MISSED, _FAILED)))
     rows_in_time = rows_in_time[asked[call[rows_in_time]]]
     order = np.argsort(call[rows_in_time], kind="stable")
     keep = rows_in_time[order]
@@ -117,8 +185,8 @@ def callback_table(events: pd.DataFrame) -> pd.DataFrame:
         rows.append(
             (
                 int(call[request]),
-                names[department[request]],
-                _ORIGINS.get(float(detail[request]), "queue"),
+                int(department[request]),
+                float(detail[request]),
                 float(t[request]),
                 first_dial,
                 dials,
@@ -127,23 +195,10 @@ def callback_table(events: pd.DataFrame) -> pd.DataFrame:
                 failed,
             )
         )
-    columns = [
-        "call_id",
-        "department",
-        "origin",
-        "requested_at",
-        "first_dial_at",
-        "dials",
-        "dial_time",
-        "reached",
-        "failed",
-    ]
-    frame = pd.DataFrame(rows, columns=columns)
-    frame["time_to_callback"] = frame["first_dial_at"] - frame["requested_at"]
-    return frame
+    return rows
 
 
-def caller_ids(events: pd.DataFrame, size: int) -> tuple[np.ndarray, np.ndarray]:
+def caller_ids(events: pd.DataFrame | EventColumns, size: int) -> tuple[np.ndarray, np.ndarray]:
     """Per call id (index), the caller it belongs to (the id of their first call) and its attempt number."""
     _, code, call, _, _, detail = _columns(events)
     caller = np.arange(size, dtype=np.int64)

@@ -7,12 +7,16 @@ for every group at once equals the figure of each group's rows taken alone.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence, Sized
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
+
+from sim.analysis.columns import Columns
+
+T = TypeVar("T", bound=pd.DataFrame | Columns)
 
 
 @dataclass(frozen=True)
@@ -23,15 +27,17 @@ class Groups:
 
     key: np.ndarray
     size: int
+    whole: bool = False
+    """Every row in the one group (the whole-table figure): counts and sums need no keys."""
 
     def subset(self, keep: np.ndarray) -> Groups:
         """The groups of the rows where `keep` holds (for a KPI that filters its table first)."""
-        return Groups(self.key[keep], self.size)
+        return Groups(self.key[keep], self.size, self.whole)
 
 
-def groups_of(table: pd.DataFrame, by: Groups | None) -> Groups:
+def groups_of(table: Sized, by: Groups | None) -> Groups:
     """The groups `by`, or, without them, every row of `table` in one group (the whole-table figure)."""
-    return by if by is not None else Groups(np.zeros(len(table), dtype=np.int64), 1)
+    return by if by is not None else Groups(np.zeros(len(table), dtype=np.int64), 1, whole=True)
 
 
 def figure(values: np.ndarray, by: Groups | None) -> Any:
@@ -41,6 +47,8 @@ def figure(values: np.ndarray, by: Groups | None) -> Any:
 
 def count_where(mask: np.ndarray, groups: Groups) -> np.ndarray:
     """Per group, the rows where `mask` holds."""
+    if groups.whole:
+        return np.array([np.count_nonzero(mask)])
     keys = groups.key[np.asarray(mask, dtype=bool) & (groups.key >= 0)]
     return np.bincount(keys, minlength=groups.size)[: groups.size]
 
@@ -56,44 +64,50 @@ def pairwise_sums(values: np.ndarray, starts: np.ndarray, counts: np.ndarray) ->
     one vectorised pass holds the very floats a filter-and-sum per interval gave (their last bits would
     otherwise differ, and a 12-digit fingerprint of thousands of them could show it)."""
     out = np.zeros(len(starts))
-    small = counts < 8
-    if small.any():
-        first, count = starts[small], counts[small]
-        total = np.zeros(len(first))
-        for j in range(7):
-            inside = count > j
-            total[inside] += values[first[inside] + j]
-        out[small] = total
-    middle = (counts >= 8) & (counts <= 128)
-    if middle.any():
-        first, count = starts[middle], counts[middle]
-        lanes = np.arange(8)
-        lane = values[first[:, None] + lanes]
-        blocks = count // 8
-        for block in range(1, 16):
-            more = blocks > block
-            if not more.any():
-                break
-            lane[more] += values[first[more][:, None] + 8 * block + lanes]
-        total = ((lane[:, 0] + lane[:, 1]) + (lane[:, 2] + lane[:, 3])) + (
-            (lane[:, 4] + lane[:, 5]) + (lane[:, 6] + lane[:, 7])
-        )
-        tail, rest = first + 8 * blocks, count % 8
-        for j in range(7):
-            inside = rest > j
-            total[inside] += values[tail[inside] + j]
-        out[middle] = total
+    if not len(values):
+        return out
     large = counts > 128
-    if large.any():
-        first, count = starts[large], counts[large]
-        half = count // 2
-        half -= half % 8
-        # both halves of every long segment in one call (one call a level, not one a segment)
-        halves = pairwise_sums(
-            values, np.concatenate((first, first + half)), np.concatenate((half, count - half))
-        )
-        out[large] = halves[: len(first)] + halves[len(first) :]
+    if not large.any():
+        return _short_sums(np.concatenate((values, [0.0])), starts, counts)
+    short = ~large
+    out[short] = _short_sums(np.concatenate((values, [0.0])), starts[short], counts[short])
+    first, count = starts[large], counts[large]
+    half = count // 2
+    half -= half % 8
+    # both halves of every long segment in one call (one call a level, not one a segment)
+    halves = pairwise_sums(
+        values, np.concatenate((first, first + half)), np.concatenate((half, count - half))
+    )
+    out[large] = halves[: len(first)] + halves[len(first) :]
     return out
+
+
+def _short_sums(padded: np.ndarray, first: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """`pairwise_sums` of segments of up to 128 values, all at once; `padded` is the values and a last 0.0.
+
+    Padded arrays hold each segment (a padding 0.0 leaves a sum unchanged): eight lanes summed block by block
+    (a running sum along the blocks, which adds in order), combined pairwise, then the tail added one value
+    at a time (a running sum again, from the lanes' total). A segment of fewer than 8 has no block, so its
+    lanes combine to 0.0 and its values add to that, as numpy adds them (0.0, then each value in turn)."""
+    pad = len(padded) - 1
+    blocks = count // 8
+    most = int(blocks.max(initial=0))
+    if most:
+        offsets = np.arange(8 * most)
+        lanes = padded[np.where(offsets < (8 * blocks)[:, None], first[:, None] + offsets, pad)]
+        lane = np.add.accumulate(lanes.reshape(len(first), most, 8), axis=1)[:, -1]
+        pairs = lane[:, 0::2] + lane[:, 1::2]  # (r0 + r1), (r2 + r3), (r4 + r5), (r6 + r7)
+        quads = pairs[:, 0::2] + pairs[:, 1::2]
+        total = quads[:, 0] + quads[:, 1]
+    else:
+        total = np.zeros(len(first))
+    rest = count % 8
+    longest = int(rest.max(initial=0))
+    if not longest:
+        return total
+    offsets = np.arange(longest)
+    tails = padded[np.where(offsets < rest[:, None], (first + 8 * blocks)[:, None] + offsets, pad)]
+    return np.add.accumulate(np.column_stack((total, tails)), axis=1)[:, -1]
 
 
 def _segments(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -105,19 +119,43 @@ def _segments(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.n
 
 
 def sum_where(values: np.ndarray, mask: np.ndarray, groups: Groups) -> np.ndarray:
-    """Per group, the sum of `values` where `mask` holds (NaN counts as 0), as pandas' `sum` takes it."""
+    """Per group, the sum of `values` where `mask` holds (NaN counts as 0), as pandas' `sum` takes it.
+
+    `values` may hold several columns as the rows of a 2-D array (summed over the same rows and groups in one
+    pass): then the sums are a row per column."""
     keep = np.asarray(mask, dtype=bool) & (groups.key >= 0)
-    keys, chosen = groups.key[keep], np.asarray(values, dtype=float)[keep]
+    given = np.asarray(values)
+    if given.ndim == 1 and given.dtype.kind in "biu" and groups.size > 1:
+        # Whole numbers (counts of transfers, agents, holds): every partial sum is exact whatever the
+        # order while the total stays below 2**53, so a plain running sum gives numpy's floats.
+        chosen = given[keep].astype(float)
+        if float(np.abs(chosen).sum()) < 2.0**53:
+            sums = np.bincount(groups.key[keep], weights=chosen, minlength=groups.size)[: groups.size]
+            return sums.astype(float, copy=False)  # floats even when no row is kept
+    table = given.astype(float, copy=False)
+    several = table.ndim == 2
+    keys, chosen = groups.key[keep], (table[:, keep] if several else table[keep])
+    chosen = np.where(np.isnan(chosen), 0.0, chosen)
     if groups.size == 1:  # one segment: numpy's own sum is the very same sum
-        return np.array([np.nan_to_num(chosen, nan=0.0).sum()])
+        return np.array([[row.sum()] for row in chosen]) if several else np.array([chosen.sum()])
     order, starts, counts = _segments(keys, groups.size)
-    return pairwise_sums(np.nan_to_num(chosen[order], nan=0.0), starts, counts)
+    if not several:
+        return pairwise_sums(chosen[order], starts, counts)
+    columns, rows = chosen.shape
+    offsets = (np.arange(columns) * rows)[:, None]
+    sums = pairwise_sums(
+        chosen[:, order].reshape(-1), (offsets + starts).reshape(-1), np.tile(counts, columns)
+    )
+    return sums.reshape(columns, groups.size)
 
 
 def mean_where(values: np.ndarray, mask: np.ndarray, groups: Groups) -> np.ndarray:
     """Per group, the mean of `values` where `mask` holds, NaN skipped (NaN when none), as pandas' `mean`."""
-    chosen = np.asarray(values, dtype=float)
-    present = np.asarray(mask, dtype=bool) & ~np.isnan(chosen)
+    chosen = np.asarray(values)
+    present = np.asarray(mask, dtype=bool)
+    if chosen.dtype.kind not in "biu":  # whole numbers are never NaN (and keep `sum_where`'s exact path)
+        chosen = chosen.astype(float, copy=False)
+        present = present & ~np.isnan(chosen)
     return ratio(sum_where(chosen, mask, groups), count_where(present, groups))
 
 
@@ -149,27 +187,54 @@ def quantile_where(values: np.ndarray, mask: np.ndarray, groups: Groups, q: floa
     return out
 
 
-def column(table: pd.DataFrame, name: str) -> np.ndarray:
-    """A column's values as an array."""
+Table = pd.DataFrame | Columns
+"""A table a KPI reads: a DataFrame (as the API hands it out) or the same table's numpy `Columns`."""
+
+
+def column(table: Table, name: str) -> np.ndarray:
+    """A column's values as an array (a `Columns` categorical's codes; use `equals` or `codes_of` for those)."""
+    if isinstance(table, Columns):
+        return table[name]
     return table[name].to_numpy()
 
 
-def equals(table: pd.DataFrame, name: str, value: str) -> np.ndarray:
+def present(table: Table, name: str) -> np.ndarray:
+    """Per row, whether a float column has a value (not NaN): an answered call has an `answered_at`."""
+    return ~np.isnan(column(table, name))
+
+
+def equals(table: Table, name: str, value: str) -> np.ndarray:
     """Per row, whether a column holds `value` (`outcome` is `answered`, ...), as a boolean array."""
+    if isinstance(table, Columns):
+        return table.equals(name, value)
     return (table[name] == value).to_numpy(dtype=bool)
 
 
-def rows_where(table: pd.DataFrame, keep: pd.Series | np.ndarray) -> pd.DataFrame:
+def rows_where(table: T, keep: pd.Series | np.ndarray) -> T:
     """The rows of `table` where `keep` holds: the table itself when that is every row (a million-row
     calls table is not copied to drop nothing)."""
-    return table if bool(keep.all()) else table[keep]
+    if isinstance(table, Columns):
+        return cast(T, table.where(np.asarray(keep, dtype=bool)))
+    return table if bool(keep.all()) else cast(T, table[keep])
 
 
 def codes(categorical: pd.Series, names: Sequence[str]) -> np.ndarray:
     """Per row, the position in `names` of a categorical column's value (-1: missing or not in `names`)."""
+    return _positions(categorical.cat.categories, names)[categorical.cat.codes.to_numpy()]
+
+
+def codes_of(table: Table, name: str, names: Sequence[str]) -> np.ndarray:
+    """Per row, the position in `names` of a categorical column's value (-1: missing or not in `names`)."""
+    if isinstance(table, Columns):
+        return _positions(table.categories[name], names)[table[name]]
+    return codes(table[name], names)
+
+
+def _positions(categories: Iterable[Any], names: Sequence[str]) -> np.ndarray:
+    """Per category code, its position in `names` (-1 when absent), with a last -1 that a missing value's
+    code -1 picks."""
     position = {name: i for i, name in enumerate(names)}
-    lookup = np.array([position.get(str(c), -1) for c in categorical.cat.categories] + [-1], dtype=np.int64)
-    return lookup[categorical.cat.codes.to_numpy()]  # a missing value's code -1 picks the last entry, -1
+    return np.array([position.get(str(c), -1) for c in categories] + [-1], dtype=np.int64)
 
 
 def pair_keys(outer: np.ndarray, inner: np.ndarray, inner_size: int) -> np.ndarray:

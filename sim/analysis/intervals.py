@@ -9,11 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.availability import rostered_agents
+from sim.analysis.columns import Columns
 from sim.analysis.departments import Pools, visit_figures
 from sim.analysis.grouping import (
     Groups,
-    codes,
-    column,
+    codes_of,
     count_where,
     equals,
     mean_where,
@@ -40,12 +41,12 @@ from sim.analysis.metrics import (
     transfers_per_call,
 )
 from sim.analysis.tables import (
-    agent_seconds,
-    calls_table,
+    agent_levels,
+    calls_columns,
     interval_edges,
     scheduled_agents_by,
-    transfer_table,
-    visits_table,
+    transfer_columns,
+    visits_columns,
 )
 from sim.engine.day import RunResult
 from sim.model.durations import format_clock
@@ -67,13 +68,21 @@ def interval_table(result: RunResult) -> pd.DataFrame:
     departments = list(scenario.departments)
     groups = list(scenario.agent_groups or {})
     nd, ng = len(departments), len(groups)
-    calls = offered_calls(counted(result, calls_table(result)))
-    visits = counted_rows(visits_table(result), calls["call_id"])
-    transfers = counted_rows(transfer_table(result), calls["call_id"])
-    seconds = agent_seconds(result, edges)
+    calls = offered_calls(counted(result, calls_columns(result)))
+    visits = counted_rows(visits_columns(result), calls["call_id"])
+    transfers = counted_rows(transfer_columns(result), calls["call_id"])
+    agent_pools, logged_in, busy = agent_levels(result, edges)
+    # a row per pool and interval, pool after pool (as `agent_seconds` lays them out)
+    seconds = Columns(
+        {
+            "interval": np.tile(np.arange(count), len(agent_pools)),
+            "logged_in_seconds": logged_in.reshape(-1),
+            "busy_seconds": busy.reshape(-1),
+        }
+    )
 
-    def interval_of(times: pd.Series) -> np.ndarray:
-        return np.clip(np.searchsorted(edges, times.to_numpy(), side="right") - 1, 0, count - 1)
+    def interval_of(times: np.ndarray) -> np.ndarray:
+        return np.clip(np.searchsorted(edges, times, side="right") - 1, 0, count - 1)
 
     call_interval = interval_of(calls["arrived_at"])
     visit_interval = interval_of(visits["queued_at"])
@@ -84,15 +93,16 @@ def interval_table(result: RunResult) -> pd.DataFrame:
     clocks = np.array([format_clock(scenario.start + at) for at in edges[:-1]], dtype=object)
 
     # Agent time: the seconds table holds a row per pool and interval, pool after pool.
-    pool_interval = column(seconds, "interval").astype(np.int64)
+    pool_interval = seconds["interval"]
     pool_names = list(result.staffing)
     schedules = dict(zip(pool_names, scheduled_agents_by(result.staffing, edges), strict=True))
 
     def staffing(pool_key: np.ndarray, size: int, scheduled: np.ndarray, width: np.ndarray) -> dict[str, Any]:
         rows = Groups(pool_key, size)
         every = np.ones(len(seconds), dtype=bool)
-        logged = sum_where(column(seconds, "logged_in_seconds"), every, rows)
-        busy = sum_where(column(seconds, "busy_seconds"), every, rows)
+        logged, busy = sum_where(
+            np.vstack((seconds["logged_in_seconds"], seconds["busy_seconds"])), every, rows
+        )
         return {
             "occupancy": occupancy(busy, logged),
             "agents_scheduled": scheduled,
@@ -106,81 +116,77 @@ def interval_table(result: RunResult) -> pd.DataFrame:
         else np.zeros(count)
     )
     every_call = np.ones(len(calls), dtype=bool)
-    table_all = pd.DataFrame(
-        {
-            "interval": index,
-            "start": clocks,
-            "department": "all",
-            "kind": "all",
-            "offered": offered(calls, by=per_call),
-            "answered": count_where(equals(calls, "outcome", "answered"), per_call),
-            "abandoned": count_where(equals(calls, "outcome", "abandoned"), per_call),
-            "blocked": count_where(equals(calls, "outcome", "blocked"), per_call),
-            "service_level": service_level(calls, threshold, by=per_call),
-            "asa": asa(calls, by=per_call),
-            "mean_wait": mean_wait(calls, by=per_call),
-            "p90_wait": p90_wait(calls, by=per_call),
-            "abandon_rate": abandon_rate(calls, by=per_call),
-            **staffing(pool_interval, count, total_scheduled, widths),
-            "first_contact_routing": first_contact_routing(calls, by=per_call),
-            "first_contact_resolution": first_contact_resolution(calls, by=per_call),
-            "transfers": count_where(np.ones(len(transfers), dtype=bool), per_transfer),
-            "transfers_per_call": transfers_per_call(calls, by=per_call),
-            "mean_agents_touched": mean_agents_touched(calls, by=per_call),
-            "misroute_cost_hours": misroute_cost_hours(transfers, by=per_transfer),
-            "hold_rate": hold_rate(calls, by=per_call),
-            "abandoned_on_hold": count_where(equals(calls, "outcome", "abandoned_on_hold"), per_call),
-            "callbacks_accepted": count_where(column(calls, "virtual_hold").astype(bool), per_call),
-            "experience": mean_where(column(calls, "experience"), every_call, per_call),
-        }
-    )
+    table_all: dict[str, Any] = {
+        "interval": index,
+        "start": clocks,
+        "department": "all",
+        "kind": "all",
+        "offered": offered(calls, by=per_call),
+        "answered": count_where(equals(calls, "outcome", "answered"), per_call),
+        "abandoned": count_where(equals(calls, "outcome", "abandoned"), per_call),
+        "blocked": count_where(equals(calls, "outcome", "blocked"), per_call),
+        "service_level": service_level(calls, threshold, by=per_call),
+        "asa": asa(calls, by=per_call),
+        "mean_wait": mean_wait(calls, by=per_call),
+        "p90_wait": p90_wait(calls, by=per_call),
+        "abandon_rate": abandon_rate(calls, by=per_call),
+        **staffing(pool_interval, count, total_scheduled, widths),
+        "first_contact_routing": first_contact_routing(calls, by=per_call),
+        "first_contact_resolution": first_contact_resolution(calls, by=per_call),
+        "transfers": count_where(np.ones(len(transfers), dtype=bool), per_transfer),
+        "transfers_per_call": transfers_per_call(calls, by=per_call),
+        "mean_agents_touched": mean_agents_touched(calls, by=per_call),
+        "misroute_cost_hours": misroute_cost_hours(transfers, by=per_transfer),
+        "hold_rate": hold_rate(calls, by=per_call),
+        "abandoned_on_hold": count_where(equals(calls, "outcome", "abandoned_on_hold"), per_call),
+        "callbacks_accepted": count_where(calls["virtual_hold"], per_call),
+        "experience": mean_where(calls["experience"], every_call, per_call),
+    }
 
     # Departments: keys interval x department, interval-major (the rows' order).
     size = count * nd
     agents = Pools.of(result, departments, groups)
-    visit_department = codes(visits["department"], departments)
+    visit_department = codes_of(visits, "department", departments)
     visit_key = pair_keys(visit_interval, visit_department, nd)
-    call_key = pair_keys(call_interval, codes(calls["first_department"], departments), nd)
+    call_key = pair_keys(call_interval, codes_of(calls, "first_department", departments), nd)
     blocked = count_where(equals(calls, "outcome", "blocked"), Groups(call_key, size))
-    answered = column(visits, "answered").astype(bool)
-    agent_ids = column(visits, "agent_id")
+    answered = visits["answered"]
+    agent_ids = visits["agent_id"]
     own = (agents.home(agent_ids) == visit_department) & (visit_department >= 0)
     answered_here = count_where(answered, Groups(visit_key, size))
-    out_key = Groups(pair_keys(transfer_interval, codes(transfers["from"], departments), nd), size)
+    out_key = Groups(pair_keys(transfer_interval, codes_of(transfers, "from", departments), nd), size)
     every_transfer = np.ones(len(transfers), dtype=bool)
     department_at = {name: i for i, name in enumerate(departments)}
-    pool_department = np.array([department_at.get(p, -1) for p in seconds["pool"]], dtype=np.int64)
+    pool_department = np.repeat(
+        np.array([department_at.get(p, -1) for p in agent_pools], dtype=np.int64), count
+    )
     figures = visit_figures(visits, visit_key, size, threshold, blocked)
     del figures["visits"]
     figures["answered"] = answered_here
-    table_departments = pd.DataFrame(
-        {
-            "interval": np.repeat(index, nd),
-            "start": np.repeat(clocks, nd),
-            "department": np.tile(np.array(departments, dtype=object), count),
-            "kind": "department",
-            **figures,
-            **staffing(
-                pair_keys(pool_interval, pool_department, nd),
-                size,
-                np.vstack([schedules.get(name, np.zeros(count)) for name in departments]).T.reshape(-1),
-                np.repeat(widths, nd),
-            ),
-            "first_contact_routing": first_contact_routing(
-                calls,
-                by=Groups(pair_keys(call_interval, codes(calls["answer_department"], departments), nd), size),
-            ),
-            "transfers": count_where(every_transfer, out_key),
-            "transfers_in": count_where(
-                every_transfer,
-                Groups(pair_keys(transfer_interval, codes(transfers["to"], departments), nd), size),
-            ),
-            "misroute_cost_hours": misroute_cost_hours(transfers, by=out_key),
-            "answered_by_own_agents": ratio(
-                count_where(answered & own, Groups(visit_key, size)), answered_here
-            ),
-        }
-    )
+    table_departments: dict[str, Any] = {
+        "interval": np.repeat(index, nd),
+        "start": np.repeat(clocks, nd),
+        "department": np.tile(np.array(departments, dtype=object), count),
+        "kind": "department",
+        **figures,
+        **staffing(
+            pair_keys(pool_interval, pool_department, nd),
+            size,
+            np.vstack([schedules.get(name, np.zeros(count)) for name in departments]).T.reshape(-1),
+            np.repeat(widths, nd),
+        ),
+        "first_contact_routing": first_contact_routing(
+            calls,
+            by=Groups(pair_keys(call_interval, codes_of(calls, "answer_department", departments), nd), size),
+        ),
+        "transfers": count_where(every_transfer, out_key),
+        "transfers_in": count_where(
+            every_transfer,
+            Groups(pair_keys(transfer_interval, codes_of(transfers, "to", departments), nd), size),
+        ),
+        "misroute_cost_hours": misroute_cost_hours(transfers, by=out_key),
+        "answered_by_own_agents": ratio(count_where(answered & own, Groups(visit_key, size)), answered_here),
+    }
     frames = [table_all, table_departments]
     span = 1 + nd + ng
     positions = [index * span, np.repeat(index * span, nd) + 1 + np.tile(np.arange(nd), count)]
@@ -190,34 +196,60 @@ def interval_table(result: RunResult) -> pd.DataFrame:
         size = count * ng
         group_key = pair_keys(visit_interval, agents.group(agent_ids), ng)
         group_at = {name: i for i, name in enumerate(groups)}
-        pool_group = np.array([group_at.get(p, -1) for p in seconds["pool"]], dtype=np.int64)
+        pool_group = np.repeat(np.array([group_at.get(p, -1) for p in agent_pools], dtype=np.int64), count)
         handled = count_where(
             np.ones(len(visits), dtype=bool), Groups(pair_keys(group_key, visit_department, nd), size * nd)
         ).reshape(size, nd)
         frames.append(
-            pd.DataFrame(
-                {
-                    "interval": np.repeat(index, ng),
-                    "start": np.repeat(clocks, ng),
-                    "department": np.tile(np.array(groups, dtype=object), count),
-                    "kind": "group",
-                    "answered": count_where(answered, Groups(group_key, size)),
-                    **staffing(
-                        pair_keys(pool_interval, pool_group, ng),
-                        size,
-                        np.vstack([schedules[name] for name in groups]).T.reshape(-1),
-                        np.repeat(widths, ng),
-                    ),
-                    **{f"handled_{skill}": handled[:, d] for d, skill in enumerate(departments)},
-                }
-            )
+            {
+                "interval": np.repeat(index, ng),
+                "start": np.repeat(clocks, ng),
+                "department": np.tile(np.array(groups, dtype=object), count),
+                "kind": "group",
+                "answered": count_where(answered, Groups(group_key, size)),
+                **staffing(
+                    pair_keys(pool_interval, pool_group, ng),
+                    size,
+                    np.vstack([schedules[name] for name in groups]).T.reshape(-1),
+                    np.repeat(widths, ng),
+                ),
+                **{f"handled_{skill}": handled[:, d] for d, skill in enumerate(departments)},
+            }
         )
         positions.append(np.repeat(index * span, ng) + 1 + nd + np.tile(np.arange(ng), count))
-    table = pd.concat(frames, ignore_index=True)
-    order = np.empty(len(table), dtype=np.int64)
-    order[np.concatenate(positions)] = np.arange(len(table))
-    table = table.take(order).reset_index(drop=True)
-    table["met_target"] = table["service_level"].isna() | (
-        table["service_level"] >= scenario.service_level.target
-    )
-    return table
+    data = _stack(frames, positions, count * span)
+    level = data["service_level"]
+    data["met_target"] = np.isnan(level) | (level >= scenario.service_level.target)
+    if result.rostered:  # shrinkage, breaks or absence: the roster before them, beside what was applied
+        data["agents_rostered"] = rostered_agents(result, edges, data)
+    return pd.DataFrame(data, copy=False)
+
+
+def _stack(parts: list[dict[str, Any]], positions: list[np.ndarray], rows: int) -> dict[str, np.ndarray]:
+    """The columns of the parts' rows (each part's rows going to its `positions`), as `pd.concat` of the
+    parts' frames would give them: columns in order of first appearance, a scalar repeated down its part,
+    and a column a part lacks missing (NaN) in that part's rows, which makes a count a float column. Built
+    as arrays, one DataFrame at the end (not three frames, a concatenation and a reordering)."""
+    where = np.concatenate(positions)
+    sizes = [len(at) for at in positions]
+    names = list(dict.fromkeys(name for part in parts for name in part))
+    data: dict[str, np.ndarray] = {}
+    for name in names:
+        pieces: list[np.ndarray] = []
+        missing = False
+        for part, size in zip(parts, sizes, strict=True):
+            value = part.get(name)
+            if value is None:
+                missing = True
+                pieces.append(np.full(size, np.nan))
+            elif isinstance(value, str):
+                pieces.append(np.full(size, value, dtype=object))
+            else:
+                pieces.append(np.asarray(value))
+        if missing:  # pandas fills the rows of a part without the column with NaN: counts become floats
+            pieces = [piece.astype(float) for piece in pieces]
+        stacked = np.concatenate(pieces)
+        column = np.empty(rows, dtype=stacked.dtype)
+        column[where] = stacked
+        data[name] = column
+    return data

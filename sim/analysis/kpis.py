@@ -151,6 +151,22 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("experience.share_below_5", "calls scoring below 5", "%", -1, "experience", "experience_summary"),
     Kpi("agent_hours", "agent time logged in", "h", 0, "agents",
         definition="Hours agents were logged in over the counted day (after the warm-up).", compared=True),
+    Kpi("utilisation", "agent utilisation (of paid time)", "%", 0, "availability",
+        definition="Busy agent-seconds (ringing, talking, wrapping up) / paid agent-seconds over the counted "
+        "day, paid = logged in + on a break + rostered but unavailable (shrinkage, absence); occupancy is "
+        "busy / logged in, which leaves breaks, shrinkage and absence out (sim.analysis.availability). "
+        "Without them the two agree.", short="utilisation"),
+    Kpi("paid_hours", "agent time rostered (paid)", "h", 0, "availability",
+        definition="Hours agents were rostered over the counted day: logged in, on a break, or rostered "
+        "but unavailable (shrinkage, absence)."),
+    Kpi("break_hours", "agent time on breaks", "h", 0, "availability",
+        definition="Hours agents spent on scheduled breaks and lunches (from going to coming back)."),
+    Kpi("unavailable_hours", "agent time lost to shrinkage and absence", "h", 0, "availability",
+        definition="Rostered hours the roster did not apply: the rostered level less the level after "
+        "absence and shrinkage, over the counted day.", short="shrinkage and absence hours"),
+    Kpi("absent_agents", "agents absent for the day", "n", 0, "availability",
+        definition="Rostered agents missing for the whole day (absence: each with its probability); over "
+        "replications, the mean."),
     Kpi("busyness", "the day's busyness factor", "x", 0, "days",
         definition="The factor every arrival rate of the day was multiplied by (arrivals.busyness: a gamma "
         "draw with mean 1 and the given cv, one per replication); over replications, their mean."),
@@ -175,6 +191,9 @@ DEPARTMENT_KPIS: tuple[Kpi, ...] = (
     Kpi("mean_wait", "mean wait", "s", -1, "department", "mean_wait"),
     Kpi("abandon_rate", "abandonment", "%", -1, "department", "abandon_rate", compared=True),
     Kpi("occupancy", "occupancy", "%", 0, "department", "occupancy"),
+    Kpi("utilisation", "utilisation (of paid time)", "%", 0, "department",
+        definition="With shrinkage, breaks or absence: the pool's busy agent-seconds / its paid agent-seconds "
+        "(logged in + on break + rostered but unavailable), beside occupancy (busy / logged in)."),
     Kpi("transfers_in", "transfers in", "n", 0, "department",
         definition="Callers transferred into the department's queue."),
     Kpi("transfers_out", "transfers out", "n", -1, "department",

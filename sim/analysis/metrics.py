@@ -4,24 +4,33 @@ Each KPI function's docstring is its definition; the report quotes them (`sim/an
 function of each KPI). Calls arriving before the warm-up ends are simulated but not counted. The day's summary
 is `sim/analysis/summary.py`, the interval table `sim/analysis/intervals.py`, the means and half-widths over
 replications `sim/analysis/confidence.py`; the grouped passes the KPIs are made of, `sim/analysis/grouping.py`.
+
+A KPI function takes a table either as a DataFrame (the API's `calls_table`, ...) or as its numpy `Columns`
+(`calls_columns`, ..., what the summary and the interval table pass: no pandas overhead per figure); both
+give the same floats.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections import Counter
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
+from sim.analysis.columns import Columns
 from sim.analysis.grouping import (
     Groups,
+    T,
+    Table,
     column,
     count_where,
     equals,
     figure,
     groups_of,
     mean_where,
+    present,
     quantile_where,
     ratio,
     rows_where,
@@ -33,14 +42,14 @@ from sim.engine.day import RunResult
 # Each takes an optional `by` (Groups): then it returns one figure per group, from one pass over the table.
 
 
-def offered(calls: pd.DataFrame, by: Groups | None = None) -> Any:
+def offered(calls: Table, by: Groups | None = None) -> Any:
     """Calls offered to agents: arrivals not resolved in the phone menu, whatever became of them."""
     if by is None:
         return len(calls)
     return count_where(np.ones(len(calls), dtype=bool), by)
 
 
-def service_level(calls: pd.DataFrame, threshold: float, by: Groups | None = None) -> Any:
+def service_level(calls: Table, threshold: float, by: Groups | None = None) -> Any:
     """Calls answered within the threshold (queue wait + ring) / offered; abandons and blocks count as misses."""
     groups = groups_of(calls, by)
     in_time = equals(calls, "outcome", "answered") & (column(calls, "time_to_answer") <= threshold + 1e-9)
@@ -49,46 +58,44 @@ def service_level(calls: pd.DataFrame, threshold: float, by: Groups | None = Non
     )
 
 
-def service_level_live(calls: pd.DataFrame, threshold: float, by: Groups | None = None) -> Any:
+def service_level_live(calls: Table, threshold: float, by: Groups | None = None) -> Any:
     """Service level over offered calls that did not take a callback instead of waiting (virtual hold)."""
     live = ~column(calls, "virtual_hold").astype(bool)
-    return service_level(calls[live], threshold, by.subset(live) if by is not None else None)
+    return service_level(rows_where(calls, live), threshold, by.subset(live) if by is not None else None)
 
 
-def answered_within_rings(
-    calls: pd.DataFrame, ring_cycle: float, rings: int, by: Groups | None = None
-) -> Any:
+def answered_within_rings(calls: Table, ring_cycle: float, rings: int, by: Groups | None = None) -> Any:
     """Calls answered within `rings` ring cycles of joining the queue / offered."""
     return service_level(calls, ring_cycle * rings, by)
 
 
-def asa(calls: pd.DataFrame, by: Groups | None = None) -> Any:
+def asa(calls: Table, by: Groups | None = None) -> Any:
     """Average speed of answer: mean first queue wait of calls an agent answered (seconds)."""
-    answered = calls["answered_at"].notna().to_numpy()
+    answered = present(calls, "answered_at")
     return figure(mean_where(column(calls, "wait_time"), answered, groups_of(calls, by)), by)
 
 
-def mean_wait(calls: pd.DataFrame, by: Groups | None = None) -> Any:
+def mean_wait(calls: Table, by: Groups | None = None) -> Any:
     """Mean queue wait of calls not blocked, until an agent took it or the caller hung up (0 if at once)."""
     reached = _reached_a_queue(calls)
     return figure(mean_where(column(calls, "wait_time"), reached, groups_of(calls, by)), by)
 
 
-def p90_wait(calls: pd.DataFrame, by: Groups | None = None) -> Any:
+def p90_wait(calls: Table, by: Groups | None = None) -> Any:
     """90th percentile of the queue wait of calls not blocked (seconds)."""
     reached = _reached_a_queue(calls)
     return figure(quantile_where(column(calls, "wait_time"), reached, groups_of(calls, by), 0.9), by)
 
 
-def p_wait(calls: pd.DataFrame, by: Groups | None = None) -> Any:
+def p_wait(calls: Table, by: Groups | None = None) -> Any:
     """Share of calls not blocked that waited more than zero in a queue."""
     groups = groups_of(calls, by)
     reached = _reached_a_queue(calls)
-    waited = reached & (np.nan_to_num(column(calls, "wait_time").astype(float), nan=0.0) > 1e-9)
+    waited = reached & (column(calls, "wait_time").astype(float) > 1e-9)
     return figure(ratio(count_where(waited, groups), count_where(reached, groups)), by)
 
 
-def abandon_rate(calls: pd.DataFrame, by: Groups | None = None) -> Any:
+def abandon_rate(calls: Table, by: Groups | None = None) -> Any:
     """Abandoned / offered (hang-ups while queued or ringing, in any queue of the call's journey)."""
     groups = groups_of(calls, by)
     every = np.ones(len(calls), dtype=bool)
@@ -97,12 +104,12 @@ def abandon_rate(calls: pd.DataFrame, by: Groups | None = None) -> Any:
     )
 
 
-def _reached_a_queue(calls: pd.DataFrame) -> np.ndarray:
+def _reached_a_queue(calls: Table) -> np.ndarray:
     """Calls that reached a queue: not blocked (busy signal, or lost at a full queue), no message left."""
     return ~equals(calls, "outcome", "blocked") & ~equals(calls, "outcome", "message")
 
 
-def message_rate(calls: pd.DataFrame, by: Groups | None = None) -> Any:
+def message_rate(calls: Table, by: Groups | None = None) -> Any:
     """Callers who found a department's queue full and left a message (`when_full: message`) / offered."""
     groups = groups_of(calls, by)
     every = np.ones(len(calls), dtype=bool)
@@ -111,7 +118,7 @@ def message_rate(calls: pd.DataFrame, by: Groups | None = None) -> Any:
     )
 
 
-def block_rate(calls: pd.DataFrame, by: Groups | None = None) -> Any:
+def block_rate(calls: Table, by: Groups | None = None) -> Any:
     """Blocked / offered: a busy signal (no free trunk line), or lost at a department's full queue
     (`queue_capacity`, `when_full: lost`), as in Erlang B."""
     groups = groups_of(calls, by)
@@ -121,33 +128,34 @@ def block_rate(calls: pd.DataFrame, by: Groups | None = None) -> Any:
     )
 
 
-def aht(calls: pd.DataFrame, by: Groups | None = None) -> Any:
+def aht(calls: Table, by: Groups | None = None) -> Any:
     """Average handle time: mean agent talk + hold + wrap-up, over all agents, of calls an agent answered (seconds)."""
-    answered = calls["answered_at"].notna().to_numpy()
+    answered = present(calls, "answered_at")
     handle = column(calls, "talk_time") + column(calls, "hold_time") + column(calls, "wrap_time")
     return figure(mean_where(handle, answered, groups_of(calls, by)), by)
 
 
 def occupancy(busy_seconds: Any, logged_in_seconds: Any) -> Any:
-    """Busy agent-seconds (ringing, talking, wrapping up) / logged-in agent-seconds."""
+    """Busy agent-seconds (ringing, talking, wrapping up) / logged-in agent-seconds (an agent on a break, or
+    away to shrinkage or absence, is not logged in; `utilisation` is over paid time)."""
     if np.ndim(busy_seconds) == 0:
         return busy_seconds / logged_in_seconds if logged_in_seconds > 0 else math.nan
     logged = np.asarray(logged_in_seconds, dtype=float)
     return np.divide(busy_seconds, logged, out=np.full(len(logged), math.nan), where=logged > 0)
 
 
-def first_contact_routing(calls: pd.DataFrame, by: Groups | None = None) -> Any:
+def first_contact_routing(calls: Table, by: Groups | None = None) -> Any:
     """Share of answered callers whose first answering agent belonged to a department that resolves their reason."""
     groups = groups_of(calls, by)
-    answered = calls["answered_at"].notna().to_numpy()
+    answered = present(calls, "answered_at")
     routed = answered & column(calls, "first_contact_routed").astype(bool)
     return figure(ratio(count_where(routed, groups), count_where(answered, groups)), by)
 
 
-def first_contact_resolution(calls: pd.DataFrame, by: Groups | None = None) -> Any:
+def first_contact_resolution(calls: Table, by: Groups | None = None) -> Any:
     """Share of answered callers resolved by the first agent, with no transfer and no callback."""
     groups = groups_of(calls, by)
-    answered = calls["answered_at"].notna().to_numpy()
+    answered = present(calls, "answered_at")
     first = (
         column(calls, "resolved").astype(bool)
         & (column(calls, "agents_touched") == 1)
@@ -157,26 +165,27 @@ def first_contact_resolution(calls: pd.DataFrame, by: Groups | None = None) -> A
     return figure(ratio(count_where(first & answered, groups), count_where(answered, groups)), by)
 
 
-def transfers_per_call(calls: pd.DataFrame, by: Groups | None = None) -> Any:
+def transfers_per_call(calls: Table, by: Groups | None = None) -> Any:
     """Mean number of transfers over calls an agent answered."""
-    answered = calls["answered_at"].notna().to_numpy()
+    answered = present(calls, "answered_at")
     return figure(mean_where(column(calls, "n_transfers"), answered, groups_of(calls, by)), by)
 
 
-def mean_agents_touched(calls: pd.DataFrame, by: Groups | None = None) -> Any:
+def mean_agents_touched(calls: Table, by: Groups | None = None) -> Any:
     """Mean number of agents who answered the caller, over calls an agent answered."""
-    answered = calls["answered_at"].notna().to_numpy()
+    answered = present(calls, "answered_at")
     return figure(mean_where(column(calls, "agents_touched"), answered, groups_of(calls, by)), by)
 
 
-def agents_touched_distribution(calls: pd.DataFrame) -> dict[str, float]:
+def agents_touched_distribution(calls: Table) -> dict[str, float]:
     """Share of answered calls that met 1, 2, 3, 4 and 5+ agents."""
-    touched = calls.loc[calls["answered_at"].notna(), "agents_touched"].clip(upper=5)
-    shares = touched.value_counts(normalize=True)
-    return {("5+" if n == 5 else str(n)): float(shares.get(n, 0.0)) for n in range(1, 6)}
+    touched = np.minimum(column(calls, "agents_touched")[present(calls, "answered_at")], 5)
+    counts = np.bincount(touched, minlength=6)
+    total = int(counts.sum())
+    return {("5+" if n == 5 else str(n)): (float(counts[n] / total) if total else 0.0) for n in range(1, 6)}
 
 
-def misroute_cost_hours(transfers: pd.DataFrame, by: Groups | None = None) -> Any:
+def misroute_cost_hours(transfers: Table, by: Groups | None = None) -> Any:
     """Agent-hours spent on call segments that ended in a transfer (talk until the transfer)."""
     groups = groups_of(transfers, by)
     every = np.ones(len(transfers), dtype=bool)
@@ -190,96 +199,127 @@ def conference_missed_rate(events: pd.DataFrame, counted: Any, departments: list
     mine = events["call_id"].isin(counted).to_numpy()
     kinds = events["event"]
     missed = int((mine & (kinds == "conference_missed").to_numpy()).sum())
-    sent = int((mine & (kinds == "transfer").to_numpy() & events["department"].isin(departments).to_numpy()).sum())
+    sent = int(
+        (mine & (kinds == "transfer").to_numpy() & events["department"].isin(departments).to_numpy()).sum()
+    )
     tried = sent if waits else sent + missed
     return missed / tried if tried else math.nan
 
 
-def transfer_matrix(transfers: pd.DataFrame) -> list[dict[str, Any]]:
+def transfer_matrix(transfers: Table) -> list[dict[str, Any]]:
     """Transfers counted by (from department, to department)."""
-    counts = transfers.groupby(["from", "to"], observed=True).size().reset_index(name="count")
+    if not isinstance(transfers, Columns):
+        counts = transfers.groupby(["from", "to"], observed=True).size().reset_index(name="count")
+        return [
+            {"from": str(f), "to": str(t), "count": int(n)}
+            for f, t, n in zip(counts["from"], counts["to"], counts["count"], strict=True)
+        ]
+    # the pairs that occur, in the order of the departments' codes (from, then to), as pandas groups them
+    names_from, names_to = transfers.categories["from"], transfers.categories["to"]
+    origin, target = transfers["from"].astype(np.int64), transfers["to"].astype(np.int64)
+    both = (origin >= 0) & (target >= 0)
+    width = len(names_to)
+    pairs = np.bincount(origin[both] * width + target[both], minlength=len(names_from) * width)
     return [
-        {"from": str(f), "to": str(t), "count": int(n)}
-        for f, t, n in zip(counts["from"], counts["to"], counts["count"], strict=True)
+        {"from": str(names_from[pair // width]), "to": str(names_to[pair % width]), "count": int(pairs[pair])}
+        for pair in np.flatnonzero(pairs).tolist()
     ]
 
 
-def common_chains(calls: pd.DataFrame, top: int = 10) -> dict[str, int]:
+def common_chains(calls: Table, top: int = 10) -> dict[str, int]:
     """The most common sequences of departments whose agents answered a caller (`billing > technical`)."""
-    chains = calls.loc[calls["answered_at"].notna(), "chain"]
-    return {str(chain): int(count) for chain, count in chains.value_counts().head(top).items()}
+    # pandas' `value_counts`: by count, most first, ties in order of first appearance (a stable sort)
+    counts = Counter(column(calls, "chain")[present(calls, "answered_at")].tolist())
+    ranked = sorted(counts.items(), key=lambda item: -item[1])[:top]
+    return {str(chain): int(count) for chain, count in ranked}
 
 
-def hold_rate(calls: pd.DataFrame, by: Groups | None = None) -> Any:
+def hold_rate(calls: Table, by: Groups | None = None) -> Any:
     """Share of answered calls put on hold at least once."""
     groups = groups_of(calls, by)
-    answered = calls["answered_at"].notna().to_numpy()
+    answered = present(calls, "answered_at")
     held = answered & (column(calls, "holds") > 0)
     return figure(ratio(count_where(held, groups), count_where(answered, groups)), by)
 
 
-def mean_hold_time(holds: pd.DataFrame) -> float:
+def mean_hold_time(holds: Table) -> float:
     """Mean time a caller spends on one hold (check-backs excluded), seconds."""
-    return float(holds["hold_time"].mean()) if len(holds) else math.nan
+    return _mean(column(holds, "hold_time")) if len(holds) else math.nan
 
 
-def p90_hold_time(holds: pd.DataFrame) -> float:
+def p90_hold_time(holds: Table) -> float:
     """90th percentile of the time on one hold, seconds."""
-    return float(holds["hold_time"].quantile(0.9)) if len(holds) else math.nan
+    return _quantile(column(holds, "hold_time"), 0.9) if len(holds) else math.nan
 
 
-def hold_overrun_rate(holds: pd.DataFrame) -> float:
+def hold_overrun_rate(holds: Table) -> float:
     """Share of holds that outlasted their promise (the agent had to check back)."""
-    return float(holds["overrun"].mean()) if len(holds) else math.nan
+    return _share(column(holds, "overrun").astype(bool)) if len(holds) else math.nan
 
 
-def callback_promise_kept(callbacks: pd.DataFrame, window: float) -> float:
+def callback_promise_kept(callbacks: Table, window: float) -> float:
     """Share of callback requests first dialled within the promised window (never dialled: not kept)."""
     if not len(callbacks):
         return math.nan
-    return float((callbacks["time_to_callback"] <= window + 1e-9).mean())
+    return _share(column(callbacks, "time_to_callback").astype(float) <= window + 1e-9)
 
 
-def mean_time_to_callback(callbacks: pd.DataFrame) -> float:
+def mean_time_to_callback(callbacks: Table) -> float:
     """Mean time from a callback request to its first dial-out, seconds."""
-    dialled = callbacks["time_to_callback"].dropna()
-    return float(dialled.mean()) if len(dialled) else math.nan
+    waits = column(callbacks, "time_to_callback").astype(float)
+    dialled = waits[~np.isnan(waits)]
+    return _mean(dialled) if len(dialled) else math.nan
 
 
-def callback_answer_rate(callbacks: pd.DataFrame) -> float:
+def callback_answer_rate(callbacks: Table) -> float:
     """Dial-outs the caller answered / dial-outs made."""
-    dials = int(callbacks["dials"].sum())
-    return float(callbacks["reached"].sum() / dials) if dials else math.nan
+    dials = int(column(callbacks, "dials").sum())
+    return float(np.sum(column(callbacks, "reached")) / dials) if dials else math.nan
 
 
-def attempts_per_caller(calls: pd.DataFrame) -> float:
+def attempts_per_caller(calls: Table) -> float:
     """Calls (attempts, redials included) / unique callers."""
-    return len(calls) / calls["caller_id"].nunique() if len(calls) else math.nan
+    return len(calls) / len(np.unique(column(calls, "caller_id"))) if len(calls) else math.nan
 
 
-def mean_wait_per_caller(calls: pd.DataFrame) -> float:
+def mean_wait_per_caller(calls: Table) -> float:
     """Mean over callers (people) of their total wait in the queue across all their calls, redials included
     (a busy signal counts as no wait), seconds."""
     if not len(calls):
         return math.nan
-    return float(calls["wait_time"].fillna(0.0).groupby(calls["caller_id"].to_numpy()).sum().mean())
+    wait = pd.Series(column(calls, "wait_time")).fillna(0.0)
+    return float(wait.groupby(column(calls, "caller_id")).sum().mean())
 
 
-def experience_summary(calls: pd.DataFrame) -> dict[str, float]:
+def experience_summary(calls: Table) -> dict[str, float]:
     """Mean, 10th percentile and share below 5 of the modelled experience score (0-10, peak-end rule)."""
-    scores = calls["experience"]
+    scores = column(calls, "experience")
     if not len(scores):
         return {"mean": math.nan, "p10": math.nan, "share_below_5": math.nan}
     return {
-        "mean": float(scores.mean()),
-        "p10": float(scores.quantile(0.1)),
-        "share_below_5": float((scores < 5).mean()),
+        "mean": _mean(scores),
+        "p10": _quantile(scores, 0.1),
+        "share_below_5": _share(scores < 5),
     }
 
 
-def visit_service_level(
-    visits: pd.DataFrame, threshold: float, blocked: Any = 0, by: Groups | None = None
-) -> Any:
+def _mean(values: np.ndarray) -> float:
+    """The mean of a column as pandas takes it: NaN skipped (summed as zeros in place, so numpy's pairwise
+    sum adds the same floats in the same order), over the values present."""
+    return float(mean_where(values, np.ones(len(values), dtype=bool), groups_of(values, None))[0])
+
+
+def _quantile(values: np.ndarray, q: float) -> float:
+    """The `q` quantile of a column, NaN skipped, as pandas (and numpy) interpolate it."""
+    return float(quantile_where(values, np.ones(len(values), dtype=bool), groups_of(values, None), q)[0])
+
+
+def _share(flags: np.ndarray) -> float:
+    """The share of rows where `flags` holds (the mean of a boolean column)."""
+    return int(np.count_nonzero(flags)) / len(flags)
+
+
+def visit_service_level(visits: Table, threshold: float, blocked: Any = 0, by: Groups | None = None) -> Any:
     """Visits answered within the threshold of joining this department's queue / (visits + callers blocked
     on their way to it)."""
     groups = groups_of(visits, by)
@@ -288,7 +328,7 @@ def visit_service_level(
     return figure(ratio(count_where(in_time, groups), reached), by)
 
 
-def visit_asa(visits: pd.DataFrame, by: Groups | None = None) -> Any:
+def visit_asa(visits: Table, by: Groups | None = None) -> Any:
     """Mean queue wait of a department's answered visits (seconds)."""
     answered = column(visits, "answered").astype(bool)
     return figure(mean_where(column(visits, "wait_time"), answered, groups_of(visits, by)), by)
@@ -297,26 +337,30 @@ def visit_asa(visits: pd.DataFrame, by: Groups | None = None) -> Any:
 # --- which calls count ---------------------------------------------------------------------------------------
 
 
-def counted(result: RunResult, calls: pd.DataFrame) -> pd.DataFrame:
+def counted(result: RunResult, calls: T) -> T:
     """Calls that count: those arriving after the warm-up (self-served calls included)."""
-    return rows_where(calls, calls["arrived_at"] >= result.scenario.warmup)
+    return rows_where(calls, column(calls, "arrived_at") >= result.scenario.warmup)
 
 
-def counted_rows(table: pd.DataFrame, counted_ids: pd.Series) -> pd.DataFrame:
+def counted_rows(table: T, counted_ids: pd.Series | np.ndarray) -> T:
     """The rows (visits, transfers, ...) of counted calls: a caller who arrived in the warm-up is not
     counted anywhere, even in queues it reaches after the warm-up."""
-    ids = table["call_id"].to_numpy()
-    wanted = counted_ids.to_numpy()
+    ids = column(table, "call_id")
+    wanted = np.asarray(counted_ids)
     if len(ids) == 0:
         return table
     if len(wanted) == 0:
-        return table.iloc[:0]
+        return (
+            cast(T, table.where(np.zeros(len(ids), dtype=bool)))
+            if isinstance(table, Columns)
+            else table.iloc[:0]
+        )
     # call ids are small dense integers: a lookup array, not a hash set of a million ids
     keep = np.zeros(int(max(ids.max(), wanted.max())) + 1, dtype=bool)
     keep[wanted] = True
     return rows_where(table, keep[ids])
 
 
-def offered_calls(calls: pd.DataFrame) -> pd.DataFrame:
+def offered_calls(calls: T) -> T:
     """The counted calls offered to agents (not resolved in the IVR)."""
-    return rows_where(calls, calls["outcome"] != "self_service")
+    return rows_where(calls, ~equals(calls, "outcome", "self_service"))

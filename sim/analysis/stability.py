@@ -52,7 +52,7 @@ def overloads(scenario: Scenario) -> list[Overload]:
 
     from sim.analysis.levels import scheduled_agents
     from sim.analysis.load import arrival_rates, department_shares
-    from sim.model.staffing import staffing_levels
+    from sim.model.availability import planned_levels
 
     edges = np.minimum(np.arange(scenario.interval_count + 1) * scenario.interval, scenario.duration)
     rates = arrival_rates(scenario)
@@ -71,12 +71,12 @@ def overloads(scenario: Scenario) -> list[Overload]:
         total_load += load
         if department.agents is None:
             continue
-        agents = scheduled_agents(staffing_levels(department.agents, scenario), edges)
+        agents = scheduled_agents(planned_levels(scenario, name), edges)  # less shrinkage and breaks
         total_agents += agents
         if name not in helped:
             found.extend(_over(name, edges, load, agents))
-    for group in scenario.agent_groups.values():
-        total_agents += scheduled_agents(staffing_levels(group.agents, scenario), edges)
+    for group_name in scenario.agent_groups:
+        total_agents += scheduled_agents(planned_levels(scenario, group_name), edges)
     if helped:
         found.extend(_over("the centre", edges, total_load, total_agents))
     return found

@@ -8,11 +8,12 @@ import math
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from sim.analysis.availability import add_availability
+from sim.analysis.columns import Columns
 from sim.analysis.departments import Pools, visit_figures
-from sim.analysis.episodes import callback_table, hold_table
-from sim.analysis.grouping import Groups, codes, column, count_where, equals, pair_keys
+from sim.analysis.episodes import callback_columns, hold_columns
+from sim.analysis.grouping import Groups, codes_of, count_where, equals, pair_keys
 from sim.analysis.metrics import (
     abandon_rate,
     agents_touched_distribution,
@@ -50,38 +51,44 @@ from sim.analysis.metrics import (
     transfer_matrix,
     transfers_per_call,
 )
-from sim.analysis.tables import agent_seconds, calls_table, transfer_table, visits_table
+from sim.analysis.tables import agent_levels, calls_columns, transfer_columns, visits_columns
 from sim.engine.day import RunResult
+from sim.engine.log import CODE, Event
 from sim.model.scenario import conferences
+
+_CALLBACK_OFFER = CODE[Event.CALLBACK_OFFER]
 
 
 def summary(result: RunResult) -> dict[str, Any]:
     """The headline KPIs of one run (the keys are the contract of `summary.json`)."""
     scenario = result.scenario
     threshold = scenario.service_level.threshold
-    arrivals = counted(result, calls_table(result))
+    arrivals = counted(result, calls_columns(result))
     calls = offered_calls(arrivals)
     counted_ids = calls["call_id"]
-    visits = counted_rows(visits_table(result), counted_ids)
+    visits = counted_rows(visits_columns(result), counted_ids)
     window = np.array([scenario.warmup, scenario.duration])
-    transfers = counted_rows(transfer_table(result), counted_ids)
-    holds = hold_table(result.events)
-    holds = counted_rows(holds, counted_ids)
-    callbacks = callback_table(result.events)
-    callbacks = counted_rows(callbacks, counted_ids)
-    seconds = agent_seconds(result, window)
-    pools = seconds.groupby("pool", sort=False)[["logged_in_seconds", "busy_seconds"]].sum()
+    transfers = counted_rows(transfer_columns(result), counted_ids)
+    holds = counted_rows(hold_columns(result), counted_ids)
+    callbacks = counted_rows(callback_columns(result), counted_ids)
+    pool_names, logged_in, busy = agent_levels(result, window)
+    # per pool, its one interval's seconds as a grouped sum gives them (0.0 + seconds)
+    logged_in, busy = logged_in[:, 0] + 0.0, busy[:, 0] + 0.0
+
+    def outcomes(table: Columns, name: str) -> int:
+        return int(np.count_nonzero(equals(table, "outcome", name)))
+
     out: dict[str, Any] = {
         "arrivals": len(arrivals),
-        "self_served": int((arrivals["outcome"] == "self_service").sum()),
+        "self_served": outcomes(arrivals, "self_service"),
         "offered": offered(calls),
-        "answered": int((calls["outcome"] == "answered").sum()),
-        "abandoned": int((calls["outcome"] == "abandoned").sum()),
-        "blocked": int((calls["outcome"] == "blocked").sum()),
-        "in_system": int((calls["outcome"] == "in_system").sum()),
-        "dropped": int((calls["outcome"] == "dropped").sum()),
-        "abandoned_on_hold": int((calls["outcome"] == "abandoned_on_hold").sum()),
-        "callbacks_failed": int((calls["outcome"] == "callback_failed").sum()),
+        "answered": outcomes(calls, "answered"),
+        "abandoned": outcomes(calls, "abandoned"),
+        "blocked": outcomes(calls, "blocked"),
+        "in_system": outcomes(calls, "in_system"),
+        "dropped": outcomes(calls, "dropped"),
+        "abandoned_on_hold": outcomes(calls, "abandoned_on_hold"),
+        "callbacks_failed": outcomes(calls, "callback_failed"),
         "service_level": service_level(calls, threshold),
         "service_level_target": scenario.service_level.target,
         "service_level_live": service_level_live(calls, threshold),
@@ -94,7 +101,7 @@ def summary(result: RunResult) -> dict[str, Any]:
         "p_wait": p_wait(calls),
         "abandon_rate": abandon_rate(calls),
         "block_rate": block_rate(calls),
-        "occupancy": occupancy(float(pools["busy_seconds"].sum()), float(pools["logged_in_seconds"].sum())),
+        "occupancy": occupancy(float(busy.sum()), float(logged_in.sum())),
         "aht": aht(calls),
         "first_contact_routing": first_contact_routing(calls),
         "first_contact_resolution": first_contact_resolution(calls),
@@ -108,48 +115,51 @@ def summary(result: RunResult) -> dict[str, Any]:
         "mean_hold_time": mean_hold_time(holds),
         "p90_hold_time": p90_hold_time(holds),
         "hold_overrun_rate": hold_overrun_rate(holds),
-        "callbacks_offered": int((result.events["event"] == "callback_offer").sum()),
-        "callbacks_accepted": int((callbacks["origin"] == "queue").sum()),
-        "callbacks_from_hold": int((callbacks["origin"] == "hold").sum()),
+        "callbacks_offered": int(np.count_nonzero(result.columns.code == _CALLBACK_OFFER)),
+        "callbacks_accepted": int(np.count_nonzero(equals(callbacks, "origin", "queue"))),
+        "callbacks_from_hold": int(np.count_nonzero(equals(callbacks, "origin", "hold"))),
         "callback_promise_kept": callback_promise_kept(
             callbacks, scenario.callback.window if scenario.callback else 7200.0
         ),
         "mean_time_to_callback": mean_time_to_callback(callbacks),
         "callback_answer_rate": callback_answer_rate(callbacks),
-        "unique_callers": int(calls["caller_id"].nunique()),
+        "unique_callers": len(np.unique(calls["caller_id"])),
         "attempts_per_caller": attempts_per_caller(calls),
-        "agent_hours_on_hold": float(holds["hold_time"].sum()) / 3600.0,
-        "agent_hours_checking_back": float(holds["check_back_time"].sum()) / 3600.0,
-        "agent_hours_dialling": float(callbacks["dial_time"].sum()) / 3600.0,
+        "agent_hours_on_hold": _total(holds["hold_time"]) / 3600.0,
+        "agent_hours_checking_back": _total(holds["check_back_time"]) / 3600.0,
+        "agent_hours_dialling": _total(callbacks["dial_time"]) / 3600.0,
         "experience": experience_summary(calls),
-        "agent_hours": float(pools["logged_in_seconds"].sum()) / 3600.0,
+        "agent_hours": float(logged_in.sum()) / 3600.0,
     }
     redial = scenario.redial
     if redial is not None and (redial.patience == "remaining" or redial.as_callback > 0):  # retrials remember
         out["mean_wait_per_caller"] = mean_wait_per_caller(calls)
-        out["callbacks_from_redials"] = int((callbacks["origin"] == "redial").sum())
+        out["callbacks_from_redials"] = int(np.count_nonzero(equals(callbacks, "origin", "redial")))
     # Per department and per group: one grouped pass over each table, then a dictionary per name.
     departments = list(scenario.departments)
     groups = list(scenario.agent_groups or {})
     size = len(departments)
     agents = Pools.of(result, departments, groups)
-    visit_department = codes(visits["department"], departments)
+    visit_department = codes_of(visits, "department", departments)
     by_department_key = Groups(visit_department, size)
-    answered = column(visits, "answered").astype(bool)
-    callback = column(visits, "callback").astype(bool)
-    agent_ids = column(visits, "agent_id")
+    answered = visits["answered"]
+    callback = visits["callback"]
+    agent_ids = visits["agent_id"]
     own = (agents.home(agent_ids) == visit_department) & (visit_department >= 0)
     blocked = count_where(
-        equals(calls, "outcome", "blocked"), Groups(codes(calls["first_department"], departments), size)
+        equals(calls, "outcome", "blocked"), Groups(codes_of(calls, "first_department", departments), size)
     )
     figures = visit_figures(visits, visit_department, size, threshold, blocked)
     every_transfer = np.ones(len(transfers), dtype=bool)
-    transfers_in = count_where(every_transfer, Groups(codes(transfers["to"], departments), size))
-    transfers_out = count_where(every_transfer, Groups(codes(transfers["from"], departments), size))
+    transfers_in = count_where(every_transfer, Groups(codes_of(transfers, "to", departments), size))
+    transfers_out = count_where(every_transfer, Groups(codes_of(transfers, "from", departments), size))
     answered_here = count_where(answered, by_department_key)
     callbacks_answered = count_where(answered & callback, by_department_key)
     by_own = count_where(answered & own, by_department_key)
-    occupancy_of = _pool_occupancies(pools)
+    occupancy_of = {
+        name: occupancy(float(b), float(seconds))
+        for name, b, seconds in zip(pool_names, busy, logged_in, strict=True)
+    }
     by_department: dict[str, Any] = {}
     for i, name in enumerate(departments):
         by_department[name] = {
@@ -169,10 +179,10 @@ def summary(result: RunResult) -> dict[str, Any]:
         }
     out["by_department"] = by_department
     if groups:
-        categories = list(visits["department"].cat.categories)
-        taken = column(visits, "taken").astype(bool)
+        categories = visits.categories["department"]
+        taken = visits["taken"]
         group = agents.group(agent_ids)
-        key = pair_keys(group, visits["department"].cat.codes.to_numpy().astype(np.int64), len(categories))
+        key = pair_keys(group, visits["department"].astype(np.int64), len(categories))
         handled = count_where(taken, Groups(key, len(groups) * len(categories))).reshape(
             len(groups), len(categories)
         )
@@ -183,6 +193,8 @@ def summary(result: RunResult) -> dict[str, Any]:
             }
             for g, name in enumerate(groups)
         }
+    if result.rostered:  # shrinkage, breaks or absence: utilisation beside occupancy, paid and break hours
+        add_availability(out, result)
     if scenario.arrivals.busyness is not None:
         out["busyness"] = result.busyness
     if conferences(scenario):
@@ -191,18 +203,15 @@ def summary(result: RunResult) -> dict[str, Any]:
             name for name, own in scenario.departments.items() if (own.transfer_mode or mode) == "conference"
         ]
         waits = scenario.transfers.if_nobody_free == "wait"
-        out["conference_missed_rate"] = conference_missed_rate(result.events, counted_ids, conferencing, waits)
+        out["conference_missed_rate"] = conference_missed_rate(
+            result.events, counted_ids, conferencing, waits
+        )
     if any(department.queue_capacity is not None for department in scenario.departments.values()):
-        out["messages"] = int((calls["outcome"] == "message").sum())  # only where a queue can be full
+        out["messages"] = outcomes(calls, "message")  # only where a queue can be full
         out["message_rate"] = message_rate(calls)
     return out
 
 
-def _pool_occupancies(pools: pd.DataFrame) -> dict[str, float]:
-    """Occupancy of each pool (indexed by pool name, with busy and logged-in seconds)."""
-    busy = pools["busy_seconds"].to_numpy(dtype=float)
-    logged_in = pools["logged_in_seconds"].to_numpy(dtype=float)
-    return {
-        str(name): occupancy(float(b), float(seconds))
-        for name, b, seconds in zip(pools.index, busy, logged_in, strict=True)
-    }
+def _total(values: np.ndarray) -> float:
+    """A column's sum as pandas takes it (NaN as 0, numpy's pairwise sum)."""
+    return float(np.where(np.isnan(values), 0.0, values).sum())

@@ -1,20 +1,29 @@
-"""From the event log to analysable tables: one row per call, one row per queue visit, and time-weighted
-levels (agents busy, agents logged in, callers queued) integrated over reporting intervals.
+"""From the event log to analysable tables: one row per call, one row per queue visit, one row per transfer.
 
-No KPI is defined here: `sim/analysis/metrics.py` turns these tables into figures.
+Each table is built once per run as numpy `Columns` (`calls_columns`, ...), which the KPIs read, and made a
+DataFrame (`calls_table`, ...) only when asked for one (the API, the output files); both are kept on the
+run's `derived`. Agent time integrated over intervals is `sim/analysis/agent_time.py` (its functions are
+importable from here too). No KPI is defined here: `sim/analysis/metrics.py` turns these tables into figures.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-
 import numpy as np
 import pandas as pd
 
-from sim.analysis.episodes import caller_ids, hold_table
+from sim.analysis.agent_time import (  # re-exported: where the tables of a run have always been found
+    AgentPools,
+    agent_levels,
+    agent_pools,
+    agent_seconds,
+    integrate_levels_by,
+    scheduled_agents_by,
+)
+from sim.analysis.columns import Columns, any_of, derived, event_departments
+from sim.analysis.episodes import caller_ids, hold_columns
 from sim.analysis.experience import experience_scores
 from sim.engine.day import RunResult
-from sim.engine.log import CODE, Event, EventColumns, categorical
+from sim.engine.log import CODE, Event, EventColumns
 from sim.model.scenario import Scenario
 
 _ARRIVE, _BLOCK, _ENQUEUE, _RING = (
@@ -24,7 +33,6 @@ _ARRIVE, _BLOCK, _ENQUEUE, _RING = (
     CODE[Event.RING],
 )
 _ANSWER, _ABANDON, _END, _IDLE = CODE[Event.ANSWER], CODE[Event.ABANDON], CODE[Event.END], CODE[Event.IDLE]
-_LOGIN, _LOGOUT = CODE[Event.LOGIN], CODE[Event.LOGOUT]
 _TRANSFER, _HANDOVER = CODE[Event.TRANSFER], CODE[Event.HANDOVER]
 _SELF_SERVICE, _DROP = CODE[Event.SELF_SERVICE], CODE[Event.DROP]
 _HOLD_ABANDON, _CALLBACK_FAILED = CODE[Event.HOLD_ABANDON], CODE[Event.CALLBACK_FAILED]
@@ -55,8 +63,10 @@ def _first(
     """Per call id, the value at the first row where `mask` holds (rows are in time order)."""
     out = np.full(size, fill, dtype=float)
     rows = np.flatnonzero(mask)
-    ids, first = np.unique(calls[rows], return_index=True)
-    out[ids] = values[rows[first]]
+    first = np.full(size, len(values))
+    np.minimum.at(first, calls[rows], rows)  # each call's earliest row (one unbuffered pass, no sort)
+    found = first < len(values)
+    out[found] = values[first[found]]
     return out
 
 
@@ -66,22 +76,19 @@ def _sum(mask: np.ndarray, calls: np.ndarray, values: np.ndarray, size: int) -> 
     return np.bincount(calls[mask], weights=values[mask], minlength=size)[:size].astype(float, copy=False)
 
 
-def _derived(result: RunResult, name: str, build: Callable[[RunResult], pd.DataFrame]) -> pd.DataFrame:
-    """A table derived from the run, built once (callers filter it and must not change it in place)."""
-    table = result.derived.get(name)
-    if table is None:
-        table = result.derived[name] = build(result)
-    return table
-
-
 def calls_table(result: RunResult) -> pd.DataFrame:
     """One row per call: who, when, how it ended, and where its time went (seconds)."""
-    return _derived(result, "calls", _calls_table)
+    return derived(result, "calls", lambda run: calls_columns(run).frame())
 
 
-def _calls_table(result: RunResult) -> pd.DataFrame:
+def calls_columns(result: RunResult) -> Columns:
+    """The calls table as numpy columns (`calls_table`'s columns; categorical ones as codes), for the KPIs."""
+    return derived(result, "calls.columns", _calls_columns)
+
+
+def _calls_columns(result: RunResult) -> Columns:
     c = result.columns
-    departments = list(result.events["department"].cat.categories)
+    departments = event_departments(result)
     reasons = result.reason_names
     arrive = c.code == _ARRIVE
     ids = np.sort(c.call[arrive])  # redials are numbered after the day's callers but arrive mid-day
@@ -106,11 +113,12 @@ def _calls_table(result: RunResult) -> pd.DataFrame:
     first_queued_at = _first(c.code == _ENQUEUE, c.call, c.t, size)
     wait_time = _first(left_queue, c.call, c.t, size) - first_queued_at
     worst_wait = np.zeros(size)
-    live = visits_table(result)
-    live = live[~live["callback"]]  # a caller waiting for a callback is not on the line
-    np.maximum.at(worst_wait, live["call_id"].to_numpy(), live["wait_time"].fillna(0.0).to_numpy())
+    visits = visits_columns(result)
+    live = ~visits["callback"]  # a caller waiting for a callback is not on the line
+    live_wait = visits["wait_time"][live]
+    np.maximum.at(worst_wait, visits["call_id"][live], np.where(np.isnan(live_wait), 0.0, live_wait))
 
-    terminal = np.isin(
+    terminal = any_of(
         c.code, (_BLOCK, _ABANDON, _END, _SELF_SERVICE, _DROP, _HOLD_ABANDON, _CALLBACK_FAILED, _QUEUE_FULL)
     )
     last_code = np.full(size, -1, dtype=np.int64)
@@ -128,18 +136,18 @@ def _calls_table(result: RunResult) -> pd.DataFrame:
     outcome[last_code == _CALLBACK_FAILED] = 7
     full = rows[c.code[rows] == _QUEUE_FULL]  # the caller's last event: nothing follows a full queue
     outcome[c.call[full]] = np.where(c.detail[full] == 1.0, 8, 2)  # a message, or lost (blocked)
-    holds = hold_table(result.events)
+    holds = hold_columns(result)
     hold_time = np.bincount(holds["call_id"], weights=holds["hold_time"], minlength=size)[:size]
     hold_count = np.bincount(holds["call_id"], minlength=size)[:size]
     worst_hold = np.zeros(size)
-    np.maximum.at(worst_hold, holds["call_id"].to_numpy(), holds["hold_time"].to_numpy())
+    np.maximum.at(worst_hold, holds["call_id"], holds["hold_time"])
     overran = np.bincount(holds["call_id"], weights=holds["overrun"].astype(float), minlength=size)[:size] > 0
     requested = np.bincount(c.call[c.code == _CALLBACK_REQUEST], minlength=size)[:size] > 0
     virtual_hold = np.bincount(c.call[queue_request], minlength=size)[:size] > 0
     dialled = np.bincount(c.call[c.code == _CALLBACK_DIAL], minlength=size)[:size] > 0
-    caller, attempt = caller_ids(result.events, size)
+    caller, attempt = caller_ids(c, size)
 
-    talk_time = _sum(np.isin(c.code, (_END, _HANDOVER, _DROP)), c.call, c.detail, size)
+    talk_time = _sum(any_of(c.code, (_END, _HANDOVER, _DROP)), c.call, c.detail, size)
     talk_time += _transfer_segments(result, size)
     talk_time += _segments_left_on_hold(result, holds, size)
     transfers = np.bincount(c.call[c.code == _TRANSFER], minlength=size)[:size]
@@ -154,21 +162,30 @@ def _calls_table(result: RunResult) -> pd.DataFrame:
     ]  # department -1 (never answered): the False column
     no_wait = np.isnan(wait_time[each]) & (outcome[each] != 2) & (outcome[each] != 8)
     wait = np.where(no_wait, 0.0, wait_time[each])
-    outcomes = categorical(outcome[each], list(OUTCOMES))
     resolved = (outcome[each] == 0) | (outcome[each] == 4)  # by an agent, or in the phone menu
     first_department[outcome == 4] = -1  # resolved in the menu: never reached a department
     misrouted = (transfers[each] > 0) | ((answer_department[each] >= 0) & ~routed)
-    frame = pd.DataFrame(
+    experience = experience_scores(
+        result.scenario.experience,
+        pd.Series(np.asarray(OUTCOMES, dtype=object)[outcome[each]], dtype=object, copy=False),
+        worst_wait[each],
+        worst_hold[each],
+        overran[each],
+        misrouted,
+        agents_touched[each],
+        dialled[each] & resolved,
+    )
+    return Columns(
         {
             "call_id": ids,
             "caller_id": caller[each],
             "attempt": attempt[each],
-            "reason": categorical(reason[each], reasons),
-            "first_department": categorical(first_department[each], departments),
+            "reason": reason[each],
+            "first_department": first_department[each],
             "arrived_at": arrived_at[each],
             "answered_at": answered_at[each],
             "ended_at": ended_at[each],
-            "outcome": outcomes,
+            "outcome": outcome[each],
             "abandoned_ringing": abandoned_ringing[each],
             "wait_time": wait,
             "ring_time": answered_at[each] - first_ring_at[each],
@@ -185,22 +202,17 @@ def _calls_table(result: RunResult) -> pd.DataFrame:
             "via_callback": dialled[each] & resolved,
             "chain": _chains(c, ids, answer_department, agents_touched, departments),
             "first_agent_id": first_agent[each],
-            "answer_department": categorical(answer_department[each], departments),
+            "answer_department": answer_department[each],
             "first_contact_routed": routed,
+            "experience": experience,
         },
-        copy=False,  # the columns are fresh arrays: no second copy of a million-row table
+        {
+            "reason": reasons,
+            "first_department": departments,
+            "outcome": OUTCOMES,
+            "answer_department": departments,
+        },
     )
-    frame["experience"] = experience_scores(
-        result.scenario.experience,
-        pd.Series(outcomes),
-        worst_wait[each],
-        worst_hold[each],
-        overran[each],
-        misrouted,
-        agents_touched[each],
-        dialled[each] & resolved,
-    )
-    return frame
 
 
 def _resolves(scenario: Scenario, reasons: list[str], departments: list[str]) -> np.ndarray:
@@ -217,11 +229,11 @@ def _resolves(scenario: Scenario, reasons: list[str], departments: list[str]) ->
 
 def _transfer_segments(result: RunResult, size: int) -> np.ndarray:
     """Per call, the talk time of segments that ended in a transfer."""
-    transfers = transfer_table(result)
+    transfers = transfer_columns(result)
     return np.bincount(transfers["call_id"], weights=transfers["segment_time"], minlength=size)[:size]
 
 
-def _segments_left_on_hold(result: RunResult, holds: pd.DataFrame, size: int) -> np.ndarray:
+def _segments_left_on_hold(result: RunResult, holds: Columns, size: int) -> np.ndarray:
     """Per call, the talk time of segments that ended on hold (the caller hung up, or took a callback):
     from the answer to the end of the segment, less the time on hold (check-backs are talk)."""
     c = result.columns
@@ -233,16 +245,43 @@ def _segments_left_on_hold(result: RunResult, holds: pd.DataFrame, size: int) ->
     out = np.zeros(size)
     if not len(end):
         return out
-    segments = pd.DataFrame(
-        {"call_id": c.call[end], "agent_id": c.agent[end], "answered_at": c.t[answer], "ended_at": c.t[end]}
-    )
-    held = segments.merge(holds[["call_id", "agent_id", "held_at", "hold_time"]], on=["call_id", "agent_id"])
-    inside = held[(held["held_at"] >= held["answered_at"]) & (held["held_at"] <= held["ended_at"])]
-    on_hold = inside.groupby(["call_id", "answered_at"])["hold_time"].sum()
-    keys = pd.MultiIndex.from_frame(segments[["call_id", "answered_at"]])
-    talk = segments["ended_at"] - segments["answered_at"] - on_hold.reindex(keys, fill_value=0.0).to_numpy()
-    np.add.at(out, segments["call_id"].to_numpy(), talk.to_numpy())
+    call, agent = c.call[end].astype(np.int64), c.agent[end].astype(np.int64)
+    answered_at, ended_at = c.t[answer], c.t[end]
+    # Each segment's holds: those of its call and agent put on hold while it lasted, in the hold table's order.
+    width = int(max(agent.max(initial=0), holds["agent_id"].max(initial=0))) + 2
+    segment_key = call * width + agent + 1
+    by_key = np.argsort(segment_key, kind="stable")
+    hold_key = holds["call_id"] * width + holds["agent_id"] + 1
+    low = np.searchsorted(segment_key[by_key], hold_key, side="left")
+    matches = np.searchsorted(segment_key[by_key], hold_key, side="right") - low
+    pair_hold = np.repeat(np.arange(len(hold_key)), matches)
+    pair_segment = by_key[np.arange(len(pair_hold)) - np.repeat(np.cumsum(matches) - matches - low, matches)]
+    held_at = holds["held_at"][pair_hold]
+    inside = (held_at >= answered_at[pair_segment]) & (held_at <= ended_at[pair_segment])
+    on_hold = _kahan_sums(holds["hold_time"][pair_hold[inside]], pair_segment[inside], len(end))
+    np.add.at(out, call, ended_at - answered_at - on_hold)
     return out
+
+
+def _kahan_sums(values: np.ndarray, group: np.ndarray, size: int) -> np.ndarray:
+    """Per group, the sum of its `values` in their order, compensated (Kahan) as pandas' grouped `sum` adds
+    them: the same floats as `groupby(...).sum()` (0.0 for a group without values)."""
+    total = np.zeros(size)
+    compensation = np.zeros(size)
+    order = np.argsort(group, kind="stable")
+    values, group = values[order], group[order]
+    starts = (
+        np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else np.zeros(0, dtype=np.int64)
+    )
+    position = np.arange(len(group)) - np.repeat(starts, np.diff(np.r_[starts, len(group)]))
+    for step in range(int(position.max(initial=-1)) + 1):
+        at = position == step
+        which, value = group[at], values[at]
+        adjusted = value - compensation[which]
+        added = total[which] + adjusted
+        compensation[which] = (added - total[which]) - adjusted
+        total[which] = added
+    return total
 
 
 def _chains(
@@ -257,25 +296,46 @@ def _chains(
     single = touched[ids] == 1
     names = np.array([*departments, ""], dtype=object)
     chain[single] = names[answer_department[ids][single]]
-    several = ids[touched[ids] > 1]
-    if len(several):
-        rows = np.flatnonzero((c.code == _ANSWER) & np.isin(c.call, several))
-        frame = pd.DataFrame({"call": c.call[rows], "department": names[c.department[rows]]})
-        joined = frame.groupby("call", sort=True)["department"].agg(" > ".join)
-        chain[np.searchsorted(ids, joined.index.to_numpy())] = joined.to_numpy()
+    several = np.zeros(len(touched), dtype=bool)
+    several[ids] = touched[ids] > 1
+    answers = np.flatnonzero(c.code == _ANSWER)
+    rows = answers[several[c.call[answers]]]
+    if len(rows):
+        # Each such call's answering departments in time order, one row of a matrix per call (-2 past its
+        # end), so that each distinct chain is spelled out once however many calls took it.
+        order = np.argsort(c.call[rows], kind="stable")
+        call, department = c.call[rows][order], c.department[rows][order].astype(np.int64)
+        starts = np.flatnonzero(np.r_[True, call[1:] != call[:-1]])
+        lengths = np.diff(np.r_[starts, len(call)])
+        matrix = np.full((len(starts), int(lengths.max())), -2, dtype=np.int64)
+        matrix[
+            np.repeat(np.arange(len(starts)), lengths), np.arange(len(call)) - np.repeat(starts, lengths)
+        ] = department
+        distinct, which = np.unique(matrix, axis=0, return_inverse=True)
+        labels = names.tolist()  # a department code -1 (none) names "", the last entry
+        spelled = np.array(
+            [" > ".join(labels[code] for code in row if code != -2) for row in distinct.tolist()],
+            dtype=object,
+        )
+        chain[np.searchsorted(ids, call[starts])] = spelled[which.reshape(-1)]
     return chain
 
 
 def visits_table(result: RunResult) -> pd.DataFrame:
     """One row per queue visit (a caller reaching a department's queue): its wait and how it ended."""
-    return _derived(result, "visits", _visits_table)
+    return derived(result, "visits", lambda run: visits_columns(run).frame())
 
 
-def _visits_table(result: RunResult) -> pd.DataFrame:
+def visits_columns(result: RunResult) -> Columns:
+    """The visits table as numpy columns (`visits_table`'s; the department as codes), for the KPIs."""
+    return derived(result, "visits.columns", _visits_columns)
+
+
+def _visits_columns(result: RunResult) -> Columns:
     c = result.columns
-    departments = list(result.events["department"].cat.categories)
+    departments = event_departments(result)
     keep = np.flatnonzero(
-        np.isin(c.code, (_ENQUEUE, _CALLBACK_QUEUE, _RING, _ANSWER, _ABANDON, _CALLBACK_REQUEST))
+        any_of(c.code, (_ENQUEUE, _CALLBACK_QUEUE, _RING, _ANSWER, _ABANDON, _CALLBACK_REQUEST))
     )
     order = keep[np.argsort(c.call[keep], kind="stable")]  # each call's events together, in time order
     del keep
@@ -306,11 +366,11 @@ def _visits_table(result: RunResult) -> pd.DataFrame:
     queued_at = c.t[row]
     left_queue_at = np.where(taken | abandoned_queue | callback_requested, c.t[next_row], np.nan)
     answered_at = np.where(answered, c.t[after_row], np.nan)
-    return pd.DataFrame(
+    return Columns(
         {
             "call_id": c.call[row],
             "visit": visit_number[final],
-            "department": categorical(c.department[row], departments),
+            "department": c.department[row],
             "priority": c.detail[row].astype(np.int64),
             "callback": c.code[row] == _CALLBACK_QUEUE,
             "callback_requested": callback_requested,
@@ -323,7 +383,8 @@ def _visits_table(result: RunResult) -> pd.DataFrame:
             "answered_at": answered_at,
             "time_to_answer": answered_at - queued_at,
             "agent_id": np.where(taken, c.agent[next_row], -1),
-        }
+        },
+        {"department": departments},
     )
 
 
@@ -344,27 +405,33 @@ def _following(
 def transfer_table(result: RunResult) -> pd.DataFrame:
     """One row per transfer: when, which call, from and to which department, by which agent, and the
     talk time of the segment it ended."""
-    return _derived(result, "transfers", _transfer_table)
+    return derived(result, "transfers", lambda run: transfer_columns(run).frame())
 
 
-def _transfer_table(result: RunResult) -> pd.DataFrame:
+def transfer_columns(result: RunResult) -> Columns:
+    """The transfer table as numpy columns (departments as codes), for the KPIs."""
+    return derived(result, "transfers.columns", _transfer_columns)
+
+
+def _transfer_columns(result: RunResult) -> Columns:
     c = result.columns
-    departments = list(result.events["department"].cat.categories)
+    departments = event_departments(result)
     rows = np.flatnonzero((c.code == _ANSWER) | (c.code == _TRANSFER))
     rows = rows[np.argsort(c.agent[rows], kind="stable")]
     is_transfer = c.code[rows] == _TRANSFER
     transfer, answer = rows[is_transfer], rows[np.flatnonzero(is_transfer) - 1]
     order = np.argsort(transfer, kind="stable")
     transfer, answer = transfer[order], answer[order]
-    return pd.DataFrame(
+    return Columns(
         {
             "at": c.t[transfer],
             "call_id": c.call[transfer],
             "agent_id": c.agent[transfer],
-            "from": categorical(c.department[transfer], departments),
-            "to": categorical(c.detail[transfer].astype(np.int64), departments),
+            "from": c.department[transfer],
+            "to": c.detail[transfer].astype(np.int64),
             "segment_time": c.t[transfer] - c.t[answer],
-        }
+        },
+        {"from": departments, "to": departments},
     )
 
 
@@ -374,113 +441,19 @@ def interval_edges(result: RunResult) -> np.ndarray:
     return np.minimum(np.arange(scenario.interval_count + 1) * scenario.interval, scenario.duration)
 
 
-def scheduled_agents_by(staffing: Mapping[str, Sequence[tuple[float, int]]], edges: np.ndarray) -> np.ndarray:
-    """Mean scheduled agents per interval (columns) for each pool's staffing step function (rows, in the
-    mapping's order): `levels.scheduled_agents` for every pool in one `integrate_levels_by` pass, the
-    same floats."""
-    steps = list(staffing.values())
-    group = np.repeat(np.arange(len(steps)), [len(levels) for levels in steps])
-    times = np.array([at for levels in steps for at, _ in levels], dtype=float)
-    deltas = np.concatenate(
-        [np.diff(np.concatenate(([0.0], np.array([n for _, n in levels], dtype=float)))) for levels in steps]
-        or [np.zeros(0)]
-    )
-    area = integrate_levels_by(group, times, deltas, edges, len(steps))
-    widths = np.diff(edges)
-    return np.divide(area, widths, out=np.zeros_like(area), where=widths > 0)
-
-
-def integrate_levels_by(
-    group: np.ndarray, times: np.ndarray, deltas: np.ndarray, edges: np.ndarray, size: int
-) -> np.ndarray:
-    """Per group 0..size-1 (rows), the integral over each [edges[i], edges[i+1]) (columns) of the step
-    function that jumps by `deltas` at `times` in that group (rows of groups from `size` on are left out).
-
-    The same floats as `integrate_levels` on each group's rows alone, from whole-array passes: two stable
-    sorts (the groups' by radix) put each group's rows in time order (ties in log order), groups one after
-    another, and the products and the values at the edges are elementwise over all groups at once. Only the
-    running sums and the search for each edge's last change go group by group, one numpy call each, because
-    a group's sums must start afresh and add in order for the floats to match: the cost is the events' and
-    the output's, plus a few microseconds per group (not a dozen small-array steps per group)."""
-    out = np.zeros((size, max(len(edges) - 1, 0)))
-    counts = np.bincount(group, minlength=size)[:size]
-    filled = np.flatnonzero(counts)
-    if len(edges) < 2 or not len(filled):
-        return out
-    # A group key of 16 bits or fewer sorts by radix, in one pass (the order is the same: both are stable).
-    key = group.astype(np.uint16) if size <= np.iinfo(np.uint16).max and group.max() < size else group
-    by_time = np.argsort(times, kind="stable")
-    order = by_time[np.argsort(key[by_time], kind="stable")][: int(counts.sum())]
-    times, deltas = times[order], deltas[order]
-    bounds = np.concatenate(([0], np.cumsum(counts)))
-    spans = [(bounds[index], bounds[index + 1]) for index in filled.tolist()]
-    level = np.empty(len(times))
-    running_sum = np.add.accumulate  # np.cumsum, without its Python wrapper (a call per group)
-    for start, stop in spans:
-        running_sum(deltas[start:stop], out=level[start:stop])
-    steps = level[:-1] * np.diff(times)  # within a group, its own; across groups, unused
-    area = np.zeros(len(times))  # at each group's first change, nothing yet
-    last = np.empty((len(filled), len(edges)), dtype=np.int64)  # per group and edge: its last change
-    for row, (start, stop) in enumerate(spans):
-        running_sum(steps[start : stop - 1], out=area[start + 1 : stop])
-        last[row] = times[start:stop].searchsorted(edges, side="right")
-    first = bounds[filled][:, None]
-    last += first - 1
-    started = last >= first  # the group has changed by the edge
-    change = np.where(started, last, 0)
-    at_edge = np.where(started, area[change] + level[change] * (edges - times[change]), 0.0)
-    out[filled] = np.diff(at_edge, axis=1)
-    return out
-
-
-def _spans(
-    pool: np.ndarray, opened: np.ndarray, closed: np.ndarray, at: np.ndarray, ended_at: float, size: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pool, time and +1/-1 of span starts and ends (rows `opened`, `closed`), spans left open closed at
-    `ended_at`: per pool, starts in log order, then ends, then the closes."""
-    still_open = (
-        np.bincount(pool[opened], minlength=size)[:size] - np.bincount(pool[closed], minlength=size)[:size]
-    )
-    closes = np.repeat(np.arange(size), np.maximum(still_open, 0))
-    return (
-        np.concatenate((pool[opened], pool[closed], closes)),
-        np.concatenate((at[opened], at[closed], np.full(len(closes), ended_at))),
-        np.concatenate((np.ones(int(opened.sum())), -np.ones(int(closed.sum())), -np.ones(len(closes)))),
-    )
-
-
-def agent_seconds(result: RunResult, edges: np.ndarray) -> pd.DataFrame:
-    """Per pool and interval: logged-in and busy agent-seconds (busy = ringing, talking or wrapping up)."""
-    c = result.columns
-    agents = result.agents
-    # Only the events that start or end a span, each with its agent's pool (-1: no agent): one pass over
-    # the event log, not one per pool (a million-call day logs millions of events).
-    rows_of_spans = np.flatnonzero(np.isin(c.code, (_LOGIN, _LOGOUT, _RING, _IDLE)))
-    code, at, agent = c.code[rows_of_spans], c.t[rows_of_spans], c.agent[rows_of_spans]
-    pool_codes, pools = pd.factorize(agents["pool"])  # pools in order of first appearance
-    agent_ids = agents["agent_id"].to_numpy(dtype=np.int64)
-    pool_of = np.full(int(max(agent_ids.max(initial=-1), agent.max(initial=-1))) + 2, -1)
-    pool_of[agent_ids + 1] = pool_codes
-    pool_at = pool_of[agent.astype(np.int64) + 1]
-    known = pool_at >= 0
-    size = len(pools)
-    # Close open spans at the end of the run so integrals stay finite.
-    logged = integrate_levels_by(
-        *_spans(pool_at, known & (code == _LOGIN), known & (code == _LOGOUT), at, result.ended_at, size),
-        edges,
-        size,
-    )
-    busy = integrate_levels_by(
-        *_spans(pool_at, known & (code == _RING), known & (code == _IDLE), at, result.ended_at, size),
-        edges,
-        size,
-    )
-    count = len(edges) - 1
-    return pd.DataFrame(
-        {
-            "pool": np.repeat(np.asarray(pools, dtype=object), count),
-            "interval": np.tile(np.arange(count), size),
-            "logged_in_seconds": logged.reshape(-1),
-            "busy_seconds": busy.reshape(-1),
-        }
-    )
+__all__ = [
+    "OUTCOMES",
+    "AgentPools",
+    "agent_levels",
+    "agent_pools",
+    "agent_seconds",
+    "calls_columns",
+    "calls_table",
+    "integrate_levels_by",
+    "interval_edges",
+    "scheduled_agents_by",
+    "transfer_columns",
+    "transfer_table",
+    "visits_columns",
+    "visits_table",
+]

@@ -14,6 +14,7 @@ from typing import Any
 import simpy
 
 from sim.engine import caller
+from sim.engine.away import back, go_on_break, sent_home_meanwhile
 from sim.engine.centre import BUSY, IDLE, OFF, RINGING, TALKING, WAITING, Agent, Call, Centre
 from sim.engine.clock import call_after
 from sim.engine.hold import Ending, converse
@@ -46,6 +47,7 @@ def log_out(centre: Centre, agent: Agent) -> None:
     """End the shift of a free agent (idle and already off its pool's idle list, or just done)."""
     agent.state = OFF
     agent.leaving = False
+    agent.break_time = 0.0
     agent.pool.on_duty -= 1
     centre.log.record((centre.env.now, _LOGOUT, -1, agent.id, agent.pool.home, 0.0))
 
@@ -54,6 +56,9 @@ def take_next(centre: Centre, agent: Agent) -> None:
     """A free agent logs out if rostered off, else takes the next waiting call, else goes idle."""
     if agent.leaving:
         log_out(centre, agent)
+        return
+    if agent.break_time:  # a break fell due during the call (`sim.engine.breaks`)
+        go_on_break(centre, agent, back_from_break)
         return
     pool = agent.pool
     taken = next_call_for(pool) if pool.take is None else pool.take(pool, centre.env.now)
@@ -68,6 +73,18 @@ def take_next(centre: Centre, agent: Agent) -> None:
         centre.queues[call.department].waiting -= 1
     call.state = RINGING
     begin(centre, agent, call)
+
+
+def back_from_break(tick: Any) -> None:
+    """A break is over: back on duty and to the next call (unless sent home meanwhile)."""
+    agent: Agent = tick.value
+    centre = agent.centre
+    if sent_home_meanwhile(centre, agent):
+        return
+    back(centre, agent)
+    agent.state = BUSY
+    agent.pool.on_duty += 1
+    take_next(centre, agent)
 
 
 def hand_call(centre: Centre, agent: Agent, call: Call) -> None:

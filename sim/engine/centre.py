@@ -97,6 +97,8 @@ class Agent:
     was misrouted (the talk is listening, without holds), and the wrap-up after it."""
 
     __slots__ = (
+        "back_at",
+        "break_time",
         "call",
         "centre",
         "consult_time",
@@ -128,6 +130,8 @@ class Agent:
         self.target = -1
         self.misrouted = False
         self.wrap_time = 0.0
+        self.break_time = 0.0  # a break owed, taken when the call in hand is done (`sim.engine.breaks`)
+        self.back_at = math.inf  # on a break until then
 
     @property
     def label(self) -> str:

@@ -12,10 +12,12 @@ import pandas as pd
 
 from sim.engine import agent, caller, policies
 from sim.engine.arrivals import Callers, Doors, draw_callers
+from sim.engine.breaks import breaks
 from sim.engine.centre import Centre, build
 from sim.engine.clock import Clock
 from sim.engine.log import EventColumns, EventLog
 from sim.engine.roster import roster, set_level
+from sim.model.availability import PoolAvailability, pool_availability, pool_staffing, uses_availability
 from sim.model.rates import day_factor
 from sim.model.scenario import Scenario
 from sim.model.staffing import staffing_levels
@@ -37,6 +39,11 @@ class RunResult:
     reason_names: list[str] = field(default_factory=list)
     busyness: float = 1.0
     """This day's busyness factor: every arrival rate was multiplied by it (1 without `arrivals.busyness`)."""
+    rostered: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+    """Each pool's rostered levels before absence and shrinkage, where the scenario sets availability
+    (`sim.model.availability`; empty: as `staffing`)."""
+    absent: dict[str, int] = field(default_factory=dict)
+    """Each pool's agents missing for the day (`absence:`), where the scenario sets availability."""
     derived: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
     """Tables derived from the events (calls, visits), built once on first use and shared read-only."""
 
@@ -77,7 +84,7 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
     centre.hand_call = partial(agent.hand_call, centre)
     busyness = day_factor(scenario, streams)
     callers = draw_callers(scenario, streams, busyness)
-    levels = _start(centre, callers)
+    levels, availability = _start(centre, callers)
     hard_stop = env.timeout(scenario.duration + scenario.drain)
     env.run(until=env.any_of([centre.stop, hard_stop]))
     ended_at = env.now
@@ -102,22 +109,30 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
         wall_time=time.perf_counter() - started,
         reason_names=centre.reason_names,
         busyness=busyness,
+        rostered={name: pool.rostered for name, pool in availability.items()},
+        absent={name: pool.absent for name, pool in availability.items()},
     )
 
 
-def _start(centre: Centre, callers: Callers) -> dict[str, list[tuple[float, int]]]:
-    """Start every pool's roster and the arrivals; returns each pool's staffing levels."""
+def _start(
+    centre: Centre, callers: Callers
+) -> tuple[dict[str, list[tuple[float, int]]], dict[str, PoolAvailability]]:
+    """Start every pool's roster (and breaks) and the arrivals; returns each pool's staffing levels applied,
+    and, where the scenario sets shrinkage, breaks or absence, each pool's availability."""
     scenario = centre.scenario
     levels: dict[str, list[tuple[float, int]]] = {}
+    availability: dict[str, PoolAvailability] = {}
+    with_availability = uses_availability(scenario)
     for pool in centre.pools:
-        if pool.home >= 0:
-            staffing = scenario.departments[pool.name].agents
+        if with_availability:
+            availability[pool.name] = pool_availability(scenario, pool.name, centre.streams)
+            levels[pool.name] = availability[pool.name].available
         else:
-            staffing = scenario.agent_groups[pool.name].agents
-        assert staffing is not None
-        levels[pool.name] = staffing_levels(staffing, scenario)
+            levels[pool.name] = staffing_levels(pool_staffing(scenario, pool.name)[0], scenario)
         opening, *changes = levels[pool.name]
         set_level(centre, pool, opening[1])  # the opening shift logs in before the first caller arrives
         centre.env.process(roster(centre, pool, changes))
+        if with_availability and availability[pool.name].breaks:
+            centre.env.process(breaks(centre, pool, availability[pool.name].breaks))
     Doors(centre, callers).open()
-    return levels
+    return levels, availability

@@ -84,6 +84,10 @@ class Event(StrEnum):
     # agent on the line, is served by them alone, or is lost: `transfers.if_nobody_free`); department = from,
     # detail = the next department.
     CONFERENCE_MISSED = "conference_missed"
+    # An agent goes on a scheduled break (logged in no longer, for the analysis); detail = break length.
+    BREAK = "break"
+    # The agent is back from its break and takes calls again (or, rostered off meanwhile, logs out).
+    BACK = "back"
 
 
 CODE: dict[Event, int] = {event: index for index, event in enumerate(Event)}

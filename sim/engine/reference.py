@@ -25,8 +25,10 @@ import pandas as pd
 
 from sim.engine.day import RunResult
 from sim.engine.reference_agents import roster
+from sim.engine.reference_breaks import breaks
 from sim.engine.reference_callers import doors
 from sim.engine.reference_centre import Centre
+from sim.model.availability import PoolAvailability, pool_availability, uses_availability
 from sim.model.scenario import Scenario
 from sim.model.staffing import staffing_levels
 from sim.model.streams import Streams
@@ -47,6 +49,7 @@ def simulate_reference(scenario: Scenario, seed: int | None = None, replication:
     centre = Centre(scenario, Streams(seed, replication))
     env = centre.env
     levels: dict[str, list[tuple[float, int]]] = {}
+    availability: dict[str, PoolAvailability] = {}
     for pool in centre.pools:
         staffing = (
             scenario.departments[pool.name].agents
@@ -55,7 +58,12 @@ def simulate_reference(scenario: Scenario, seed: int | None = None, replication:
         )
         assert staffing is not None
         levels[pool.name] = staffing_levels(staffing, scenario)
+        if uses_availability(scenario):  # shrinkage, absence and breaks as the fast engine has them
+            availability[pool.name] = pool_availability(scenario, pool.name, centre.streams)
+            levels[pool.name] = availability[pool.name].available
         env.process(roster(centre, pool, levels[pool.name]))
+        if pool.name in availability and availability[pool.name].breaks:
+            env.process(breaks(centre, pool, availability[pool.name].breaks))
     env.process(doors(centre))
     env.run(until=env.any_of([centre.stop, env.timeout(scenario.duration + scenario.drain)]))
     agents = [agent for pool in centre.pools for agent in pool.agents]
@@ -77,4 +85,6 @@ def simulate_reference(scenario: Scenario, seed: int | None = None, replication:
         ended_at=env.now,
         wall_time=time.perf_counter() - started,
         reason_names=centre.reasons,
+        rostered={name: pool.rostered for name, pool in availability.items()},
+        absent={name: pool.absent for name, pool in availability.items()},
     )

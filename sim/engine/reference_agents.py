@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from sim.engine.log import Event
+from sim.engine.reference_breaks import GO_ON_BREAK, send_home, take_break
 from sim.engine.reference_centre import (
     Agent,
     Call,
@@ -38,13 +39,14 @@ def set_level(centre: Centre, pool: Pool, count: int) -> None:
     """Log agents in or out until `count` are on duty; an idle agent rostered off leaves at once, a busy
     one after its call."""
     on_duty = [agent for agent in pool.agents if agent.on_duty and not agent.leaving]
-    missing = count - len(on_duty)
+    away = [agent for agent in pool.agents if agent.away]  # on a break: counted, the first to go home
+    missing = count - len(on_duty) - len(away)
     for agent in pool.agents:  # agents about to leave stay after all
         if missing > 0 and agent.leaving:
             agent.leaving = False
             missing -= 1
     for agent in pool.agents:
-        if missing > 0 and not agent.on_duty:
+        if missing > 0 and not agent.on_duty and not agent.away:
             log_in(centre, agent)
             missing -= 1
     while missing > 0:
@@ -53,7 +55,11 @@ def set_level(centre: Centre, pool: Pool, count: int) -> None:
         pool.agents.append(agent)
         log_in(centre, agent)
         missing -= 1
-    surplus = len(on_duty) - count
+    surplus = len(on_duty) + len(away) - count
+    for agent in reversed(away):
+        if surplus > 0:
+            send_home(centre, agent)
+            surplus -= 1
     for agent in reversed(on_duty):
         if surplus > 0 and agent in pool.idle:
             pool.idle.remove(agent)
@@ -78,6 +84,7 @@ def log_out(centre: Centre, agent: Agent) -> None:
     """End the agent's shift."""
     agent.on_duty = False
     agent.leaving = False
+    agent.break_time = 0.0
     centre.record(Event.LOGOUT, -1, agent.id, agent.pool.home, 0.0)
 
 
@@ -88,6 +95,10 @@ def work(centre: Centre, agent: Agent) -> Story:
         if agent.leaving:
             log_out(centre, agent)
             return
+        if agent.break_time:
+            if not (yield from take_break(centre, agent)):
+                return  # sent home during the break
+            continue
         visit = next_call(centre, agent.pool)
         if visit is not None:
             centre.queues[visit.department].remove(visit)
@@ -99,6 +110,8 @@ def work(centre: Centre, agent: Agent) -> Story:
             visit = yield agent.wake
             if visit is None:  # rostered off while idle
                 return
+            if visit == GO_ON_BREAK:
+                continue
         yield from serve(centre, agent, visit)
 
 

@@ -89,6 +89,12 @@ class Agent:
     leaving: bool = False
     idle_since: float = 0.0
     wake: simpy.Event | None = None
+    break_time: float = 0.0
+    """A break owed, taken when the call in hand is done (`sim.engine.reference_breaks`)."""
+    away: bool = False
+    """On a break (not on duty, but counted towards the pool's level)."""
+    shift: int = 0
+    """Counts the times the agent was sent home from a break, so that the break's end finds it gone."""
 
 
 @dataclass(eq=False)

@@ -13,6 +13,7 @@ from typing import Any
 import simpy
 
 from sim.engine import agent as agents
+from sim.engine.away import on_break, send_home
 from sim.engine.centre import BUSY, IDLE, OFF, Agent, Centre, Pool, new_agent
 from sim.engine.clock import at_instant
 
@@ -29,22 +30,28 @@ def roster(centre: Centre, pool: Pool, levels: list[tuple[float, int]]) -> Gener
 
 
 def set_level(centre: Centre, pool: Pool, count: int) -> None:
-    """Log agents in or out until `count` are on duty (not counting those already leaving)."""
+    """Log agents in or out until `count` are on duty (not counting those already leaving; counting those on
+    a break, who are the first to go home when the level drops)."""
     on_duty = [agent for agent in pool.agents if agent.state != OFF and not agent.leaving]
-    if len(on_duty) < count:
-        missing = count - len(on_duty)
+    away = [agent for agent in pool.agents if on_break(agent)]
+    if len(on_duty) + len(away) < count:
+        missing = count - len(on_duty) - len(away)
         for agent in pool.agents:
             if missing and agent.leaving:
                 agent.leaving = False
                 missing -= 1
         for agent in pool.agents:
-            if missing and agent.state == OFF:
+            if missing and agent.state == OFF and not on_break(agent):
                 start_shift(centre, agent)
                 missing -= 1
         for _ in range(missing):
             start_shift(centre, new_agent(centre, pool))
-    elif len(on_duty) > count:
-        surplus = len(on_duty) - count
+    elif len(on_duty) + len(away) > count:
+        surplus = len(on_duty) + len(away) - count
+        for agent in reversed(away):
+            if surplus:
+                send_home(centre, agent)
+                surplus -= 1
         for agent in reversed(on_duty):
             if not surplus:
                 break

@@ -17,6 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from sim.model.agent_schedules import AgentScheduleFile, most_on_duty
+from sim.model.availability_rules import availability_problems
 from sim.model.call_types import CallType, ReasonTimes, call_type_problems
 from sim.model.dists import Dist, NonNegativeDuration, PositiveDuration
 from sim.model.durations import not_boolean, parse_clock, parse_duration, printable, shorten
@@ -62,12 +63,41 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
 
+class Break(Frozen):
+    """A break of a shift's agents: at clock time `at` they go off for `length` (one busy then finishes its
+    call and wrap-up first, and takes the whole length from when it goes; `sim.engine.breaks`)."""
+
+    at: Clock
+    length: PositiveDuration
+
+
+ShrinkageShare = Annotated[float, Number, Field(ge=0, lt=1, allow_inf_nan=False)]
+"""A share of rostered agents unavailable (0 to below 1; `sim.model.availability`)."""
+
+
+class ShrinkagePerInterval(Frozen):
+    """Shrinkage that changes through the day: one share per interval."""
+
+    per_interval: tuple[ShrinkageShare, ...] = Field(min_length=1)
+
+
+Shrinkage = ShrinkageShare | ShrinkagePerInterval
+
+
+class Absence(Frozen):
+    """Each rostered agent of a replication's day is missing for that day with this probability."""
+
+    probability: Probability
+
+
 class Shift(Frozen):
     """A block of agents logged in from `start` to `end` (clock times; an end before the start is next day)."""
 
     start: Clock
     end: Clock
     count: Count
+    breaks: tuple[Break, ...] | None = Field(default=None, max_length=20)
+    """Breaks and lunches of the shift's agents, each inside the shift, none overlapping."""
 
 
 def _staffing_shorthand(value: Any) -> Any:
@@ -251,6 +281,8 @@ class Department(Frozen):
     """A caller finding the queue full (and nobody free) is lost (default) or leaves a message."""
     by_reason: dict[str, ReasonTimes] | None = None
     """This department's handle and wrap time for a reason (over `call_types` and its own)."""
+    shrinkage: Shrinkage | None = None
+    """The share of its rostered agents unavailable (unset: the scenario's `shrinkage`, else none)."""
 
 
 class Routing(Frozen):
@@ -375,6 +407,8 @@ class AgentGroup(Frozen):
     """Which waiting call the group's free agents take (unset: `routing.call_choice`)."""
     by_reason: dict[str, ReasonTimes] | None = None
     """This group's own handle and wrap time for a reason, drawn when its agent answers (speed not applied)."""
+    shrinkage: Shrinkage | None = None
+    """The share of its rostered agents unavailable (unset: the scenario's `shrinkage`, else none)."""
 
 
 class Scenario(Frozen):
@@ -404,6 +438,10 @@ class Scenario(Frozen):
     max_transfers: Annotated[int, Number, Field(ge=0, le=1000)] | None = None
     on_max_transfers: Literal["escalate", "hang_up"] = "escalate"
     call_types: dict[str, CallType] | None = None
+    shrinkage: Shrinkage | None = None
+    """The share of rostered agents unavailable in every pool that does not set its own."""
+    absence: Absence | None = None
+    """Agents missing for the whole day at random (`sim.model.availability`)."""
     """Per reason: patience, handle and wrap time (`sim.model.call_types`)."""
 
     @model_validator(mode="after")
@@ -557,6 +595,7 @@ def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
                 yield Problem(f"agent_groups.{name}.{where}.{skill}", "no such department")
     yield from (Problem(path, message) for path, message in policy_problems(scenario))
     yield from (Problem(path, message) for path, message in call_type_problems(scenario))
+    yield from (Problem(path, message) for path, message in availability_problems(scenario))
 
 
 def _by_reason_problems(scenario: Scenario, resolvable: set[str]) -> Iterable[Problem]:

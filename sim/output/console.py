@@ -158,6 +158,9 @@ def summary_rows(summary: Mapping[str, Any], found: Features) -> list[list[Row]]
         groups.append(_rows("unique_callers", "attempts_per_caller"))
     if found.experience:
         groups.append(_rows("experience.mean", "experience.share_below_5"))
+    available = ("utilisation", "paid_hours", "break_hours", "unavailable_hours", "absent_agents")
+    if "utilisation" in summary:  # shrinkage, breaks or absence (`sim.analysis.availability`)
+        groups.append(_rows(*(key for key in available if key in summary)))
     days = [key for key in ("days_meeting_target", "busyness") if key in summary]
     if days:  # replicated runs, and days of random busyness
         groups.append(_rows(*days))

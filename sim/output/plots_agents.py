@@ -24,7 +24,7 @@ def staffing_series(intervals: pd.DataFrame, department: str = "all") -> pd.Data
     rows = interval_rows(intervals, department)
     occupancy = rows["occupancy"].to_numpy(dtype=float)
     logged_in = rows["agents_logged_in"].to_numpy(dtype=float)
-    return pd.DataFrame(
+    series = pd.DataFrame(
         {
             "start": rows["start"].astype(str),
             "scheduled": rows["agents_scheduled"].to_numpy(dtype=float),
@@ -33,6 +33,9 @@ def staffing_series(intervals: pd.DataFrame, department: str = "all") -> pd.Data
             "occupancy": occupancy,
         }
     )
+    if "agents_rostered" in rows:  # shrinkage, breaks or absence: scheduled is what remained of the roster
+        series["rostered"] = rows["agents_rostered"].to_numpy(dtype=float)
+    return series
 
 
 def occupancy_text(summary: Mapping[str, Any], name: str) -> str:
@@ -71,10 +74,22 @@ def staffing_figure(
         edges = np.arange(len(data) + 1)  # interval i spans [i, i + 1): its figure holds from its start
         stairs(ax, data["busy"], edges, fill=True, color="#f4a259", alpha=0.75, label="busy")
         stairs(ax, data["logged_in"], edges, color="#20639b", linewidth=1.2, label="logged in")
+        rostered = "rostered" in data and bool(np.isfinite(data["rostered"]).any())
+        if rostered:
+            stairs(ax, data["rostered"], edges, color="#888888", linewidth=1.2, linestyle=":", label="rostered")
         stairs(
-            ax, data["scheduled"], edges, color="#222222", linewidth=1.4, linestyle="--", label="scheduled"
+            ax,
+            data["scheduled"],
+            edges,
+            color="#222222",
+            linewidth=1.4,
+            linestyle="--",
+            label="available (after shrinkage, absence)" if rostered else "scheduled",
         )
-        ax.set_title(panel_title(summary, name), fontsize=10)
+        title = panel_title(summary, name)
+        if name == "all" and "utilisation" in summary:  # shrinkage, breaks or absence: paid time apart
+            title += f", utilisation {with_ci(summary, 'utilisation', '%', summary_ci(summary))}"
+        ax.set_title(title, fontsize=10)
         ax.set_ylim(bottom=0)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
@@ -86,5 +101,7 @@ def staffing_figure(
             ax.legend(loc="lower left", fontsize=7, framealpha=0.9)
     for index in range(len(names), rows * columns):
         axes[index // columns][index % columns].set_visible(False)
-    put_title(fig, "Agents scheduled, logged in and busy, per interval", subtitle)
+    rostered = "agents_rostered" in intervals
+    title = "Agents rostered, available, logged in and busy" if rostered else "Agents scheduled, logged in and busy"
+    put_title(fig, f"{title}, per interval", subtitle)
     return fig

@@ -10,6 +10,7 @@ from sim.analysis import confidence, kpis
 from sim.model.durations import format_clock, format_duration
 from sim.model.scenario import Callbacks, Scenario, conferences
 from sim.output.console import features
+from sim.output.report_availability import availability_assumptions
 from sim.output.report_call_types import call_type_assumptions
 from sim.output.report_policies import policy_assumptions
 
@@ -317,6 +318,7 @@ def assumptions(scenario: Scenario, reps: int) -> list[str]:
     items += callback_assumptions(scenario)
     items += redial_assumptions(scenario)
     items += call_type_assumptions(scenario, _dist)
+    items += availability_assumptions(scenario)  # shrinkage, breaks, absence, if any
     if features(scenario).experience:
         items.append(experience_assumption(scenario))
     items.append(

@@ -49,6 +49,7 @@ DIAL_KPIS = _rows(
 REDIAL_KPIS = _rows("unique_callers", "attempts_per_caller")
 EXPERIENCE_KPIS = _rows("experience.mean", "experience.p10", "experience.share_below_5")
 DAY_KPIS = _rows("days_meeting_target", "busyness")
+AVAILABILITY_KPIS = _rows("utilisation", "paid_hours", "break_hours", "unavailable_hours", "absent_agents")
 
 
 def feature_kpis(found: Features) -> list[tuple[str, tuple[KpiRow, ...]]]:
@@ -69,6 +70,7 @@ def feature_kpis(found: Features) -> list[tuple[str, tuple[KpiRow, ...]]]:
     groups.append(
         ("Days (replications: how often the target is met; busyness)", DAY_KPIS)
     )  # shown if present
+    groups.append(("Availability (shrinkage, breaks, absence)", AVAILABILITY_KPIS))  # shown if present
     return groups
 
 
@@ -134,6 +136,8 @@ def departments_section(run: SavedRun) -> str:
     keys += ["occupancy", "transfers_in", "transfers_out", "answered_by_own_agents"]
     if found.callbacks or found.hold_callbacks:
         keys.insert(2, "callbacks_answered")
+    if "utilisation" in summary:  # shrinkage, breaks or absence: busy over paid time beside occupancy
+        keys.insert(keys.index("occupancy") + 1, "utilisation")
     columns = [
         (key, entry.label, entry.unit) for key in keys for entry in [kpis.kpi(f"by_department.x.{key}")]
     ]
