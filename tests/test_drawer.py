@@ -72,3 +72,32 @@ def test_a_drawer_that_is_gone_leaves_the_report_to_the_run(run: Replicated, tmp
     folder = write_run(tmp_path / "fallback", run, command=["test"], drawer=drawer)
     assert len(_pictures(folder)) >= 7 and (folder / "report.html").is_file()
     assert not (folder / "report_error.txt").exists()
+
+
+def test_the_drawer_draws_while_the_event_log_is_still_to_be_written(run: Replicated, tmp_path: Path) -> None:
+    """Begun with the files still being written named, the drawer builds the report from the others (the
+    report reads no event log); without them named, the folder is incomplete to it and the report fails.
+    Either way the caller waits for it with `finish`."""
+    folder = write_run(tmp_path / "whole", run, command=["test"], report=False)
+    (folder / "events.parquet").rename(tmp_path / "events.parquet")
+    drawer = _started()
+    assert drawer.begin(folder, ("events.parquet",))
+    assert not drawer.begin(folder)  # one report per drawer
+    assert drawer.finish()
+    assert (folder / "report.html").is_file() and not (folder / "report_error.txt").exists()
+    (folder / "report.html").unlink()
+    drawer = _started()
+    assert drawer.begin(folder) and drawer.finish()
+    assert "events.parquet" in (folder / "report_error.txt").read_text(encoding="utf-8")
+    assert not (folder / "report.html").exists()
+
+
+def test_a_drawer_stopped_while_drawing_is_reaped(run: Replicated, tmp_path: Path) -> None:
+    """A run that fails while its drawer draws (a full disk writing the event log) stops it: no child left."""
+    folder = write_run(tmp_path / "whole", run, command=["test"], report=False)
+    drawer = _started()
+    assert drawer.begin(folder, ("events.parquet",))
+    drawer.close()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(drawer.pid, os.WNOHANG)
+    assert not drawer.finish()  # stopped: the caller builds the report if it still wants one

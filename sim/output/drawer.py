@@ -13,11 +13,15 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-Build = Callable[[Path], None]
-"""Builds a results folder's report (`sim.output.results.fill_report`)."""
+Build = Callable[[Path, tuple[str, ...]], None]
+"""Builds a results folder's report (`sim.output.results.fill_report`), given the files of the folder still
+being written meanwhile (which the report does not read)."""
+_SEPARATOR = b"\0"
+"""Between the folder and the names of the files still being written, in the drawer's request (a file name
+holds no NUL byte)."""
 
 REPORTED = 0
 """The drawer built the report (or, as `fill_report` does, recorded why it could not in report_error.txt)."""
@@ -39,6 +43,7 @@ class ReportDrawer:
         self.pid = pid
         self._channel = channel
         self._done = False
+        self._drawing = False
 
     @classmethod
     def start(cls, prepare: Callable[[], Build]) -> ReportDrawer | None:
@@ -60,24 +65,39 @@ class ReportDrawer:
     def report(self, folder: Path) -> bool:
         """Have the drawer build `folder`'s report and wait for it; whether it did (if not, the caller
         builds it: `fill_report`)."""
-        if self._done:
+        return self.begin(folder) and self.finish()
+
+    def begin(self, folder: Path, pending: Sequence[str] = ()) -> bool:
+        """Have the drawer start on `folder`'s report while the caller goes on writing the files named in
+        `pending` (which the report does not read); whether it started. `finish` waits for it."""
+        if self._done or self._drawing:
             return False
+        request = _SEPARATOR.join(os.fsencode(name) for name in (str(Path(folder).resolve()), *pending))
         try:
-            os.write(self._channel, os.fsencode(str(Path(folder).resolve())) + b"\n")
+            os.write(self._channel, request + b"\n")
             os.close(self._channel)
         except OSError:  # the drawer is gone
             self.close()
+            return False
+        self._drawing = True
+        return True
+
+    def finish(self) -> bool:
+        """Wait for the report `begin` started; whether the drawer built it (if not, the caller builds it)."""
+        if not self._drawing or self._done:
             return False
         self._done = True
         return reap(self.pid) == REPORTED
 
     def close(self) -> None:
-        """End a drawer that was not used (a run that failed or was stopped); harmless after `report`."""
+        """End a drawer that was not used, or stop one still drawing (a run that failed or was stopped while
+        writing); harmless after `finish`."""
         if self._done:
             return
         self._done = True
-        with contextlib.suppress(OSError):
-            os.close(self._channel)
+        if not self._drawing:
+            with contextlib.suppress(OSError):
+                os.close(self._channel)
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGTERM)
         reap(self.pid)
@@ -93,7 +113,8 @@ def _serve(channel: int, prepare: Callable[[], Build]) -> int:
             if not chunk:
                 return REPORTED  # the run ended without a folder for us: nothing to draw
             request += chunk
-        build(Path(os.fsdecode(request[:-1])))
+        folder, *pending = (os.fsdecode(part) for part in request[:-1].split(_SEPARATOR))
+        build(Path(folder), tuple(pending))
         return REPORTED
     except OSError:
         return DISK

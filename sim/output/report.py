@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import math
 import shutil
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -353,11 +353,12 @@ class Report:
     plots: list[WrittenPlot]
 
 
-def write_report(folder: Path | str) -> Report:
+def write_report(folder: Path | str, pending: Collection[str] = ()) -> Report:
     """Rebuild `plots/` and `report.html` in a saved results folder from its files alone; each is replaced
-    whole (written beside, then renamed), so an interrupted rebuild leaves the previous report intact."""
+    whole (written beside, then renamed), so an interrupted rebuild leaves the previous report intact.
+    `pending`: files the run is still writing (the report does not read them)."""
     folder = Path(folder)
-    run = load_run(folder)
+    run = load_run(folder, pending)
     staging = new_staging(folder / PLOTS)  # mode from the umask, like the rest of the folder
     try:
         written = write_plots(run, staging)

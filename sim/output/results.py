@@ -60,30 +60,33 @@ def write_run(
         `report` is false) the pictures in `plots/` and `report.html`, built from those files. A report that
         fails leaves `report_error.txt` instead (the results are kept; `callsim report` retries). With
         `release_events`, the run's event log is let go once written (`RunResult.release_events`). A `drawer`
-    (`sim.output.drawer`, started before the run) builds the report if it can; otherwise it is built here.
+    (`sim.output.drawer`, started before the run) builds the report if it can, starting as soon as the files
+    the report reads are written and drawing while the event log and the rest are; otherwise it is built here.
     With `log`, the calls of every replication also go to `calls_log.csv` in the call-log format
     (`sim.output.call_log_export`)."""
 
     def fill(folder: Path) -> None:
+        # what the report reads first, so that a drawer can draw while the rest is written
         (folder / "scenario.yaml").write_text(
             yaml.safe_dump(resolved_dict(run.scenario), sort_keys=False), encoding="utf-8"
         )
         write_json(folder / "meta.json", meta(run, command))
         write_parquet(calls_table(run.first), folder / "calls.parquet")
-        write_parquet(run.first.events, folder / "events.parquet")
         write_parquet(visits_table(run.first), folder / "visits.parquet")
-        write_parquet(run.first.agents, folder / "agents.parquet")
-        if log:
-            write_call_log(run, folder / LOG_FILE)
         run.intervals.to_csv(folder / "intervals.csv", index=False, float_format="%.6g")
         if len(run.replications) > 1:
             replications_frame(run).to_csv(folder / "replications.csv", index=False, float_format="%.6g")
         write_json(folder / "summary.json", run.summary)
+        drawing = report and drawer is not None and drawer.begin(folder, LATE_FILES)
+        write_parquet(run.first.events, folder / "events.parquet")
+        write_parquet(run.first.agents, folder / "agents.parquet")
+        if log:
+            write_call_log(run, folder / LOG_FILE)
         run.first.derived.clear()  # the report reads the tables back from the files: hold them once
         if release_events:
             run.first.release_events()
             _give_back_memory()
-        if report and not (drawer is not None and drawer.report(folder)):
+        if report and not (drawing and drawer is not None and drawer.finish()):
             fill_report(folder)
 
     return write_folder(target, force, fill)
@@ -101,15 +104,20 @@ def _give_back_memory() -> None:
         pass
 
 
-def fill_report(folder: Path) -> None:
+LATE_FILES = ("events.parquet", "agents.parquet", LOG_FILE)
+"""Files of a results folder that a drawer's report does not read, written while it draws."""
+
+
+def fill_report(folder: Path, pending: tuple[str, ...] = ()) -> None:
     """Plots and report.html for the results in `folder`; on failure, the traceback in `report_error.txt`
-    (the results are kept). A full or failing disk is not a report failure: it fails the whole write."""
+    (the results are kept). A full or failing disk is not a report failure: it fails the whole write.
+    `pending`: files still being written meanwhile (by the run that forked this drawer)."""
     import traceback
 
     from sim.output.report import ERROR, write_report
 
     try:
-        write_report(folder)
+        write_report(folder, pending)
     except Exception as error:
         for leftover in folder.glob(".*.partial"):  # what the report left half-written
             if leftover.is_dir() and not leftover.is_symlink():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,8 +91,9 @@ def _frame(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
     return frame
 
 
-def load_run(folder: Path | str) -> SavedRun:
-    """Read a results folder written by `callsim run` (raises `NotARun` with what is missing)."""
+def load_run(folder: Path | str, pending: Collection[str] = ()) -> SavedRun:
+    """Read a results folder written by `callsim run` (raises `NotARun` with what is missing; files named in
+    `pending` may be missing: the run is still writing them, and nothing here reads them)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise NotARun(f"{folder} is not a folder")
@@ -101,7 +102,7 @@ def load_run(folder: Path | str) -> SavedRun:
             f"{folder} is the staging folder of a run that was stopped or is still being written, "
             "not a results folder"
         )
-    missing = [name for name in REQUIRED if not (folder / name).exists()]
+    missing = [name for name in REQUIRED if name not in pending and not (folder / name).exists()]
     if missing:
         raise NotARun(f"{folder} is not a callsim results folder (missing {', '.join(missing)})")
     try:
