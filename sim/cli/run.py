@@ -132,7 +132,7 @@ def run(
             out.print(f"call log: {target / 'calls_log.csv'}", highlight=False, soft_wrap=True)
 
 
-def _report_builder() -> Callable[[Path], None]:
+def _report_builder() -> Callable[[Path, tuple[str, ...]], None]:
     """What the report drawer imports while the run simulates, and the function it then builds with."""
     from sim.output.results import fill_report
 
