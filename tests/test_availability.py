@@ -388,3 +388,12 @@ def test_faults_are_refused_at_their_yaml_path() -> None:
     assert refused(day(absence={"probability": 1.5})) == ["absence.probability: must be <= 1"]
     groups = day(agent_groups={"flex": {"agents": 2, "skills": {"billing": 1}, "shrinkage": 0.99999}})
     assert scenario_from_dict(groups).agent_groups["flex"].shrinkage == 0.99999
+
+
+def test_a_pool_shrunk_to_nobody_is_still_paid() -> None:
+    """Two rostered billing agents at 60% shrinkage leave none available (floor(0.8) = 0): nobody logs in,
+    yet both are paid for the 4-hour day (unavailable time is paid time), and utilisation is 0."""
+    found = summary(simulate(scenario_from_dict(day(billing={"agents": 2, "shrinkage": 0.6}))))
+    assert found["unavailable_hours"] == pytest.approx(8.0)
+    assert found["paid_hours"] == pytest.approx(8.0)
+    assert found["utilisation"] == 0.0

@@ -63,9 +63,13 @@ def availability_summary(result: RunResult) -> dict[str, Any]:
     pools, logged, busy = agent_levels(result, window)
     on_break = break_seconds(result, window)
     away = unavailable_seconds(result, window)
+    logged_in = {name: float(logged[i, 0]) for i, name in enumerate(pools)}
+    busy_in = {name: float(busy[i, 0]) for i, name in enumerate(pools)}
+    # every pool paid for, those whose agents were all absent or shrunk away (never logged in) included
+    names = [*pools, *(name for name in (*on_break, *away) if name not in logged_in)]
     paid = {
-        name: float(logged[i, 0]) + float(on_break.get(name, [0.0])[0]) + float(away.get(name, [0.0])[0])
-        for i, name in enumerate(pools)
+        name: logged_in.get(name, 0.0) + float(on_break.get(name, [0.0])[0]) + float(away.get(name, [0.0])[0])
+        for name in dict.fromkeys(names)
     }
     total_paid = sum(paid.values())
     total_busy = float(busy[:, 0].sum())
@@ -77,7 +81,7 @@ def availability_summary(result: RunResult) -> dict[str, Any]:
     }
     if scenario.absence is not None:
         out["absent_agents"] = int(sum(result.absent.values()))
-    out["by_pool"] = {name: utilisation(float(busy[i, 0]), paid[name]) for i, name in enumerate(pools)}
+    out["by_pool"] = {name: utilisation(busy_in.get(name, 0.0), seconds) for name, seconds in paid.items()}
     return out
 
 
