@@ -44,7 +44,7 @@ def test_definitions_come_from_the_computing_function() -> None:
             assert callable(function), f"{entry.key}: metrics.{entry.function} does not exist"
             assert entry.describe() == " ".join((inspect.getdoc(function) or "").split())
         assert entry.describe(), f"{entry.key} has no definition"
-        assert entry.unit in {"%", "s", "h", "n", "x", ""} and entry.better in (-1, 0, 1)
+        assert entry.unit in {"%", "s", "h", "n", "x", "money", ""} and entry.better in (-1, 0, 1)
 
 
 def test_keys_and_labels_are_unique_within_each_table() -> None:

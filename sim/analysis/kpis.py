@@ -7,7 +7,7 @@ definitions, `callsim compare`, the sweep's plots and the staffing search. A new
 `metrics` and one row here; the views pick it up.
 
 Units: "%" a share (0-1, shown in percent), "s" seconds, "h" hours, "n" a count, "x" a ratio or mean count,
-"" a score. `better`: +1 higher is better, -1 lower is better, 0 neither (volumes, occupancy, handle time).
+"money" an amount in the scenario's money unit (`costs:`), "" a score. `better`: +1 higher is better, -1 lower is better, 0 neither (volumes, occupancy, handle time).
 `compared`: the comparison (`callsim compare`, `sim.compare`) shows the KPI.
 """
 
@@ -167,6 +167,31 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("absent_agents", "agents absent for the day", "n", 0, "availability",
         definition="Rostered agents missing for the whole day (absence: each with its probability); over "
         "replications, the mean."),
+    Kpi("costs.total", "total cost", "money", -1, "costs", compared=True,
+        definition="Wages + overtime premium + line cost + abandonment cost + waiting cost, in the scenario's "
+        "money unit (costs: block; sim.analysis.costs)."),
+    Kpi("costs.wages", "wages (paid hours x wage)", "money", -1, "costs", short="wages", compared=True,
+        definition="Each pool's paid hours over the counted day (logged in, on a break, rostered but "
+        "unavailable) x its wage per hour (costs.wage_per_hour, costs.by_pool.NAME.wage_per_hour)."),
+    Kpi("costs.overtime", "overtime premium", "money", -1, "costs", compared=True,
+        definition="(overtime.factor - 1) x wage x the roster's overtime hours: of each rostered agent's day "
+        "(a shift, or a named agent's schedule rows), the hours past overtime.after, within the counted day."),
+    Kpi("costs.lines", "line cost", "money", -1, "costs", compared=True,
+        definition="Minutes counted callers held a trunk line (arrival to leaving, or to a callback request; "
+        "an answered callback's dial-out from first dial to end; blocked calls none) x line_per_minute."),
+    Kpi("costs.abandonment", "abandonment cost", "money", -1, "costs", compared=True,
+        definition="Abandoned calls (hung up waiting or ringing) x abandoned_call."),
+    Kpi("costs.waiting", "waiting cost", "money", -1, "costs", compared=True,
+        definition="Minutes live callers waited in queues (every visit, transfers included; not callback "
+        "requests) x waiting_minute."),
+    Kpi("costs.per_offered_call", "cost per offered call", "money", -1, "costs", compared=True,
+        definition="Total cost / offered calls."),
+    Kpi("costs.per_answered_call", "cost per answered call", "money", -1, "costs", compared=True,
+        definition="Total cost / answered calls."),
+    Kpi("costs.overtime_hours", "overtime hours (rostered)", "h", -1, "costs", short="overtime hours",
+        definition="Rostered agent-hours past overtime.after of each agent's day, within the counted day."),
+    Kpi("costs.line_hours", "line time held by callers", "h", 0, "costs", short="line hours",
+        definition="Hours counted callers held a trunk line (as for the line cost)."),
     Kpi("busyness", "the day's busyness factor", "x", 0, "days",
         definition="The factor every arrival rate of the day was multiplied by (arrivals.busyness: a gamma "
         "draw with mean 1 and the given cv, one per replication); over replications, their mean."),
@@ -194,6 +219,17 @@ DEPARTMENT_KPIS: tuple[Kpi, ...] = (
     Kpi("utilisation", "utilisation (of paid time)", "%", 0, "department",
         definition="With shrinkage, breaks or absence: the pool's busy agent-seconds / its paid agent-seconds "
         "(logged in + on break + rostered but unavailable), beside occupancy (busy / logged in)."),
+    Kpi("cost", "cost (pay, waiting, abandonment)", "money", -1, "department", compared=True,
+        definition="With costs: the department's own agents' wages and overtime premium, plus the waiting and "
+        "abandonment cost of its visits (lines are not split by department; agent groups' pay is their own)."),
+    Kpi("wages", "wages", "money", -1, "department",
+        definition="With costs: the pool's paid hours x its wage per hour."),
+    Kpi("overtime", "overtime premium", "money", -1, "department",
+        definition="With costs and overtime: the pool's rostered overtime hours x wage x (factor - 1)."),
+    Kpi("waiting_cost", "waiting cost", "money", -1, "department",
+        definition="With costs: minutes live callers waited in the department's queue x waiting_minute."),
+    Kpi("abandonment_cost", "abandonment cost", "money", -1, "department",
+        definition="With costs: visits abandoned in the department's queue x abandoned_call."),
     Kpi("transfers_in", "transfers in", "n", 0, "department",
         definition="Callers transferred into the department's queue."),
     Kpi("transfers_out", "transfers out", "n", -1, "department",

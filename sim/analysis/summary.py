@@ -11,6 +11,7 @@ import numpy as np
 
 from sim.analysis.availability import add_availability
 from sim.analysis.columns import Columns
+from sim.analysis.costs import add_costs
 from sim.analysis.departments import Pools, visit_figures
 from sim.analysis.episodes import callback_columns, hold_columns
 from sim.analysis.grouping import Groups, codes_of, count_where, equals, pair_keys
@@ -195,6 +196,8 @@ def summary(result: RunResult) -> dict[str, Any]:
         }
     if result.rostered:  # shrinkage, breaks or absence: utilisation beside occupancy, paid and break hours
         add_availability(out, result)
+    if scenario.costs is not None:  # wages, overtime, lines, abandonment, waiting (`sim.analysis.costs`)
+        add_costs(out, result)
     if scenario.arrivals.busyness is not None:
         out["busyness"] = result.busyness
     if conferences(scenario):

@@ -119,8 +119,9 @@ def staff(
         list[str] | None,
         typer.Option(
             "--target",
-            help="A floor every interval must reach: service_level=0.8 "
-            "(default: the scenario's service-level target)",
+            help="A floor every interval must reach: service_level=0.8 (default: the scenario's `goals`, "
+            "strictest of all calls and each department, when neither --target nor --max is given; "
+            "else its service-level target)",
         ),
     ] = None,
     ceiling: Annotated[
@@ -128,7 +129,7 @@ def staff(
         typer.Option(
             "--max",
             help="A ceiling every interval must respect: abandon_rate=0.05, asa=30s, "
-            "mean_wait=1m, p90_wait=2m (repeatable)",
+            "mean_wait=1m, p90_wait=2m (repeatable; default: the scenario's goals, see --target)",
         ),
     ] = None,
     reps: Annotated[int, typer.Option(min=2, help="Replications per evaluated plan")] = 20,

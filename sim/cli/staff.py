@@ -18,6 +18,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from sim.analysis.costs import plan_wages
 from sim.experiments.executors import ExecutorError, make_executor
 from sim.experiments.staffing import StaffingError, StaffingPlan, erlang_answers, parse_targets, search
 from sim.model.durations import format_clock, parse_duration
@@ -102,6 +103,8 @@ def staff_command(
     except StaffingError as error:
         say(err, "error", error)
         return 2
+    if not targets and not ceilings and base.goals is not None and not quiet:
+        say(err, "targets from the scenario's goals", goals.describe(), "cyan")  # `goal_targets`
     name = f"{base.name}-{only}-staffing" if only else f"{base.name}-staffing"
     target = out_dir or default_run_dir(Path("results"), name)
     try:
@@ -151,6 +154,14 @@ def print_plan(out: Console, err: Console, result: StaffingPlan, target: Path) -
         f"Erlang C {hours['erlang_c']['total']:.1f}",
         highlight=False,
     )
+    if result.scenario.costs is not None:  # the fewest agents per cell are the cheapest: the wage bill
+        costs = result.scenario.costs
+        bill = {name: plan_wages(values, costs)["total"] for name, values in hours.items()}
+        out.print(
+            f"wages ({costs.currency or 'money'}): simulated {bill['simulated']:,.2f}, Erlang A "
+            f"{bill['erlang_a']:,.2f}, Erlang C {bill['erlang_c']:,.2f}",
+            highlight=False,
+        )
     out.print(
         f"confirmation (seed {result.confirm_seed}, {result.confirm_reps} replications): "
         f"{result.confirmation['intervals_met']}/{result.confirmation['intervals']} interval rows met the "

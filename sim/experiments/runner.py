@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from sim.analysis.confidence import aggregate, aggregate_intervals
+from sim.analysis.goals import goals_section
 from sim.analysis.intervals import interval_table
 from sim.analysis.summary import summary
 from sim.engine.day import RunResult, simulate
@@ -53,7 +54,10 @@ class Replicated:
     def summary(self) -> dict[str, Any]:
         """The single run's summary, or means with `ci95` half-widths over replications."""
         summaries = [r.summary for r in self.replications]
-        return summaries[0] if len(summaries) == 1 else aggregate(summaries)
+        out = summaries[0] if len(summaries) == 1 else aggregate(summaries)
+        if self.scenario.goals is not None:  # only then: summaries without goals stay as they were
+            out = {**out, "goals": goals_section(out, self.intervals, self.scenario, summaries)}
+        return out
 
     @property
     def intervals(self) -> pd.DataFrame:

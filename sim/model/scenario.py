@@ -19,8 +19,10 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from sim.model.agent_schedules import AgentScheduleFile, most_on_duty
 from sim.model.availability_rules import availability_problems
 from sim.model.call_types import CallType, ReasonTimes, call_type_problems
+from sim.model.costs import Costs, cost_problems
 from sim.model.dists import Dist, NonNegativeDuration, PositiveDuration
 from sim.model.durations import not_boolean, parse_clock, parse_duration, printable, shorten
+from sim.model.goals import Goals, goal_problems, with_service_level_goal
 from sim.model.policies import AgentChoice, CallChoice, policy_problems
 from sim.model.transfer_loops import TransferNetwork, loop_problems
 
@@ -443,6 +445,17 @@ class Scenario(Frozen):
     absence: Absence | None = None
     """Agents missing for the whole day at random (`sim.model.availability`)."""
     """Per reason: patience, handle and wrap time (`sim.model.call_types`)."""
+    goals: Goals | None = None
+    """Service goals for all calls and per department (`sim.model.goals`); verdicts in `sim.analysis.goals`.
+    Without it, the one goal is `service_level.target`."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_service_level_goal(cls, data: Any) -> Any:
+        """`goals.service_level` given alone becomes `service_level.target` (`sim.model.goals`)."""
+        return with_service_level_goal(data)
+    costs: Costs | None = None
+    """Wages, line, abandonment and waiting prices (`sim.model.costs`); figures in `sim.analysis.costs`."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -596,6 +609,8 @@ def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
     yield from (Problem(path, message) for path, message in policy_problems(scenario))
     yield from (Problem(path, message) for path, message in call_type_problems(scenario))
     yield from (Problem(path, message) for path, message in availability_problems(scenario))
+    yield from (Problem(path, message) for path, message in goal_problems(scenario))
+    yield from (Problem(path, message) for path, message in cost_problems(scenario))
 
 
 def _by_reason_problems(scenario: Scenario, resolvable: set[str]) -> Iterable[Problem]:

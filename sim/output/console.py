@@ -105,6 +105,8 @@ def _number(value: Any, kind: str = "") -> str:
         return f"{value:.1f}h"
     if kind == "n":
         return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    if kind == "money":
+        return f"{value:,.2f}"
     if isinstance(value, float) and not value.is_integer():
         return f"{value:.2f}"
     return f"{int(value):,}"
@@ -120,6 +122,11 @@ def _with_ci(summary: Mapping[str, Any], key: str, kind: str, ci: Mapping[str, A
 
 Row = tuple[str, str, str]
 """(label, summary key, unit): as the KPI registry gives them (`sim.analysis.kpis`)."""
+COST_ROWS = (
+    *("costs.total", "costs.wages", "costs.overtime", "costs.lines", "costs.abandonment", "costs.waiting"),
+    *("costs.per_offered_call", "costs.per_answered_call"),
+)
+"""The cost figures the console and the report show, when the scenario sets `costs:`."""
 
 
 def _rows(*keys: str) -> list[Row]:
@@ -161,6 +168,8 @@ def summary_rows(summary: Mapping[str, Any], found: Features) -> list[list[Row]]
     available = ("utilisation", "paid_hours", "break_hours", "unavailable_hours", "absent_agents")
     if "utilisation" in summary:  # shrinkage, breaks or absence (`sim.analysis.availability`)
         groups.append(_rows(*(key for key in available if key in summary)))
+    if isinstance(summary.get("costs"), Mapping):  # the scenario sets prices (`sim.analysis.costs`)
+        groups.append(_rows(*COST_ROWS))
     days = [key for key in ("days_meeting_target", "busyness") if key in summary]
     if days:  # replicated runs, and days of random busyness
         groups.append(_rows(*days))
@@ -237,15 +246,57 @@ def department_rows(intervals: pd.DataFrame) -> pd.DataFrame:
     return intervals[intervals["department"].astype(str) != "all"]
 
 
-def missed_intervals(intervals: pd.DataFrame, target: float) -> list[str]:
-    """`09:30 billing 72.0%` for each interval and department below the service-level target."""
-    missed = intervals[(intervals["service_level"] < target) & (intervals["offered"] > 0)]
-    return [
-        f"{start} {department} {100 * float(level):.1f}%"
-        for start, department, level in zip(
-            missed["start"], missed["department"], missed["service_level"], strict=True
-        )
-    ]
+def goals_table(verdicts: Mapping[str, Mapping[str, Mapping[str, Any]]], replicated: bool) -> Table:
+    """Each scope's goals for the day: the goal, the value, met or missed (`sim.analysis.goals`); with
+    replications, the share of them meeting the goal, and a note where the goal is within the 95% CI."""
+    from sim.analysis.goals import LABELS, format_value
+
+    table = Table(title="service goals (day)", header_style="bold")
+    for name in ("scope", "goal", "target", "value", "verdict", *(("replications met",) if replicated else ())):
+        table.add_column(name, justify="left" if name in ("scope", "goal", "verdict") else "right")
+    colours = {"met": "green", "missed": "red"}
+    for scope, goals in verdicts.items():
+        for goal, entry in goals.items():
+            verdict = str(entry["verdict"])
+            text = f"[{colours[verdict]}]{verdict}[/]" if verdict in colours else verdict
+            if entry.get("within_ci"):
+                text += " (goal within the 95% CI)"
+            value = format_value(goal, float(entry["value"]))
+            cells = [escape(scope), LABELS[goal], str(entry["goal"]), value, text]
+            if replicated:
+                cells.append(_number(entry.get("replications_met"), "%"))
+            table.add_row(*cells)
+    return table
+
+
+def missed_goals_line(intervals: pd.DataFrame, scenario: Scenario | None, summary: Mapping[str, Any]) -> str:
+    """`9 of 80 interval cells missed a goal: 08:30 technical (service level 69.2%), ...`: the count every
+    view shows (`sim.analysis.goals.missed_cells`). Without a scenario, the summary's service-level target
+    for all calls and each department."""
+    from sim.analysis.goals import cell_names, interval_verdicts, judged_cells, missed_cells, scope_goals
+    from sim.model.goals import GoalSet
+
+    if scenario is not None:
+        scopes = scope_goals(scenario)
+    else:
+        default = GoalSet(service_level=float(summary.get("service_level_target", 0.8)))
+        departments = list(summary.get("by_department") or {})
+        scopes = {name: default for name in ["all", *(departments if len(departments) > 1 else [])]}
+    verdicts = interval_verdicts(intervals, scopes)
+    cells = missed_cells(verdicts)
+    judged = judged_cells(verdicts)
+    if scenario is None or scenario.goals is None:
+        goal = f"the {100 * float(scopes['all'].service_level or 0):.0f}% service-level target"
+    else:
+        goal = "a goal"
+    if not len(cells):
+        met = "its goals" if goal == "a goal" else goal
+        return f"[green]every one of {judged} interval cells met {met}[/]"
+    names = cell_names(cells)
+    most = 40  # as the report names them (`report_intervals.MAX_NAMED`)
+    more = f" and {len(names) - most:,} more" if len(names) > most else ""
+    listing = escape(", ".join(names[:most]) + more)
+    return f"[yellow]{len(cells)} of {judged} interval cells missed {goal}:[/] {listing}"
 
 
 def print_run(
@@ -265,16 +316,12 @@ def print_run(
     if found.groups and summary.get("by_group"):
         console.print(group_table(summary))
         console.print(own_agents_line(summary), highlight=False)
-    target = float(summary.get("service_level_target", 0.8))
-    rows = department_rows(intervals) if several else intervals[intervals["department"].astype(str) == "all"]
-    missed = missed_intervals(rows, target)
-    if missed:
-        console.print(
-            f"[yellow]{len(missed)} interval(s) missed the {100 * target:.0f}% target:[/] "
-            + escape(", ".join(missed))
-        )
-    else:
-        console.print(f"[green]every interval met the {100 * target:.0f}% service-level target[/]")
+    if scenario is not None and scenario.goals is not None:
+        from sim.analysis.goals import summary_verdicts
+
+        day = (summary.get("goals") or {}).get("day") or summary_verdicts(summary, scenario)
+        console.print(goals_table(day, int(summary.get("reps", 1) or 1) > 1))
+    console.print(missed_goals_line(intervals, scenario, summary))
 
 
 def say(console: Console, label: str, message: object, style: str = "red") -> None:
@@ -372,7 +419,7 @@ def comparison_table(frame: pd.DataFrame, labels: tuple[str, str], tested: bool)
             )
         if unit == "h":
             return f"{float(number):.1f}h"
-        return _number(number, {"%": "%", "s": "s"}.get(unit, ""))
+        return _number(number, {"%": "%", "s": "s", "money": "money"}.get(unit, ""))
 
     for row in frame.to_dict(orient="records"):
         unit = str(row["unit"])

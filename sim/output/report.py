@@ -24,6 +24,7 @@ from sim.output.console import Features, features, lookup
 from sim.output.folders import new_staging, replace_folder
 from sim.output.plots import WrittenPlot, write_plots
 from sim.output.report_format import Cell, esc, number, summary_ci, table, target_met, with_ci
+from sim.output.report_goals import day_goals_table
 from sim.output.report_intervals import intervals_section, kind_rows, missed_cells, missed_line
 from sim.output.report_model import DEFINITIONS, assumptions, definitions
 from sim.output.report_tables import departments_section, kpis_section
@@ -196,7 +197,7 @@ def headline_section(run: SavedRun) -> str:
     ]
     title = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
     more = f'<h3 id="headline-more">{esc(title[:1].upper() + title[1:])}</h3>{_cards(extra)}' if extra else ""
-    return f"{_cards(cards)}{more}{note}{missed_line(run)}"
+    return f"{_cards(cards)}{more}{note}{day_goals_table(run)}{missed_line(run)}"
 
 
 def _image(path: Path) -> str:

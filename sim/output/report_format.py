@@ -28,6 +28,8 @@ def number(value: Any, unit: str = "") -> str:
         return f"{value:.1f} h"
     if unit == "x":
         return f"{value:.2f}"
+    if unit == "money":
+        return f"{value:,.2f}"
     if value.is_integer():
         return f"{int(value):,}"
     return f"{value:,.1f}"
@@ -43,7 +45,7 @@ def with_ci(summary: Mapping[str, Any], key: str, unit: str, ci: Mapping[str, An
     return text
 
 
-_FORMATS = {"%": "{:.1f}%", "s": "{:.1f} s", "h": "{:.1f} h", "x": "{:.2f}"}
+_FORMATS = {"%": "{:.1f}%", "s": "{:.1f} s", "h": "{:.1f} h", "x": "{:.2f}", "money": "{:,.2f}"}
 _SCALES = {"%": 100.0}
 
 

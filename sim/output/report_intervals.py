@@ -13,12 +13,14 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis import kpis
+from sim.analysis.goals import scope_goals
 from sim.analysis.grouping import Groups
 from sim.analysis.metrics import service_level
 from sim.model.durations import format_duration
 from sim.output.console import features
 from sim.output.plots_service import counted_offered, interval_days, interval_rows
 from sim.output.report_format import column, column_table, esc, numbers
+from sim.output.report_goals import missed_sentence, run_missed
 from sim.output.saved import SavedRun
 
 MAX_INTERVAL_ROWS = 1000
@@ -60,27 +62,15 @@ def _named(items: list[str]) -> str:
 
 
 def missed_line(run: SavedRun) -> str:
-    """One sentence: how many intervals (all calls together) missed the service-level target."""
-    target = run.scenario.service_level.target
-    overall = interval_rows(kind_rows(run.intervals, "all"))
-    missed = missed_cells(overall, target)
-    counted = int((overall["offered"].astype(float) > 0).sum())
-    if not len(missed):
-        return f'<p class="ok">All calls together met the {100 * target:.0f}% target in every interval.</p>'
-    starts = _named([str(start) for start in missed["start"]])
-    return (
-        f'<p class="alert">All calls together missed the {100 * target:.0f}% target in {len(missed)} of '
-        f'{counted} intervals: {esc(starts)} (<a href="#intervals">details</a>).</p>'
-    )
+    """One sentence: how many interval cells (all calls, and each department of several) missed a goal, as
+    the console and the intervals section count them (`sim.output.report_goals`)."""
+    return missed_sentence(run, MAX_NAMED, _named)
 
 
 def _service_missed(run: SavedRun) -> pd.DataFrame:
-    """The interval cells that missed the target: all calls and each department (all calls alone when the
-    centre has one department, whose rows repeat them)."""
-    target = run.scenario.service_level.target
-    if len(run.departments) > 1:
-        return missed_cells(service_rows(run.intervals), target)
-    return missed_cells(interval_rows(kind_rows(run.intervals, "all")), target)
+    """The interval cells that missed a goal (`sim.analysis.goals.missed_cells`), with `department` naming
+    the scope."""
+    return run_missed(run).rename(columns={"scope": "department"})
 
 
 def shown_intervals(run: SavedRun, most: int | None = None) -> np.ndarray | None:
@@ -102,7 +92,7 @@ def _aligned(rows: pd.DataFrame, wanted: np.ndarray) -> pd.DataFrame:
     return aligned
 
 
-def _levels(rows: pd.DataFrame, target: float, with_half_width: bool) -> list[str]:
+def _levels(rows: pd.DataFrame, target: float | None, with_half_width: bool) -> list[str]:
     """A service-level column: the level (`± half-width` over replications) in a cell marked `miss` where
     the interval had calls and fell below the target, `met` where it has a level; a bare `-` where the
     department has no row for the interval."""
@@ -115,7 +105,7 @@ def _levels(rows: pd.DataFrame, target: float, with_half_width: bool) -> list[st
         ):
             text[index] += f" ± {width}"
     known = ~np.isnan(level)
-    below = (rows["offered"].to_numpy(dtype=float) > 0) & known & (level < target)
+    below = (rows["offered"].to_numpy(dtype=float) > 0) & known & (level < (target or 0.0) - 1e-12)
     classes = np.where(below, "miss", np.where(known, "met", "")).tolist()
     cells = column(text, classes)
     present = rows["present"].to_numpy(dtype=bool)
@@ -135,7 +125,6 @@ def intervals_section(run: SavedRun, most: int | None = None) -> str:
     holds, callbacks and the experience score when the scenario has them. Past `most` intervals, only the
     intervals that missed the target, then a roll-up by day."""
     scenario = run.scenario
-    target = scenario.service_level.target
     intervals = service_rows(run.intervals)
     departments = run.departments if len(run.departments) > 1 else []
     overall = interval_rows(kind_rows(intervals, "all"))
@@ -158,24 +147,22 @@ def intervals_section(run: SavedRun, most: int | None = None) -> str:
     columns += [column(numbers(rows[key])) for key in ("offered", "answered", "abandoned")]
     columns.append(column(numbers(rows["asa"], "s")))
     columns += [column(numbers(rows[key], unit)) for key, _, unit in extra]
-    columns.append(_levels(rows, target, "service_level_ci95" in intervals.columns))
+    goals = scope_goals(scenario)
+    level_column = _levels(rows, goals["all"].service_level, "service_level_ci95" in intervals.columns)
+    columns.append(level_column)
     for name in departments:
-        columns.append(_levels(_aligned(interval_rows(department_rows, name), wanted), target, False))
+        department_levels = _aligned(interval_rows(department_rows, name), wanted)
+        columns.append(_levels(department_levels, goals[name].service_level, False))
     headers = ["interval", "offered", "answered", "abandoned", kpis.department_kpi("asa").console_label]
     headers += [esc(label) for _, label, _ in extra]
     headers += ["SL all calls", *[f"SL {esc(name)}" for name in departments]]
     missed = _service_missed(run)
-    total = int((intervals["offered"].astype(float) > 0).sum()) if departments else len(overall)
-    if len(missed):
-        listing = _named(
-            [f"{start} {name}" for start, name in zip(missed["start"], missed["department"], strict=True)]
-        )
-        lead = (
-            f'<p class="alert">{len(missed)} of {total} interval cells missed the {100 * target:.0f}% '
-            f"service-level target: {esc(listing)}.</p>"
-        )
-    else:
-        lead = f'<p class="ok">Every interval met the {100 * target:.0f}% service-level target.</p>'
+    if scenario.goals is not None:  # every goal, not only the service level the SL columns show
+        by_interval = missed.groupby("interval")["department"].agg(", ".join)
+        named = by_interval.reindex(pd.Index(wanted)).fillna("").astype(str).tolist()
+        columns.append(column([esc(text) for text in named], ["miss" if text else "" for text in named]))
+        headers.append("missed a goal")
+    lead = missed_line(run).replace(' (<a href="#intervals">details</a>)', "")
     clock = (
         f"Clock times are interval starts ({format_duration(scenario.interval)} intervals); calls count in "
     )
@@ -191,10 +178,10 @@ def intervals_section(run: SavedRun, most: int | None = None) -> str:
     missed_intervals = len(np.unique(missed["interval"].to_numpy()))
     first = f" (the first {len(shown):,} of {missed_intervals:,})" if missed_intervals > len(shown) else ""
     shows = (
-        f"the table shows the {missed_intervals:,} where all calls together or a department missed the "
-        f"target{first}, then a roll-up by day"
+        f"the table shows the {missed_intervals:,} where all calls together or a department missed a "
+        f"goal{first}, then a roll-up by day"
         if missed_intervals
-        else "none missed the target; a roll-up by day follows"
+        else "none missed a goal; a roll-up by day follows"
     )
     long = (
         f"This run has {len(overall):,} intervals, too many to list: {shows}. Every interval is in "
@@ -211,15 +198,14 @@ def intervals_section(run: SavedRun, most: int | None = None) -> str:
 def day_rollup(run: SavedRun, overall: pd.DataFrame) -> str:
     """Per day of the run (the day an interval starts in): its intervals, the calls offered, answered and
     abandoned (the interval table's, summed), the day's service level (`metrics.service_level` over the
-    calls that arrived in its intervals; replication 0's calls when replicated), how many intervals missed
-    the target and the lowest interval service level."""
+    calls that arrived in its intervals; replication 0's calls when replicated), how many interval cells
+    missed a goal (`sim.analysis.goals`) and the lowest interval service level."""
     scenario = run.scenario
     target = scenario.service_level.target
     number = overall["interval"].to_numpy(dtype=np.int64)
     day_of = interval_days(np.arange(number.max() + 1), scenario)
     day = day_of[number]
     days = int(day.max()) + 1
-    offered = overall["offered"].to_numpy(dtype=float)
     level = overall["service_level"].to_numpy(dtype=float)
     firsts = np.unique(day, return_index=True)[1]
     calls = counted_offered(run.calls, scenario)
@@ -229,7 +215,7 @@ def day_rollup(run: SavedRun, overall: pd.DataFrame) -> str:
     day_level = np.asarray(
         service_level(calls, scenario.service_level.threshold, Groups(day_of[arrived], days))
     )
-    below = (offered > 0) & (level < target)
+    missed = _service_missed(run)["interval"].to_numpy(dtype=np.int64)  # the cells every view counts
     known = ~np.isnan(day_level)
     columns = [
         column([str(index + 1) for index in range(days)]),
@@ -246,17 +232,17 @@ def day_rollup(run: SavedRun, overall: pd.DataFrame) -> str:
             np.where(known & (day_level < target), "miss", np.where(known, "met", "")).tolist(),
         )
     )
-    columns.append(column(numbers(np.bincount(day, below.astype(float), minlength=days))))
+    columns.append(column(numbers(np.bincount(day_of[missed], minlength=days)[:days])))
     lowest = pd.Series(level).groupby(day).min().reindex(range(days)).to_numpy(dtype=float)
     columns.append(column(numbers(lowest, "%")))
     replicated = " (replication 0)" if run.reps > 1 else ""
     headers = ["day", "first interval", "intervals", "offered", "answered", "abandoned"]
-    headers += [f"SL all calls{replicated}", "intervals below target", "lowest interval SL"]
+    headers += [f"SL all calls{replicated}", "cells missing a goal", "lowest interval SL"]
     note = (
         "Volumes are the interval table's summed over the day"
         + (f" (means over {run.reps} replications)" if run.reps > 1 else "")
-        + f"; the day's service level is of the calls arriving that day{replicated}; intervals below "
-        "target count all calls together."
+        + f"; the day's service level is of the calls arriving that day{replicated}; cells missing a goal "
+        "are those the sentence above counts (all calls, and each department of several)."
     )
     return (
         f'<h3 id="intervals-by-day">By day</h3><p>{esc(note)}</p><div class="scroll">'
@@ -316,7 +302,7 @@ def group_intervals(run: SavedRun, most: int | None = None) -> str:
     if shown is not None:
         lead += (
             f'<p class="note">Of the {len(overall):,} intervals, those the intervals section lists '
-            f"({len(shown):,}: where the service level missed the target); every interval is in intervals.csv.</p>"
+            f"({len(shown):,}: where a service goal was missed); every interval is in intervals.csv.</p>"
         )
         if not len(shown):
             return lead

@@ -12,6 +12,7 @@ from sim.model.scenario import Callbacks, Scenario, conferences
 from sim.output.console import features
 from sim.output.report_availability import availability_assumptions
 from sim.output.report_call_types import call_type_assumptions
+from sim.output.report_costs import cost_assumptions
 from sim.output.report_policies import policy_assumptions
 
 _NOBODY_FREE = {
@@ -319,6 +320,7 @@ def assumptions(scenario: Scenario, reps: int) -> list[str]:
     items += redial_assumptions(scenario)
     items += call_type_assumptions(scenario, _dist)
     items += availability_assumptions(scenario)  # shrinkage, breaks, absence, if any
+    items += cost_assumptions(scenario)  # wages, overtime, line, abandonment and waiting prices, if any
     if features(scenario).experience:
         items.append(experience_assumption(scenario))
     items.append(

@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from sim.analysis import kpis
+from sim.analysis.goals import scope_goals
 from sim.model.durations import format_duration
 from sim.model.scenario import Scenario
-from sim.output.console import Features, features, lookup
+from sim.output.console import COST_ROWS, Features, features, lookup
 from sim.output.report_format import Cell, esc, number, summary_ci, table, target_met, with_ci
 from sim.output.report_intervals import group_intervals
 from sim.output.report_model import staffing_text
@@ -50,6 +51,7 @@ REDIAL_KPIS = _rows("unique_callers", "attempts_per_caller")
 EXPERIENCE_KPIS = _rows("experience.mean", "experience.p10", "experience.share_below_5")
 DAY_KPIS = _rows("days_meeting_target", "busyness")
 AVAILABILITY_KPIS = _rows("utilisation", "paid_hours", "break_hours", "unavailable_hours", "absent_agents")
+COST_KPIS = _rows(*COST_ROWS, "costs.overtime_hours", "costs.line_hours")
 
 
 def feature_kpis(found: Features) -> list[tuple[str, tuple[KpiRow, ...]]]:
@@ -71,6 +73,7 @@ def feature_kpis(found: Features) -> list[tuple[str, tuple[KpiRow, ...]]]:
         ("Days (replications: how often the target is met; busyness)", DAY_KPIS)
     )  # shown if present
     groups.append(("Availability (shrinkage, breaks, absence)", AVAILABILITY_KPIS))  # shown if present
+    groups.append(("Costs (the scenario's money unit)", COST_KPIS))  # shown if present
     return groups
 
 
@@ -138,10 +141,12 @@ def departments_section(run: SavedRun) -> str:
         keys.insert(2, "callbacks_answered")
     if "utilisation" in summary:  # shrinkage, breaks or absence: busy over paid time beside occupancy
         keys.insert(keys.index("occupancy") + 1, "utilisation")
+    if "costs" in summary:  # the scenario sets prices: each department's pay, waiting and abandonment cost
+        keys.append("cost")
     columns = [
         (key, entry.label, entry.unit) for key in keys for entry in [kpis.kpi(f"by_department.x.{key}")]
     ]
-    target = scenario.service_level.target
+    goals = scope_goals(scenario)
     rows: list[list[Cell]] = []
     for name, values in (summary.get("by_department") or {}).items():
         department_ci = (ci.get("by_department") or {}).get(name, {})
@@ -149,7 +154,8 @@ def departments_section(run: SavedRun) -> str:
         for key, _, unit in columns:
             text = esc(with_ci(values, key, unit, department_ci if unit != "n" else None))
             if key == "service_level" and isinstance(values.get(key), int | float):
-                cells.append((text, "miss" if float(values[key]) < target else "met"))
+                goal = goals.get(name, goals["all"]).service_level  # `sim.analysis.goals`
+                cells.append((text, "miss" if float(values[key]) < (goal or 0.0) - 1e-12 else "met"))
             else:
                 cells.append(text)
         rows.append(cells)

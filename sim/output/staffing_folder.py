@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sim.analysis.costs import plan_wages
 from sim.experiments.provenance import git_revision, versions
 from sim.experiments.staffing import StaffingPlan, plan_overrides, plan_yaml
 from sim.output.folders import write_folder, write_json
@@ -66,6 +67,11 @@ def staffing_summary(result: StaffingPlan) -> dict[str, Any]:
         "erlang_a": result.erlang_a,
         "erlang_c": result.erlang_c,
         "agent_hours": result.hours(),
+        **(
+            {"wages": {name: plan_wages(hours, costs) for name, hours in result.hours().items()}}
+            if (costs := result.scenario.costs) is not None
+            else {}
+        ),
         "difference_from_erlang_a": {
             "max_agents": int((table["simulated"] - table["erlang_a"]).abs().max()),
             "mean_agents": float((table["simulated"] - table["erlang_a"]).mean()),

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sim.analysis.goals import scope_goals
 from sim.analysis.kpis import kpi
 from sim.model.durations import parse_duration
 from sim.model.scenario import Scenario
@@ -112,8 +113,25 @@ def parse_targets(targets: Sequence[str], ceilings: Sequence[str], scenario: Sce
             raise StaffingError(
                 f"{option} {text!r}: {key} is not one of {', '.join(allowed if is_max else (*FLOORS, *CEILINGS))}"
             )
+    if not targets and not ceilings and scenario.goals is not None:
+        return goal_targets(scenario)
     if not floors:
         floors["service_level"] = scenario.service_level.target
+    return Targets(floors, caps)
+
+
+def goal_targets(scenario: Scenario) -> Targets:
+    """The scenario's `goals` as staffing targets (used when neither `--target` nor `--max` is given): the
+    search judges each department's interval rows against one set of targets, so each goal is the strictest
+    of the all-calls goal and the departments' own (the highest service level, the lowest abandon rate and
+    ASA). An occupancy band is not a staffing target (it is judged in the reports)."""
+    scopes = scope_goals(scenario).values()
+    floors = {"service_level": max(float(s.service_level) for s in scopes if s.service_level is not None)}
+    caps = {
+        goal: min(float(getattr(s, goal)) for s in scopes if getattr(s, goal) is not None)
+        for goal in ("abandon_rate", "asa")
+        if any(getattr(s, goal) is not None for s in scopes)
+    }
     return Targets(floors, caps)
 
 
