@@ -332,3 +332,11 @@ def test_quiet_and_json_stay_unchanged_with_holds(invoke: Invoke, tmp_path: Path
         assert result.output == ""
     else:
         assert json.loads(result.stdout) == json.loads((target / "summary.json").read_text(encoding="utf-8"))
+
+
+def test_the_run_line_gives_a_short_simulation_its_milliseconds() -> None:
+    """A day of 1,000 calls simulates in some 40 ms: the results line says so, not '0.0s'."""
+    from sim.cli.run import _took
+
+    assert _took(0.0421) == "42 ms"
+    assert _took(2.44) == "2.4s"

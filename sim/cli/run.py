@@ -125,11 +125,17 @@ def run(
 
             out.print(precision_line(result.precision), highlight=False)
         out.print(
-            f"results: {target}  ({result.calls_offered:,} calls in {result.wall_time:.1f}s)", highlight=False
+            f"results: {target}  ({result.calls_offered:,} calls simulated in {_took(result.wall_time)})",
+            highlight=False,
         )
         _print_report_line(target)
         if log:
             out.print(f"call log: {target / 'calls_log.csv'}", highlight=False, soft_wrap=True)
+
+
+def _took(seconds: float) -> str:
+    """A simulation's wall time as a person reads it: `2.4s`, or `38 ms` under a second (not `0.0s`)."""
+    return f"{seconds:.1f}s" if seconds >= 1 else f"{1000 * seconds:.0f} ms"
 
 
 def _report_builder() -> Callable[[Path, tuple[str, ...]], None]:
