@@ -89,3 +89,50 @@ def test_a_hopeless_day_stops_at_the_drain_limit_with_callers_left() -> None:
     assert len(left) > 0
     served = (calls["outcome"] == "answered").sum()
     assert served <= 3 * 3600 / 300 + 1  # one agent, 5-minute calls, three hours at most
+
+
+def test_the_plain_python_check_agrees_with_the_numpy_one() -> None:
+    """`callsim validate` judges a common scenario without numpy (`_plain_overloads`); on every such case the
+    overloads found, their loads and their agents are those of the numpy check (`_array_overloads`)."""
+    from sim.analysis.stability import _array_overloads, _plain_overloads
+
+    night = {"shifts": [{"start": "22:00", "end": "06:00", "count": 2}, {"start": "05:00", "end": "13:00", "count": 3}]}
+    six = {
+        "duration": "6h",
+        "arrivals": {"per_interval": [5, 60, 120, 200, 90, 10]},
+        "departments": {"billing": {"agents": {"per_interval": [6, 4, 9, 15, 9, 1]}, "handle_time": "5m"}},
+    }
+    two_departments = {
+        **six,
+        "arrivals": {"per_hour": 90, "reasons": {"billing": 0.7, "technical": 0.3}},
+        "departments": {
+            "billing": {"agents": 3, "handle_time": "4m"},
+            "technical": {"agents": {"per_interval": [1, 2, 0, 4, 2, 1]}, "handle_time": "6m", "wrap_time": "30s"},
+        },
+        "agent_groups": {"flex": {"agents": night, "skills": {"technical": 1}}},
+    }
+    cases = [
+        day(),
+        day(**six),
+        day(**two_departments),
+        day(duration="3d", start="00:00", arrivals={"per_hour": 40},
+            departments={"billing": {"agents": night, "handle_time": "4m"}}),
+        day(**{**six, "arrivals": {"per_interval_by_reason": {"billing": [10, 20, 30, 90, 30, 20]}}},
+            ring={"cycle": "6s", "rings": 2}),
+    ]
+    judged = 0
+    for data in cases:
+        scenario = scenario_from_dict(data)
+        plain = _plain_overloads(scenario)
+        assert plain is not None
+        expected = _array_overloads(scenario)
+        assert [(o.where, o.start_at, o.end_at) for o in plain] == [
+            (o.where, o.start_at, o.end_at) for o in expected
+        ]
+        for mine, theirs in zip(plain, expected, strict=True):
+            assert mine.load == pytest.approx(theirs.load, rel=1e-12)
+            assert mine.agents == pytest.approx(theirs.agents, rel=1e-12)
+        judged += len(expected)
+    assert judged >= 5  # the cases do find overloads to compare
+    trace = day(arrivals={"trace_times": [1.0, 2.0], "trace_reasons": ["billing", "billing"]})
+    assert _plain_overloads(scenario_from_dict(trace)) is None  # left to the numpy check

@@ -83,9 +83,13 @@ def test_validate_of_a_plain_scenario_loads_neither_numpy_nor_simpy() -> None:
 
 def test_the_stability_check_of_a_scenario_without_patience_needs_no_engine() -> None:
     """Without patience `validate` checks whether the queues can drain: the offered load, the intervals'
-    arrival rates and the staffing step functions, all from the model (numpy only), never the engine or
-    SimPy."""
+    arrival rates and the staffing step functions, from the model, never the engine or SimPy; for a common
+    scenario (Poisson arrivals, no transfer network, staffing as rostered) in plain Python, without numpy;
+    with a transfer network (jackson) numpy solves the traffic equations."""
     code = COMMAND.replace(
         "heavy()", "sorted(m for m in sys.modules if m == 'simpy' or m.startswith('sim.engine'))"
     )
     assert loaded_after(code, "validate", str(ROOT / "scenarios" / "erlang-c.yaml")) == []
+    code = COMMAND.replace("heavy()", "sorted({'numpy', 'simpy'} & set(sys.modules))")
+    assert loaded_after(code, "validate", str(ROOT / "scenarios" / "erlang-c.yaml")) == []
+    assert loaded_after(code, "validate", str(ROOT / "scenarios" / "jackson.yaml")) == ["numpy"]

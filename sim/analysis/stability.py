@@ -8,7 +8,9 @@ that agent groups help are judged together with the whole centre, whose load is 
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,6 +48,12 @@ def overloads(scenario: Scenario) -> list[Overload]:
     callers who give up keep every queue finite)."""
     if scenario.patience is not None:
         return []
+    plain = _plain_overloads(scenario)
+    return plain if plain is not None else _array_overloads(scenario)
+
+
+def _array_overloads(scenario: Scenario) -> list[Overload]:
+    """The check for any scenario without patience (traces, transfer networks, availability), with numpy."""
     # Imported here, past the common case: numpy and the offered load are needed by no `callsim validate`
     # of a scenario with patience (and neither brings in the engine or SimPy).
     import numpy as np
@@ -82,7 +90,79 @@ def overloads(scenario: Scenario) -> list[Overload]:
     return found
 
 
-def _over(where: str, edges: np.ndarray, load: np.ndarray, agents: np.ndarray) -> list[Overload]:
+def _plain_overloads(scenario: Scenario) -> list[Overload] | None:
+    """The same check for the common scenario in plain Python, so that `callsim validate` need not import
+    numpy (a tenth of a second): Poisson arrivals (no trace), no explicit transfer network, staffing as
+    rostered (no shrinkage, breaks or absence). None for any other scenario (the numpy path judges it)."""
+    from sim.model.availability import uses_availability
+    from sim.model.staffing import staffing_levels
+
+    arrivals = scenario.arrivals
+    if (
+        arrivals.trace_times is not None
+        or any(department.transfer is not None for department in scenario.departments.values())
+        or uses_availability(scenario)
+    ):
+        return None
+    count = scenario.interval_count
+    edges = [min(index * scenario.interval, scenario.duration) for index in range(count + 1)]
+    widths = [high - low for low, high in itertools.pairwise(edges)]
+    if arrivals.per_interval is not None:
+        rates = [calls / width for calls, width in zip(arrivals.per_interval, widths, strict=True)]
+    elif arrivals.per_interval_by_reason is not None:
+        totals = [math.fsum(column) for column in zip(*arrivals.per_interval_by_reason.values(), strict=True)]
+        rates = [calls / width for calls, width in zip(totals, widths, strict=True)]
+    else:
+        rates = [(arrivals.per_hour or 0.0) / 3600.0] * count
+    names = list(scenario.departments)
+    shares = dict.fromkeys(names, 0.0)
+    self_service = scenario.ivr.self_service if scenario.ivr is not None else {}
+    for reason, share in scenario.reason_mix().items():
+        first = next((name for name in names if reason in scenario.resolves(name)), None)
+        if first is not None:
+            shares[first] += share * (1.0 - self_service.get(reason, 0.0))
+    helped = {skill for group in scenario.agent_groups.values() for skill in group.skills}
+    found: list[Overload] = []
+    total_load = [0.0] * count
+    total_agents = [0.0] * count
+    for name, department in scenario.departments.items():
+        service = scenario.ring_time + department.handle_time.mean_value() + department.wrap_time.mean_value()
+        load = [rate * shares[name] * service for rate in rates]
+        total_load = [a + b for a, b in zip(total_load, load, strict=True)]
+        if department.agents is None:
+            continue
+        agents = _mean_levels(staffing_levels(department.agents, scenario), edges)
+        total_agents = [a + b for a, b in zip(total_agents, agents, strict=True)]
+        if name not in helped:
+            found.extend(_over(name, edges, load, agents))
+    for group in scenario.agent_groups.values():
+        agents = _mean_levels(staffing_levels(group.agents, scenario), edges)
+        total_agents = [a + b for a, b in zip(total_agents, agents, strict=True)]
+    if helped:
+        found.extend(_over("the centre", edges, total_load, total_agents))
+    return found
+
+
+def _mean_levels(levels: list[tuple[float, int]], edges: list[float]) -> list[float]:
+    """Mean agents in each interval `[edges[i], edges[i + 1])` of a staffing step function (`(at, count)`
+    changes in time order, the first at 0): one sweep over both, so a year of shifts costs what it holds."""
+    means = []
+    step = 0  # the level in force at the start of the interval
+    for low, high in itertools.pairwise(edges):
+        while step + 1 < len(levels) and levels[step + 1][0] <= low:
+            step += 1
+        area, index = 0.0, step
+        while index < len(levels) and levels[index][0] < high:
+            until = levels[index + 1][0] if index + 1 < len(levels) else math.inf
+            area += (min(high, until) - max(low, levels[index][0])) * levels[index][1]
+            index += 1
+        means.append(area / (high - low) if high > low else 0.0)
+    return means
+
+
+def _over(
+    where: str, edges: Sequence[float] | np.ndarray, load: Sequence[float] | np.ndarray, agents: Sequence[float] | np.ndarray
+) -> list[Overload]:
     return [
         Overload(where, float(edges[i]), float(edges[i + 1]), float(load[i]), float(agents[i]))
         for i in range(len(load))

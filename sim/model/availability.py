@@ -25,12 +25,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from sim.model.scenario import AgentGroup, Department, Scenario, Shrinkage, _Staffing
 from sim.model.staffing import DAY, count_at, staffing_levels
-from sim.model.streams import Streams
+
+if TYPE_CHECKING:  # numpy only where absence is drawn: `callsim validate` reads this module without it
+    import numpy as np
+
+    from sim.model.streams import Streams
 
 _ROUNDING = 1e-9
 """Shares like 1 - 0.3 are not exact in binary: 10 x 0.7 must count as 7 agents, not 6."""
@@ -164,6 +167,8 @@ def planned_levels(scenario: Scenario, name: str) -> Levels:
 
 def thinned(staffing: _Staffing, probability: float, generator: np.random.Generator) -> tuple[_Staffing, int]:
     """The staffing with each rostered agent missing with `probability`, and how many are missing."""
+    import numpy as np
+
     keep = 1.0 - probability
     if staffing.count is not None:
         present = int(generator.binomial(staffing.count, keep))
