@@ -33,12 +33,7 @@ def department_shares(scenario: Scenario) -> dict[str, float]:
     """Visits to each department per arriving call: the first department that resolves each reason
     (less IVR self-service), carried through explicit transfer networks (traffic equations)."""
     names = list(scenario.departments)
-    direct = np.zeros(len(names))
-    self_service = scenario.ivr.self_service if scenario.ivr is not None else {}
-    for reason, share in scenario.reason_mix().items():
-        first = next((n for n in names if reason in scenario.resolves(n)), None)
-        if first is not None:
-            direct[names.index(first)] += share * (1.0 - self_service.get(reason, 0.0))
+    direct = np.array(list(scenario.first_visits().values()))
     routing = np.zeros((len(names), len(names)))
     for row, department in enumerate(scenario.departments.values()):
         for target, probability in (department.transfer or {}).items():

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sim.model.durations import format_clock
-
-if TYPE_CHECKING:
-    import numpy as np
 from sim.model.scenario import Scenario
 
 
@@ -63,38 +59,22 @@ def _array_overloads(scenario: Scenario) -> list[Overload]:
     from sim.model.availability import planned_levels
 
     edges = np.minimum(np.arange(scenario.interval_count + 1) * scenario.interval, scenario.duration)
-    rates = arrival_rates(scenario)
     try:
         shares = department_shares(scenario)
     except np.linalg.LinAlgError:  # a transfer network nobody leaves: every visit is followed by another
         shares = dict.fromkeys(scenario.departments, math.inf)
-    helped = {skill for group in scenario.agent_groups.values() for skill in group.skills}
-    found: list[Overload] = []
-    total_load = np.zeros(len(rates))
-    total_agents = np.zeros(len(rates))
-    for name, department in scenario.departments.items():
-        service = scenario.ring_time + department.handle_time.mean_value() + department.wrap_time.mean_value()
-        share = shares[name]
-        load = np.where(rates > 0, math.inf, 0.0) if math.isinf(share) else rates * share * service
-        total_load += load
-        if department.agents is None:
-            continue
-        agents = scheduled_agents(planned_levels(scenario, name), edges)  # less shrinkage and breaks
-        total_agents += agents
-        if name not in helped:
-            found.extend(_over(name, edges, load, agents))
-    for group_name in scenario.agent_groups:
-        total_agents += scheduled_agents(planned_levels(scenario, group_name), edges)
-    if helped:
-        found.extend(_over("the centre", edges, total_load, total_agents))
-    return found
+
+    def agents_of(pool: str) -> list[float]:
+        return scheduled_agents(planned_levels(scenario, pool), edges).tolist()  # less shrinkage and breaks
+
+    return _judge(scenario, edges.tolist(), arrival_rates(scenario).tolist(), shares, agents_of)
 
 
 def _plain_overloads(scenario: Scenario) -> list[Overload] | None:
     """The same check for the common scenario in plain Python, so that `callsim validate` need not import
     numpy (a tenth of a second): Poisson arrivals (no trace), no explicit transfer network, staffing as
     rostered (no shrinkage, breaks or absence). None for any other scenario (the numpy path judges it)."""
-    from sim.model.availability import uses_availability
+    from sim.model.availability import pool_staffing, uses_availability
     from sim.model.staffing import staffing_levels
 
     arrivals = scenario.arrivals
@@ -114,30 +94,43 @@ def _plain_overloads(scenario: Scenario) -> list[Overload] | None:
         rates = [calls / width for calls, width in zip(totals, widths, strict=True)]
     else:
         rates = [(arrivals.per_hour or 0.0) / 3600.0] * count
-    names = list(scenario.departments)
-    shares = dict.fromkeys(names, 0.0)
-    self_service = scenario.ivr.self_service if scenario.ivr is not None else {}
-    for reason, share in scenario.reason_mix().items():
-        first = next((name for name in names if reason in scenario.resolves(name)), None)
-        if first is not None:
-            shares[first] += share * (1.0 - self_service.get(reason, 0.0))
+
+    def agents_of(pool: str) -> list[float]:
+        return _mean_levels(staffing_levels(pool_staffing(scenario, pool)[0], scenario), edges)
+
+    return _judge(scenario, edges, rates, scenario.first_visits(), agents_of)
+
+
+def _judge(
+    scenario: Scenario,
+    edges: list[float],
+    rates: list[float],
+    shares: dict[str, float],
+    agents_of: Callable[[str], list[float]],
+) -> list[Overload]:
+    """The intervals whose load reaches the agents: per department not helped by agent groups, and for the
+    whole centre when groups help. `rates`: calls per second per interval; `shares`: visits per call per
+    department (infinite in a network nobody leaves); `agents_of(pool)`: its mean agents per interval."""
     helped = {skill for group in scenario.agent_groups.values() for skill in group.skills}
     found: list[Overload] = []
-    total_load = [0.0] * count
-    total_agents = [0.0] * count
+    total_load = [0.0] * len(rates)
+    total_agents = [0.0] * len(rates)
     for name, department in scenario.departments.items():
         service = scenario.ring_time + department.handle_time.mean_value() + department.wrap_time.mean_value()
-        load = [rate * shares[name] * service for rate in rates]
+        share = shares[name]
+        if math.isinf(share):
+            load = [math.inf if rate > 0 else 0.0 for rate in rates]
+        else:
+            load = [rate * share * service for rate in rates]
         total_load = [a + b for a, b in zip(total_load, load, strict=True)]
         if department.agents is None:
             continue
-        agents = _mean_levels(staffing_levels(department.agents, scenario), edges)
+        agents = agents_of(name)
         total_agents = [a + b for a, b in zip(total_agents, agents, strict=True)]
         if name not in helped:
             found.extend(_over(name, edges, load, agents))
-    for group in scenario.agent_groups.values():
-        agents = _mean_levels(staffing_levels(group.agents, scenario), edges)
-        total_agents = [a + b for a, b in zip(total_agents, agents, strict=True)]
+    for group_name in scenario.agent_groups:
+        total_agents = [a + b for a, b in zip(total_agents, agents_of(group_name), strict=True)]
     if helped:
         found.extend(_over("the centre", edges, total_load, total_agents))
     return found
@@ -160,9 +153,7 @@ def _mean_levels(levels: list[tuple[float, int]], edges: list[float]) -> list[fl
     return means
 
 
-def _over(
-    where: str, edges: Sequence[float] | np.ndarray, load: Sequence[float] | np.ndarray, agents: Sequence[float] | np.ndarray
-) -> list[Overload]:
+def _over(where: str, edges: list[float], load: list[float], agents: list[float]) -> list[Overload]:
     return [
         Overload(where, float(edges[i]), float(edges[i + 1]), float(load[i]), float(agents[i]))
         for i in range(len(load))

@@ -511,6 +511,18 @@ class Scenario(Frozen):
             return {name: total / whole if whole > 0 else 1.0 / len(totals) for name, total in totals.items()}
         return {next(iter(self.departments)): 1.0}
 
+    def first_visits(self) -> dict[str, float]:
+        """Per department, visits per arriving call before any transfer: each reason's share goes to the
+        first department that resolves it, less the share the phone menu serves itself."""
+        names = list(self.departments)
+        visits = dict.fromkeys(names, 0.0)
+        self_service = self.ivr.self_service if self.ivr is not None else {}
+        for reason, share in self.reason_mix().items():
+            first = next((name for name in names if reason in self.resolves(name)), None)
+            if first is not None:
+                visits[first] += share * (1.0 - self_service.get(reason, 0.0))
+        return visits
+
 
 # --- cross-field checks -----------------------------------------------------------------------------------
 
