@@ -141,15 +141,26 @@ def missed_cells(verdicts: pd.DataFrame) -> pd.DataFrame:
         f"{LABELS[goal]} {format_value(goal, value)}"
         for goal, value in zip(missed["goal"], missed["value"].to_numpy(dtype=float), strict=True)
     ]
-    missed = missed.assign(what=what)
-    order = {scope: index for index, scope in enumerate(dict.fromkeys(verdicts["scope"]))}
-    cells = (
-        missed.groupby(["interval", "scope"], sort=False)
-        .agg(start=("start", "first"), what=("what", ", ".join))
-        .reset_index()
+    rank = {scope: index for index, scope in enumerate(dict.fromkeys(verdicts["scope"]))}
+    cells: dict[tuple[int, str], tuple[str, list[str]]] = {}  # one pass over the missed goals, in order
+    for interval, scope, start, text in zip(
+        missed["interval"].tolist(), missed["scope"].tolist(), missed["start"].tolist(), what, strict=True
+    ):
+        cell = cells.get((interval, scope))
+        if cell is None:
+            cells[(interval, scope)] = (start, [text])
+        else:
+            cell[1].append(text)
+    ordered = sorted(cells, key=lambda key: (key[0], rank[key[1]]))  # stable: first seen first on ties
+    return pd.DataFrame(
+        {
+            "interval": np.array([key[0] for key in ordered], dtype=np.int64),
+            "scope": [key[1] for key in ordered],
+            "start": [cells[key][0] for key in ordered],
+            "what": [", ".join(cells[key][1]) for key in ordered],
+        },
+        columns=["interval", "scope", "start", "what"],
     )
-    cells["rank"] = cells["scope"].map(order)
-    return cells.sort_values(["interval", "rank"], kind="stable").drop(columns="rank").reset_index(drop=True)
 
 
 def judged_cells(verdicts: pd.DataFrame) -> int:
