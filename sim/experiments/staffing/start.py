@@ -46,13 +46,14 @@ def erlang_plans(scenario: Scenario, targets: Targets) -> tuple[dict[str, list[i
         queue_abandon = 1.0 - (1.0 - max_abandon) / survival
         if queue_abandon <= 0:  # the ring alone loses more callers than allowed: no count meets it
             queue_abandon = 1.0
+        times = list(zip(model.rates.tolist(), model.services.tolist(), model.patiences.tolist(), strict=True))
         plan_a[name] = [
-            staff_erlang_a(rate, model.service, model.patience, model.threshold, queue_target, queue_abandon)
-            for rate in model.rates
+            staff_erlang_a(rate, service, patience, model.threshold, queue_target, queue_abandon)
+            for rate, service, patience in times
         ]
         plan_c[name] = [
-            erlang.staff_erlang_c(rate, model.service, model.threshold, target) if rate > 0 else 0
-            for rate in model.rates
+            erlang.staff_erlang_c(rate, service, model.threshold, target) if rate > 0 else 0
+            for rate, service, _ in times
         ]
     return plan_a, plan_c
 
