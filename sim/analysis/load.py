@@ -63,9 +63,9 @@ def reason_visits(scenario: Scenario) -> dict[str, np.ndarray]:
     visits = {}
     for reason in scenario.reason_mix():
         direct = np.zeros(len(names))
-        first = next((i for i, name in enumerate(names) if reason in scenario.resolves(name)), None)
+        first = scenario.first_resolver(reason)
         if first is not None:
-            direct[first] = 1.0 - self_service.get(reason, 0.0)
+            direct[names.index(first)] = 1.0 - self_service.get(reason, 0.0)
         visits[reason] = carried @ direct
     return visits
 

@@ -511,6 +511,11 @@ class Scenario(Frozen):
             return {name: total / whole if whole > 0 else 1.0 / len(totals) for name, total in totals.items()}
         return {next(iter(self.departments)): 1.0}
 
+    def first_resolver(self, reason: str) -> str | None:
+        """The department a caller with `reason` is sent to first: the first (in the scenario's order) that
+        resolves it (None: none does)."""
+        return next((name for name in self.departments if reason in self.resolves(name)), None)
+
     def first_visits(self) -> dict[str, float]:
         """Per department, visits per arriving call before any transfer: each reason's share goes to the
         first department that resolves it, less the share the phone menu serves itself."""
@@ -518,7 +523,7 @@ class Scenario(Frozen):
         visits = dict.fromkeys(names, 0.0)
         self_service = self.ivr.self_service if self.ivr is not None else {}
         for reason, share in self.reason_mix().items():
-            first = next((name for name in names if reason in self.resolves(name)), None)
+            first = self.first_resolver(reason)
             if first is not None:
                 visits[first] += share * (1.0 - self_service.get(reason, 0.0))
         return visits
