@@ -1,0 +1,417 @@
+"""Staffing cross-trained agent groups by simulation: every pool's count per interval is a decision (the
+departments' own agents and each agent group), at least cost subject to the targets in every interval and
+department, every candidate judged on the same simulated days (common random numbers).
+
+Multi-skill staffing has no closed form (who answers a call depends on who else is free), so candidates
+are simulated. The search is a descent from a feasible plan, all intervals at once:
+
+1. **Start** from two sides: the separate queues (Erlang A per interval for each department alone, groups
+   at 0) and the groups first (each group Erlang A on the load of the departments it is skilled in, no
+   specialists); each simulated and repaired until every cell (interval x department) meets the targets:
+   one more agent of its own department for each missing cell, round after round.
+2. **Improve**: a round, for every interval at once, first drops one agent from each pool in turn wherever
+   the targets still hold, then for each group exchanges: one agent of the group more, then as many
+   specialists fewer as the targets allow (two for one, one for one), kept where it costs less. A change is
+   simulated applied in every interval where it can be; it is kept in the intervals where every department
+   still meets the targets (and the next interval, whose callers the change may leave waiting, too). The
+   combined plan is simulated again, and an interval whose cells then miss gets its previous counts back.
+   Rounds go on until one changes nothing. The cheaper of the two descents is the answer (a descent stops
+   in a local optimum: from the specialists' side when one cross-trained agent alone cannot replace any,
+   from the groups' side when specialists are cheap).
+3. The **separate-queues** answer is the same descent without groups; the **fully pooled** answer is
+   Erlang A on the whole centre's load per interval, as if every agent took every call (a bound no real
+   centre with specialists reaches).
+
+Costs: each pool's `wage_per_hour` from the scenario's `costs` block (`sim.model.costs`), else 1 per
+agent-hour (the least agent-hours). The verdict on a cell is on the mean over `reps` replications, as in
+the single-skill search's exploration; the plan should be confirmed with another seed (`confirm`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.analysis.load import arrival_rates, department_shares, department_times, ring_survival
+from sim.experiments.executors import Executor, make_executor, run_all
+from sim.experiments.staffing.figures import Pooled, interval_kpis, pool
+from sim.experiments.staffing.plans import with_plan
+from sim.experiments.staffing.start import erlang_plans, staff_erlang_a
+from sim.experiments.staffing.targets import StaffingError, Targets
+from sim.model.rates import interval_widths
+from sim.model.scenario import Scenario
+
+PoolPlan = dict[str, list[int]]
+"""Agents per interval, by pool (a department's own agents, by the department's name, or an agent group)."""
+MAX_ROUNDS = 40
+"""Rounds of repair, and of descent, before the search stops moving counts."""
+
+
+def pools_of(scenario: Scenario) -> tuple[list[str], list[str]]:
+    """(departments with agents of their own, agent groups): the pools whose counts are decisions."""
+    departments = [name for name, department in scenario.departments.items() if department.agents is not None]
+    return departments, list(scenario.agent_groups)
+
+
+def with_pools(scenario: Scenario, plan: Mapping[str, Sequence[int]]) -> Scenario:
+    """The scenario with each pool in `plan` staffed `per_interval` by it (departments and agent groups)."""
+    departments = {name: counts for name, counts in plan.items() if name in scenario.departments}
+    staffed = with_plan(scenario, departments)
+    groups = dict(staffed.agent_groups)
+    for name, counts in plan.items():
+        if name in groups:
+            group = groups[name]
+            agents = group.agents.model_copy(
+                update={
+                    "count": None,
+                    "shifts": None,
+                    "file": None,
+                    "per_interval": tuple(int(c) for c in counts),
+                }
+            )
+            groups[name] = group.model_copy(update={"agents": agents})
+    return staffed.model_copy(update={"agent_groups": groups})
+
+
+def wages(scenario: Scenario, names: Sequence[str]) -> dict[str, float]:
+    """Each pool's cost per agent-hour: its wage (`costs`), else 1 (the search then minimises agent-hours)."""
+    costs = scenario.costs
+    if costs is None:
+        return dict.fromkeys(names, 1.0)
+    return {name: costs.wage_of(name) for name in names}
+
+
+def plan_cost(plan: Mapping[str, Sequence[int]], widths: np.ndarray, wage: Mapping[str, float]) -> float:
+    """The plan's cost: every pool's agent-hours times its wage."""
+    return float(
+        sum(wage[name] * np.dot(np.asarray(counts, float), widths) / 3600.0 for name, counts in plan.items())
+    )
+
+
+@dataclass
+class DayJudge:
+    """Simulates plans on the same seed and replications (common random numbers) and says, per interval and
+    department, whether the targets are met (on the mean over replications; a cell without calls meets
+    them). A cell found out of reach (more agents no longer help: callers hanging up while it rings) is
+    accepted within 1% of the least shortfall seen there (`allowance`). Remembers each plan's figures."""
+
+    scenario: Scenario
+    targets: Targets
+    seed: int
+    reps: int
+    executor: Executor
+    cache: dict[tuple[tuple[str, tuple[int, ...]], ...], tuple[np.ndarray, Pooled]] = field(
+        default_factory=dict
+    )
+    allowance: dict[tuple[int, int], float] = field(default_factory=dict)
+    simulated: int = 0
+
+    def shortfalls(self, plan: Mapping[str, Sequence[int]]) -> tuple[np.ndarray, Pooled]:
+        """(per interval x department: the largest relative miss of any target, 0 when met; the figures)."""
+        key = tuple(sorted((name, tuple(int(c) for c in counts)) for name, counts in plan.items()))
+        if key not in self.cache:
+            day = with_pools(self.scenario, plan)
+            tables = run_all(self.executor, interval_kpis, [(day, self.seed, r) for r in range(self.reps)])
+            self.simulated += self.reps
+            pooled = pool(tables, list(self.scenario.departments))
+            rows = pooled.frame().reset_index().to_dict("records")
+            missed = np.array([self.targets.shortfall({str(k): v for k, v in row.items()}) for row in rows])
+            self.cache[key] = (missed.reshape(-1, len(self.scenario.departments)), pooled)
+        return self.cache[key]
+
+    def __call__(self, plan: Mapping[str, Sequence[int]]) -> tuple[np.ndarray, Pooled]:
+        """(per interval x department: acceptable, the pooled figures) of `plan`."""
+        missed, pooled = self.shortfalls(plan)
+        allowed = np.full(missed.shape, 1e-12)
+        for (interval, column), allowance in self.allowance.items():
+            allowed[interval, column] = allowance
+        return missed <= allowed, pooled
+
+
+def interval_met(met: np.ndarray) -> np.ndarray:
+    """Per interval: every department met the targets there."""
+    return np.asarray(met.all(axis=1), dtype=bool)
+
+
+def _copy(plan: Mapping[str, Sequence[int]]) -> PoolPlan:
+    return {name: list(counts) for name, counts in plan.items()}
+
+
+def repair(judge: DayJudge, plan: PoolPlan, servers: Mapping[str, str]) -> PoolPlan:
+    """Add one agent of `servers[department]` (its own pool) to each cell that misses, round after round,
+    until every cell meets the targets. A cell whose shortfall one more agent did not lower is out of
+    reach: it goes back to the fewest agents within 1% of its least shortfall, which the judge accepts from
+    then on."""
+    names = list(judge.scenario.departments)
+    plan = _copy(plan)
+    seen: dict[tuple[int, int], dict[int, float]] = {}
+    for _ in range(MAX_ROUNDS):
+        met, _ = judge(plan)
+        missed, _ = judge.shortfalls(plan)
+        missing = [(int(i), int(c)) for i, c in np.argwhere(~met) if servers.get(names[c]) is not None]
+        if not missing:
+            return plan
+        for interval, column in missing:
+            pool_name = servers[names[column]]
+            count = plan[pool_name][interval]
+            history = seen.setdefault((interval, column), {})
+            history[count] = float(missed[interval, column])
+            if count - 1 in history and history[count] >= history[count - 1] - 1e-9:
+                least = min(history.values())
+                judge.allowance[(interval, column)] = least + 0.01
+                plan[pool_name][interval] = min(c for c, s in history.items() if s <= least + 0.01)
+            else:
+                plan[pool_name][interval] = count + 1
+    return plan
+
+
+def _applied(plan: PoolPlan, move: Mapping[str, int]) -> tuple[PoolPlan, np.ndarray]:
+    """The plan with `move` applied in every interval where no count would go below 0, and those intervals."""
+    intervals = len(next(iter(plan.values())))
+    where = np.ones(intervals, dtype=bool)
+    for name, step in move.items():
+        where &= np.asarray(plan[name]) + step >= 0
+    moved = _copy(plan)
+    for name, step in move.items():
+        moved[name] = [c + step if w else c for c, w in zip(plan[name], where, strict=True)]
+    return moved, where
+
+
+def _merged(plan: PoolPlan, other: PoolPlan, where: np.ndarray) -> PoolPlan:
+    """`plan` with `other`'s counts in the intervals `where`."""
+    return {
+        name: [o if w else c for c, o, w in zip(plan[name], other[name], where, strict=True)] for name in plan
+    }
+
+
+def _adopt(judge: DayJudge, plan: PoolPlan, other: PoolPlan, where: np.ndarray) -> PoolPlan:
+    """`plan` with `other`'s counts in the intervals `where` that meet the targets there and in the next
+    interval (whose callers a change may leave waiting); the combined plan is simulated again, and intervals
+    that then miss (changes that fail together) keep `plan`'s counts. `plan` itself if nothing holds."""
+    met = interval_met(judge(other)[0])
+    keep = where & met & np.append(met[1:], True)
+    if not keep.any():
+        return plan
+    trial = _merged(plan, other, keep)
+    still = interval_met(judge(trial)[0])
+    base = interval_met(judge(plan)[0])
+    broken = keep & ~(still & np.append(still[1:], True)) | (base & ~still)
+    if broken.any():
+        trial = _merged(trial, plan, broken | np.append(broken[1:], False))
+        if not (interval_met(judge(trial)[0]) | ~base).all():
+            return plan
+    return trial
+
+
+def drop(judge: DayJudge, plan: PoolPlan, names: Sequence[str]) -> PoolPlan:
+    """One agent fewer in each of `names`' pools, in turn, wherever the targets still hold, until none can
+    go (all intervals at once)."""
+    plan = _copy(plan)
+    for _ in range(MAX_ROUNDS):
+        before = plan
+        for name in names:
+            fewer, where = _applied(plan, {name: -1})
+            if where.any():
+                plan = _adopt(judge, plan, fewer, where)
+        if plan == before:
+            break
+    return plan
+
+
+def _interval_costs(plan: PoolPlan, widths: np.ndarray, wage: Mapping[str, float]) -> np.ndarray:
+    """Each interval's cost of a plan."""
+    return sum(
+        (wage[name] * np.asarray(counts, float) * widths for name, counts in plan.items()),
+        np.zeros(len(widths)),
+    )
+
+
+def exchange(
+    judge: DayJudge, plan: PoolPlan, group: str, departments: Sequence[str], wage: Mapping[str, float]
+) -> PoolPlan:
+    """One cross-trained agent more, then as many specialists fewer as the targets allow (two for one, one
+    for one, or none); kept in the intervals where it costs less."""
+    widths = interval_widths(judge.scenario)
+    more, _ = _applied(plan, {group: 1})
+    trial = drop(judge, more, departments)
+    cheaper = _interval_costs(trial, widths, wage) < _interval_costs(plan, widths, wage) - 1e-9
+    return _adopt(judge, plan, trial, cheaper) if cheaper.any() else plan
+
+
+def improve(
+    judge: DayJudge,
+    plan: PoolPlan,
+    departments: Sequence[str],
+    groups: Sequence[str],
+    wage: Mapping[str, float],
+    on_round: Callable[[int, PoolPlan], None] | None = None,
+) -> PoolPlan:
+    """Rounds of dropping agents from every pool and of exchanging specialists for each group's agents,
+    until a round changes nothing."""
+    for round_number in range(1, MAX_ROUNDS + 1):
+        before = plan
+        plan = drop(judge, plan, [*departments, *groups])
+        for group in groups:
+            plan = exchange(judge, plan, group, departments, wage)
+        if on_round is not None:
+            on_round(round_number, plan)
+        if plan == before:
+            break
+    return plan
+
+
+@dataclass(frozen=True)
+class GroupPlan:
+    """The cross-trained answer beside the separate-queues and the fully pooled ones, each with its cost
+    and agent-hours, and the figures of the cross-trained plan (pooled over the search's replications)."""
+
+    scenario: Scenario
+    targets: Targets
+    plan: PoolPlan
+    separate: PoolPlan
+    pooled: list[int]
+    wage: dict[str, float]
+    figures: Pooled
+    met: np.ndarray
+    simulated_days: int
+
+    def hours(self, plan: Mapping[str, Sequence[int]]) -> float:
+        """Agent-hours of a plan."""
+        widths = interval_widths(self.scenario)
+        return float(sum(np.dot(np.asarray(c, float), widths) for c in plan.values()) / 3600.0)
+
+    def cost(self, plan: Mapping[str, Sequence[int]]) -> float:
+        """Cost of a plan (agent-hours where the scenario has no wages)."""
+        return plan_cost(plan, interval_widths(self.scenario), self.wage)
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        """Agent-hours and cost of each answer (the pooled one at the cheapest department wage)."""
+        pooled_wage = min(self.wage[name] for name in self.separate)
+        widths = interval_widths(self.scenario)
+        pooled_hours = float(np.dot(np.asarray(self.pooled, float), widths) / 3600.0)
+        return {
+            "cross_trained": {"agent_hours": self.hours(self.plan), "cost": self.cost(self.plan)},
+            "separate_queues": {"agent_hours": self.hours(self.separate), "cost": self.cost(self.separate)},
+            "fully_pooled": {"agent_hours": pooled_hours, "cost": pooled_hours * pooled_wage},
+        }
+
+
+def fully_pooled(scenario: Scenario, targets: Targets, names: Sequence[str] | None = None) -> list[int]:
+    """Erlang A per interval on the whole centre's load (or the load of the departments `names`): their
+    calls with their mean service time and patience weighted by their load, served by one pool taking
+    every call."""
+    rates = arrival_rates(scenario)
+    shares = department_shares(scenario)
+    loads = np.zeros(scenario.interval_count)
+    visits = np.zeros(scenario.interval_count)
+    patience_load = np.zeros(scenario.interval_count)
+    for name in scenario.departments if names is None else names:
+        work, patience = department_times(scenario, name)
+        rate = rates * shares[name]
+        service = scenario.ring_time + work
+        loads += rate * service
+        visits += rate
+        patience_load += rate * np.where(np.isfinite(patience), patience, 1e12)
+    target = targets.floors.get("service_level", 0.0)
+    max_abandon = targets.ceilings.get("abandon_rate", 1.0)
+    survival = ring_survival(scenario)
+    threshold = max(0.0, scenario.service_level.threshold - scenario.ring_time)
+    answer = []
+    for day_load, day_rate, patience_sum in zip(
+        loads.tolist(), visits.tolist(), patience_load.tolist(), strict=True
+    ):
+        if day_rate <= 0:
+            answer.append(0)
+            continue
+        mean_patience = patience_sum / day_rate
+        answer.append(
+            staff_erlang_a(
+                day_rate,
+                day_load / day_rate,
+                math.inf if mean_patience >= 1e12 else mean_patience,
+                threshold,
+                min(target / survival, 0.999),
+                max(1.0 - (1.0 - max_abandon) / survival, 1e-9),
+            )
+        )
+    return answer
+
+
+def search_groups(
+    scenario: Scenario,
+    targets: Targets,
+    *,
+    reps: int = 10,
+    seed: int | None = None,
+    jobs: int | None = None,
+    executor: Executor | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> GroupPlan:
+    """The least-cost counts per interval of every pool (departments' own agents and agent groups) that meet
+    `targets` in every interval and department, by simulation with common random numbers (see the module);
+    with the separate-queues and fully pooled answers beside it."""
+    departments, group_names = pools_of(scenario)
+    if not group_names:
+        raise StaffingError("the scenario has no agent groups to staff: use `staff` without --groups")
+    orphan = [name for name in scenario.departments if name not in departments]
+    if orphan:
+        raise StaffingError(
+            f"departments {', '.join(orphan)} have no agents of their own; give each `agents` (0 is allowed) "
+            "so that the separate-queues answer exists"
+        )
+    say = progress or (lambda _: None)
+    wage = wages(scenario, [*departments, *group_names])
+    own_executor = executor is None
+    runner = executor or make_executor(jobs)
+    try:
+        judge = DayJudge(scenario, targets, scenario.seed if seed is None else seed, reps, runner)
+        start, _ = erlang_plans(
+            with_pools(scenario, {g: [0] * scenario.interval_count for g in group_names}), targets
+        )
+        zero = {g: [0] * scenario.interval_count for g in group_names}
+        servers = {name: name for name in departments}
+        separate = repair(judge, {**start, **zero}, servers)
+        say(f"separate queues: start {plan_cost(separate, interval_widths(scenario), wage):,.1f}")
+        separate = drop(judge, separate, departments)
+        separate = repair(judge, separate, servers)
+        say(f"separate queues: {plan_cost(separate, interval_widths(scenario), wage):,.1f}")
+        widths = interval_widths(scenario)
+
+        def report(start: str) -> Callable[[int, PoolPlan], None]:
+            return lambda number, current: say(
+                f"cross-trained from {start}, round {number}: {plan_cost(current, widths, wage):,.1f}"
+            )
+
+        from_separate = repair(
+            judge,
+            improve(judge, separate, departments, group_names, wage, report("separate queues")),
+            servers,
+        )
+        groups_first = {name: [0] * scenario.interval_count for name in departments}
+        for group in group_names:
+            skills = [name for name in scenario.agent_groups[group].skills if name in scenario.departments]
+            groups_first[group] = fully_pooled(scenario, targets, skills)
+        groups_first = repair(judge, groups_first, servers)
+        from_groups = repair(
+            judge, improve(judge, groups_first, departments, group_names, wage, report("groups")), servers
+        )
+        plan = min((from_separate, from_groups), key=lambda candidate: plan_cost(candidate, widths, wage))
+        plan = repair(judge, plan, servers)
+        met, figures = judge(plan)
+        return GroupPlan(
+            scenario=scenario,
+            targets=targets,
+            plan=plan,
+            separate={name: separate[name] for name in [*departments, *group_names]},
+            pooled=fully_pooled(scenario, targets),
+            wage=wage,
+            figures=figures,
+            met=met,
+            simulated_days=judge.simulated,
+        )
+    finally:
+        if own_executor:
+            runner.close()
