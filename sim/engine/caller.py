@@ -238,6 +238,8 @@ def maybe_redial(centre: Centre, call: Call, outcome: str) -> None:
         if centre.redial_remaining:  # keeps what is left: all after a busy signal, none after giving up
             call.patience = max(0.0, min(call.patience, call.deadline - centre.env.now))
         centre.env.timeout(delay, call).callbacks.append(centre.redial_due)
+    elif centre.carry_over is not None:  # a week's day: the caller calls again tomorrow morning
+        centre.carry_over.redial(call, delay)
 
 
 def call_again(centre: Centre, event: Any) -> None:

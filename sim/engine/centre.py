@@ -298,6 +298,8 @@ class Centre:
         self.requeue_callback: Callable[[Any], None] = _unset
         self.callback_due: Callable[[Any], None] = _unset
         self.redial_due: Callable[[Any], None] = _unset
+        self.carry_over: Any = None
+        """A week's day: the work it brought in and leaves for the next day (`sim.engine.carry_over`)."""
         self.hand_call: Callable[[Agent, Call], None] = _unset_pair
         """Give an idle agent a call (the agent's state machine, wired by the engine so that callers, which
         hand calls to agents, and agents, which send callers on, do not import each other)."""

@@ -13,6 +13,7 @@ import pandas as pd
 from sim.engine import agent, caller, policies
 from sim.engine.arrivals import Callers, Doors, draw_callers
 from sim.engine.breaks import breaks
+from sim.engine.carry_over import CarriedWork, CarryOver, requeue_or_carry
 from sim.engine.centre import Centre, build
 from sim.engine.clock import Clock
 from sim.engine.log import EventColumns, EventLog
@@ -44,6 +45,10 @@ class RunResult:
     (`sim.model.availability`; empty: as `staffing`)."""
     absent: dict[str, int] = field(default_factory=dict)
     """Each pool's agents missing for the day (`absence:`), where the scenario sets availability."""
+    day: int = 0
+    """The day of a week (`sim.model.week`; 0 for a single day): its random streams are its own."""
+    carried_out: tuple[CarriedWork, ...] = ()
+    """A week's day: the work left at its close for the next day (`sim.engine.carry_over`)."""
     derived: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
     """Tables derived from the events (calls, visits), built once on first use and shared read-only."""
 
@@ -66,11 +71,21 @@ class RunResult:
         object.__setattr__(self, "events", self.events.iloc[:0].copy())  # the columns, none of the rows
 
 
-def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) -> RunResult:
-    """Run one replication of the scenario; the same seed and replication give identical tables."""
+def simulate(
+    scenario: Scenario,
+    seed: int | None = None,
+    replication: int = 0,
+    day: int = 0,
+    carried_in: tuple[CarriedWork, ...] | None = None,
+    carry_out: bool = False,
+) -> RunResult:
+    """Run one replication of the scenario; the same seed and replication give identical tables.
+
+    A week's day (`sim.experiments.week`) is day `day` of the week, with its own random streams, the work
+    carried in from the day before (None: not a week's day), and whether it keeps its own leftovers."""
     started = time.perf_counter()
     seed = scenario.seed if seed is None else seed
-    streams = Streams(seed, replication)
+    streams = Streams(seed, replication, day)
     env = Clock()  # SimPy's environment, with `now` as cheap to read as a field
     log = EventLog()
     centre = build(env, scenario, streams, log)
@@ -84,7 +99,13 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
     centre.hand_call = partial(agent.hand_call, centre)
     busyness = day_factor(scenario, streams)
     callers = draw_callers(scenario, streams, busyness)
+    carry = None
+    if carried_in is not None or carry_out:
+        carry = centre.carry_over = CarryOver(centre, carried_in or (), carry_out)
+        centre.requeue_callback = partial(requeue_or_carry, centre)
     levels, availability = _start(centre, callers)
+    if carry is not None:
+        carry.start()
     hard_stop = env.timeout(scenario.duration + scenario.drain)
     env.run(until=env.any_of([centre.stop, hard_stop]))
     ended_at = env.now
@@ -111,6 +132,8 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
         busyness=busyness,
         rostered={name: pool.rostered for name, pool in availability.items()},
         absent={name: pool.absent for name, pool in availability.items()},
+        day=day,
+        carried_out=tuple(carry.left) if carry is not None else (),
     )
 
 

@@ -88,6 +88,11 @@ class Event(StrEnum):
     BREAK = "break"
     # The agent is back from its break and takes calls again (or, rostered off meanwhile, logs out).
     BACK = "back"
+    # A week's day: work left at the close is kept for the next day (`sim.engine.carry_over`); detail = 0
+    # a callback not yet dialled, 1 a redial due after the close.
+    CARRY_OUT = "carry_out"
+    # Work kept from the day before comes back (just before its `arrive`); detail = yesterday's call id.
+    CARRY_IN = "carry_in"
 
 
 CODE: dict[Event, int] = {event: index for index, event in enumerate(Event)}

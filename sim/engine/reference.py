@@ -44,6 +44,11 @@ def simulate_reference(scenario: Scenario, seed: int | None = None, replication:
             "the reference model does not model retrials that remember (redial.patience: remaining, "
             "redial.as_callback); the fast engine's are checked against theory in tests/test_retrials.py"
         )
+    if scenario.week is not None:
+        raise ValueError(
+            "the reference model does not model weeks (week: several days with work carried over); the fast "
+            "engine's are checked in tests/test_week.py"
+        )
     started = time.perf_counter()
     seed = scenario.seed if seed is None else seed
     centre = Centre(scenario, Streams(seed, replication))

@@ -34,6 +34,7 @@ from sim.model.traces import (
     read_trace_fast,
     read_trace_rows_fast,
 )
+from sim.model.week import kept_apart, with_values
 
 MAX_SCENARIO_BYTES = 5_000_000
 MAX_DEPTH = 50
@@ -335,7 +336,43 @@ def _validated(data: dict[str, Any], base_dir: Path | str) -> Scenario:
     problems = list(trace_reason_problems(scenario))  # the trace's reasons are known only now
     if problems:
         raise ScenarioError(problems)
+    if scenario.week is not None:  # each day type's overrides, checked as a scenario of its own
+        week_day_types(scenario, base)
     return scenario
+
+
+def week_day_types(scenario: Scenario, base_dir: Path | str = ".") -> dict[str, Scenario]:
+    """A week's day types as scenarios: the scenario without its `week` block and with the type's `set`
+    applied (`sim.model.week`), or every fault of every type at `week.day_types.<type>.set.<path>`."""
+    week = scenario.week
+    assert week is not None
+    base = resolved_dict(scenario)
+    base.pop("week", None)
+    types: dict[str, Scenario] = {}
+    problems: list[Problem] = []
+    for name, day_type in week.day_types.items():
+        where = f"week.day_types.{name}.set"
+        if not day_type.set:
+            types[name] = scenario.model_copy(update={"week": None})
+            continue
+        data, bad_paths = with_values(base, day_type.set)
+        if bad_paths:
+            problems.extend(Problem(f"{where}.{path}", "is a value, not a mapping") for path in bad_paths)
+            continue
+        try:
+            types[name] = scenario_from_dict(data, base_dir)
+        except ScenarioError as error:
+            problems.extend(
+                Problem(f"{where}.{p.path}" if p.path else where, p.message) for p in error.problems
+            )
+            continue
+        shared = (list(scenario.departments), list(scenario.reason_mix()), scenario.service_level)
+        day = types[name]
+        day_shared = (list(day.departments), list(day.reason_mix()), day.service_level)
+        problems.extend(Problem(where, message) for message in kept_apart(shared, day_shared))
+    if problems:
+        raise ScenarioError(problems)
+    return types
 
 
 def _shape_problems(data: Any, text_keys: bool = True) -> list[Problem]:

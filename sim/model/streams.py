@@ -19,13 +19,18 @@ def _name_key(name: str) -> int:
 class Streams:
     """Factory of named `numpy.random.Generator`s for one replication of one seed."""
 
-    def __init__(self, seed: int, replication: int = 0) -> None:
-        if seed < 0 or replication < 0:
-            raise ValueError("seed and replication must be >= 0")
+    def __init__(self, seed: int, replication: int = 0, day: int = 0) -> None:
+        if seed < 0 or replication < 0 or day < 0:
+            raise ValueError("seed, replication and day must be >= 0")
         self.seed = seed
         self.replication = replication
+        self.day = day
+        """The day of a week (`sim.model.week`): day 0 has a single day's streams, day d > 0 its own."""
 
     def generator(self, name: str) -> np.random.Generator:
         """The stream called `name`; asking twice gives two generators with the same sequence."""
-        sequence = np.random.SeedSequence(entropy=self.seed, spawn_key=(self.replication, _name_key(name)))
+        key: tuple[int, ...] = (self.replication, _name_key(name))
+        if self.day:  # a later day of a week: streams of its own
+            key = (*key, self.day)
+        sequence = np.random.SeedSequence(entropy=self.seed, spawn_key=key)
         return np.random.Generator(np.random.PCG64(sequence))
