@@ -8,6 +8,8 @@ goals:
   occupancy: [0.7, 0.9]       # between (a band)
   departments:
     billing: {service_level: 0.85, asa: 20s}   # replaces those goals for billing; the rest still apply
+  confidence: 0.95            # callsim staff: each goal met by its mean's one-sided 95% bound
+  days_met: 0.9               # callsim staff: every goal met on 90% of simulated days, per interval
 ```
 
 Without a `goals` block the one goal is today's: `service_level.target` for all calls and each department. A
@@ -27,6 +29,8 @@ from sim.model.durations import not_boolean, shorten
 
 Share = Annotated[float, BeforeValidator(not_boolean), Field(ge=0, le=1, allow_inf_nan=False)]
 """A share between 0 and 1."""
+OpenShare = Annotated[float, BeforeValidator(not_boolean), Field(gt=0, lt=1, allow_inf_nan=False)]
+"""A share strictly between 0 and 1 (a confidence, a share of days a plan promises)."""
 GOAL_NAMES = ("service_level", "abandon_rate", "asa", "occupancy")
 """The goals, in the order every view lists them."""
 
@@ -59,6 +63,10 @@ class Goals(GoalSet):
     """The `goals` block: goals for all calls, and per department goals that replace them there."""
 
     departments: dict[str, GoalSet] = Field(default_factory=dict)
+    confidence: OpenShare | None = None
+    """`callsim staff`: each goal met by its mean's one-sided Student-t bound at this confidence (0.95)."""
+    days_met: OpenShare | None = None
+    """`callsim staff`: every goal met on at least this share of the simulated days (0.9), per interval."""
 
 
 def goal_problems(scenario: Any) -> Iterable[tuple[str, str]]:

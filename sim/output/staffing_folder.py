@@ -11,6 +11,7 @@ from typing import Any
 from sim.analysis.costs import plan_wages
 from sim.experiments.provenance import git_revision, versions
 from sim.experiments.staffing import StaffingPlan, plan_overrides, plan_yaml
+from sim.experiments.staffing.result import verdict_counts
 from sim.output.folders import write_folder, write_json
 
 
@@ -21,8 +22,8 @@ def staffing_header(result: StaffingPlan) -> str:
     return (
         f"callsim staff: the fewest agents per interval meeting {result.targets.describe()} in simulation\n"
         f"(scenario {result.scenario.name}{scope}, seed {result.seed}, {result.reps} replications; confirmed "
-        f"with seed {result.confirm_seed}, {result.confirm_reps} replications: "
-        f"{confirmation['intervals_met']}/{confirmation['intervals']} interval rows met the targets).\n"
+        f"with seed {result.confirm_seed}, {result.confirm_reps} replications, met "
+        f"{confirmation['criterion']}:\n{verdict_counts(confirmation)}).\n"
         "Paste into the scenario, or apply with --set:\n"
         + "\n".join(f"  --set '{o}'" for o in plan_overrides(result.plan))
     )
@@ -60,7 +61,12 @@ def staffing_summary(result: StaffingPlan) -> dict[str, Any]:
     return {
         "scenario": result.scenario.name,
         "only": result.only,
-        "targets": {"floors": result.targets.floors, "ceilings": result.targets.ceilings},
+        "targets": {
+            "floors": result.targets.floors,
+            "ceilings": result.targets.ceilings,
+            "confidence": result.targets.confidence,
+            "days_met": result.targets.days_met,
+        },
         "seed": result.seed,
         "reps": result.reps,
         "plan": result.plan,

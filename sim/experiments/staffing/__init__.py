@@ -4,7 +4,8 @@ points and its measurements. Values in, a `StaffingPlan` of DataFrames out; noth
 
 Modules: `targets` (floors and ceilings), `start` (Erlang A and C), `figures` (what one simulated day says
 per interval and department, pooled over replications), `plans` (a plan as scenario, `--set`, YAML,
-agent-hours), `searcher` (the search itself)."""
+agent-hours), `searcher` (the search itself), `confidence` (met by the mean, at a stated confidence or on a
+share of days; the verdicts met / within CI / missed)."""
 
 from __future__ import annotations
 
@@ -60,6 +61,8 @@ def search_staffing(
     executor: Executor | None = None,
     overrides: Sequence[str] = (),
     on_interval: Callable[[int, int], None] | None = None,
+    confidence: float | None = None,
+    days_met: float | None = None,
 ) -> StaffingPlan:
     """`search` for a scenario file with `--set` overrides (the older entry point, kept for its callers)."""
     scenario = load_scenario(source, overrides)
@@ -72,4 +75,6 @@ def search_staffing(
         seed=seed,
         executor=executor,
         progress=on_interval,
+        confidence=confidence,
+        days_met=days_met,
     )

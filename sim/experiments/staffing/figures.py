@@ -5,7 +5,7 @@ replications (one array operation for every interval and department at once)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,8 @@ from sim.analysis.rows import kpi_row
 from sim.analysis.summary import summary
 from sim.analysis.tables import calls_table, interval_edges, visits_table
 from sim.engine.day import RunResult, simulate
-from sim.experiments.staffing.targets import FIGURES
+from sim.experiments.staffing.confidence import replication_verdicts
+from sim.experiments.staffing.targets import FIGURES, Targets
 from sim.model.scenario import Scenario
 
 
@@ -111,17 +112,33 @@ def confirmation_kpis(scenario: Scenario, seed: int, replication: int) -> tuple[
 @dataclass(frozen=True)
 class Pooled:
     """Per cell (interval-major: interval x departments) and figure: the mean over the replications with
-    calls, and the 95% Student-t half-width of that mean."""
+    calls, and the 95% Student-t half-width of that mean; the standard deviation and number of values
+    behind it (for a bound at another confidence); and, when pooled for targets, per cell the share of
+    replications whose own figures met every target (`met_share`) and each (`goal_shares`)."""
 
     mean: np.ndarray
     ci95: np.ndarray
     departments: tuple[str, ...]
+    sd: np.ndarray | None = None
+    count: np.ndarray | None = None
+    met_share: np.ndarray | None = None
+    goal_shares: dict[str, np.ndarray] = field(default_factory=dict)
+    replications: int = 0
 
     def cell(self, interval: int, department: str) -> dict[str, float]:
-        """One interval and department's figures: `offered`, `service_level`, ..., `service_level_ci95`, ..."""
+        """One interval and department's figures: `offered`, `service_level`, ..., `service_level_ci95`, ...,
+        `service_level_sd`, `service_level_n`, ..., and with targets `met_share`, `met_share_KEY` and
+        `replications`."""
         row = interval * len(self.departments) + self.departments.index(department)
         figures = {key: float(self.mean[row, k]) for k, key in enumerate(FIGURES)}
         figures.update({f"{key}_ci95": float(self.ci95[row, k]) for k, key in enumerate(FIGURES) if k})
+        if self.sd is not None and self.count is not None:
+            figures.update({f"{key}_sd": float(self.sd[row, k]) for k, key in enumerate(FIGURES) if k})
+            figures.update({f"{key}_n": float(self.count[row, k]) for k, key in enumerate(FIGURES) if k})
+        if self.met_share is not None:
+            figures["met_share"] = float(self.met_share[row])
+            figures.update({f"met_share_{key}": float(v[row]) for key, v in self.goal_shares.items()})
+            figures["replications"] = float(self.replications)
         return figures
 
     def frame(self) -> pd.DataFrame:
@@ -135,13 +152,18 @@ class Pooled:
         frame = pd.DataFrame(self.mean, index=index, columns=list(FIGURES))
         for k, key in enumerate(FIGURES[1:], start=1):
             frame[f"{key}_ci95"] = self.ci95[:, k]
+        if self.met_share is not None:
+            frame["met_share"] = self.met_share
+            for key, shares in self.goal_shares.items():
+                frame[f"met_share_{key}"] = shares
         return frame
 
 
-def pool(tables: Sequence[np.ndarray], departments: Sequence[str]) -> Pooled:
+def pool(tables: Sequence[np.ndarray], departments: Sequence[str], targets: Targets | None = None) -> Pooled:
     """Means and 95% half-widths over replications of per-replication figure arrays, NaN (no calls) left
     out as `sim.analysis.confidence.half_width` leaves them out: fewer than two values give no half-width,
-    identical values a half-width of 0."""
+    identical values a half-width of 0. With `targets`, also each cell's share of replications that met
+    them (`sim.experiments.staffing.confidence.replication_verdicts`)."""
     stacked = np.stack(list(tables))  # replications x cells x figures
     present = ~np.isnan(stacked)
     count = present.sum(axis=0)
@@ -155,7 +177,20 @@ def pool(tables: Sequence[np.ndarray], departments: Sequence[str]) -> Pooled:
     low = np.where(present, stacked, np.inf).min(axis=0)
     width = np.where(count < 2, np.nan, np.where(high == low, 0.0, width))
     mean = np.where(count == 0, np.nan, mean)
-    return Pooled(mean, width, tuple(departments))
+    if targets is None:
+        return Pooled(mean, width, tuple(departments), np.sqrt(variance), count)
+    columns = {key: k for k, key in enumerate(FIGURES)}
+    every, each = replication_verdicts(stacked, columns, targets.floors, targets.ceilings)
+    return Pooled(
+        mean,
+        width,
+        tuple(departments),
+        np.sqrt(variance),
+        count,
+        every.mean(axis=0),
+        {key: verdicts.mean(axis=0) for key, verdicts in each.items()},
+        len(stacked),
+    )
 
 
 def day_figures(rows: Sequence[Mapping[str, float]]) -> tuple[dict[str, float], dict[str, float]]:

@@ -15,7 +15,11 @@ every interval of the day judged from the same simulated days.
    so the verdict is that cell's own; cells whose one-fewer count already missed beyond noise are not tried):
    a cell that still meets the targets with one fewer, and whose previous interval still does, keeps one
    fewer (once). Then the plan itself: cells that miss get one more agent, until none misses.
-4. **Confirm**: the plan is run again with another seed; each cell's figures with 95% CIs against the targets.
+4. **Confirm**: the plan is run again with another seed; each cell's figures with 95% CIs against the targets,
+   its share of days that met them, and its verdict (met, within CI or missed).
+
+"Meets the targets" is `Targets.met` throughout: by the mean, or, asked for, by the one-sided bound at a
+stated confidence and on a share of the days (`sim.experiments.staffing.confidence`).
 
 Departments served only by agent groups, and the groups themselves, keep their staffing; so do departments
 left out by `only`. A department staffed by shifts gets a per-interval plan instead. Intervals inside the
@@ -114,6 +118,8 @@ class Evaluator:
     reps: int
     cache: dict[tuple[Any, ...], list[np.ndarray]] = field(default_factory=dict)
     simulated: float = 0.0
+    targets: Targets | None = None
+    """With targets, the pooled figures also hold each cell's share of replications that met them."""
 
     def __call__(
         self, plan: Mapping[str, Sequence[int]], horizon: int | None = None, reps: int | None = None
@@ -133,7 +139,7 @@ class Evaluator:
             more = [(day, self.seed, r) for r in range(len(tables), reps)]
             tables.extend(run_all(self.executor, interval_kpis, more))
             self.simulated += len(more) * horizon / count
-        return pool(tables[:reps], list(self.scenario.departments))
+        return pool(tables[:reps], list(self.scenario.departments), self.targets)
 
     def refined(
         self,
@@ -179,14 +185,20 @@ def search(
     executor: Executor | None = None,
     only: str | None = None,
     progress: Progress | None = None,
+    confidence: float | None = None,
+    days_met: float | None = None,
 ) -> StaffingPlan:
     """The fewest agents per interval and department that meet `targets` (floors: `{"service_level": 0.8}`
     or `["service_level=0.8"]`; default the scenario's own) and `ceilings` (`{"abandon_rate": 0.05}`) in
-    simulation (see the module). `only`: re-plan that department alone, the others keep their staffing.
-    Runs on `executor` (left open), else on `jobs` local processes (default: all cores). Prints nothing."""
+    simulation (see the module). `confidence`: each goal met by its one-sided Student-t bound at that
+    confidence, not by the mean; `days_met`: every goal met on at least that share of the simulated days
+    (both in (0, 1); default the scenario's `goals.confidence` and `goals.days_met`; see
+    `sim.experiments.staffing.confidence`). `only`: re-plan that department alone, the others keep their
+    staffing. Runs on `executor` (left open), else on `jobs` local processes (default: all cores). Prints
+    nothing."""
     started = time.perf_counter()
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    goals = targets_from(targets, ceilings, base)
+    goals = targets_from(targets, ceilings, base, confidence, days_met)
     names = staffed_departments(base)
     if not names:
         raise StaffingError("no department has agents of its own to staff")
@@ -204,7 +216,7 @@ def search(
     own = executor or make_executor(jobs)
     try:
         erlang_a, erlang_c = erlang_plans(base, goals)
-        evaluate = Evaluator(own, base, seed, reps)
+        evaluate = Evaluator(own, base, seed, reps, targets=goals)
         search_ = _Search(base, goals, names, erlang_a, erlang_c, evaluate, report)
         plan, steps, unreachable, figures = search_.run()
         table = plan_table(base, plan, erlang_a, erlang_c, figures, goals)

@@ -10,6 +10,17 @@ from typing import Any
 
 from sim.analysis.goals import scope_goals
 from sim.analysis.kpis import kpi
+from sim.experiments.staffing.confidence import (
+    MET,
+    MISSED,
+    WITHIN_CI,
+    bound,
+    check_share,
+    days_met_holds,
+    days_met_unclear,
+    reaches,
+    wilson,
+)
 from sim.model.durations import parse_duration
 from sim.model.scenario import Scenario
 
@@ -32,22 +43,61 @@ class Targets:
 
     floors: dict[str, float] = field(default_factory=dict)
     ceilings: dict[str, float] = field(default_factory=dict)
+    confidence: float | None = None
+    """Each goal met at this one-sided Student-t confidence (`--confidence`); None: by the mean."""
+    days_met: float | None = None
+    """Every goal met on at least this share of the simulated days (`--days-met`); None: not asked."""
+
+    def __post_init__(self) -> None:
+        try:
+            check_share(self.confidence, "--confidence")
+            check_share(self.days_met, "--days-met")
+        except ValueError as error:
+            raise StaffingError(str(error)) from None
 
     def met(self, figures: Mapping[str, Any]) -> bool:
-        """Whether one interval's figures meet every target (no calls, no figure: met)."""
+        """Whether one interval's figures meet every target (no calls, no figure: met): by the mean, or by its
+        one-sided bound at `confidence`, and on at least `days_met` of the days (`sim...staffing.confidence`)."""
         for key, goal in self.floors.items():
             value = figures.get(key)
+            if value is not None and self.confidence is not None:
+                value = bound(figures, key, 1.0, self.confidence)
             if value is not None and not math.isnan(value) and value < goal - 1e-12:
                 return False
         for key, goal in self.ceilings.items():
             value = figures.get(key)
+            if value is not None and self.confidence is not None:
+                value = bound(figures, key, -1.0, self.confidence)
             if value is not None and not math.isnan(value) and value > goal + 1e-12:
                 return False
-        return True
+        return days_met_holds(figures, self.days_met)
+
+    def verdict(self, figures: Mapping[str, Any]) -> str:
+        """`met` (see `met`), `within CI` (not met, but every goal within its mean's 95% CI and `days_met`
+        within the share's 95% Wilson interval: more replications could turn it) or `missed`."""
+        if self.met(figures):
+            return MET
+        for key, goal, sign in (
+            *((k, g, 1.0) for k, g in self.floors.items()),
+            *((k, g, -1.0) for k, g in self.ceilings.items()),
+        ):
+            value, width = figures.get(key), figures.get(f"{key}_ci95")
+            if value is None or math.isnan(value):
+                continue
+            moved = value + sign * (0.0 if width is None or math.isnan(width) else width)
+            if not reaches(moved, goal, sign):
+                return MISSED
+        if self.days_met is None or "met_share" not in figures:
+            return WITHIN_CI
+        high = wilson(figures["met_share"], figures.get("replications", 0.0))[1]
+        return WITHIN_CI if high >= self.days_met - 1e-12 else MISSED
 
     def clear(self, figures: Mapping[str, Any]) -> bool:
-        """Whether every target is met or missed beyond its 95% half-width (`KEY_ci95`): the verdict on
-        this interval would not change with more replications, as far as they tell."""
+        """Whether every target is met or missed beyond its 95% half-width (`KEY_ci95`), and `days_met` lies
+        outside the 95% interval of the share of days met: the verdict on this interval would not change
+        with more replications, as far as they tell."""
+        if days_met_unclear(figures, self.days_met):
+            return False
         for key, goal in (*self.floors.items(), *self.ceilings.items()):
             value, width = figures.get(key), figures.get(f"{key}_ci95")
             if value is None or math.isnan(value) or width is None or math.isnan(width):
@@ -57,8 +107,12 @@ class Targets:
         return True
 
     def shortfall(self, figures: Mapping[str, Any]) -> float:
-        """The largest relative miss of any target (0 when every target is met)."""
+        """The largest relative miss of any target by its mean (0 when every target is met), and of the share
+        of days met against `days_met`."""
         misses = [0.0]
+        share = figures.get("met_share")
+        if self.days_met is not None and share is not None and not math.isnan(share):
+            misses.append((self.days_met - share) / self.days_met)
         for key, goal in self.floors.items():
             value = figures.get(key)
             if value is not None and not math.isnan(value):
@@ -71,10 +125,15 @@ class Targets:
 
     def describe(self) -> str:
         """`service_level >= 0.8, abandon_rate <= 0.05`."""
-        return ", ".join(
+        goals = ", ".join(
             [f"{k} >= {v:g}" for k, v in self.floors.items()]
             + [f"{k} <= {v:g}" for k, v in self.ceilings.items()]
         )
+        if self.confidence is not None:
+            goals += f" at {100 * self.confidence:g}% confidence"
+        if self.days_met is not None:
+            goals += f" on {100 * self.days_met:g}% of days"
+        return goals
 
 
 def _target_value(text: str) -> float:
@@ -84,8 +143,16 @@ def _target_value(text: str) -> float:
     return parse_duration(text)
 
 
-def parse_targets(targets: Sequence[str], ceilings: Sequence[str], scenario: Scenario) -> Targets:
-    """`--target service_level=0.8` (a floor; for a waiting figure, a ceiling) and `--max KPI=value`.
+def parse_targets(
+    targets: Sequence[str],
+    ceilings: Sequence[str],
+    scenario: Scenario,
+    confidence: float | None = None,
+    days_met: float | None = None,
+) -> Targets:
+    """`--target service_level=0.8` (a floor; for a waiting figure, a ceiling) and `--max KPI=value`, met
+    with `--confidence` and on `--days-met` of the days (default: the scenario's `goals.confidence` and
+    `goals.days_met`, if set; see `criterion`).
 
     Without a service-level floor, the scenario's own service-level target."""
     floors: dict[str, float] = {}
@@ -113,11 +180,26 @@ def parse_targets(targets: Sequence[str], ceilings: Sequence[str], scenario: Sce
             raise StaffingError(
                 f"{option} {text!r}: {key} is not one of {', '.join(allowed if is_max else (*FLOORS, *CEILINGS))}"
             )
+    level, share = criterion(scenario, confidence, days_met)
     if not targets and not ceilings and scenario.goals is not None:
-        return goal_targets(scenario)
+        plain = goal_targets(scenario)
+        return Targets(plain.floors, plain.ceilings, level, share)
     if not floors:
         floors["service_level"] = scenario.service_level.target
-    return Targets(floors, caps)
+    return Targets(floors, caps, level, share)
+
+
+def criterion(
+    scenario: Scenario, confidence: float | None = None, days_met: float | None = None
+) -> tuple[float | None, float | None]:
+    """The confidence and the share of days each goal must be met with: those given (`--confidence`,
+    `--days-met`), else the scenario's `goals.confidence` and `goals.days_met`, else None (the mean)."""
+    goals = scenario.goals
+    if confidence is None and goals is not None:
+        confidence = getattr(goals, "confidence", None)
+    if days_met is None and goals is not None:
+        days_met = getattr(goals, "days_met", None)
+    return confidence, days_met
 
 
 def goal_targets(scenario: Scenario) -> Targets:
@@ -151,10 +233,22 @@ def _texts(given: TargetsLike) -> list[str]:
     return [str(text) for text in given]
 
 
-def targets_from(targets: TargetsLike, ceilings: TargetsLike, scenario: Scenario) -> Targets:
-    """The `Targets` for what a caller of the library gave: a `Targets` as it is (with `ceilings` added), or
-    mappings / `KPI=value` texts validated as `--target` and `--max` are."""
+def targets_from(
+    targets: TargetsLike,
+    ceilings: TargetsLike,
+    scenario: Scenario,
+    confidence: float | None = None,
+    days_met: float | None = None,
+) -> Targets:
+    """The `Targets` for what a caller of the library gave: a `Targets` as it is (with `ceilings` added, and
+    `confidence` and `days_met` where given), or mappings / `KPI=value` texts validated as `--target` and
+    `--max` are."""
     if isinstance(targets, Targets):
         extra = parse_targets([], _texts(ceilings), scenario).ceilings if ceilings else {}
-        return Targets(dict(targets.floors), {**targets.ceilings, **extra})
-    return parse_targets(_texts(targets), _texts(ceilings), scenario)
+        return Targets(
+            dict(targets.floors),
+            {**targets.ceilings, **extra},
+            targets.confidence if confidence is None else confidence,
+            targets.days_met if days_met is None else days_met,
+        )
+    return parse_targets(_texts(targets), _texts(ceilings), scenario, confidence, days_met)
