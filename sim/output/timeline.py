@@ -24,6 +24,7 @@ COLOURS = {
     "callback wait": "#fde9d2",
     "ring": "#f6d55c",
     "dialling": "#9fd3f0",
+    "missed dial": "#c0392b",
     "talk": "#3caea3",
     "hold": "#8e7dbe",
     "transfer": "#e4572e",
@@ -38,6 +39,7 @@ LABELS = {
     "callback wait": "waiting for a callback (off the line)",
     "ring": "ringing",
     "dialling": "dialling the caller back",
+    "missed dial": "a dial-out nobody answered",
     "talk": "talk",
     "hold": "on hold (check-backs are talk)",
     "transfer": "listen + transfer (misrouted)",
@@ -45,7 +47,7 @@ LABELS = {
     "wrap-up": "agent's wrap-up",
 }
 
-HATCHES = {"callback wait": "///"}
+HATCHES = {"callback wait": "///", "missed dial": "xx"}
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,17 @@ class Segment:
 
 
 def segments(
-    events: pd.DataFrame, agents: pd.DataFrame, scenario: Scenario, call_id: int, stopped_at: float
+    events: pd.DataFrame,
+    agents: pd.DataFrame,
+    scenario: Scenario,
+    call_id: int,
+    stopped_at: float,
+    every: bool = False,
 ) -> list[Segment]:
     """The call's segments from its events, in order of start (those still open close at `stopped_at`, the
-    end of the run). An agent's bar ends when the agent leaves the call; their wrap-up follows on their row."""
+    end of the run). An agent's bar ends when the agent leaves the call; their wrap-up follows on their row.
+    With `every` (slides), zero-length segments (a wait of no time) are kept and an unanswered dial-out is
+    its own kind, `missed dial`."""
     names = agent_names(agents)
     explicit = {name for name, department in scenario.departments.items() if department.transfer is not None}
     found: list[Segment] = []
@@ -102,6 +111,8 @@ def segments(
             close(queue, t)
             begin(agent, "dialling", t)
         elif event == "callback_missed":
+            if every:
+                close(agent, t, "missed dial")
             begin(agent, "wrap-up", t)
             begin(queue, "callback wait", t)
         elif event == "callback_failed":
@@ -132,7 +143,7 @@ def segments(
             close(agent, t)
     for row, (kind, start) in opened.items():
         found.append(Segment(row, kind, start, max(stopped_at, start)))
-    return sorted((s for s in found if s.end - s.start > 1e-9), key=lambda s: s.start)
+    return sorted((s for s in found if every or s.end - s.start > 1e-9), key=lambda s: s.start)
 
 
 def draw(found: list[Segment], scenario: Scenario, title: str, path: Path) -> Path:
