@@ -50,9 +50,10 @@ def test_the_drawer_builds_the_same_report_as_the_run_itself(run: Replicated, tm
     drawn = write_run(tmp_path / "by-the-drawer-q7", run, command=["test"], drawer=drawer)
     here = write_run(tmp_path / "in-process-z9", run, command=["test"])
     assert not (drawn / "report_error.txt").exists()
-    assert len(_pictures(drawn)) >= 7 and _pictures(drawn) == _pictures(here)
+    # small-centre transfers no one: its transfer map and agents-met bars are left out (a note instead)
+    assert len(_pictures(drawn)) >= 5 and _pictures(drawn) == _pictures(here)
     page = (drawn / "report.html").read_text(encoding="utf-8")
-    assert page.count("data:image/png;base64,") >= 6
+    assert page.count("data:image/png;base64,") >= 5
     assert _page(drawn) == _page(here)
     assert not drawer.report(
         tmp_path / "in-process-z9"
@@ -70,7 +71,7 @@ def test_a_drawer_that_is_gone_leaves_the_report_to_the_run(run: Replicated, tmp
     drawer = _started()
     os.kill(drawer.pid, signal.SIGKILL)
     folder = write_run(tmp_path / "fallback", run, command=["test"], drawer=drawer)
-    assert len(_pictures(folder)) >= 7 and (folder / "report.html").is_file()
+    assert len(_pictures(folder)) >= 5 and (folder / "report.html").is_file()  # no transfers: 2 left out
     assert not (folder / "report_error.txt").exists()
 
 

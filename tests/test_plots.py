@@ -156,7 +156,7 @@ def test_no_transfers_gives_a_plain_notice():
     figure = transfer_figure(matrix, "test")
     assert any("no transfers in this run" in t.get_text() for t in figure.axes[0].texts)
     _, note = figure_builders(run)["transfers"]
-    assert note == "No transfers in this run."
+    assert note == "No call was transferred in this run, so there is no transfer map to draw."
     empty = transfer_counts([], ["a", "b"])
     assert empty.shape == (2, 2) and int(empty.to_numpy().sum()) == 0
 

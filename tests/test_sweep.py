@@ -448,7 +448,13 @@ def test_sweep_command_writes_tables_and_plots(single, tmp_path):
     for name in ("rows.parquet", "rows.csv", "summary.parquet", "summary.csv", "sweep.json"):
         assert (folder / name).exists(), name
     plots = sorted(p.name for p in (folder / "plots").iterdir())
-    assert plots == ["service_level-vs-departments.support.agents.png", "service_level-vs-patience.mean.png"]
+    assert plots == [
+        "service_level-difference-vs-departments.support.agents.png",  # paired differences to point 0
+        "service_level-difference-vs-patience.mean.png",
+        "service_level-surface.png",  # two numeric parameters: a response surface
+        "service_level-vs-departments.support.agents.png",
+        "service_level-vs-patience.mean.png",
+    ]
     assert (folder / "plots" / plots[0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     status = json.loads((folder / "sweep.json").read_text())
     assert status["status"] == "complete" and status["rows"] == {
@@ -470,7 +476,7 @@ def test_latin_hypercube_sweep(single, tmp_path):
     outcome = run_sweep(plan, tmp_path / "out", SerialExecutor(), plots=("service_level",))
     assert len(outcome.rows) == 12 and outcome.rows["error"].isna().all()
     assert outcome.summary["patience.mean"].between(60, 300).all()
-    assert len(outcome.plots) == 2
+    assert len(outcome.plots) == 5  # per parameter: means and paired differences; and the surface
 
 
 # --- replications until a precision --------------------------------------------------------------------------
@@ -570,7 +576,9 @@ def test_unknown_plot_names_are_refused_before_any_point_runs(single, tmp_path, 
     assert fine.exit_code == 0, fine.output
     assert len(ran) == 4
     assert sorted(p.name for p in (folder / "plots").iterdir()) == [
+        "by_department.support.asa-difference-vs-departments.support.agents.png",  # paired, to point 0
         "by_department.support.asa-vs-departments.support.agents.png",
+        "common_chains.support-difference-vs-departments.support.agents.png",
         "common_chains.support-vs-departments.support.agents.png",
     ]
 

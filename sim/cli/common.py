@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.console import Console
 
-from sim.output.console import print_problems, say
+from sim.output.console import PipedConsole, print_problems, say
 
 if TYPE_CHECKING:
     from sim.experiments.runner import Replicated
@@ -31,8 +30,8 @@ INTERRUPTED = 130
 
 DASK_MISSING = "--dask needs Dask, which is not installed: pip install 'callsim[dask]'"
 
-out = Console()
-err = Console(stderr=True)
+out = PipedConsole()  # piped: tables at full width, never wrapped at 80 columns
+err = PipedConsole(stderr=True)
 
 SetOption = Annotated[
     list[str] | None,

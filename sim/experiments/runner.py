@@ -199,17 +199,3 @@ def _ratio(width: Any, goal: float) -> float:
     if width <= goal:
         return min(1.0, (width / goal) ** 2) if goal > 0 else 0.0
     return math.inf if goal == 0 else (width / goal) ** 2
-
-
-def precision_line(precision: Mapping[str, Any]) -> str:
-    """`precision reached after 40 replications: service_level ± 0.0093 (goal 0.01)`."""
-    parts = [
-        f"{key} ± {precision['half_widths'][key]:.4g} (goal {goal:g})"
-        for key, goal in precision["targets"].items()
-    ]
-    head = (
-        f"precision reached after {precision['reps']} replications"
-        if precision["met"]
-        else f"precision NOT reached: stopped at the cap of {precision['max_reps']} replications"
-    )
-    return f"{head}: " + ", ".join(parts)

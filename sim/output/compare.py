@@ -33,6 +33,7 @@ from sim.experiments.compare import (
 )
 from sim.experiments.compare import choose_test as _choose_test
 from sim.model.durations import format_clock
+from sim.output.compare_labels import change_labels
 from sim.output.folders import clean_json
 from sim.output.plots_service import interval_rows
 from sim.output.saved import SavedRun
@@ -56,11 +57,13 @@ class Comparison:
     b: SavedRun
     test: Test
     rows: list[Row] = field(default_factory=list)
+    names: tuple[str, str] | None = None
+    """A and B as the user named them (`--label-a`, `--label-b`); None: by what differs (`change_labels`)."""
 
     @property
     def labels(self) -> tuple[str, str]:
-        """Short names for A and B (their results folders)."""
-        return label(self.a), label(self.b)
+        """Short names for A and B: the user's, else what differs between them (`change_labels`)."""
+        return self.names or change_labels(self.a, self.b)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -69,23 +72,33 @@ class Comparison:
 
 
 def label(run: SavedRun) -> str:
-    """A run's short name: its results folder's name."""
+    """A run's folder name (where it is; what it is, beside another run, is `change_labels`)."""
     return run.folder.resolve().name
 
 
-def compare(a: SavedRun, b: SavedRun) -> Comparison:
-    """Compare two saved runs KPI by KPI (headline KPIs, then each department both runs have)."""
+def shared_departments(a: SavedRun, b: SavedRun) -> list[str]:
+    """The departments both runs have, in A's order."""
+    return [d for d in a.departments if d in b.departments]
+
+
+def compare(a: SavedRun, b: SavedRun, names: tuple[str | None, str | None] = (None, None)) -> Comparison:
+    """Compare two saved runs KPI by KPI (headline KPIs, then each department both runs have); `names`:
+    what to call A and B (None: by what differs between them)."""
     test = choose_test(a, b)
-    shared = [d for d in a.departments if d in b.departments]
+    shared = shared_departments(a, b)
     rows = compare_rows(flatten(a.summary), flatten(b.summary), a.replications, b.replications, test, shared)
-    return Comparison(a, b, test, rows)
+    given = None
+    if names[0] is not None or names[1] is not None:
+        found = change_labels(a, b)
+        given = (names[0] or found[0], names[1] or found[1])
+    return Comparison(a, b, test, rows, given)
 
 
 def comparison_json(comparison: Comparison) -> dict[str, Any]:
     """What `comparison.json` holds for two results folders: the runs (folder, seed, replications), the
     test used, and every row."""
     runs = [
-        {"folder": str(run.folder), "seed": run.meta.get("seed"), "reps": run.reps}
+        {"folder": str(run.folder), "folder_name": label(run), "seed": run.meta.get("seed"), "reps": run.reps}
         for run in (comparison.a, comparison.b)
     ]
     return comparison_record(comparison.test, comparison.labels, comparison_frame(comparison), runs)
@@ -118,56 +131,76 @@ def write_tables(frame: pd.DataFrame, record: dict[str, Any], folder: Path) -> l
 
 
 def service_level_figure(comparison: Comparison) -> Figure:
-    """Both days' service level (all calls) by interval on the clock, with 95% bands when replicated and
-    each run's target."""
-    fig = Figure(figsize=(10.0, 4.8), dpi=100, layout="constrained")
-    ax = fig.add_subplot()
-    colours = ("#20639b", "#ed553b")
-    starts = []
-    for run, name, colour, tag in zip(
-        (comparison.a, comparison.b), comparison.labels, colours, ("A", "B"), strict=True
-    ):
-        rows = interval_rows(run.intervals)
-        scenario = run.scenario
-        clock = scenario.start + rows["interval"].to_numpy(dtype=float) * scenario.interval
-        starts.append(scenario.start)
-        level = rows["service_level"].to_numpy(dtype=float)
-        ax.plot(clock, level, marker="o", markersize=3.5, linewidth=2.0, color=colour, label=f"{tag}: {name}")
-        if "service_level_ci95" in rows.columns:
-            half = rows["service_level_ci95"].to_numpy(dtype=float)
-            ax.fill_between(
-                clock,
-                np.clip(level - half, 0, 1),
-                np.clip(level + half, 0, 1),
-                color=colour,
-                alpha=0.18,
-                linewidth=0,
-                label=f"{tag}: 95% confidence band",
-            )
-    targets = {comparison.a.scenario.service_level.target, comparison.b.scenario.service_level.target}
-    for target in sorted(targets):
-        ax.axhline(
-            target, color="#c0392b", linestyle="--", linewidth=1.3, label=f"target {100 * target:.0f}%"
-        )
-    low = min(starts)
-    high = max(run.scenario.start + run.scenario.duration for run in (comparison.a, comparison.b))
-    step = 3600.0 * max(1, math.ceil((high - low) / 3600.0 / 12))
-    ax.set_xticks(np.arange(math.ceil(low / step) * step, high + 1e-9, step))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_clock(x)))
-    ax.set_xlabel("interval start (clock)")
-    ax.set_ylim(0, 1.04)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    thresholds = sorted(
-        {comparison.a.scenario.service_level.threshold, comparison.b.scenario.service_level.threshold}
+    """Both days' service level by interval on the clock, for all calls and (in a panel each) every
+    department both runs have, with 95% bands when replicated and each run's target; the legend names A and
+    B by what differs between them."""
+    departments = shared_departments(comparison.a, comparison.b)
+    scopes = ["all", *departments] if len(departments) > 1 else ["all"]
+    columns = 1 if len(scopes) == 1 else 2
+    rows_count = math.ceil(len(scopes) / columns)
+    fig = Figure(
+        figsize=(10.0 if columns == 1 else 12.0, 1.6 + 3.4 * rows_count), dpi=100, layout="constrained"
     )
-    ax.set_ylabel(f"answered within {' / '.join(f'{t:g}' for t in thresholds)} s (% of offered)")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
+    axes = fig.subplots(rows_count, columns, squeeze=False, sharey=True)
+    colours = ("#20639b", "#ed553b")
+    runs = (comparison.a, comparison.b)
+    low = min(run.scenario.start for run in runs)
+    high = max(run.scenario.start + run.scenario.duration for run in runs)
+    step = 3600.0 * max(1, math.ceil((high - low) / 3600.0 / (12 if columns == 1 else 6)))
+    thresholds = sorted({run.scenario.service_level.threshold for run in runs})
+    for index, scope in enumerate(scopes):
+        ax = axes[index // columns][index % columns]
+        for run, name, colour, tag in zip(runs, comparison.labels, colours, ("A", "B"), strict=True):
+            rows = interval_rows(run.intervals, scope)
+            scenario = run.scenario
+            clock = scenario.start + rows["interval"].to_numpy(dtype=float) * scenario.interval
+            level = rows["service_level"].to_numpy(dtype=float)
+            wide = tag == "A"  # A wide beneath B: where the runs agree (a department left alone) both show
+            ax.plot(
+                clock,
+                level,
+                marker="o",
+                markersize=5.5 if wide else 3.5,
+                linewidth=4.0 if wide else 1.8,
+                alpha=0.75 if wide else 1.0,
+                zorder=2.1 if wide else 2.2,
+                color=colour,
+                label=f"{tag}: {name}",
+            )
+            if "service_level_ci95" in rows.columns:
+                half = rows["service_level_ci95"].to_numpy(dtype=float)
+                ax.fill_between(
+                    clock,
+                    np.clip(level - half, 0, 1),
+                    np.clip(level + half, 0, 1),
+                    color=colour,
+                    alpha=0.18,
+                    linewidth=0,
+                    label=f"{tag}: 95% confidence band",
+                )
+        for target in sorted({run.scenario.service_level.target for run in runs}):
+            ax.axhline(
+                target, color="#c0392b", linestyle="--", linewidth=1.3, label=f"target {100 * target:.0f}%"
+            )
+        ax.set_title("all calls" if scope == "all" else scope, fontsize=10)
+        ax.set_xticks(np.arange(math.ceil(low / step) * step, high + 1e-9, step))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_clock(x)))
+        ax.set_xlabel("interval start (clock)")
+        ax.set_ylim(0, 1.04)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        if index % columns == 0:
+            ax.set_ylabel(f"answered within {' / '.join(f'{t:g}' for t in thresholds)} s (% of offered)")
+        ax.grid(alpha=0.3)
+        if index == 0:
+            ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
+    for index in range(len(scopes), rows_count * columns):
+        axes[index // columns][index % columns].set_visible(False)
     subtitle = {
         "paired": "shaded: 95% bands; KPIs tested with a paired t-test (common random numbers)",
         "welch": "shaded: 95% bands; KPIs tested with a Welch t-test",
     }.get(comparison.test.kind, "single runs: no significance test")
-    fig.suptitle(f"Service level by interval: A vs B\n{subtitle}", fontsize=12)
+    scope_text = ", all calls and by department" if len(scopes) > 1 else ""
+    fig.suptitle(f"Service level by interval: A vs B{scope_text}\n{subtitle}", fontsize=12)
     return fig
 
 

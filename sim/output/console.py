@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 from rich.table import Table
 
@@ -20,6 +20,28 @@ if TYPE_CHECKING:  # off the import path: `callsim --help` and `validate` need n
 
     from sim.model.loading import ScenarioError
     from sim.model.scenario import Scenario
+
+
+PIPED_WIDTH = 1000
+"""The width a console lays out at when its output is not a terminal (a pipe, a file): tables are printed
+whole at their natural width, never wrapped mid-word at an assumed 80 columns."""
+
+
+class PipedConsole(Console):
+    """A rich console that, writing to a terminal, fits its width; writing anywhere else (piped to a file,
+    `grep` or a script), takes `PIPED_WIDTH`, so a table keeps each row on one line. A width given, or set
+    through `COLUMNS`, is kept."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        dimensions = Console.size.fget(self)  # type: ignore[attr-defined]
+        if self._width is None and self._environ.get("COLUMNS") is None and not self.is_terminal:
+            return ConsoleDimensions(PIPED_WIDTH, dimensions.height)
+        return dimensions
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -402,7 +424,10 @@ def progress(
 
 def comparison_table(frame: pd.DataFrame, labels: tuple[str, str], tested: bool) -> Table:
     """KPIs of runs A and B side by side: values, B - A, and (with replications) p-value and verdict."""
-    table = Table(title=f"A: {labels[0]}   B: {labels[1]}", header_style="bold")
+    title = f"A: {labels[0]}   B: {labels[1]}"
+    if len(title) > 60:  # long names (what differs between the runs) stay on their own lines above the table
+        title = "A vs B"
+    table = Table(title=title, header_style="bold")
     for column in ("KPI", "A", "B", "B - A"):
         table.add_column(column, justify="left" if column == "KPI" else "right")
     if tested:

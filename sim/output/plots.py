@@ -1,6 +1,7 @@
 """Pictures of a run, drawn from a results folder's tables: service level against the target, call volumes,
-the wait distribution, queues, staffing against work, transfers, agents met per caller, and (with
-replications) how the means settle. Each figure stands alone: title, units, legend, clock-time axis.
+the calls answered within t (the service level for every t), queues, staffing against work, transfers,
+agents met per caller, and (with replications) how the means settle. Each figure stands alone: title,
+units, legend, clock-time axis.
 
 This module says which pictures a run has (their files, headings and captions) and writes them:
 `write_plots` saves them all as PNG in the run's `plots/` folder. The figures are drawn in
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.output import kpi_labels
@@ -65,9 +67,11 @@ SPECS = {
         PlotSpec(
             "wait_cdf",
             "wait_cdf.png",
-            "Wait-time distribution",
-            "Cumulative distribution of queue waits; the dash-dot curve is the share of offered calls answered "
-            "within t, which equals the service level at the threshold.",
+            "Calls answered within t",
+            "The service level's own measure for every t: the share of offered calls answered within t of "
+            "joining the queue (queue wait + ring; callers who hung up or were blocked count as not answered), "
+            "for all calls and each department (its visits). At the threshold each curve is the service level "
+            "in the tables below (replication 0's, with replications).",
         ),
         PlotSpec(
             "queue",
@@ -110,6 +114,12 @@ class WrittenPlot:
     spec: PlotSpec
     path: Path
     note: str = ""
+    """Why the picture was not drawn (the report shows this sentence instead); empty when it was."""
+
+    @property
+    def drawn(self) -> bool:
+        """Whether the PNG was written (a picture with nothing to show is left out, with its note)."""
+        return not self.note
 
 
 def figure_builders(run: SavedRun) -> dict[str, tuple[Callable[[], Figure], str]]:
@@ -126,7 +136,9 @@ def figure_builders(run: SavedRun) -> dict[str, tuple[Callable[[], Figure], str]
             run.intervals, departments, target, scenario.service_level.threshold, subtitle
         ),
         "volumes": lambda: volume_figure(run.intervals, subtitle, scenario),
-        "wait_cdf": lambda: wait_figure(run.calls, run.visits, scenario, first),
+        "wait_cdf": lambda: wait_figure(
+            run.calls, run.visits, scenario, first, run.reps, run.summary.get("service_level")
+        ),
         "queue": lambda: queue_figure(run.visits, scenario, run.ended_at, first),
         "staffing": lambda: staffing_figure(
             run.intervals, [*departments, *(run.scenario.agent_groups or {})], run.summary, subtitle
@@ -138,19 +150,40 @@ def figure_builders(run: SavedRun) -> dict[str, tuple[Callable[[], Figure], str]
     }
     if run.replications is not None and len(run.replications) > 1:
         builders["replications"] = lambda: replications_figure(run.replications, subtitle)  # type: ignore[arg-type]
-    notes = {"transfers": "No transfers in this run." if int(matrix.to_numpy().sum()) == 0 else ""}
-    return {name: (build, notes.get(name, "")) for name, build in builders.items()}
+    return {name: (build, not_drawn(run, matrix).get(name, "")) for name, build in builders.items()}
+
+
+def not_drawn(run: SavedRun, matrix: pd.DataFrame) -> dict[str, str]:
+    """The pictures a run leaves out, each with the sentence the report shows in its place: a transfer map
+    of zeros is a blank canvas, and a bar chart of one 100% bar says nothing a sentence does not."""
+    whose = " (replication 0)" if run.reps > 1 else ""
+    notes = {}
+    if int(matrix.to_numpy().sum()) == 0:
+        notes["transfers"] = (
+            f"No call was transferred in this run{whose}, so there is no transfer map to draw."
+        )
+    shares = touched_shares(run.summary, run.calls)["share"].to_numpy(dtype=float)
+    if shares.sum() == 0:
+        notes["agents_touched"] = "No call was answered in this run, so there are no agents met to count."
+    elif shares[0] >= 1.0 - 1e-12:
+        notes["agents_touched"] = (
+            "Every answered caller met exactly one agent (no call was transferred), so there is no spread "
+            "of agents met to draw."
+        )
+    return notes
 
 
 def write_plots(run: SavedRun, folder: Path, processes: int | None = None) -> list[WrittenPlot]:
-    """Draw every figure of the run and save it as PNG in `folder` (created if needed).
+    """Draw every figure of the run that has something to show and save it as PNG in `folder` (created if
+    needed); the others are listed with the note that replaces them (`not_drawn`).
 
     With two `processes` (default: `drawing_processes()`), a forked copy of this process draws every
     other figure while this one draws the rest. The copy only writes its PNG files and exits; whatever it
     did not finish (it failed, or was stopped) this process draws itself afterwards, so an error is
     raised here, as with one process, and the files are the same either way."""
     folder.mkdir(parents=True, exist_ok=True)
-    builders = list(figure_builders(run).items())
+    every = list(figure_builders(run).items())
+    builders = [(name, entry) for name, entry in every if not entry[1]]  # a picture with a note is not drawn
     paths = [folder / SPECS[name].file for name, _ in builders]
     helper = _fork_drawing(builders[1::2], paths[1::2]) if (processes or drawing_processes()) > 1 else None
     mine = range(0, len(builders), 2) if helper is not None else range(len(builders))
@@ -162,9 +195,7 @@ def write_plots(run: SavedRun, folder: Path, processes: int | None = None) -> li
     for index in range(1, len(builders), 2) if helper is not None else ():
         if not finished or not paths[index].is_file():
             save_figure(builders[index][1][0](), paths[index])
-    return [
-        WrittenPlot(SPECS[name], path, note) for (name, (_, note)), path in zip(builders, paths, strict=True)
-    ]
+    return [WrittenPlot(SPECS[name], folder / SPECS[name].file, note) for name, (_, note) in every]
 
 
 def _fork_drawing(

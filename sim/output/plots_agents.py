@@ -73,10 +73,30 @@ def staffing_figure(
         data = staffing_series(intervals, name)
         edges = np.arange(len(data) + 1)  # interval i spans [i, i + 1): its figure holds from its start
         stairs(ax, data["busy"], edges, fill=True, color="#f4a259", alpha=0.75, label="busy")
-        stairs(ax, data["logged_in"], edges, color="#20639b", linewidth=1.2, label="logged in")
+        # Logged in is often exactly scheduled: a wide pale line under the thin dashes keeps both in sight.
+        same = bool(np.allclose(data["logged_in"], data["scheduled"], equal_nan=True))
+        stairs(
+            ax,
+            data["logged_in"],
+            edges,
+            color="#5b9bd5",
+            linewidth=4.5,
+            alpha=0.6,
+            zorder=2.1,
+            label="logged in (= scheduled in every interval)" if same else "logged in",
+        )
         rostered = "rostered" in data and bool(np.isfinite(data["rostered"]).any())
         if rostered:
-            stairs(ax, data["rostered"], edges, color="#888888", linewidth=1.2, linestyle=":", label="rostered")
+            stairs(
+                ax,
+                data["rostered"],
+                edges,
+                color="#888888",
+                linewidth=1.2,
+                linestyle=":",
+                zorder=2.2,
+                label="rostered",
+            )
         stairs(
             ax,
             data["scheduled"],
@@ -84,6 +104,7 @@ def staffing_figure(
             color="#222222",
             linewidth=1.4,
             linestyle="--",
+            zorder=2.3,
             label="available (after shrinkage, absence)" if rostered else "scheduled",
         )
         title = panel_title(summary, name)

@@ -26,11 +26,15 @@ REQUIRED = (
     *("calls.parquet", "visits.parquet", "events.parquet"),
 )
 CALL_COLUMNS = (
-    *("call_id", "reason", "arrived_at", "answered_at", "outcome", "wait_time", "time_to_answer"),
+    *("call_id", "reason", "first_department", "arrived_at", "answered_at", "outcome", "wait_time"),
+    "time_to_answer",
     *("agents_touched", "n_transfers", "resolved", "chain", "experience"),
 )
 """The columns of the calls table that reports and comparisons read (a big run's table is large)."""
-VISIT_COLUMNS = ("call_id", "department", "queued_at", "wait_time", "answered", "abandoned", "time_to_answer")
+VISIT_COLUMNS = (
+    *("call_id", "department", "callback", "queued_at", "wait_time", "answered", "abandoned"),
+    "time_to_answer",
+)
 """The columns of the visits table that reports read."""
 
 

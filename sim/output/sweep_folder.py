@@ -520,7 +520,7 @@ def _finish(
         atomic_write(folder / "summary.csv", lambda p: table.to_csv(p, index=False))
         made: list[Path] = []
         if complete and plots:
-            made = _write_plots(plan, table, list(plots), folder)
+            made = _write_plots(plan, table, list(plots), folder, rows)
     except BaseException:
         with signals_deferred(), suppress(Exception):  # best effort: the first error is the one to report
             record("interrupted", read_rows(folder))
@@ -531,14 +531,18 @@ def _finish(
     return SweepOutcome(folder, rows, table, made, counts["ran"], kept, counts["failed"], complete, wall)
 
 
-def _write_plots(plan: SweepPlan, table: pd.DataFrame, plots: list[str], folder: Path) -> list[Path]:
+def _write_plots(
+    plan: SweepPlan, table: pd.DataFrame, plots: list[str], folder: Path, rows: pd.DataFrame | None = None
+) -> list[Path]:
     """Draw the pictures into a hidden staging folder, then swap it for `plots/` in one rename (a sweep
     stopped while drawing leaves the previous pictures, never half a PNG)."""
     from sim.output.sweep_plots import plot_sweep
 
     staging = folder / staging_name("plots")
     try:
-        made = plot_sweep(table, plan.keys, plots, staging, lhs=plan.design == "lhs", seconds=plan.durations)
+        made = plot_sweep(
+            table, plan.keys, plots, staging, lhs=plan.design == "lhs", seconds=plan.durations, rows=rows
+        )
         if not made:
             return []
         sync_tree(staging)

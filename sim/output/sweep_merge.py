@@ -137,7 +137,7 @@ def merge_shards(
         table = summarize(plan, rows)
         atomic_write(target / "summary.parquet", lambda p: table.to_parquet(p, index=False))
         atomic_write(target / "summary.csv", lambda p: table.to_csv(p, index=False))
-        made = _write_plots(plan, table, list(plots), target) if plots else []
+        made = _write_plots(plan, table, list(plots), target, rows) if plots else []
         failed = int(rows["error"].notna().sum())
         wall = time.perf_counter() - started
         with signals_deferred():
