@@ -98,3 +98,58 @@ def test_a_scenario_without_groups_is_refused() -> None:
     root = Path(__file__).resolve().parent.parent
     with pytest.raises(StaffingError, match="no agent groups"):
         search_groups(load_scenario(root / "scenarios" / "erlang-a.yaml"), TARGETS, reps=2)
+
+
+def _write(scenario: Scenario, folder: Path) -> Path:
+    import yaml
+
+    from sim.model.loading import resolved_dict
+
+    path = folder / "two-desks.yaml"
+    path.write_text(yaml.safe_dump(resolved_dict(scenario), sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_staff_groups_command_writes_the_three_answers(tmp_path: Path) -> None:
+    import json
+
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from sim.cli.app import app
+
+    scenario = _write(two_desks(flex_wage=15.0, duration="2h"), tmp_path)
+    out = tmp_path / "plan"
+    done = CliRunner().invoke(
+        app, ["staff", str(scenario), "--groups", "--reps", "3", "--jobs", "1", "--out", str(out)]
+    )
+    assert done.exit_code == 0, done.output
+    assert "separate queues (simulated)" in done.output and "fully pooled (Erlang A bound)" in done.output
+    plan = pd.read_csv(out / "plan.csv")
+    assert list(plan.columns) == [
+        "interval", "start", "billing", "technical", "flex",
+        "billing_separate", "technical_separate", "flex_separate", "fully_pooled",
+    ]  # fmt: skip
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    answers = summary["answers"]
+    assert answers["cross_trained"]["cost"] <= answers["separate_queues"]["cost"]
+    # cost by hand from the written plan: 20 a specialist-hour, 15 a flex-hour, one-hour intervals
+    by_hand = 20.0 * (plan["billing"] + plan["technical"]).sum() + 15.0 * plan["flex"].sum()
+    assert answers["cross_trained"]["cost"] == pytest.approx(by_hand)
+    assert (plan["flex_separate"] == 0).all()
+    figures = pd.read_csv(out / "figures.csv")
+    assert figures["met"].all() == (summary["cells_met"] == summary["cells"])
+    refused = CliRunner().invoke(
+        app, ["staff", str(scenario), "--groups", "--only", "billing", "--out", str(tmp_path / "x")]
+    )
+    assert refused.exit_code == 2 and "--only" in refused.output
+
+
+def test_python_api_staffs_groups() -> None:
+    import sim
+
+    answer = sim.staff_groups(
+        two_desks(flex_wage=45.0), {"service_level": 0.8}, ["abandon_rate=0.1"], reps=3, jobs=1
+    )
+    assert isinstance(answer, sim.GroupPlan)
+    assert answer.plan["flex"] == [0] and answer.plan == answer.separate

@@ -155,6 +155,31 @@ def staff(
             help="Re-plan this department alone; the others keep their staffing",
         ),
     ] = None,
+    confidence: Annotated[
+        float | None,
+        typer.Option(
+            "--confidence",
+            help="Meet each goal with this one-sided confidence: the Student-t bound of the interval's mean "
+            "over replications must clear the goal (0.95; default: the scenario's goals.confidence, else "
+            "the mean)",
+        ),
+    ] = None,
+    days_met: Annotated[
+        float | None,
+        typer.Option(
+            "--days-met",
+            help="Meet every goal on at least this share of the simulated days, interval by interval "
+            "(0.9; with arrivals.busyness, of busy and quiet days; default: the scenario's goals.days_met)",
+        ),
+    ] = None,
+    groups: Annotated[
+        bool,
+        typer.Option(
+            "--groups",
+            help="Staff the agent groups too: every pool's count per interval a decision, least cost (wages "
+            "from `costs`, else agent-hours), shown beside the separate-queues and fully pooled answers",
+        ),
+    ] = False,
 ) -> None:
     """Find the fewest agents per interval and department that meet the targets in simulation, and
     compare with Erlang C and Erlang A."""
@@ -177,6 +202,9 @@ def staff(
         out,
         err,
         only=only,
+        confidence=confidence,
+        days_met=days_met,
+        groups=groups,
     )
     if code:
         raise typer.Exit(code)

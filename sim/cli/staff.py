@@ -21,6 +21,7 @@ from rich.table import Table
 from sim.analysis.costs import plan_wages
 from sim.experiments.executors import ExecutorError, make_executor
 from sim.experiments.staffing import StaffingError, StaffingPlan, erlang_answers, parse_targets, search
+from sim.experiments.staffing.result import criterion_text, verdict_counts
 from sim.model.durations import format_clock, parse_duration
 from sim.model.loading import ScenarioError, load_scenario
 from sim.output.console import print_problems, say
@@ -35,6 +36,8 @@ from sim.output.folders import (
 )
 from sim.output.staffing_folder import write_staffing
 
+VERDICT_STYLE = {"met": "met", "within CI": "[yellow]within CI[/]", "missed": "[red]missed[/]"}
+"""A plan row's verdict as the console shows it (`sim.experiments.staffing.confidence.VERDICTS`)."""
 STAGES = {
     "search": "searched every interval from Erlang A",
     "check": "checked the end game on more replications",
@@ -92,11 +95,15 @@ def staff_command(
     out: Console,
     err: Console,
     only: str | None = None,
+    confidence: float | None = None,
+    days_met: float | None = None,
+    groups: bool = False,
 ) -> int:
-    """`callsim staff`: search, write the folder, print the plan against Erlang; returns the exit status."""
+    """`callsim staff`: search, write the folder, print the plan against Erlang; returns the exit status.
+    With `groups`, the agent groups are staffed too (`sim.cli.staff_groups`)."""
     try:
         base = load_scenario(scenario, overrides)
-        goals = parse_targets(targets, ceilings, base)
+        goals = parse_targets(targets, ceilings, base, confidence, days_met)
     except ScenarioError as error:
         print_problems(err, error)
         return 2
@@ -105,6 +112,14 @@ def staff_command(
         return 2
     if not targets and not ceilings and base.goals is not None and not quiet:
         say(err, "targets from the scenario's goals", goals.describe(), "cyan")  # `goal_targets`
+    if groups:
+        if only or confidence is not None or days_met is not None or confirm_reps is not None:
+            say(err, "error", "--groups judges every cell on the mean of --reps days: leave out --only, "
+                "--confidence, --days-met and --confirm-reps")
+            return 2
+        from sim.cli.staff_groups import staff_groups_command
+
+        return staff_groups_command(base, goals, reps, seed, jobs, dask, out_dir, force, quiet, out, err)
     name = f"{base.name}-{only}-staffing" if only else f"{base.name}-staffing"
     target = out_dir or default_run_dir(Path("results"), name)
     try:
@@ -163,9 +178,8 @@ def print_plan(out: Console, err: Console, result: StaffingPlan, target: Path) -
             highlight=False,
         )
     out.print(
-        f"confirmation (seed {result.confirm_seed}, {result.confirm_reps} replications): "
-        f"{result.confirmation['intervals_met']}/{result.confirmation['intervals']} interval rows met the "
-        f"targets, {result.confirmation['intervals_within_ci']} within their 95% CI; day service level "
+        f"confirmation (seed {result.confirm_seed}, {result.confirm_reps} replications; met "
+        f"{criterion_text(result.targets)}): {verdict_counts(result.confirmation)}; day service level "
         f"{100 * day.get('service_level', math.nan):.1f}%, abandonment {100 * day.get('abandon_rate', math.nan):.1f}%",
         highlight=False,
     )
@@ -185,12 +199,15 @@ def print_plan(out: Console, err: Console, result: StaffingPlan, target: Path) -
 def plan_table(result: StaffingPlan) -> Table:
     """Per interval and department: calls, Erlang C, Erlang A, simulated, and the confirmation figures."""
     shown = Table(title=f"staffing for {result.targets.describe()}", header_style="bold", box=box.SIMPLE_HEAD)
-    columns = ("start", "department", "calls/h", "ErlC", "ErlA", "sim", "SL", "abandon", "met")
+    columns = ("start", "department", "calls/h", "ErlC", "ErlA", "sim", "SL", "abandon", "P(met)", "verdict")
     for column in columns:
         shown.add_column(column, justify="left" if column in ("start", "department") else "right")
     shown.pad_edge = False
     shown.collapse_padding = True
-    shown.caption = "ErlC, ErlA: Erlang C and A; sim: the plan; SL, abandon: confirmation run ± 95% CI"
+    shown.caption = (
+        "ErlC, ErlA: Erlang C and A; sim: the plan; SL, abandon: confirmation run ± 95% CI; P(met): share of "
+        f"its days meeting every target; verdict: met {criterion_text(result.targets)}"
+    )
     for _, row in result.table.iterrows():
         shown.add_row(
             str(row["start"]),
@@ -201,7 +218,8 @@ def plan_table(result: StaffingPlan) -> Table:
             f"[bold]{row['simulated']}[/]",
             _percent(row["confirm_service_level"], row["confirm_service_level_ci95"]),
             _percent(row["confirm_abandon_rate"], row["confirm_abandon_rate_ci95"]),
-            "yes" if row["confirm_met"] else ("in CI" if row["confirm_within_ci"] else "[red]no[/]"),
+            _percent(row["confirm_met_share"], math.nan) if row["confirm_verdict"] else "-",
+            VERDICT_STYLE.get(row["confirm_verdict"], "-"),
         )
     return shown
 

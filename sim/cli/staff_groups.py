@@ -1,0 +1,107 @@
+"""`callsim staff --groups`: staff the departments' own agents and every cross-trained agent group by
+simulation at least cost (`sim.experiments.staffing.groups`), write its folder, and show the answer beside
+the separate-queues answer and the fully pooled bound. A line per finished round goes to stderr, so a long
+search is never silent."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from sim.experiments.executors import ExecutorError, make_executor
+from sim.experiments.staffing.groups import GroupPlan, search_groups
+from sim.experiments.staffing.targets import Targets
+from sim.model.scenario import Scenario
+from sim.output.console import say
+from sim.output.folders import (
+    ResultsError,
+    ResultsExist,
+    ResultsUnwritable,
+    check_target,
+    default_run_dir,
+    unwritable,
+)
+from sim.output.group_staffing import answers_lines, group_plan_table, write_group_staffing
+
+
+def staff_groups_command(
+    base: Scenario,
+    goals: Targets,
+    reps: int,
+    seed: int | None,
+    jobs: int | None,
+    dask: str | None,
+    out_dir: Path | None,
+    force: bool,
+    quiet: bool,
+    out: Console,
+    err: Console,
+) -> int:
+    """Search, write the folder, print the three answers; returns the exit status."""
+    from sim.experiments.staffing.targets import StaffingError
+
+    target = out_dir or default_run_dir(Path("results"), f"{base.name}-group-staffing")
+    try:
+        check_target(target, force, "the staffing plan")
+        executor = make_executor(jobs, dask)
+    except (ResultsError, ExecutorError) as error:
+        say(err, "error", error)
+        return 1 if isinstance(error, ResultsUnwritable) else 2
+    started = time.perf_counter()
+
+    def progress(line: str) -> None:
+        if not quiet:
+            err.print(f"staffing groups: {line} ({time.perf_counter() - started:.1f}s)", highlight=False)
+
+    try:
+        result = search_groups(base, goals, reps=reps, seed=seed, executor=executor, progress=progress)
+    except StaffingError as error:
+        say(err, "error", error)
+        return 2
+    finally:
+        executor.close()
+    try:
+        target = write_group_staffing(target, result, force, ["callsim", *sys.argv[1:]])
+    except ResultsExist as error:
+        say(err, "error", error)
+        return 2
+    except OSError as error:
+        say(err, "error", unwritable(error, target, "the staffing plan"))
+        return 1
+    if not quiet:
+        print_group_plan(out, result, target)
+    return 0
+
+
+def print_group_plan(out: Console, result: GroupPlan, target: Path) -> None:
+    """Per interval each pool's count (cross-trained, and separate in brackets), the pooled bound, then the
+    three answers' agent-hours and cost, the cells met, and where the folder went."""
+    table = group_plan_table(result)
+    shown = Table(box=box.SIMPLE, title=f"{result.scenario.name}: agents per interval by pool")
+    shown.add_column("start")
+    for name in result.plan:
+        shown.add_column(f"{name} (separate)", justify="right")
+    shown.add_column("fully pooled", justify="right")
+    for row in table.to_dict("records"):
+        shown.add_row(
+            str(row["start"]),
+            *(f"{row[name]} ({row[f'{name}_separate']})" for name in result.plan),
+            str(row["fully_pooled"]),
+        )
+    out.print(shown)
+    for line in answers_lines(result):
+        out.print(line, highlight=False)
+    cost_unit = (
+        "agent-hours" if result.scenario.costs is None else (result.scenario.costs.currency or "money")
+    )
+    out.print(
+        f"cost in {cost_unit}; cells meeting {result.targets.describe()} over {result.simulated_days:,} simulated "
+        f"days of search: {int(result.met.sum())} of {result.met.size}",
+        highlight=False,
+    )
+    out.print(f"staffing: {target}", highlight=False, soft_wrap=True)

@@ -1,0 +1,116 @@
+"""A cross-trained staffing plan (`staff --groups`) as a planner reads it: per interval, every pool's count
+in the cross-trained answer beside the separate-queues answer and the fully pooled bound, each answer's
+agent-hours and cost, and the folder that holds them (`staffing.yaml`, `plan.csv`, `figures.csv`,
+`summary.json`, `meta.json`), written whole or not at all (`sim.output.folders`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.experiments.provenance import git_revision, versions
+from sim.experiments.staffing.groups import GroupPlan
+from sim.model.durations import format_clock
+from sim.output.folders import write_folder, write_json
+
+
+def group_plan_table(result: GroupPlan) -> pd.DataFrame:
+    """One row per interval: its start, each pool's cross-trained count (`<pool>`), each pool's count in
+    the separate-queues answer (`<pool>_separate`), and the fully pooled bound (`fully_pooled`)."""
+    scenario = result.scenario
+    count = scenario.interval_count
+    columns: dict[str, Any] = {
+        "interval": list(range(count)),
+        "start": [format_clock(scenario.start + i * scenario.interval) for i in range(count)],
+    }
+    for name, counts in result.plan.items():
+        columns[name] = counts
+    for name, counts in result.separate.items():
+        columns[f"{name}_separate"] = counts
+    columns["fully_pooled"] = result.pooled
+    return pd.DataFrame(columns)
+
+
+def group_figures(result: GroupPlan) -> pd.DataFrame:
+    """Per interval and department, the cross-trained plan's figures over the search's replications and
+    whether every target is met there (`met`)."""
+    frame = result.figures.frame().reset_index()
+    frame["met"] = result.met.reshape(-1)
+    return frame
+
+
+def group_yaml(result: GroupPlan) -> str:
+    """The cross-trained plan as scenario YAML: each department's and group's `agents: {per_interval}`."""
+    import yaml
+
+    departments = {
+        name: {"agents": {"per_interval": counts}}
+        for name, counts in result.plan.items()
+        if name in result.scenario.departments
+    }
+    groups = {
+        name: {"agents": {"per_interval": counts}}
+        for name, counts in result.plan.items()
+        if name in result.scenario.agent_groups
+    }
+    header = (
+        f"# callsim staff --groups: the least-cost counts of every pool meeting {result.targets.describe()}\n"
+        f"# in simulation (scenario {result.scenario.name}); merge into the scenario's departments and groups.\n"
+    )
+    body = {"departments": departments, "agent_groups": groups}
+    return header + yaml.safe_dump(body, sort_keys=False, default_flow_style=None, width=1000)
+
+
+def group_summary(result: GroupPlan) -> dict[str, Any]:
+    """What `summary.json` holds: the targets, each answer's agent-hours and cost, the wages, the plan."""
+    return {
+        "scenario": result.scenario.name,
+        "targets": {"floors": result.targets.floors, "ceilings": result.targets.ceilings},
+        "answers": result.summary(),
+        "wages": result.wage,
+        "cells_met": int(result.met.sum()),
+        "cells": int(result.met.size),
+        "simulated_days": result.simulated_days,
+        "plan": result.plan,
+        "separate_queues": result.separate,
+        "fully_pooled": result.pooled,
+    }
+
+
+def write_group_staffing(target: Path, result: GroupPlan, force: bool, command: Sequence[str]) -> Path:
+    """The folder of a cross-trained plan (see the module)."""
+
+    def fill(folder: Path) -> None:
+        (folder / "staffing.yaml").write_text(group_yaml(result), encoding="utf-8")
+        group_plan_table(result).to_csv(folder / "plan.csv", index=False)
+        group_figures(result).to_csv(folder / "figures.csv", index=False, float_format="%.6g")
+        write_json(folder / "summary.json", group_summary(result))
+        write_json(
+            folder / "meta.json",
+            {
+                "scenario": result.scenario.name,
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "versions": versions(),
+                "git_revision": git_revision(),
+                "command": list(command),
+            },
+        )
+
+    return write_folder(target, force, fill)
+
+
+def answers_lines(result: GroupPlan) -> list[str]:
+    """The three answers as a planner compares them: agent-hours and cost."""
+    labels = {
+        "cross_trained": "cross-trained (simulated)",
+        "separate_queues": "separate queues (simulated)",
+        "fully_pooled": "fully pooled (Erlang A bound)",
+    }
+    lines = [f"{'answer':<32}{'agent-hours':>12}{'cost':>12}"]
+    for key, figures in result.summary().items():
+        lines.append(f"{labels[key]:<32}{figures['agent_hours']:>12,.1f}{figures['cost']:>12,.1f}")
+    return lines
