@@ -29,10 +29,16 @@ _LAZY: dict[str, tuple[str, str]] = {
     "replicate": ("sim.api", "replicate"),
     "sweep": ("sim.api", "sweep"),
     "staff": ("sim.api", "staff"),
+    "staff_groups": ("sim.api", "staff_groups"),
+    "GroupPlan": ("sim.experiments.staffing.groups", "GroupPlan"),
+    "schedule": ("sim.api", "schedule"),
+    "Schedule": ("sim.experiments.schedule", "Schedule"),
     "compare": ("sim.api", "compare"),
     "write_results": ("sim.api", "write_results"),
     "fit": ("sim.api", "fit"),
     "backtest": ("sim.api", "backtest"),
+    "trace": ("sim.api", "trace"),
+    "replay": ("sim.api", "replay"),
     "Day": ("sim.api", "Day"),
     "Replications": ("sim.api", "Replications"),
     "SweepResult": ("sim.api", "SweepResult"),
@@ -47,9 +53,11 @@ _LAZY: dict[str, tuple[str, str]] = {
 __all__ = [
     "Comparison",
     "Day",
+    "GroupPlan",
     "Replications",
     "Scenario",
     "ScenarioError",
+    "Schedule",
     "StaffingPlan",
     "SweepError",
     "SweepResult",
@@ -58,10 +66,14 @@ __all__ = [
     "compare",
     "fit",
     "load_scenario",
+    "replay",
     "replicate",
+    "schedule",
     "simulate",
     "staff",
+    "staff_groups",
     "sweep",
+    "trace",
     "write_results",
 ]
 
@@ -74,14 +86,19 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         compare,
         fit,
         load_scenario,
+        replay,
         replicate,
+        schedule,
         simulate,
         staff,
+        staff_groups,
         sweep,
+        trace,
         write_results,
     )
     from sim.experiments.compare import Comparison
     from sim.experiments.staffing import StaffingPlan
+    from sim.experiments.staffing.groups import GroupPlan
     from sim.experiments.sweep_design import SweepError
     from sim.model.loading import ScenarioError
     from sim.model.scenario import Scenario

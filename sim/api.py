@@ -33,6 +33,7 @@ from sim.experiments.runner import Replicated, ReplicationKpis
 from sim.experiments.runner import replicate as replicate_runs
 from sim.experiments.sweep import SweepPlan, plan_sweep, run_plan, summarize
 from sim.experiments.sweep_design import override_text
+from sim.experiments.week import WeekRun, simulate_week
 from sim.model.loading import load_scenario as load_file
 from sim.model.loading import read_yaml, resolved_dict, scenario_from_dict
 from sim.model.scenario import Scenario
@@ -40,8 +41,13 @@ from sim.model.scenario import Scenario
 if TYPE_CHECKING:
     from sim.analysis.fitting.fit import FittedScenario
     from sim.experiments.backtest import Backtest
+    from sim.experiments.schedule import Schedule
     from sim.experiments.staffing import StaffingPlan
+    from sim.experiments.staffing.groups import GroupPlan
     from sim.model.call_log import CallLog
+    from sim.model.shift_catalogue import ShiftCatalogue
+    from sim.output.trace import Traced
+    from sim.output.trace_pairs import TracedPair
 
 Progress = Callable[[int, int], None]
 """`progress(done, total)`: called as work finishes (the CLI turns it into a bar)."""
@@ -167,10 +173,16 @@ class Day:
         return call_log_frame(self.result, on or FIRST_DATE)
 
 
-def simulate(scenario: ScenarioLike, seed: int | None = None, replication: int = 0) -> Day:
+def simulate(scenario: ScenarioLike, seed: int | None = None, replication: int = 0) -> Day | WeekRun:
     """Simulate one day (replication `replication` of `seed`; default: the scenario's seed). The same seed
-    and replication give identical tables, and two scenarios with the same seed share their callers."""
-    return Day(simulate_day(_scenario(scenario), seed, replication))
+    and replication give identical tables, and two scenarios with the same seed share their callers.
+
+    A scenario with a `week` block runs every day in order and returns the week (`WeekRun`: `table`, a row
+    per day and the week's; `carried`, the work each close left; `results`, each day's run)."""
+    loaded = _scenario(scenario)
+    if loaded.week is not None:
+        return simulate_week(loaded, seed, replication)
+    return Day(simulate_day(loaded, seed, replication))
 
 
 # --- replications ------------------------------------------------------------------------------------------
@@ -350,18 +362,113 @@ def staff(
     jobs: int | None = None,
     only: str | None = None,
     progress: Progress | None = None,
+    confidence: float | None = None,
+    days_met: float | None = None,
 ) -> StaffingPlan:
     """The fewest agents per interval and department that meet every floor in `targets` (e.g.
     `{"service_level": 0.8}`; default: the scenario's own) and every ceiling (e.g. `{"abandon_rate": 0.05}`)
     in every interval: the staffing search (`sim.experiments.staffing.search`), returning its
     `StaffingPlan`. `only` re-plans one department, the others keep their staffing; `reps` (replications
-    per judgement) defaults to the search's own."""
+    per judgement) defaults to the search's own. `confidence` (e.g. 0.95): each goal met by its one-sided
+    Student-t bound, not its mean; `days_met` (e.g. 0.9): every goal met on at least that share of the
+    simulated days (as `callsim staff --confidence/--days-met`; default: the scenario's goals block)."""
     from sim.experiments.staffing import search
 
     options: dict[str, Any] = {"seed": seed, "jobs": jobs, "only": only, "progress": progress}
     if reps is not None:
         options["reps"] = reps
+    if confidence is not None:
+        options["confidence"] = confidence
+    if days_met is not None:
+        options["days_met"] = days_met
     return search(_scenario(scenario), targets, ceilings, **options)
+
+
+def staff_groups(
+    scenario: ScenarioLike,
+    targets: Mapping[str, float] | Sequence[str] | None = None,
+    ceilings: Mapping[str, float] | Sequence[str] | None = None,
+    *,
+    reps: int = 10,
+    seed: int | None = None,
+    jobs: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> GroupPlan:
+    """The least-cost count per interval of every pool, the departments' own agents and each cross-trained
+    agent group, meeting `targets` and `ceilings` (default: the scenario's goals) in every interval and
+    department, by simulation with common random numbers (`sim.experiments.staffing.groups`; as `callsim
+    staff --groups`). The answer carries the separate-queues answer and the fully pooled bound beside it."""
+    from sim.experiments.staffing.groups import search_groups
+    from sim.experiments.staffing.targets import targets_from
+
+    base = _scenario(scenario)
+    return search_groups(
+        base, targets_from(targets, ceilings, base), reps=reps, seed=seed, jobs=jobs, progress=progress
+    )
+
+
+def schedule(
+    scenario: ScenarioLike,
+    shifts: str | Path | Mapping[str, Any] | ShiftCatalogue,
+    requirements: str | Path | Mapping[str, Sequence[int]] | StaffingPlan,
+    objective: str = "hours",
+    targets: Mapping[str, float] | Sequence[str] | None = None,
+    ceilings: Mapping[str, float] | Sequence[str] | None = None,
+    *,
+    reps: int = 20,
+    seed: int | None = None,
+    jobs: int | None = None,
+    max_rounds: int = 20,
+    strict: bool = False,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+    time_limit: float = 60.0,
+) -> Schedule:
+    """A roster of shifts from the catalogue `shifts` (a YAML path, its mapping, or a `ShiftCatalogue`)
+    covering `requirements` (a `callsim staff` folder or requirement CSV, a `StaffingPlan`, or agents per
+    interval by department) at least paid hours (`objective="hours"`) or cost (`"cost"`, wages from the
+    scenario's `costs:`), by integer programming; then simulated (`reps` replications of `seed`, the same
+    every round) and repaired, a shift at a time, while an interval misses the targets (as `staff` takes
+    them; beyond its 95% CI, or on the mean with `strict`). `progress(round_record)` after each round;
+    `time_limit`: seconds the integer programme may take per department (then its best roster, noted)."""
+    from sim.experiments.executors import make_executor
+    from sim.experiments.schedule import schedule as build
+    from sim.experiments.staffing import StaffingPlan as Plan
+    from sim.experiments.staffing.targets import targets_from
+    from sim.model.requirements import read_requirements
+    from sim.model.shift_catalogue import ShiftCatalogue as Catalogue
+    from sim.model.shift_catalogue import catalogue_from_dict, load_catalogue
+
+    base = _scenario(scenario)
+    if isinstance(shifts, Catalogue):
+        catalogue = shifts
+    elif isinstance(shifts, Mapping):
+        catalogue = catalogue_from_dict(dict(shifts))
+    else:
+        catalogue = load_catalogue(shifts)
+    if isinstance(requirements, Plan):
+        required: Mapping[str, Sequence[int]] = requirements.plan
+    elif isinstance(requirements, Mapping):
+        required = requirements
+    else:
+        required = read_requirements(requirements, base)
+    executor = make_executor(jobs)
+    try:
+        return build(
+            base,
+            catalogue,
+            required,
+            targets_from(targets, ceilings, base),
+            objective=objective,
+            reps=reps,
+            seed=seed,
+            max_rounds=max_rounds,
+            strict=strict,
+            executor=executor,
+            progress=progress,
+            time_limit=time_limit,
+        )
+    finally:
+        executor.close()
 
 
 # --- comparing ---------------------------------------------------------------------------------------------
@@ -380,7 +487,11 @@ def compare(a: Replications | str | Path, b: Replications | str | Path) -> stati
         )
         shared = [d for d in a.scenario.departments if d in b.scenario.departments]
         rows = statistics.compare_rows(flatten(a.means), flatten(b.means), a.kpis, b.kpis, test, shared)
-        return statistics.Comparison(test, rows, (a.scenario.name, b.scenario.name))
+        # named by what differs between them, not both `small-centre`
+        from sim.output.compare_labels import difference_labels
+
+        labels = difference_labels((a.scenario, a.seed, a.reps), (b.scenario, b.seed, b.reps), ("A", "B"))
+        return statistics.Comparison(test, rows, labels)
     if isinstance(a, Replications) or isinstance(b, Replications):
         raise TypeError("compare two Replications, or two results folders, not one of each")
     from sim.output.compare import compare as compare_folders
@@ -456,8 +567,64 @@ def backtest(
     return run_backtest(read, _scenario(scenario), reps, seed, jobs, progress)
 
 
+def trace(
+    scenario: ScenarioLike,
+    change: Overrides | None = None,
+    *,
+    overrides: Overrides | None = None,
+    seed: int | None = None,
+    call_id: int | None = None,
+    reason: str | None = None,
+    pick: str | Sequence[str] = (),
+    min_agents: int | None = None,
+    waited_over: float | str | None = None,
+    nth: int = 1,
+    longest: bool = False,
+    picture: str | Path | None = None,
+    slides: bool = False,
+) -> Traced | TracedPair:
+    """For trainers: one caller's journey, as `callsim trace` tells it. The caller is `call_id`, else the
+    `nth` call (by arrival) that matches every criterion given (`pick`: `callback-from-hold`,
+    `abandoned-on-hold`, `misrouted`; `min_agents`; `waited_over`, seconds or `"2m"`, in queues; `reason`),
+    else (or with `longest`) the longest chain among them. With `change` (overrides, as `--set-b`), the same
+    caller is told under the scenario as given (A) and changed (B) on one seed: a `TracedPair`. `picture`
+    saves the timeline(s) as a PNG (`slides`: large type, round clock ticks, every segment visible); nothing
+    is written without it. Raises ValueError when no call matches, naming the criteria."""
+    from sim.analysis.trace_picks import Criteria
+    from sim.model.durations import parse_duration
+    from sim.output.trace import trace as trace_one
+    from sim.output.trace_pairs import labels, trace_pair
+
+    texts, changes = _override_texts(overrides), _override_texts(change)
+    base = load_scenario(scenario, texts)
+    criteria = Criteria(
+        (pick,) if isinstance(pick, str) else tuple(pick),
+        min_agents,
+        None if waited_over is None else parse_duration(waited_over),
+        reason,
+    )
+    path = None if picture is None else Path(picture)
+    if not changes:
+        return trace_one(
+            base, seed, call_id, None, path, criteria=criteria, nth=nth, longest=longest, slides=slides
+        )
+    changed = load_scenario(scenario, [*texts, *changes])  # a file is read again: its relative files found
+    label_a, label_b = labels(texts, changes)
+    return trace_pair(base, changed, label_a, label_b, seed, call_id, criteria, nth, longest, path, slides)
+
+
+def replay(folder: str | Path, out: str | Path | None = None, force: bool = False) -> Path:
+    """For trainers: write the animated replay of a saved run (a results folder from `write_results` or
+    `callsim run`) as one self-contained HTML page, by default `FOLDER/replay.html`; return where it went.
+    An existing page is replaced only with `force` (`sim.output.folders.ResultsExist`); a folder that is
+    not a run raises `sim.output.saved.NotARun`."""
+    from sim.output.replay import write_replay
+
+    return write_replay(folder, out, force)
+
+
 def write_results(
-    result: Day | Replications | SweepResult | statistics.Comparison | FittedScenario,
+    result: Day | Replications | SweepResult | statistics.Comparison | FittedScenario | Schedule,
     folder: str | Path,
     force: bool = False,
     report: bool = True,
@@ -489,9 +656,15 @@ def write_results(
         from sim.output.fit_folder import write_fit
 
         return write_fit(target, result, force=force, command=["sim.write_results"], report=report)
+    from sim.experiments.schedule import Schedule
+
+    if isinstance(result, Schedule):
+        from sim.output.schedule_folder import write_schedule
+
+        return write_schedule(target, result, force, ["sim.write_results"])
     raise TypeError(
-        f"cannot write a {type(result).__name__}: expected a Day, Replications, SweepResult, Comparison "
-        "or FittedScenario"
+        f"cannot write a {type(result).__name__}: expected a Day, Replications, SweepResult, Comparison, "
+        "FittedScenario or Schedule"
     )
 
 

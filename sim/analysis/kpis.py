@@ -198,6 +198,12 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("days_meeting_target", "days meeting the service-level target", "%", 1, "days",
         definition="Share of replications (simulated days) whose service level reached the target: the "
         "chance a day meets it, which the mean does not tell (sim.analysis.confidence.days_meeting_target)."),
+    Kpi("carried_in", "work carried in from the day before", "n", 0, "week", short="carried in",
+        definition="A week's day: callbacks not dialled at the previous close and redials due after it, "
+        "brought into this day (carry_in events; sim.engine.carry_over)."),
+    Kpi("carried_out", "work carried over to the next day", "n", -1, "week", short="carried out",
+        definition="A week's day: callbacks still waiting for a dial-out at the close (or due a retry after "
+        "it) and redials due after the close, kept for the next morning (carry_out events)."),
 )
 """Every centre-wide KPI, in the order reports show them."""
 

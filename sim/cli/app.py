@@ -19,14 +19,18 @@ import typer
 from sim.cli.backtest import backtest
 from sim.cli.common import DASK_MISSING
 from sim.cli.fit import fit
+from sim.cli.metavars import ReadableCommand, ReadableGroup
 from sim.cli.planning import erlang, staff, sweep, sweep_merge
+from sim.cli.replay import replay
 from sim.cli.run import DEFAULT_NAME, default_scenario, run, validate
 from sim.cli.saved import compare, report, rerun
+from sim.cli.schedule import schedule
 from sim.cli.trace import trace
 
 __all__ = ["DASK_MISSING", "DEFAULT_NAME", "app", "default_scenario", "main"]
 
 app = typer.Typer(
+    cls=ReadableGroup,  # `--help` names what options take in words (TEXT, PATH=VALUE), flags bare
     add_completion=False,
     no_args_is_help=True,
     help="callsim: a call-centre hold-and-transfer simulator. Scenarios are YAML; times are seconds inside.",
@@ -61,18 +65,20 @@ def _options(
     """callsim: a call-centre hold-and-transfer simulator. Scenarios are YAML; times are seconds inside."""
 
 
-app.command()(run)
-app.command()(trace)
-app.command()(validate)
-app.command()(report)
-app.command()(rerun)
-app.command()(compare)
-app.command()(sweep)
-app.command("sweep-merge")(sweep_merge)
-app.command()(staff)
-app.command()(erlang)
-app.command()(fit)
-app.command()(backtest)
+app.command(cls=ReadableCommand)(run)
+app.command(cls=ReadableCommand)(trace)
+app.command(cls=ReadableCommand)(replay)
+app.command(cls=ReadableCommand)(validate)
+app.command(cls=ReadableCommand)(report)
+app.command(cls=ReadableCommand)(rerun)
+app.command(cls=ReadableCommand)(compare)
+app.command(cls=ReadableCommand)(sweep)
+app.command("sweep-merge", cls=ReadableCommand)(sweep_merge)
+app.command(cls=ReadableCommand)(staff)
+app.command(cls=ReadableCommand)(erlang)
+app.command(cls=ReadableCommand)(schedule)
+app.command(cls=ReadableCommand)(fit)
+app.command(cls=ReadableCommand)(backtest)
 
 
 def main() -> None:

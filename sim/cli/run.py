@@ -79,6 +79,12 @@ def run(
             "dated 2026-01-05, 2026-01-06, ...",
         ),
     ] = False,
+    replay: Annotated[
+        bool,
+        typer.Option(
+            "--replay", help="Also write replay.html: the floor animated, for trainers (see callsim replay)"
+        ),
+    ] = False,
 ) -> None:
     """Simulate a scenario and write its results folder."""
     from sim.experiments.runner import replicate, replicate_until
@@ -90,6 +96,13 @@ def run(
     goals = _precision_goals(until_ci or [])
     target = out_dir or default_run_dir(Path("results"), loaded.name)
     check_free(target, force)  # before simulating: the folder is free and could be made
+    if loaded.week is not None:  # several days in order, one folder for the week (`sim.cli.week`)
+        if goals or log:
+            refuse("--until-ci and --log are for single days; a week scenario runs with --reps")
+        from sim.cli.week import run_week
+
+        run_week(loaded, target, seed, reps, jobs, force, quiet, as_json)
+        return
     from sim.output.drawer import ReportDrawer
 
     drawer = ReportDrawer.start(_report_builder)  # imports the report's libraries while the run simulates
@@ -113,6 +126,10 @@ def run(
     finally:
         if drawer is not None:
             drawer.close()
+    if replay:
+        from sim.output.replay import write_replay
+
+        write_replay(target, force=True)  # the folder is complete: the page is written beside and renamed
     summary = result.summary
     if as_json:
         print(json.dumps(clean_json(summary), indent=2))
@@ -121,9 +138,9 @@ def run(
         title = f"{loaded.name}: seed {result.seed}" + (f", {count} replications" if count > 1 else "")
         print_run(out, summary, result.intervals, title, loaded)
         if result.precision:
-            from sim.experiments.runner import precision_line
+            from sim.output.precision_text import precision_line
 
-            out.print(precision_line(result.precision), highlight=False)
+            out.print(precision_line(result.precision), highlight=False, soft_wrap=True)
         out.print(
             f"results: {target}  ({result.calls_offered:,} calls simulated in {_took(result.wall_time)})",
             highlight=False,
@@ -131,6 +148,8 @@ def run(
         _print_report_line(target)
         if log:
             out.print(f"call log: {target / 'calls_log.csv'}", highlight=False, soft_wrap=True)
+        if replay:
+            out.print(f"replay: {target / 'replay.html'}", highlight=False, soft_wrap=True)
 
 
 def _took(seconds: float) -> str:

@@ -45,7 +45,7 @@ def report(results_dir: RunFolder, quiet: QuietOption = False) -> None:
     if not quiet:
         for plot in built.plots:
             out.print(
-                f"plot: {plot.path}" + (f"  ({plot.note})" if plot.note else ""),
+                f"plot: {plot.path}" if plot.drawn else f"not drawn: {plot.path.name} ({plot.note})",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -85,9 +85,14 @@ def rerun(
         say(err, "warning", f"{name} was {then} for the original run, {now} now", "yellow")
     try:
         with progress(err, plan.reps + 1, f"rerunning {results_dir}", enabled=not quiet) as step:
-            result = replicate(plan.scenario, plan.seed, plan.reps, jobs, on_done=lambda _: step())
-            step("writing results and report", advance=0)
-            target = write_results(target, result, force)
+            if plan.scenario.week is not None:  # a week's folder: the weeks again (`sim.cli.week`)
+                from sim.cli.week import rerun_week
+
+                target = rerun_week(plan.scenario, plan.seed, plan.reps, jobs, target, force, step)
+            else:
+                result = replicate(plan.scenario, plan.seed, plan.reps, jobs, on_done=lambda _: step())
+                step("writing results and report", advance=0)
+                target = write_results(target, result, force)
     except KeyboardInterrupt:
         interrupted(target)
     found = differences(results_dir, target)
@@ -114,6 +119,14 @@ def compare(
         list[str] | None,
         typer.Option("--set-b", help="Override for scenario B: dotted.path=value (repeatable)"),
     ] = None,
+    label_a: Annotated[
+        str | None,
+        typer.Option("--label-a", help="What to call A (default: what differs from B, e.g. agents.count=8)"),
+    ] = None,
+    label_b: Annotated[
+        str | None,
+        typer.Option("--label-b", help="What to call B, e.g. 'hire two' (default: what differs from A)"),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for scenarios (default: each scenario's)")] = None,
     reps: Annotated[int, typer.Option(min=1, help="Replications for scenarios (>= 2 for significance)")] = 1,
     jobs: JobsOption = None,
@@ -139,7 +152,7 @@ def compare(
     )  # scenarios run beside the comparison
     a = _saved_run(run_a, set_a, seed, reps, jobs, show, runs_root)
     b = _saved_run(run_b, set_b, seed, reps, jobs, show, runs_root)
-    result = compare_runs(a, b)
+    result = compare_runs(a, b, (label_a, label_b))
     labels = result.labels
     target = out_dir or default_run_dir(Path("results"), f"compare-{a.scenario.name}-vs-{b.scenario.name}")
 
@@ -155,7 +168,9 @@ def compare(
     if as_json:
         print(json.dumps(clean_json(comparison_json(result)), indent=2))
     elif not quiet:
-        out.print(f"A: {a.folder}\nB: {b.folder}", highlight=False, soft_wrap=True)
+        out.print(
+            f"A: {labels[0]}  ({a.folder})\nB: {labels[1]}  ({b.folder})", highlight=False, soft_wrap=True
+        )
         out.print(comparison_table(comparison_frame(result), labels, result.test.kind != "none"))
         out.print(f"significance: {result.test.explanation}.", highlight=False)
         if result.test.kind != "none":

@@ -25,6 +25,7 @@ from sim.model.durations import not_boolean, parse_clock, parse_duration, printa
 from sim.model.goals import Goals, goal_problems, with_service_level_goal
 from sim.model.policies import AgentChoice, CallChoice, policy_problems
 from sim.model.transfer_loops import TransferNetwork, loop_problems
+from sim.model.week import Week, week_problems
 
 Clock = Annotated[float, BeforeValidator(parse_clock)]
 """Seconds after midnight; YAML says '08:00'."""
@@ -456,6 +457,8 @@ class Scenario(Frozen):
         return with_service_level_goal(data)
     costs: Costs | None = None
     """Wages, line, abandonment and waiting prices (`sim.model.costs`); figures in `sim.analysis.costs`."""
+    week: Week | None = None
+    """Several days in order, each with its day type's overrides and work carried in (`sim.model.week`)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -628,6 +631,8 @@ def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
     yield from (Problem(path, message) for path, message in availability_problems(scenario))
     yield from (Problem(path, message) for path, message in goal_problems(scenario))
     yield from (Problem(path, message) for path, message in cost_problems(scenario))
+    if scenario.week is not None:
+        yield from (Problem(path, message) for path, message in week_problems(scenario.week))
 
 
 def _by_reason_problems(scenario: Scenario, resolvable: set[str]) -> Iterable[Problem]:

@@ -23,11 +23,13 @@ from sim.model.durations import format_clock, format_duration
 from sim.output.console import Features, features, lookup
 from sim.output.folders import new_staging, replace_folder
 from sim.output.plots import WrittenPlot, write_plots
-from sim.output.report_format import Cell, esc, number, summary_ci, table, target_met, with_ci
+from sim.output.report_format import Cell, esc, number, summary_ci, target_met, with_ci
 from sim.output.report_goals import day_goals_table
 from sim.output.report_intervals import intervals_section, kind_rows, missed_cells, missed_line
 from sim.output.report_model import DEFINITIONS, assumptions, definitions
+from sim.output.report_readable import code_spans, headless_table, readable_scenario
 from sim.output.report_tables import departments_section, kpis_section
+from sim.output.report_week import WEEK_TABLE, rebuild_week_report
 from sim.output.saved import SavedRun, load_run
 
 # The public API; callers and tests import these from `sim.output.report`, wherever they are defined.
@@ -237,7 +239,7 @@ def run_section(run: SavedRun) -> str:
         ["versions", esc(versions or "-")],
         ["command", f"<code>{esc(' '.join(str(a) for a in meta.get('command') or []))}</code>"],
     ]
-    return table(["", ""], rows, "facts")
+    return headless_table(rows, "facts")
 
 
 STYLE = """
@@ -310,10 +312,10 @@ def render(run: SavedRun, plots: Sequence[WrittenPlot]) -> str:
     nav = "".join(f'<a href="#{key}">{esc(title)}</a>' for key, title in SECTIONS)
     plot_nav = " ".join(f'<a href="#plot-{p.spec.name}">{esc(p.spec.title)}</a>' for p in plots)
     definition_items = "".join(
-        f"<dt>{esc(key)}</dt><dd>{esc(doc)} <span class='note'>({esc(source)})</span></dd>"
+        f"<dt>{esc(key)}</dt><dd>{code_spans(doc)} <span class='note'>({esc(source)})</span></dd>"
         for key, source, doc in definitions()
     )
-    assumption_items = "".join(f"<li>{esc(item)}</li>" for item in assumptions(scenario, run.reps))
+    assumption_items = "".join(f"<li>{code_spans(item)}</li>" for item in assumptions(scenario, run.reps))
     description = f"<p>{esc(scenario.description)}</p>" if scenario.description else ""
     body = f"""
 <header id="top">
@@ -333,8 +335,9 @@ Waits in seconds, agent time in hours, clock times as in the scenario.</p>
 <p>Quoted from the docstrings of the functions that compute them (<code>sim/analysis/metrics.py</code>).</p>
 <dl>{definition_items}</dl></section>
 <section id="scenario"><h2>Scenario</h2>
-<p>As run, every default filled in, all times in seconds (<code>scenario.yaml</code> in the results folder).</p>
-<pre>{esc(run.scenario_text)}</pre></section>
+<p>As run, every default filled in; clock times as 08:00 and durations with their unit (45s, 4m, 1.5h), as a
+scenario file writes them (<code>scenario.yaml</code> in the results folder holds the same in seconds).</p>
+<pre>{esc(readable_scenario(scenario))}</pre></section>
 <section id="run"><h2>Run facts</h2>{run_section(run)}</section>
 <footer><p class="note" id="check">Page check: not run (scripts disabled).</p><p><a href="#top">Back to top</a></p></footer>
 """
@@ -359,6 +362,8 @@ def write_report(folder: Path | str, pending: Collection[str] = ()) -> Report:
     whole (written beside, then renamed), so an interrupted rebuild leaves the previous report intact.
     `pending`: files the run is still writing (the report does not read them)."""
     folder = Path(folder)
+    if (folder / WEEK_TABLE).is_file():  # a week's folder: its own page, with the Week section
+        return Report(rebuild_week_report(folder), [])
     run = load_run(folder, pending)
     staging = new_staging(folder / PLOTS)  # mode from the umask, like the rest of the folder
     try:

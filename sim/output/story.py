@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 
 import pandas as pd
 
@@ -384,10 +386,43 @@ def tell(
     """The story of one call, one line per step; a call still in the system ends at `stopped_at` (the end
     of the run; default its last event), and a caller who calls again says so at the end."""
     again = redials(events)
-    teller = _Teller(
-        scenario, reason_names, agent_names(agents), {new: old for old, (_, new) in again.items()}, call_id
-    )
     rows = event_rows(events[(events["call_id"] == call_id) & (events["event"] != "idle")])
+    previous = {new: old for old, (_, new) in again.items()}
+    return _told(rows, again, previous, agent_names(agents), scenario, reason_names, call_id, stopped_at)
+
+
+def tell_each(
+    events: pd.DataFrame,
+    agents: pd.DataFrame,
+    scenario: Scenario,
+    reason_names: list[str],
+    stopped_at: float | None = None,
+) -> dict[int, list[Line]]:
+    """Every call's story by call id (`tell` for each), from one pass over the event table: a replay of
+    the floor embeds them all, and filtering the table once per call would cost a day's calls squared."""
+    again = redials(events)
+    previous = {new: old for old, (_, new) in again.items()}
+    names = agent_names(agents)
+    told = events[(events["call_id"] >= 0) & (events["event"] != "idle")].sort_values("call_id", kind="stable")
+    stories: dict[int, list[Line]] = {}
+    for call_id, group in groupby(zip(told["call_id"].tolist(), event_rows(told), strict=True), itemgetter(0)):
+        rows = [row for _, row in group]
+        stories[call_id] = _told(rows, again, previous, names, scenario, reason_names, call_id, stopped_at)
+    return stories
+
+
+def _told(
+    rows: list[Row],
+    again: dict[int, tuple[float, int]],
+    previous: dict[int, int],
+    names: dict[int, str],
+    scenario: Scenario,
+    reason_names: list[str],
+    call_id: int,
+    stopped_at: float | None,
+) -> list[Line]:
+    """The story of one call from its rows (idle rows left out), `redials` and agent names."""
+    teller = _Teller(scenario, reason_names, names, previous, call_id)
     for index, row in enumerate(rows):
         teller.step(row, rows[index + 1] if index + 1 < len(rows) else None)
     if rows and not any(row[1] in TERMINAL for row in rows):
