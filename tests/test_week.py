@@ -324,3 +324,40 @@ def test_callsim_run_writes_the_week_folder(tmp_path: Path) -> None:
     rerun = CliRunner().invoke(app, ["rerun", str(target), "--out", str(tmp_path / "again"), "--jobs", "1"])
     assert rerun.exit_code == 0, rerun.output
     assert "identical" in rerun.output
+
+
+# --- one day of a week for the single-day commands (--day) ------------------------------------------------
+
+
+def test_one_day_picks_a_day_or_a_day_type() -> None:
+    from sim.model.loading import one_day, week_day_types
+
+    week = load_scenario(ROOT / "scenarios" / "week.yaml")
+    types = week_day_types(week)
+    assert one_day(week, "friday", "staff") == types["quiet"]  # a day's name, any case: its day type
+    assert one_day(week, "Monday", "staff") == types["peak"]
+    assert one_day(week, "normal", "staff") == types["normal"]  # a day type by its own name
+    assert one_day(week, "Monday", "staff").week is None
+    with pytest.raises(ScenarioError, match="works on one day: name it with --day"):
+        one_day(week, None, "staff")
+    with pytest.raises(ScenarioError, match="neither a day of the week"):
+        one_day(week, "Sunday", "staff")
+    single = load_scenario(ROOT / "scenarios" / "erlang-c.yaml")
+    assert one_day(single, None, "staff") is single
+    with pytest.raises(ScenarioError, match="describes one day, not a week"):
+        one_day(single, "Monday", "staff")
+
+
+def test_single_day_commands_refuse_a_week_without_a_day(tmp_path: Path) -> None:
+    week = str(ROOT / "scenarios" / "week.yaml")
+    runner = CliRunner()
+    staff = runner.invoke(app, ["staff", week, "--out", str(tmp_path / "s")])
+    assert staff.exit_code == 2 and "--day" in staff.output
+    sweep = runner.invoke(
+        app, ["sweep", week, "--grid", "departments.support.agents=8,9", "--out", str(tmp_path / "w")]
+    )
+    assert sweep.exit_code == 2 and "--set week=null" in sweep.output
+    traced = runner.invoke(app, ["trace", week, "--day", "Friday", "--out", str(tmp_path / "t.png")])
+    assert traced.exit_code == 0, traced.output
+    assert (tmp_path / "t.png").is_file()
+    assert not (tmp_path / "s").exists() and not (tmp_path / "w").exists()

@@ -15,6 +15,7 @@ import typer
 
 from sim.cli.common import (
     FAILED,
+    DayOption,
     JobsOption,
     QuietOption,
     SeedOption,
@@ -59,6 +60,7 @@ def backtest(
     ] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing backtest folder")] = False,
     quiet: QuietOption = False,
+    day: DayOption = None,
 ) -> None:
     """Set a scenario against a call log: offered, service level, abandonment and ASA per interval and call
     type, each logged day against the band of a simulated day, with error summaries."""
@@ -68,7 +70,7 @@ def backtest(
     from sim.output.backtest_folder import default_backtest_dir, write_backtest
     from sim.output.folders import ResultsExist, unwritable
 
-    loaded = load(scenario, overrides)
+    loaded = load(scenario, overrides, day, "backtest")
     try:
         form = load_log_format(log_format, columns or [], outcomes or [], "skip" if skip_bad_rows else None)
         calls = read_call_log(log, form)

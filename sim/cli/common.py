@@ -43,6 +43,14 @@ SetOption = Annotated[
 SeedOption = Annotated[int | None, typer.Option(help="Seed (default: the scenario's)")]
 JobsOption = Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores)")]
 QuietOption = Annotated[bool, typer.Option(help="Print nothing but errors")]
+DayOption = Annotated[
+    str | None,
+    typer.Option(
+        "--day",
+        metavar="DAY",
+        help="A week scenario's day (Monday) or day type (peak): this command works on one day",
+    ),
+]
 DaskOption = Annotated[
     str | None,
     typer.Option(
@@ -72,13 +80,18 @@ def require_dask(address: str | None) -> None:
         refuse(DASK_MISSING)
 
 
-def load(path: Path, overrides: list[str] | None) -> Scenario:
+def load(
+    path: Path, overrides: list[str] | None, day: str | None = None, command: str | None = None
+) -> Scenario:
     """The scenario at `path` with `--set` overrides, warned about if its queues cannot drain; exit 2 with
-    every problem listed if it is refused."""
-    from sim.model.loading import ScenarioError, load_scenario
+    every problem listed if it is refused. For a `command` that works on one day, a week's `day` (`--day`;
+    `sim.model.loading.one_day`)."""
+    from sim.model.loading import ScenarioError, load_scenario, one_day
 
     try:
         loaded = load_scenario(path, overrides or [])
+        if command is not None:
+            loaded = one_day(loaded, day, command, Path(path).parent)
     except ScenarioError as error:
         print_problems(err, error)
         raise typer.Exit(REFUSED) from None

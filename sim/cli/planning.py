@@ -15,6 +15,7 @@ import typer
 
 from sim.cli.common import (
     DaskOption,
+    DayOption,
     JobsOption,
     QuietOption,
     SeedOption,
@@ -180,6 +181,7 @@ def staff(
             "from `costs`, else agent-hours), shown beside the separate-queues and fully pooled answers",
         ),
     ] = False,
+    day: DayOption = None,
 ) -> None:
     """Find the fewest agents per interval and department that meet the targets in simulation, and
     compare with Erlang C and Erlang A."""
@@ -205,6 +207,7 @@ def staff(
         confidence=confidence,
         days_met=days_met,
         groups=groups,
+        day=day,
     )
     if code:
         raise typer.Exit(code)

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from sim.cli.common import (
     DaskOption,
+    DayOption,
     JobsOption,
     QuietOption,
     SeedOption,
@@ -82,6 +83,7 @@ def schedule(
     force: Annotated[bool, typer.Option(help="Replace an existing folder")] = False,
     overrides: SetOption = None,
     quiet: QuietOption = False,
+    day: DayOption = None,
 ) -> None:
     """Build the roster of shifts of least paid hours (or cost) covering a requirement, with breaks, by
     integer programming; simulate it and add the cheapest shift where a goal is missed, round by round."""
@@ -104,6 +106,7 @@ def schedule(
         force,
         overrides or [],
         quiet,
+        day,
     )
     raise typer.Exit(code)
 
@@ -126,13 +129,14 @@ def schedule_command(
     force: bool,
     overrides: list[str],
     quiet: bool,
+    day: str | None = None,
 ) -> int:
     """Load, build and repair, write; returns the exit status (0, 1 the disk failed, 2 input refused)."""
     from sim.experiments.executors import ExecutorError, make_executor
     from sim.experiments.schedule import schedule as build
     from sim.experiments.shift_milp import OBJECTIVES, ScheduleError
     from sim.experiments.staffing import StaffingError, parse_targets
-    from sim.model.loading import ScenarioError, load_scenario
+    from sim.model.loading import ScenarioError, load_scenario, one_day
     from sim.model.requirements import read_requirements
     from sim.model.shift_catalogue import department_problems, load_catalogue
     from sim.output.console import print_problems
@@ -150,7 +154,7 @@ def schedule_command(
         say(err, "error", f"--objective {objective!r}: expected one of {', '.join(OBJECTIVES)}")
         return 2
     try:
-        base = load_scenario(scenario, overrides)
+        base = one_day(load_scenario(scenario, overrides), day, "schedule", scenario.parent)
         catalogue = load_catalogue(shifts)
         requirement = read_requirements(requirements, base)
         problems = department_problems(catalogue, requirement)

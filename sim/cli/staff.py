@@ -23,7 +23,7 @@ from sim.experiments.executors import ExecutorError, make_executor
 from sim.experiments.staffing import StaffingError, StaffingPlan, erlang_answers, parse_targets, search
 from sim.experiments.staffing.result import criterion_text, verdict_counts
 from sim.model.durations import format_clock, parse_duration
-from sim.model.loading import ScenarioError, load_scenario
+from sim.model.loading import ScenarioError, load_scenario, one_day
 from sim.output.console import print_problems, say
 from sim.output.folders import (
     ResultsError,
@@ -98,11 +98,12 @@ def staff_command(
     confidence: float | None = None,
     days_met: float | None = None,
     groups: bool = False,
+    day: str | None = None,
 ) -> int:
     """`callsim staff`: search, write the folder, print the plan against Erlang; returns the exit status.
     With `groups`, the agent groups are staffed too (`sim.cli.staff_groups`)."""
     try:
-        base = load_scenario(scenario, overrides)
+        base = one_day(load_scenario(scenario, overrides), day, "staff", scenario.parent)
         goals = parse_targets(targets, ceilings, base, confidence, days_met)
     except ScenarioError as error:
         print_problems(err, error)

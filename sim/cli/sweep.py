@@ -29,7 +29,7 @@ from rich.table import Table
 from sim.experiments.executors import Executor, ExecutorError, make_executor
 from sim.experiments.sweep import DEFAULT_PLOTS, SweepPlan, check_plots, parse_shard, plan_sweep
 from sim.experiments.sweep_design import SweepError
-from sim.model.loading import ScenarioError
+from sim.model.loading import ScenarioError, one_day
 from sim.output.console import print_problems, say
 from sim.output.folders import (
     ResultsError,
@@ -139,6 +139,9 @@ def sweep_command(
                 "--shard needs --out: a folder per shard, e.g. --out sweep-shards/$SLURM_ARRAY_TASK_ID"
             )
         plan = plan_sweep(scenario, grid, design, samples, seed, reps, overrides, shard=share)
+        one_day(  # a week is refused: each point would be one day of it
+            plan.scenario, None, "sweep", how="sweep its base day with --set week=null (plus a day type's --set)"
+        )
     except ScenarioError as error:
         print_problems(err, error)
         return 2

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sim.cli.common import FAILED, SeedOption, SetOption, load, out, refuse
+from sim.cli.common import FAILED, DayOption, SeedOption, SetOption, load, out, refuse
 
 if TYPE_CHECKING:
     from sim.output.trace import Traced
@@ -74,6 +74,7 @@ def trace(
     ] = None,
     overrides: SetOption = None,
     seed: SeedOption = None,
+    day: DayOption = None,
 ) -> None:
     """For trainers: one caller's journey, ring by ring and agent by agent, as a story and a timeline; with
     --set-b, the same caller under two policies, story beside story and timeline above timeline."""
@@ -82,8 +83,8 @@ def trace(
     from sim.output.trace import trace as trace_call
     from sim.output.trace_pairs import labels, trace_pair
 
-    loaded = load(scenario, overrides)
-    changed = load(scenario, [*(overrides or []), *set_b]) if set_b else None
+    loaded = load(scenario, overrides, day, "trace")
+    changed = load(scenario, [*(overrides or []), *set_b], day, "trace") if set_b else None
     named = [flag for flag, given in (("--pick", picks), ("--min-agents", min_agents is not None),
              ("--waited-over", waited_over is not None), ("--reason", reason is not None),
              ("--longest", longest), ("--nth", nth != 1)) if given]  # fmt: skip

@@ -635,3 +635,34 @@ def read_trace_rows(path: Path, start: float, duration: float) -> TraceRows:
         raise ScenarioError([Problem(where, f"{clip(path.name)}: arrival times must be in order")])
     given = [tuple(own[column]) if column in own else None for column in OWN_COLUMNS]
     return TraceRows(tuple(times), tuple(reasons), *given)
+
+
+def one_day(
+    scenario: Scenario,
+    day: str | None,
+    command: str,
+    base_dir: Path | str = ".",
+    how: str = "name it with --day",
+) -> Scenario:
+    """The one day a single-day command (`staff`, `schedule`, `trace`, `sweep`, `backtest`) works on: the
+    scenario itself without a `week` block; with one, the day named `day` (a day of the week, any case, or a
+    day type) as its day type's scenario (files it names are read from `base_dir`). Refused with a located
+    problem when a week is given no day, a day is named without a week, or the name is neither a day nor a
+    day type."""
+    week = scenario.week
+    if week is None:
+        if day is not None:
+            raise ScenarioError([Problem("week", f"--day {day}: the scenario describes one day, not a week")])
+        return scenario
+    days = ", ".join(f"{d.name} ({d.type})" for d in week.days)
+    if day is None:
+        raise ScenarioError(
+            [Problem("week", f"describes a week ({days}); `{command}` works on one day: {how}")]
+        )
+    by_name = {d.name.lower(): d.type for d in week.days}
+    chosen = by_name.get(day.lower(), day if day in week.day_types else None)
+    if chosen is None:
+        raise ScenarioError(
+            [Problem("week", f"--day {day}: neither a day of the week ({days}) nor a day type")]
+        )
+    return week_day_types(scenario, base_dir)[chosen]
