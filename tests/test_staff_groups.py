@@ -87,6 +87,20 @@ def test_a_department_alone_is_staffed_as_erlang_a_says() -> None:
         assert all(abs(count - expected) <= 1 for count in answer.plan[name][1:]), (answer.plan, expected)
 
 
+def test_a_stated_confidence_never_costs_less() -> None:
+    """The one-sided 95% bound is never above the mean on the same simulated days, so the plan judged by it
+    costs at least the plain one; with `days_met` every cell of the answer met the goals on that share."""
+    scenario = two_desks(flex_wage=21.0, duration="2h")
+    plain = search_groups(scenario, TARGETS, reps=8, executor=SerialExecutor())
+    sure = Targets(TARGETS.floors, TARGETS.ceilings, confidence=0.95)
+    bounded = search_groups(scenario, sure, reps=8, executor=SerialExecutor())
+    assert bounded.cost(bounded.plan) >= plain.cost(plain.plan)
+    often = Targets(TARGETS.floors, TARGETS.ceilings, days_met=0.9)
+    daily = search_groups(scenario, often, reps=8, executor=SerialExecutor())
+    shares = [cell["met_share"] for cell in daily.figures.cells() if cell["offered"] > 0]
+    assert min(shares) >= 0.9 - 1e-9
+
+
 def test_with_pools_staffs_departments_and_groups_per_interval() -> None:
     scenario = with_pools(two_desks(duration="2h"), {"billing": [3, 4], "flex": [1, 2]})
     assert scenario.departments["billing"].agents.per_interval == (3, 4)
@@ -141,7 +155,7 @@ def test_staff_groups_command_writes_the_three_answers(tmp_path: Path) -> None:
     assert figures["met"].all() == (summary["cells_met"] == summary["cells"])
     refused = CliRunner().invoke(
         app, ["staff", str(scenario), "--groups", "--only", "billing", "--out", str(tmp_path / "x")]
-    )
+    )  # the groups' plan is every pool's
     assert refused.exit_code == 2 and "--only" in refused.output
 
 

@@ -114,9 +114,8 @@ def staff_command(
     if not targets and not ceilings and base.goals is not None and not quiet:
         say(err, "targets from the scenario's goals", goals.describe(), "cyan")  # `goal_targets`
     if groups:
-        if only or confidence is not None or days_met is not None or confirm_reps is not None:
-            say(err, "error", "--groups judges every cell on the mean of --reps days: leave out --only, "
-                "--confidence, --days-met and --confirm-reps")
+        if only or confirm_reps is not None:
+            say(err, "error", "--groups plans every pool on --reps days: leave out --only and --confirm-reps")
             return 2
         from sim.cli.staff_groups import staff_groups_command
 

@@ -222,10 +222,11 @@ def judge(
 ) -> pd.DataFrame:
     """Per interval and planned department: the figures, whether the cell missed and by how much."""
     frame = pooled.frame().reset_index()
-    frame = frame[frame["department"].isin(list(departments))].reset_index(drop=True)
+    planned = frame["department"].isin(list(departments)).to_numpy()
+    frame = frame[planned].reset_index(drop=True)
+    cells = [cell for cell, kept in zip(pooled.cells(), planned, strict=True) if kept]  # spreads and shares too
     verdicts = [
-        _judged({str(k): v for k, v in row.items()}, targets, strict) if row["offered"] > 0 else (False, 0.0)
-        for row in frame.to_dict("records")
+        _judged(cell, targets, strict) if cell["offered"] > 0 else (False, 0.0) for cell in cells
     ]
     frame["start"] = [format_clock(scenario.start + i * scenario.interval) for i in frame["interval"]]
     frame["missed"] = [missed for missed, _ in verdicts]
@@ -329,11 +330,12 @@ def _worst(cells: pd.DataFrame) -> str:
 
 
 def simulate_roster(
-    executor: Executor, scenario: Scenario, seed: int, reps: int
+    executor: Executor, scenario: Scenario, seed: int, reps: int, targets: Targets | None = None
 ) -> tuple[Pooled, dict[str, float]]:
-    """The roster's day `reps` times: per interval and department figures pooled, and the day's means."""
+    """The roster's day `reps` times: per interval and department figures pooled (with `targets`, each
+    cell's share of days that met them, for `days_met`), and the day's means."""
     results = run_all(executor, confirmation_kpis, [(scenario, seed, r) for r in range(reps)])
-    pooled = pool([tables for tables, _ in results], list(scenario.departments))
+    pooled = pool([tables for tables, _ in results], list(scenario.departments), targets)
     day, _ = day_figures([row for _, row in results])
     return pooled, day
 
@@ -391,7 +393,7 @@ def schedule(
     days = 0
     for number in range(max_rounds + 1):
         rostered = with_roster(scenario, roster, departments)
-        pooled, day = simulate_roster(executor, rostered, seed, reps)
+        pooled, day = simulate_roster(executor, rostered, seed, reps, targets)
         days += reps
         cells = judge(pooled, scenario, departments, targets, strict)
         choice = (

@@ -141,6 +141,12 @@ class Pooled:
             figures["replications"] = float(self.replications)
         return figures
 
+    def cells(self) -> list[dict[str, float]]:
+        """Every cell's figures as `cell` gives them (spreads and shares included, which a criterion with
+        `confidence` or `days_met` needs), interval-major."""
+        intervals = self.mean.shape[0] // max(len(self.departments), 1)
+        return [self.cell(i, name) for i in range(intervals) for name in self.departments]
+
     def frame(self) -> pd.DataFrame:
         """The pooled figures indexed by (interval, department)."""
         cells = self.mean.shape[0]

@@ -37,6 +37,7 @@ import numpy as np
 
 from sim.analysis.load import arrival_rates, department_shares, department_times, ring_survival
 from sim.experiments.executors import Executor, make_executor, run_all
+from sim.experiments.staffing.confidence import bound
 from sim.experiments.staffing.figures import Pooled, interval_kpis, pool
 from sim.experiments.staffing.plans import with_plan
 from sim.experiments.staffing.start import erlang_plans, staff_erlang_a
@@ -48,6 +49,9 @@ PoolPlan = dict[str, list[int]]
 """Agents per interval, by pool (a department's own agents, by the department's name, or an agent group)."""
 MAX_ROUNDS = 40
 """Rounds of repair, and of descent, before the search stops moving counts."""
+PATIENCE = 3
+"""A cell is out of reach when this many more agents did not lower its shortfall (one may not: a share of
+days met moves in steps, and one more agent need not turn the next day)."""
 
 
 def pools_of(scenario: Scenario) -> tuple[list[str], list[str]]:
@@ -116,9 +120,8 @@ class DayJudge:
             day = with_pools(self.scenario, plan)
             tables = run_all(self.executor, interval_kpis, [(day, self.seed, r) for r in range(self.reps)])
             self.simulated += self.reps
-            pooled = pool(tables, list(self.scenario.departments))
-            rows = pooled.frame().reset_index().to_dict("records")
-            missed = np.array([self.targets.shortfall({str(k): v for k, v in row.items()}) for row in rows])
+            pooled = pool(tables, list(self.scenario.departments), self.targets)
+            missed = np.array([criterion_shortfall(self.targets, cell) for cell in pooled.cells()])
             self.cache[key] = (missed.reshape(-1, len(self.scenario.departments)), pooled)
         return self.cache[key]
 
@@ -129,6 +132,20 @@ class DayJudge:
         for (interval, column), allowance in self.allowance.items():
             allowed[interval, column] = allowance
         return missed <= allowed, pooled
+
+
+def criterion_shortfall(targets: Targets, figures: Mapping[str, float]) -> float:
+    """The largest relative miss of one cell by the targets' criterion: each goal's figure as judged (its
+    mean, or its one-sided bound at `confidence`) and the share of days met against `days_met`; 0 when
+    `targets.met` holds."""
+    if targets.met(figures):
+        return 0.0
+    judged = dict(figures)
+    for key in targets.floors:
+        judged[key] = bound(figures, key, 1.0, targets.confidence)
+    for key in targets.ceilings:
+        judged[key] = bound(figures, key, -1.0, targets.confidence)
+    return max(targets.shortfall(judged), 1e-9)  # missed, however little
 
 
 def interval_met(met: np.ndarray) -> np.ndarray:
@@ -142,9 +159,9 @@ def _copy(plan: Mapping[str, Sequence[int]]) -> PoolPlan:
 
 def repair(judge: DayJudge, plan: PoolPlan, servers: Mapping[str, str]) -> PoolPlan:
     """Add one agent of `servers[department]` (its own pool) to each cell that misses, round after round,
-    until every cell meets the targets. A cell whose shortfall one more agent did not lower is out of
-    reach: it goes back to the fewest agents within 1% of its least shortfall, which the judge accepts from
-    then on."""
+    until every cell meets the targets. A cell whose shortfall `PATIENCE` more agents did not lower is out
+    of reach: it goes back to the fewest agents within 1% of its least shortfall, which the judge accepts
+    from then on."""
     names = list(judge.scenario.departments)
     plan = _copy(plan)
     seen: dict[tuple[int, int], dict[int, float]] = {}
@@ -159,7 +176,7 @@ def repair(judge: DayJudge, plan: PoolPlan, servers: Mapping[str, str]) -> PoolP
             count = plan[pool_name][interval]
             history = seen.setdefault((interval, column), {})
             history[count] = float(missed[interval, column])
-            if count - 1 in history and history[count] >= history[count - 1] - 1e-9:
+            if count - PATIENCE in history and history[count] >= history[count - PATIENCE] - 1e-9:
                 least = min(history.values())
                 judge.allowance[(interval, column)] = least + 0.01
                 plan[pool_name][interval] = min(c for c, s in history.items() if s <= least + 0.01)
