@@ -141,6 +141,7 @@ def compare(
     """Two runs side by side: KPIs, differences, significance with replications, service level by interval."""
     from sim.output.compare import compare as compare_runs
     from sim.output.compare import comparison_frame, comparison_json, write_comparison
+    from sim.output.compare_goals import goal_comparison, goal_table
     from sim.output.console import comparison_table
     from sim.output.folders import ResultsExist, clean_json, default_run_dir, unwritable, write_folder
 
@@ -172,6 +173,7 @@ def compare(
             f"A: {labels[0]}  ({a.folder})\nB: {labels[1]}  ({b.folder})", highlight=False, soft_wrap=True
         )
         out.print(comparison_table(comparison_frame(result), labels, result.test.kind != "none"))
+        out.print(goal_table(goal_comparison(a, b), labels))
         out.print(f"significance: {result.test.explanation}.", highlight=False)
         if result.test.kind != "none":
             out.print("n.s.: the difference is not significant at the 5% level.", highlight=False)

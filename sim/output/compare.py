@@ -33,6 +33,7 @@ from sim.experiments.compare import (
 )
 from sim.experiments.compare import choose_test as _choose_test
 from sim.model.durations import format_clock
+from sim.output.compare_goals import goal_comparison
 from sim.output.compare_labels import change_labels
 from sim.output.folders import clean_json
 from sim.output.plots_service import interval_rows
@@ -96,12 +97,14 @@ def compare(a: SavedRun, b: SavedRun, names: tuple[str | None, str | None] = (No
 
 def comparison_json(comparison: Comparison) -> dict[str, Any]:
     """What `comparison.json` holds for two results folders: the runs (folder, seed, replications), the
-    test used, and every row."""
+    test used, every row, and each run against its goals (`goals`: `sim.output.compare_goals`)."""
     runs = [
         {"folder": str(run.folder), "folder_name": label(run), "seed": run.meta.get("seed"), "reps": run.reps}
         for run in (comparison.a, comparison.b)
     ]
-    return comparison_record(comparison.test, comparison.labels, comparison_frame(comparison), runs)
+    record = comparison_record(comparison.test, comparison.labels, comparison_frame(comparison), runs)
+    record["goals"] = goal_comparison(comparison.a, comparison.b).to_dict(orient="records")
+    return record
 
 
 def comparison_record(
