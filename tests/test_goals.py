@@ -159,7 +159,13 @@ def test_goals_by_department_show_the_same_count_in_console_summary_and_report(t
 
 def test_staff_takes_the_scenario_goals_when_no_target_is_given():
     given = scenario(GOALS)
-    assert parse_targets([], [], given) == Targets({"service_level": 0.85}, {"abandon_rate": 0.05, "asa": 10.0})
+    found = parse_targets([], [], given)
+    # the strictest of all for the centre as a whole; each department judged by its own goals
+    assert (found.floors, found.ceilings) == ({"service_level": 0.85}, {"abandon_rate": 0.05, "asa": 10.0})
+    assert found.of("technical") == Targets({"service_level": 0.85}, {"abandon_rate": 0.05, "asa": 10.0})
+    assert found.of("billing") == Targets({"service_level": 0.8}, {"abandon_rate": 0.05, "asa": 20.0})
+    assert found.of("sales") == found.of("billing")
+    assert "technical: service_level >= 0.85" in found.describe()
     assert parse_targets(["service_level=0.7"], [], given) == Targets({"service_level": 0.7}, {})
     assert parse_targets([], [], scenario()) == Targets({"service_level": 0.8}, {})
 
@@ -205,7 +211,13 @@ def test_callsim_staff_searches_for_the_scenario_goals(tmp_path, monkeypatch):
     assert result.exit_code == 2
     given = ["staff", str(path), "--max", "asa=60s", "--out", str(tmp_path / "plan")]
     runner.invoke(app, given, catch_exceptions=False)
+    own = Targets({"service_level": 0.8}, {"abandon_rate": 0.05, "asa": 20.0})
+    technical = Targets({"service_level": 0.85}, {"abandon_rate": 0.05, "asa": 10.0})
     assert seen == [
-        Targets({"service_level": 0.85}, {"abandon_rate": 0.05, "asa": 10.0}),
+        Targets(
+            {"service_level": 0.85},
+            {"abandon_rate": 0.05, "asa": 10.0},
+            departments={"billing": own, "technical": technical, "sales": own},
+        ),
         Targets({"service_level": 0.8}, {"asa": 60.0}),  # an option given: the scenario's goals step aside
     ]

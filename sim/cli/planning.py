@@ -120,9 +120,8 @@ def staff(
         list[str] | None,
         typer.Option(
             "--target",
-            help="A floor every interval must reach: service_level=0.8 (default: the scenario's `goals`, "
-            "strictest of all calls and each department, when neither --target nor --max is given; "
-            "else its service-level target)",
+            help="A floor every interval must reach: service_level=0.8 (default: the scenario's `goals`, each "
+            "department its own, when neither --target nor --max is given; else its service-level target)",
         ),
     ] = None,
     ceiling: Annotated[

@@ -226,7 +226,8 @@ def judge(
     frame = frame[planned].reset_index(drop=True)
     cells = [cell for cell, kept in zip(pooled.cells(), planned, strict=True) if kept]  # spreads and shares too
     verdicts = [
-        _judged(cell, targets, strict) if cell["offered"] > 0 else (False, 0.0) for cell in cells
+        _judged(cell, targets.of(name), strict) if cell["offered"] > 0 else (False, 0.0)
+        for cell, name in zip(cells, frame["department"], strict=True)
     ]
     frame["start"] = [format_clock(scenario.start + i * scenario.interval) for i in frame["interval"]]
     frame["missed"] = [missed for missed, _ in verdicts]

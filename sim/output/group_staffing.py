@@ -69,7 +69,7 @@ def group_summary(result: GroupPlan) -> dict[str, Any]:
     """What `summary.json` holds: the targets, each answer's agent-hours and cost, the wages, the plan."""
     return {
         "scenario": result.scenario.name,
-        "targets": {"floors": result.targets.floors, "ceilings": result.targets.ceilings},
+        "targets": result.targets.record(),
         "answers": result.summary(),
         "wages": result.wage,
         "cells_met": int(result.met.sum()),

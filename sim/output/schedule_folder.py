@@ -51,7 +51,7 @@ def schedule_summary(result: Schedule) -> dict[str, Any]:
     return {
         "scenario": result.scenario.name,
         "objective": result.objective,
-        "targets": {"floors": result.targets.floors, "ceilings": result.targets.ceilings},
+        "targets": result.targets.record(),
         "judged": "on the mean" if result.strict else "beyond the 95% half-width",
         "seed": result.seed,
         "reps": result.reps,

@@ -61,12 +61,7 @@ def staffing_summary(result: StaffingPlan) -> dict[str, Any]:
     return {
         "scenario": result.scenario.name,
         "only": result.only,
-        "targets": {
-            "floors": result.targets.floors,
-            "ceilings": result.targets.ceilings,
-            "confidence": result.targets.confidence,
-            "days_met": result.targets.days_met,
-        },
+        "targets": result.targets.record(),
         "seed": result.seed,
         "reps": result.reps,
         "plan": result.plan,

@@ -99,13 +99,14 @@ def days_met_unclear(figures: Mapping[str, float], days_met: float | None) -> bo
 def replication_verdicts(
     stacked: np.ndarray,
     columns: Mapping[str, int],
-    floors: Mapping[str, float],
-    ceilings: Mapping[str, float],
+    floors: Mapping[str, float | np.ndarray],
+    ceilings: Mapping[str, float | np.ndarray],
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Per replication and cell, whether that replication's own figures met every goal, and per goal.
 
-    `stacked`: replications x cells x figures; `columns`: a figure's index there. A figure unknown in a
-    replication (no calls, nobody answered) misses nothing, as `Targets.met` judges a mean."""
+    `stacked`: replications x cells x figures; `columns`: a figure's index there; a goal is one number, or
+    one per cell (NaN: that cell has no such goal). A figure unknown in a replication (no calls, nobody
+    answered) misses nothing, as `Targets.met` judges a mean."""
     each: dict[str, np.ndarray] = {}
     for key, goal in floors.items():
         values = stacked[:, :, columns[key]]

@@ -165,6 +165,24 @@ class Pooled:
         return frame
 
 
+def cell_goals(
+    targets: Targets, departments: Sequence[str], cells: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Each floor's and ceiling's goal per cell (interval-major: intervals x `departments`), every department
+    by its own targets (`Targets.of`); NaN where a department has no such goal (nothing to miss)."""
+    judged = [targets.of(name) for name in departments]
+    intervals = cells // max(len(departments), 1)
+
+    def per_cell(kind: str) -> dict[str, np.ndarray]:
+        keys = dict.fromkeys(key for own in judged for key in getattr(own, kind))
+        return {
+            key: np.tile([getattr(own, kind).get(key, np.nan) for own in judged], intervals).astype(float)
+            for key in keys
+        }
+
+    return per_cell("floors"), per_cell("ceilings")
+
+
 def pool(tables: Sequence[np.ndarray], departments: Sequence[str], targets: Targets | None = None) -> Pooled:
     """Means and 95% half-widths over replications of per-replication figure arrays, NaN (no calls) left
     out as `sim.analysis.confidence.half_width` leaves them out: fewer than two values give no half-width,
@@ -186,7 +204,8 @@ def pool(tables: Sequence[np.ndarray], departments: Sequence[str], targets: Targ
     if targets is None:
         return Pooled(mean, width, tuple(departments), np.sqrt(variance), count)
     columns = {key: k for k, key in enumerate(FIGURES)}
-    every, each = replication_verdicts(stacked, columns, targets.floors, targets.ceilings)
+    floors, ceilings = cell_goals(targets, departments, stacked.shape[1])
+    every, each = replication_verdicts(stacked, columns, floors, ceilings)
     return Pooled(
         mean,
         width,

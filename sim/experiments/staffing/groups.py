@@ -121,7 +121,13 @@ class DayJudge:
             tables = run_all(self.executor, interval_kpis, [(day, self.seed, r) for r in range(self.reps)])
             self.simulated += self.reps
             pooled = pool(tables, list(self.scenario.departments), self.targets)
-            missed = np.array([criterion_shortfall(self.targets, cell) for cell in pooled.cells()])
+            names = list(self.scenario.departments) * self.scenario.interval_count  # interval-major
+            missed = np.array(
+                [
+                    criterion_shortfall(self.targets.of(name), cell)
+                    for name, cell in zip(names, pooled.cells(), strict=True)
+                ]
+            )
             self.cache[key] = (missed.reshape(-1, len(self.scenario.departments)), pooled)
         return self.cache[key]
 

@@ -107,7 +107,7 @@ def plan_table(
                     "search_abandon_rate": float(here["abandon_rate"]),
                     "search_abandon_rate_ci95": float(here["abandon_rate_ci95"]),
                     "search_asa": float(here["asa"]),
-                    "search_met": targets.met(here),
+                    "search_met": targets.of(name).met(here),
                     "search_met_share": float(here.get("met_share", math.nan)),
                 }
             )
@@ -128,8 +128,12 @@ def confirm(
     frame = pooled.frame()
     figures = frame[frame.index.get_level_values("department").isin(list(names))]
     cells = [pooled.cell(int(i), str(n)) for i, n in figures.index]
+    judges = [targets.of(str(n)) for _, n in figures.index]  # each department by its own goals
     measured = (figures["offered"] > 0).to_numpy()  # not the warm-up, nor a row without calls
-    verdicts = [targets.verdict(cell) if here else "" for cell, here in zip(cells, measured, strict=True)]
+    verdicts = [
+        judge.verdict(cell) if here else ""
+        for judge, cell, here in zip(judges, cells, measured, strict=True)
+    ]
     table = pd.DataFrame(
         {
             "confirm_offered": figures["offered"],
@@ -138,7 +142,7 @@ def confirm(
             "confirm_abandon_rate": figures["abandon_rate"],
             "confirm_abandon_rate_ci95": figures["abandon_rate_ci95"],
             "confirm_asa": figures["asa"],
-            "confirm_met": [targets.met(cell) for cell in cells],
+            "confirm_met": [judge.met(cell) for judge, cell in zip(judges, cells, strict=True)],
             "confirm_within_ci": [verdict == WITHIN_CI for verdict in verdicts],
             "confirm_met_share": figures["met_share"].where(measured),
             **{

@@ -152,7 +152,7 @@ class Evaluator:
         one of `cells` is within its 95% half-width of a target; and the replications used."""
         used = self.reps
         figures = self(plan, horizon, used)
-        while used < REFINE * self.reps and not all(targets.clear(figures.cell(i, n)) for i, n in cells):
+        while used < REFINE * self.reps and not all(targets.of(n).clear(figures.cell(i, n)) for i, n in cells):
             used *= 2
             figures = self(plan, horizon, used)
         return figures, used
@@ -319,16 +319,17 @@ class _Search:
         before = self.brackets.get((index - 1, name))
         if before is None or count >= self.erlang_a[name][index] or not before.reached or not before.settled:
             return True
-        return self.targets.met(figures.cell(index - 1, name))
+        return self.targets.of(name).met(figures.cell(index - 1, name))
 
     def _clearly(self, figures: Pooled, cell: tuple[int, str]) -> bool:
         """Whether a failing verdict on `cell` is beyond noise: the figure that missed (the cell's own, or
         else the interval before, which its agents also serve) is clear of every target by more than its
         95% half-width."""
         index, name = cell
-        if not self.targets.met(figures.cell(index, name)):
-            return self.targets.clear(figures.cell(index, name))
-        return self.targets.clear(figures.cell(index - 1, name))
+        targets = self.targets.of(name)
+        if not targets.met(figures.cell(index, name)):
+            return targets.clear(figures.cell(index, name))
+        return targets.clear(figures.cell(index - 1, name))
 
     def explore(self) -> None:
         """Every unsettled cell judged on the same simulated days, each moved by its bracket, until all settle."""
@@ -342,11 +343,12 @@ class _Search:
                 index, name = cell
                 here = figures.cell(index, name)
                 count = self.plan[name][index]
-                ok = self.targets.met(here) and self._hands_over(figures, cell, count)
+                ok = self.targets.of(name).met(here) and self._hands_over(figures, cell, count)
                 self._record("explore", cell, count, self.evaluate.reps, here, ok)
                 if not ok and self._clearly(figures, cell):  # beyond noise: the check need not try it again
                     self.known_bad[cell] = max(self.known_bad.get(cell, -1), count)
-                self.plan[name][index] = self.brackets[cell].next(count, ok, self.targets.shortfall(here))
+                shortfall = self.targets.of(name).shortfall(here)
+                self.plan[name][index] = self.brackets[cell].next(count, ok, shortfall)
             settled = sum(bracket.settled for bracket in self.brackets.values())
             self.report(settled, self.total, "search")
         for bracket in self.brackets.values():  # rounds ran out: what was found stands, checked next
@@ -368,7 +370,7 @@ class _Search:
                 self._fewer(tried)
         for _ in range(MAX_ROUNDS):
             figures, used = self.evaluate.refined(self.plan, reached, self.targets)
-            missing = [cell for cell in reached if not self.targets.met(figures.cell(*cell))]
+            missing = [cell for cell in reached if not self.targets.of(cell[1]).met(figures.cell(*cell))]
             if not missing:
                 return figures
             for cell in missing:
@@ -399,9 +401,9 @@ class _Search:
                 before is None
                 or fewer[name][index] >= self.erlang_a[name][index]
                 or not before.reached
-                or self.targets.met(lower.cell(index - 1, name))
+                or self.targets.of(name).met(lower.cell(index - 1, name))
             )
-            ok = self.targets.met(here) and hands_over
+            ok = self.targets.of(name).met(here) and hands_over
             self._record("check", cell, fewer[name][index], used, here, ok)
             if ok:
                 self.plan[name][index] = fewer[name][index]

@@ -36,11 +36,11 @@ def erlang_plans(scenario: Scenario, targets: Targets) -> tuple[dict[str, list[i
     With rings, a caller reaching an agent may still hang up while it rings (patience covers the ring):
     Erlang A's queue must then do better, by the share s whose patience outlasts the ring:
     service level / s, and 1 - (1 - abandonment) / s."""
-    target = targets.floors.get("service_level", 0.0)
-    max_abandon = targets.ceilings.get("abandon_rate", 1.0)
     plan_a: dict[str, list[int]] = {}
     plan_c: dict[str, list[int]] = {}
     for name, model in queue_models(scenario).items():
+        target = targets.of(name).floors.get("service_level", 0.0)  # each department by its own goals
+        max_abandon = targets.of(name).ceilings.get("abandon_rate", 1.0)
         survival = model.ring_survival
         queue_target = min(target / survival, 0.999)
         queue_abandon = 1.0 - (1.0 - max_abandon) / survival

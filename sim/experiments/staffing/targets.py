@@ -47,6 +47,34 @@ class Targets:
     """Each goal met at this one-sided Student-t confidence (`--confidence`); None: by the mean."""
     days_met: float | None = None
     """Every goal met on at least this share of the simulated days (`--days-met`); None: not asked."""
+    departments: dict[str, Targets] = field(default_factory=dict)
+    """Each department's own targets (the scenario's goals per department), which its rows are judged by
+    (`of`); empty: every department by these. The floors and ceilings above are then the strictest of
+    them, for what judges the centre as a whole."""
+
+    def of(self, department: str) -> Targets:
+        """The targets a department's interval rows are judged by: its own, else these."""
+        return self.departments.get(department, self)
+
+    def record(self) -> dict[str, Any]:
+        """As the folders' `summary.json` holds them: floors, ceilings, confidence, days met, and each
+        department's own floors and ceilings where it has them (`by_department`)."""
+        return {
+            "floors": self.floors,
+            "ceilings": self.ceilings,
+            "confidence": self.confidence,
+            "days_met": self.days_met,
+            **(
+                {
+                    "by_department": {
+                        name: {"floors": own.floors, "ceilings": own.ceilings}
+                        for name, own in self.departments.items()
+                    }
+                }
+                if self.departments
+                else {}
+            ),
+        }
 
     def __post_init__(self) -> None:
         try:
@@ -124,11 +152,19 @@ class Targets:
         return max(misses)
 
     def describe(self) -> str:
-        """`service_level >= 0.8, abandon_rate <= 0.05`."""
-        goals = ", ".join(
-            [f"{k} >= {v:g}" for k, v in self.floors.items()]
-            + [f"{k} <= {v:g}" for k, v in self.ceilings.items()]
-        )
+        """`service_level >= 0.8, abandon_rate <= 0.05`; with departments' own targets, each department's
+        (`billing: service_level >= 0.9; technical: service_level >= 0.8`)."""
+
+        def listed(targets: Targets) -> str:
+            return ", ".join(
+                [f"{k} >= {v:g}" for k, v in targets.floors.items()]
+                + [f"{k} <= {v:g}" for k, v in targets.ceilings.items()]
+            )
+
+        if self.departments:
+            goals = "; ".join(f"{name}: {listed(own)}" for name, own in self.departments.items())
+        else:
+            goals = listed(self)
         if self.confidence is not None:
             goals += f" at {100 * self.confidence:g}% confidence"
         if self.days_met is not None:
@@ -183,7 +219,8 @@ def parse_targets(
     level, share = criterion(scenario, confidence, days_met)
     if not targets and not ceilings and scenario.goals is not None:
         plain = goal_targets(scenario)
-        return Targets(plain.floors, plain.ceilings, level, share)
+        own = {name: Targets(t.floors, t.ceilings, level, share) for name, t in plain.departments.items()}
+        return Targets(plain.floors, plain.ceilings, level, share, own)
     if not floors:
         floors["service_level"] = scenario.service_level.target
     return Targets(floors, caps, level, share)
@@ -203,18 +240,31 @@ def criterion(
 
 
 def goal_targets(scenario: Scenario) -> Targets:
-    """The scenario's `goals` as staffing targets (used when neither `--target` nor `--max` is given): the
-    search judges each department's interval rows against one set of targets, so each goal is the strictest
-    of the all-calls goal and the departments' own (the highest service level, the lowest abandon rate and
-    ASA). An occupancy band is not a staffing target (it is judged in the reports)."""
-    scopes = scope_goals(scenario).values()
-    floors = {"service_level": max(float(s.service_level) for s in scopes if s.service_level is not None)}
+    """The scenario's `goals` as staffing targets (used when neither `--target` nor `--max` is given): each
+    department's rows are judged by its own goals (the all-calls goals where it has none of its own;
+    `departments`, when they differ between departments); the floors and ceilings are the strictest of
+    them (the highest service level, the lowest abandon rate and ASA). An occupancy band is not a staffing
+    target (it is judged in the reports)."""
+    scopes = scope_goals(scenario)
+
+    def targets_of(goals: Any) -> Targets:
+        floors = {} if goals.service_level is None else {"service_level": float(goals.service_level)}
+        caps = {
+            goal: float(getattr(goals, goal))
+            for goal in ("abandon_rate", "asa")
+            if getattr(goals, goal) is not None
+        }
+        return Targets(floors, caps)
+
+    floors = {"service_level": max(float(s.service_level) for s in scopes.values() if s.service_level is not None)}
     caps = {
-        goal: min(float(getattr(s, goal)) for s in scopes if getattr(s, goal) is not None)
+        goal: min(float(getattr(s, goal)) for s in scopes.values() if getattr(s, goal) is not None)
         for goal in ("abandon_rate", "asa")
-        if any(getattr(s, goal) is not None for s in scopes)
+        if any(getattr(s, goal) is not None for s in scopes.values())
     }
-    return Targets(floors, caps)
+    own = {name: targets_of(goals) for name, goals in scopes.items() if name in scenario.departments}
+    differ = len({(tuple(t.floors.items()), tuple(t.ceilings.items())) for t in own.values()}) > 1
+    return Targets(floors, caps, departments=own if differ else {})
 
 
 TargetsLike = Targets | Mapping[str, float | str] | Sequence[str] | None
@@ -245,10 +295,11 @@ def targets_from(
     `--max` are."""
     if isinstance(targets, Targets):
         extra = parse_targets([], _texts(ceilings), scenario).ceilings if ceilings else {}
-        return Targets(
-            dict(targets.floors),
-            {**targets.ceilings, **extra},
-            targets.confidence if confidence is None else confidence,
-            targets.days_met if days_met is None else days_met,
-        )
+        level = targets.confidence if confidence is None else confidence
+        share = targets.days_met if days_met is None else days_met
+        own = {
+            name: Targets(dict(t.floors), {**t.ceilings, **extra}, level, share)
+            for name, t in targets.departments.items()
+        }
+        return Targets(dict(targets.floors), {**targets.ceilings, **extra}, level, share, own)
     return parse_targets(_texts(targets), _texts(ceilings), scenario, confidence, days_met)
