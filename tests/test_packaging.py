@@ -64,6 +64,8 @@ def test_the_wheel_carries_the_shipped_scenarios(wheel: Path) -> None:
     names = names_in(wheel)
     shipped = {f"sim/scenarios/{path.name}" for path in SCENARIOS}
     assert shipped and shipped <= names
+    catalogues = {f"sim/scenarios/shifts/{path.name}" for path in (ROOT / "scenarios" / "shifts").glob("*.yaml")}
+    assert catalogues and catalogues <= names  # the example shift catalogue of `callsim schedule`
     with zipfile.ZipFile(wheel) as archive:
         default = archive.read(f"sim/scenarios/{cli.DEFAULT_NAME}")
     assert default == (ROOT / "scenarios" / cli.DEFAULT_NAME).read_bytes()
