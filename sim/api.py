@@ -613,14 +613,14 @@ def trace(
     return trace_pair(base, changed, label_a, label_b, seed, call_id, criteria, nth, longest, path, slides)
 
 
-def replay(folder: str | Path, out: str | Path | None = None, force: bool = False) -> Path:
+def replay(folder: str | Path, out: str | Path | None = None, force: bool = False, slides: bool = False) -> Path:
     """For trainers: write the animated replay of a saved run (a results folder from `write_results` or
     `callsim run`) as one self-contained HTML page, by default `FOLDER/replay.html`; return where it went.
     An existing page is replaced only with `force` (`sim.output.folders.ResultsExist`); a folder that is
-    not a run raises `sim.output.saved.NotARun`."""
+    not a run raises `sim.output.saved.NotARun`. With `slides`, the page opens in presentation mode."""
     from sim.output.replay import write_replay
 
-    return write_replay(folder, out, force)
+    return write_replay(folder, out, force, slides)
 
 
 def write_results(

@@ -424,3 +424,29 @@ def test_a_followed_caller_lists_their_rows_of_the_event_table(
     desk.click()
     assert page.state()["followed"] == call
     assert page.problems == []
+
+
+@pytest.mark.browser
+def test_slides_mode_enlarges_the_type_and_ticks_round_times(
+    browser: Any, folders: dict[str, Path], tmp_path: Path
+) -> None:
+    """`--slides` opens the page in presentation mode (large type: the clock's rendered height grows), the
+    `s` key toggles it, and the day strip carries ticks on round clock times."""
+    folder = folders["listening"]
+    written = write_replay(folder, tmp_path / "slides.html", slides=True)
+    page = Page(browser, written)
+    assert page.state()["slides"] is True
+    big = page("document.getElementById('clock').getBoundingClientRect().height")
+    page.page.keyboard.press("s")
+    assert page.state()["slides"] is False
+    small = page("document.getElementById('clock').getBoundingClientRect().height")
+    assert big > 1.3 * small
+    plain = Page(browser, write_replay(folder, tmp_path / "plain.html"))
+    assert plain.state()["slides"] is False
+    ticks = plain.state()["ticks"]  # clock instants (seconds after midnight) of the strip's ticks
+    start = read_floor(folder).scenario.start
+    assert len(ticks) >= 4 and ticks[0] >= start
+    step = ticks[1] - ticks[0]
+    assert step in (300, 600, 900, 1800, 3600, 7200, 10800, 21600)
+    assert all(tick % step == 0 for tick in ticks)  # round clock times
+    assert page.problems == [] and plain.problems == []

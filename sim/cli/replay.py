@@ -17,6 +17,12 @@ def replay(
         Path | None, typer.Option("--out", help="Where to write the page (default: RESULTS_DIR/replay.html)")
     ] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing page")] = False,
+    slides: Annotated[
+        bool,
+        typer.Option(
+            "--slides", help="Open in presentation mode: large type for a projector (the s key toggles it)"
+        ),
+    ] = False,
 ) -> None:
     """For trainers: the floor of a saved run, animated in one HTML page (play, pause, speed, seek, and
     click a caller to follow their story). Opens offline in any browser."""
@@ -25,7 +31,7 @@ def replay(
     from sim.output.saved import NotARun
 
     try:
-        written = write_replay(results_dir, page, force)
+        written = write_replay(results_dir, page, force, slides)
     except (NotARun, ResultsExist) as error:
         refuse(error)
     except ResultsUnwritable as error:

@@ -225,21 +225,24 @@ def replay_data(floor: Floor) -> dict[str, Any]:
     }
 
 
-def replay_html(floor: Floor) -> str:
+def replay_html(floor: Floor, slides: bool = False) -> str:
     """The replay page of a run: HTML with its style, script and data inline."""
     data = json.dumps(replay_data(floor), separators=(",", ":"), allow_nan=False)
     # "<" occurs only inside JSON strings: as \u003c no text can close the script element or open a comment
-    return page(floor.scenario.name, floor.scenario.description or "", data.replace("<", "\\u003c"))
+    return page(floor.scenario.name, floor.scenario.description or "", data.replace("<", "\\u003c"), slides)
 
 
-def write_replay(folder: Path | str, out: Path | str | None = None, force: bool = False) -> Path:
+def write_replay(
+    folder: Path | str, out: Path | str | None = None, force: bool = False, slides: bool = False
+) -> Path:
     """Write the replay page of the results folder `folder` (default `FOLDER/replay.html`); an existing
-    file is replaced only with `force`. Written beside its target and renamed into place."""
+    file is replaced only with `force`; with `slides`, it opens in presentation mode. Written beside its
+    target and renamed into place."""
     folder = Path(folder)
     target = Path(out) if out is not None else folder / REPLAY_FILE
     if target.exists() and not force:
         raise ResultsExist(f"{target} already exists (use --force to replace it)")
-    html = replay_html(read_floor(folder))
+    html = replay_html(read_floor(folder), slides)
     partial = target.with_name(f".{target.name}.partial")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -82,11 +82,14 @@ tr.future td { color:#aaa; }
 .legend { display:flex; flex-wrap:wrap; gap:8px; font-size:12px; color:var(--muted); padding:0 16px 8px; }
 .legend i { display:inline-block; width:12px; height:12px; border-radius:3px; vertical-align:-2px; margin-right:3px; }
 .hint { color:var(--muted); font-size:12px; }
+body.slides { zoom:1.6; }
+body.slides #clock { font-size:34px; }
 """
 
 
-def page(title: str, description: str, data_json: str) -> str:
-    """The whole page; `data_json` is the run's data, already safe inside a script element."""
+def page(title: str, description: str, data_json: str, slides: bool = False) -> str:
+    """The whole page; `data_json` is the run's data, already safe inside a script element. With `slides`,
+    it opens in presentation mode (large type for a projector; the `s` key toggles it)."""
     name = html.escape(title)
     description = html.escape(description) + " " if description else ""
     return f"""<!DOCTYPE html>
@@ -95,7 +98,7 @@ def page(title: str, description: str, data_json: str) -> str:
 <link rel="icon" href="data:,">
 <title>{name}: replay of the floor</title>
 <style>{STYLE}</style></head>
-<body class="paused">
+<body class="paused{" slides" if slides else ""}">
 <header>
   <div><h1>{name}: the floor, replayed</h1><div class="sub">{description}Every desk and queue as the day happens.
   Click a waiting caller or a busy desk to follow that caller.</div></div>
@@ -105,6 +108,7 @@ def page(title: str, description: str, data_json: str) -> str:
     <button id="back" title="one minute back">&#x25c0; 1m</button>
     <input id="seek" type="range" min="0" step="any" value="0" aria-label="time of day">
     <button id="forward" title="one minute on">1m &#x25b6;</button>
+    <button id="slides" title="large type for a projector (key s)">slides</button>
     <label>speed <select id="speed">
       <option value="1">1&times; (real time)</option><option value="5">5&times;</option>
       <option value="15">15&times;</option><option value="30">30&times;</option>

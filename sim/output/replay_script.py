@@ -282,6 +282,18 @@ function drawStrip(t) {
   g.drawImage(stripBack, 0, 0);
   g.fillStyle = '#111'; g.fillRect(t / END * width - 1, 0, 2, height);
 }
+function roundStep(span) {
+  // the largest round step giving at least four ticks across the day
+  const steps = [300, 600, 900, 1800, 3600, 7200, 10800, 21600];
+  for (let k = steps.length - 1; k >= 0; k--) if (span / steps[k] >= 4) return steps[k];
+  return steps[0];
+}
+function slides(on) {
+  // presentation mode: large type for a projector; the strip is drawn again at its new size
+  document.body.classList.toggle('slides', on);
+  strip.width = 0;
+  draw();
+}
 function drawDay(g, width, height) {
   const x = (s) => s / END * width;
   g.fillStyle = 'rgba(210,60,60,0.18)';
@@ -298,6 +310,16 @@ function drawDay(g, width, height) {
     if (started) g.lineTo(x(s.t), y); else { g.moveTo(x(s.t), y); started = true; }
   });
   g.stroke();
+  const step = roundStep(END);  // ticks on round clock times (every 15 min, 30 min, hour, ...)
+  g.fillStyle = '#6b7485'; g.strokeStyle = '#b8bec8'; g.lineWidth = 1; g.textAlign = 'center';
+  g.font = (document.body.classList.contains('slides') ? 14 : 10) + 'px system-ui,sans-serif';
+  live.ticks = [];
+  for (let at = Math.ceil(D.start / step) * step; at <= D.start + END; at += step) {
+    const px = x(at - D.start);
+    live.ticks.push(at);
+    g.beginPath(); g.moveTo(px, 0); g.lineTo(px, 5); g.stroke();
+    g.fillText(clock(at - D.start, false), px, 16);
+  }
   g.font = '11px system-ui,sans-serif'; g.textAlign = 'right'; g.fillStyle = '#2e6bd1';
   g.fillText('service level so far (dashed: target ' + Math.round(100 * D.target) + '%)', width - 6, height - 20);
   g.fillStyle = '#d23c3c'; g.fillText('callers waiting (most: ' + mostWaiting + ')', width - 6, height - 6);
@@ -429,6 +451,7 @@ $('seek').addEventListener('input', (e) => seek(e.target.value));
 $('speed').addEventListener('change', (e) => speed(e.target.value));
 $('back').addEventListener('click', () => seek(live.t - 60));
 $('forward').addEventListener('click', () => seek(live.t + 60));
+$('slides').addEventListener('click', () => slides(!document.body.classList.contains('slides')));
 document.addEventListener('click', (e) => {
   const target = e.target.closest('[data-call]');
   if (target && !target.closest('#followed')) { follow(Number(target.dataset.call)); return; }
@@ -445,11 +468,13 @@ document.addEventListener('keydown', (e) => {
   if (e.key === ' ') { e.preventDefault(); live.playing ? pause() : play(); }
   if (e.key === 'ArrowRight') seek(live.t + 60);
   if (e.key === 'ArrowLeft') seek(live.t - 60);
+  if (e.key === 's') slides(!document.body.classList.contains('slides'));
 });
 (function fromHash() {
   const found = /t=([0-9.]+)/.exec(location.hash), call = /call=([0-9]+)/.exec(location.hash);
   if (found) live.t = Math.min(END, Number(found[1]));
   if (call) live.followed = Number(call[1]);
+  if (/slides=1/.test(location.hash)) document.body.classList.add('slides');
 })();
 speed(live.speed);
 drawFollowed(live.t, true);
@@ -458,11 +483,13 @@ requestAnimationFrame(tick);
 
 window.callsimReplay = {
   ready: true,
-  play: play, pause: pause, seek: seek, speed: speed, follow: follow,
+  play: play, pause: pause, seek: seek, speed: speed, follow: follow, slides: slides,
   state: function () {
     const t = live.t, index = live.followed === null ? undefined : callIndex.get(live.followed);
     return {
       t: t, playing: live.playing, speed: live.speed, ended_at: END, service_level: serviceLevelAt(t),
+      slides: document.body.classList.contains('slides'),
+      ticks: live.ticks || [],
       agents: A.id.map((id, i) => { const a = agentAt(i, t); return {id: id, state: a.state, call: a.call}; }),
       waiting: waitingAt(t).map((i) => ({call: W.call[i], kind: D.wait_kinds[W.kind[i]],
         department: D.departments[W.department[i]], since: W.start[i]})),
