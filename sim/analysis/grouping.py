@@ -40,6 +40,20 @@ def groups_of(table: Sized, by: Groups | None) -> Groups:
     return by if by is not None else Groups(np.zeros(len(table), dtype=np.int64), 1, whole=True)
 
 
+def distinct_count(values: Any) -> int:
+    """How many distinct values (`len(np.unique(values))`): ids (non-negative integers, not sparse) counted
+    in one pass of `np.bincount` instead of a sort or hash of them all."""
+    values = np.asarray(values)
+    if (
+        values.dtype.kind in "iu"
+        and len(values)
+        and values.min() >= 0
+        and values.max() < 2 * len(values) + 1024
+    ):
+        return int(np.count_nonzero(np.bincount(values)))
+    return len(np.unique(values))
+
+
 def figure(values: np.ndarray, by: Groups | None) -> Any:
     """The whole table's figure as a float, or the per-group array."""
     return float(values[0]) if by is None else values

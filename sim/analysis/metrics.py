@@ -26,6 +26,7 @@ from sim.analysis.grouping import (
     Table,
     column,
     count_where,
+    distinct_count,
     equals,
     figure,
     groups_of,
@@ -279,7 +280,7 @@ def callback_answer_rate(callbacks: Table) -> float:
 
 def attempts_per_caller(calls: Table) -> float:
     """Calls (attempts, redials included) / unique callers."""
-    return len(calls) / len(np.unique(column(calls, "caller_id"))) if len(calls) else math.nan
+    return len(calls) / distinct_count(column(calls, "caller_id")) if len(calls) else math.nan
 
 
 def mean_wait_per_caller(calls: Table) -> float:

@@ -14,7 +14,7 @@ from sim.analysis.columns import Columns
 from sim.analysis.costs import add_costs
 from sim.analysis.departments import Pools, visit_figures
 from sim.analysis.episodes import callback_columns, hold_columns
-from sim.analysis.grouping import Groups, codes_of, count_where, equals, pair_keys
+from sim.analysis.grouping import Groups, codes_of, count_where, distinct_count, equals, pair_keys
 from sim.analysis.metrics import (
     abandon_rate,
     agents_touched_distribution,
@@ -124,7 +124,7 @@ def summary(result: RunResult) -> dict[str, Any]:
         ),
         "mean_time_to_callback": mean_time_to_callback(callbacks),
         "callback_answer_rate": callback_answer_rate(callbacks),
-        "unique_callers": len(np.unique(calls["caller_id"])),
+        "unique_callers": distinct_count(calls["caller_id"]),
         "attempts_per_caller": attempts_per_caller(calls),
         "agent_hours_on_hold": _total(holds["hold_time"]) / 3600.0,
         "agent_hours_checking_back": _total(holds["check_back_time"]) / 3600.0,

@@ -16,7 +16,6 @@ import simpy
 from sim.engine import caller
 from sim.engine.away import back, go_on_break, sent_home_meanwhile
 from sim.engine.centre import BUSY, IDLE, OFF, RINGING, TALKING, WAITING, Agent, Call, Centre
-from sim.engine.clock import call_after
 from sim.engine.hold import Ending, converse
 from sim.engine.log import CODE, Event
 from sim.engine.routing import explicit_next, next_call_for, transfer_target, without
@@ -39,7 +38,7 @@ def log_in(centre: Centre, agent: Agent) -> None:
     """Start a shift: on duty at once, and the first call if one is waiting."""
     agent.state = BUSY
     agent.pool.on_duty += 1
-    centre.log.record((centre.env.now, _LOGIN, -1, agent.id, agent.pool.home, 0.0))
+    centre.record((centre.env.now, _LOGIN, -1, agent.id, agent.pool.home, 0.0))
     take_next(centre, agent)
 
 
@@ -49,7 +48,7 @@ def log_out(centre: Centre, agent: Agent) -> None:
     agent.leaving = False
     agent.break_time = 0.0
     agent.pool.on_duty -= 1
-    centre.log.record((centre.env.now, _LOGOUT, -1, agent.id, agent.pool.home, 0.0))
+    centre.record((centre.env.now, _LOGOUT, -1, agent.id, agent.pool.home, 0.0))
 
 
 def take_next(centre: Centre, agent: Agent) -> None:
@@ -105,7 +104,7 @@ def begin(centre: Centre, agent: Agent, call: Call) -> None:
     centre.busy += 1
     agent.call = call
     agent.department = call.department
-    centre.log.record((now, _RING, call.id, agent.id, call.department, now - call.queued_at))
+    centre.record((now, _RING, call.id, agent.id, call.department, now - call.queued_at))
     if call.callback or call.warm is not None:
         env.process(serve(centre, agent, call))
         return
@@ -113,9 +112,9 @@ def begin(centre: Centre, agent: Agent, call: Call) -> None:
     if ring_time <= 0.0:
         _talk(centre, agent, call)
     elif call.deadline < now + ring_time:
-        call_after(env, call.deadline - now, _hung_up_ringing, agent)
+        agent.timer.after(call.deadline - now, _hung_up_ringing)
     else:
-        call_after(env, ring_time, _picked_up, agent)
+        agent.timer.after(ring_time, _picked_up)
 
 
 def _hung_up_ringing(tick: Any) -> None:
@@ -142,7 +141,7 @@ def _talk(centre: Centre, agent: Agent, call: Call) -> None:
     if holds or (agent.target >= 0 and queue.warm):
         centre.env.process(finish(centre, agent, call))
         return
-    call_after(centre.env, agent.talk_time, _talked, agent)  # no consultation: nobody transferred warm
+    agent.timer.after(agent.talk_time, _talked)  # no consultation: nobody transferred warm
 
 
 def _talked(tick: Any) -> None:
@@ -152,7 +151,7 @@ def _talked(tick: Any) -> None:
     call = agent.call
     assert call is not None
     now = centre.env.now
-    record = centre.log.record
+    record = centre.record
     if agent.target == LEAVE:
         record((now, _END, call.id, agent.id, agent.department, agent.talk_time))
         caller.leave(centre, call)
@@ -164,7 +163,7 @@ def _talked(tick: Any) -> None:
         call.transfers += 1
         caller.join_queue(centre, call, agent.target, front=centre.transfer_front)
     if agent.wrap_time > 0.0:
-        call_after(centre.env, agent.wrap_time, _wrapped, agent)
+        agent.timer.after(agent.wrap_time, _wrapped)
     else:
         _free(agent, 0.0)
 
@@ -181,7 +180,7 @@ def _free(agent: Agent, wrap_time: float) -> None:
     call = agent.call
     assert call is not None
     centre.busy -= 1
-    centre.log.record((centre.env.now, _IDLE, call.id, agent.id, agent.department, wrap_time))
+    centre.record((centre.env.now, _IDLE, call.id, agent.id, agent.department, wrap_time))
     agent.call = None
     centre.check_done()
     take_next(centre, agent)
@@ -195,7 +194,7 @@ def answer(centre: Centre, agent: Agent, call: Call) -> None:
     department = agent.department
     call.state = TALKING
     call.agent = agent
-    centre.log.record((now, _ANSWER, call.id, agent.id, department, now - call.queued_at))
+    centre.record((now, _ANSWER, call.id, agent.id, department, now - call.queued_at))
     if not centre.patience_restarts:
         call.patience = call.deadline - now
     queue = centre.queues[department]
@@ -256,7 +255,7 @@ def finish(centre: Centre, agent: Agent, call: Call) -> Generator[simpy.Event, A
     """Talk as the agent settled on answering, with holds (the caller may hang up on hold or take a callback), then send the caller
     on (cold, or warm: staying on the line until the next agent answers) or let them go, and wrap up."""
     env = centre.env
-    record = centre.log.record
+    record = centre.record
     department = agent.department
     queue = centre.queues[department]
     consult_time, talk_time, target = agent.consult_time, agent.talk_time, agent.target
@@ -292,7 +291,7 @@ def finish(centre: Centre, agent: Agent, call: Call) -> Generator[simpy.Event, A
 def dial(centre: Centre, agent: Agent, call: Call) -> Generator[simpy.Event, Any, bool]:
     """Dial a callback: the caller answers (True), or the dial is retried later or given up (False)."""
     env = centre.env
-    record = centre.log.record
+    record = centre.record
     settings = centre.callback_settings
     record((env.now, _DIAL, call.id, agent.id, call.department, env.now - call.requested_at))
     dial_time = centre.dial()
@@ -318,7 +317,7 @@ def transfer(
     to an agent free at once, and this agent stays on the line until that agent's part of the call ends);
     `talked` is this agent's talk time with the caller so far."""
     env = centre.env
-    record = centre.log.record
+    record = centre.record
     otherwise = centre.queues[agent.department].conference
     conference = False
     if otherwise is not None:
@@ -367,9 +366,9 @@ def nobody_free(
         drawn = alone() if next_queue.linked is None else next_queue.linked * call.first_handle_time
         alone_time = drawn * agent.pool.speed[target]
         yield env.timeout(alone_time)
-        centre.log.record((env.now, _END, call.id, agent.id, agent.department, talked + alone_time))
+        centre.record((env.now, _END, call.id, agent.id, agent.department, talked + alone_time))
     else:
-        centre.log.record((env.now, _DROP, call.id, agent.id, agent.department, talked))
+        centre.record((env.now, _DROP, call.id, agent.id, agent.department, talked))
     caller.leave(centre, call)
 
 

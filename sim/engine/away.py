@@ -27,7 +27,7 @@ def go_on_break(centre: Centre, agent: Agent, comeback: Callable[[Any], None]) -
     agent.state = OFF
     agent.pool.on_duty -= 1
     agent.back_at = centre.env.now + length
-    centre.log.record((centre.env.now, _BREAK, -1, agent.id, agent.pool.home, length))
+    centre.record((centre.env.now, _BREAK, -1, agent.id, agent.pool.home, length))
     call_after(centre.env, length, comeback, agent)
 
 
@@ -44,10 +44,10 @@ def sent_home_meanwhile(centre: Centre, agent: Agent) -> bool:
 def back(centre: Centre, agent: Agent) -> None:
     """Record the agent's return from its break (its state is for the caller to set)."""
     agent.back_at = math.inf
-    centre.log.record((centre.env.now, _BACK, -1, agent.id, agent.pool.home, 0.0))
+    centre.record((centre.env.now, _BACK, -1, agent.id, agent.pool.home, 0.0))
 
 
 def send_home(centre: Centre, agent: Agent) -> None:
     """An agent on break whose pool's level dropped ends its break and its shift at once."""
     back(centre, agent)
-    centre.log.record((centre.env.now, _LOGOUT, -1, agent.id, agent.pool.home, 0.0))
+    centre.record((centre.env.now, _LOGOUT, -1, agent.id, agent.pool.home, 0.0))

@@ -33,7 +33,7 @@ class IvrChoice(NamedTuple):
 def arrive(centre: Centre, call: Call, menu: IvrChoice | None = None) -> None:
     """A call reaches the centre: busy signal if every line is taken; else the IVR menu, if there is one,
     and then the first queue. `menu` holds the IVR's decision for this caller, drawn at arrival."""
-    log = centre.log.record
+    log = centre.record
     log((call.arrived_at, _ARRIVE, call.id, -1, call.department, float(call.reason)))
     if centre.lines_busy >= centre.lines:
         call.state = DONE
@@ -54,10 +54,10 @@ def leave_menu(centre: Centre, event: Any) -> None:
     call, menu = event.value
     now = centre.env.now
     if menu.self_served:
-        centre.log.record((now, _SELF_SERVICE, call.id, -1, -1, menu.menu_time))
+        centre.record((now, _SELF_SERVICE, call.id, -1, -1, menu.menu_time))
         leave(centre, call)
         return
-    centre.log.record((now, _IVR, call.id, -1, call.department, menu.menu_time))
+    centre.record((now, _IVR, call.id, -1, call.department, menu.menu_time))
     join_queue(centre, call, call.department)
 
 
@@ -86,7 +86,7 @@ def join_queue(centre: Centre, call: Call, department: int, front: bool = False)
     call.visited |= 1 << department
     call.state = WAITING
     if queue.policy is None:
-        centre.log.record((now, _ENQUEUE, call.id, -1, department, float(call.priority)))
+        centre.record((now, _ENQUEUE, call.id, -1, department, float(call.priority)))
         servers = queue.servers
         pool = servers[0] if len(servers) == 1 else longest_idle(servers)
         if pool is not None and pool.idle:
@@ -98,7 +98,7 @@ def join_queue(centre: Centre, call: Call, department: int, front: bool = False)
     if offer is not None and call.warm is None:
         estimated = estimated_wait(queue)
         if estimated > offer.offer_when_wait_over:
-            centre.log.record((now, _OFFER, call.id, -1, department, min(estimated, 1e9)))
+            centre.record((now, _OFFER, call.id, -1, department, min(estimated, 1e9)))
             if centre.callback_draw() < offer.accept:
                 request_callback(centre, call, queue, from_hold=False)
                 return
@@ -126,7 +126,7 @@ def request_callback(centre: Centre, call: Call, queue: Queue, from_hold: bool, 
     """The caller accepts a callback and hangs up; a callback entry waits for an agent to dial it, in the
     caller's place (virtual hold, `keep_place`) or after every live caller."""
     now = centre.env.now
-    centre.log.record((now, _REQUEST, call.id, agent_id, queue.index, 1.0 if from_hold else 0.0))
+    centre.record((now, _REQUEST, call.id, agent_id, queue.index, 1.0 if from_hold else 0.0))
     release_line(centre, call)
     call.callback = True
     call.requested_at = now
@@ -150,7 +150,7 @@ def callback_due(centre: Centre, event: Any) -> None:
     call, visit = event.value
     if call.state != WAITING or call.visit != visit:
         return
-    centre.log.record((centre.env.now, _CALLBACK_DUE, call.id, -1, call.department, float(call.priority)))
+    centre.record((centre.env.now, _CALLBACK_DUE, call.id, -1, call.department, float(call.priority)))
     call.visit += 1  # the entry where it stood goes stale
     centre.queues[call.department].levels[call.priority].appendleft((call.visit, call))
 
@@ -163,7 +163,7 @@ def queue_callback(centre: Centre, call: Call, queue: Queue, level: int) -> None
     call.deadline = math.inf
     call.visit += 1
     call.state = WAITING
-    centre.log.record((now, _CALLBACK_QUEUE, call.id, -1, queue.index, float(level)))
+    centre.record((now, _CALLBACK_QUEUE, call.id, -1, queue.index, float(level)))
     pool = longest_idle(queue.servers)
     if pool is not None:
         centre.hand_call(pool.idle.popleft(), call)
@@ -192,7 +192,7 @@ def overflow_due(centre: Centre, event: Any) -> None:
     if call.state != WAITING or call.visit != visit:
         return
     queue = centre.queues[call.department]
-    centre.log.record((centre.env.now, _OVERFLOW, call.id, -1, queue.index, 0.0))
+    centre.record((centre.env.now, _OVERFLOW, call.id, -1, queue.index, 0.0))
     pool = longest_idle(queue.backups)
     if pool is not None:
         queue.waiting -= 1
@@ -204,7 +204,7 @@ def overflow_due(centre: Centre, event: Any) -> None:
 def hang_up(centre: Centre, call: Call, agent_id: int) -> None:
     """The caller gives up waiting (in the queue, or while an agent lets it ring), and may call again."""
     now = centre.env.now
-    centre.log.record((now, _ABANDON, call.id, agent_id, call.department, now - call.queued_at))
+    centre.record((now, _ABANDON, call.id, agent_id, call.department, now - call.queued_at))
     leave(centre, call)
     maybe_redial(centre, call, "abandoned")
 
@@ -274,7 +274,7 @@ def call_again(centre: Centre, event: Any) -> None:
         call.wrap_time = queue.wrap()
     else:
         times.give_work(call, call.department)
-    centre.log.record((now, _REDIAL, call.id, -1, call.department, float(previous.id)))
+    centre.record((now, _REDIAL, call.id, -1, call.department, float(previous.id)))
     if as_callback:
         redial_as_callback(centre, call)
     else:
@@ -289,10 +289,10 @@ def redial_as_callback(centre: Centre, call: Call) -> None:
     """The caller comes back by asking to be called back (a web form, a message) instead of calling: no
     line, no menu; the callback waits after every live caller and moves up when its window runs out."""
     now = centre.env.now
-    centre.log.record((now, _ARRIVE, call.id, -1, call.department, float(call.reason)))
+    centre.record((now, _ARRIVE, call.id, -1, call.department, float(call.reason)))
     centre.active += 1
     queue = centre.queues[call.department]
-    centre.log.record((now, _REQUEST, call.id, -1, queue.index, REDIAL_REQUEST))
+    centre.record((now, _REQUEST, call.id, -1, queue.index, REDIAL_REQUEST))
     call.callback = True
     call.requested_at = now
     call.first_handle_time = call.handle_time  # as `join_queue` sets it on a first visit

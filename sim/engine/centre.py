@@ -16,6 +16,7 @@ import simpy
 
 from sim.engine.call_times import CallTimes
 from sim.engine.call_times import attach as attach_call_times
+from sim.engine.clock import Timer
 from sim.engine.log import EventLog
 from sim.model.dists import Sampler, Uniform
 from sim.model.scenario import Callbacks, Hold, Scenario, accuracy_at, conferences
@@ -112,11 +113,13 @@ class Agent:
         "state",
         "talk_time",
         "target",
+        "timer",
         "wrap_time",
     )
 
     def __init__(self, centre: Centre, agent_id: int, pool: Pool, number: int) -> None:
         self.centre = centre
+        self.timer = Timer(centre.env, self)  # the common call's ring, talk and wrap-up, one after another
         self.id = agent_id
         self.pool = pool
         self.number = number
@@ -243,6 +246,7 @@ class Centre:
         self.scenario = scenario
         self.streams = streams
         self.log = log
+        self.record = log.record  # one attribute to look up per event logged, on every step of every call
         self.department_names = list(scenario.departments)
         self.reason_names = list(scenario.reason_mix())
         self.ring_time = scenario.ring_time

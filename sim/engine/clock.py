@@ -7,9 +7,9 @@ What it adds to SimPy, and why:
 - Scheduling at an exact instant (`at_instant`, `call_at`, `Alarm`): SimPy schedules by delay only, and
   `now + (at - now)` is not always `at` in floating point (0.2 + 0.7 is 0.8999999999999999), so an event that
   must happen at a drawn or planned instant (an arrival, a shift change, the close) is pushed at that instant.
-- Plain callbacks on a `Tick`, the least an event needs for SimPy's loop (`call_after`, `call_at`, `Alarm`):
-  the busiest steps of a run (arrivals, rings, talk and wrap-up of the common call) cost the loop less than a
-  `Timeout` or a process would.
+- Plain callbacks on a `Tick`, the least an event needs for SimPy's loop (`call_after`, `call_at`, `Alarm`,
+  `Timer`): the busiest steps of a run (arrivals, rings, talk and wrap-up of the common call) cost the loop
+  less than a `Timeout` or a process would.
 
 Everything else in the engine uses SimPy's public API (`env.now`, `env.timeout`, `env.process`, `env.event`).
 """
@@ -120,3 +120,30 @@ class Alarm:
         tick = self._tick
         tick.callbacks = self._callbacks  # SimPy's loop cleared them when the tick last rang
         heappush(env._queue, (max(at, env._now), NORMAL, next(env._eid), tick))
+
+
+class Timer:
+    """Callbacks rung one at a time, each given the same value (an agent's ring, talk and wrap-up), reusing
+    a single tick: the common call's steps cost the loop no allocation of a tick each.
+
+    At most one ring may be pending: `after` again only from the callback or after it has run.
+    """
+
+    __slots__ = ("_env", "_tick")
+
+    def __init__(self, env: simpy.Environment, value: Any) -> None:
+        self._env = env
+        self._tick: Any = Tick(_unset, value)
+        self._tick.callbacks = None
+
+    def after(self, delay: float, callback: Callable[[Any], None]) -> None:
+        """Call `callback(tick)` `delay` seconds from now (`tick.value` is the timer's value), as
+        `call_after` does."""
+        env = self._env
+        tick = self._tick
+        tick.callbacks = [callback]
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), tick))
+
+
+def _unset(_: Any) -> None:
+    raise RuntimeError("timer rung before it was set")

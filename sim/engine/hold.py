@@ -71,7 +71,7 @@ def hold_once(
     assert hold is not None and queue.hold_duration is not None and queue.hold_check_back is not None
     assert queue.hold_draw is not None
     env = centre.env
-    record = centre.log.record
+    record = centre.record
     department = queue.index
     research = queue.hold_duration()
     started = env.now

@@ -121,10 +121,15 @@ class EventLog:
     def _compact(self) -> None:
         values = self._values
         if values:
-            flat = np.fromiter(values, dtype=np.float64, count=len(values)).reshape(-1, len(COLUMNS))
-            values.clear()
+            width = len(COLUMNS)
+            count = len(values) // width
             for index, dtype in enumerate(_DTYPES):
-                self._chunks[index].append(flat[:, index].astype(dtype))
+                # a column at a time, integers read as integers (a Python int converts faster to int64
+                # than to float64), then to the column's type
+                read = np.float64 if dtype is np.float64 else np.int64
+                column = np.fromiter(values[index::width], dtype=read, count=count)
+                self._chunks[index].append(column if dtype is np.float64 else column.astype(dtype))
+            values.clear()
 
     def frame(self, departments: Sequence[str]) -> pd.DataFrame:
         """The event table, in time order: event and department names as categories. Empties the log, so

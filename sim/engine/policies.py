@@ -48,7 +48,7 @@ class QueuePolicy:
         if agent is None and self.capacity is not None and queue.waiting >= self.capacity and call.warm is None:
             turn_away(centre, call, queue, self.message)
             return True
-        centre.log.record((centre.env.now, _ENQUEUE, call.id, -1, queue.index, float(call.priority)))
+        centre.record((centre.env.now, _ENQUEUE, call.id, -1, queue.index, float(call.priority)))
         if agent is None:
             return False
         centre.hand_call(agent, call)
@@ -58,7 +58,7 @@ class QueuePolicy:
 def turn_away(centre: Centre, call: Call, queue: Queue, message: bool) -> None:
     """The queue is full: the caller leaves a message, or is lost (and may call again, as after a busy
     signal: the `redial.blocked` rule)."""
-    centre.log.record((centre.env.now, _QUEUE_FULL, call.id, -1, queue.index, 1.0 if message else 0.0))
+    centre.record((centre.env.now, _QUEUE_FULL, call.id, -1, queue.index, 1.0 if message else 0.0))
     caller.leave(centre, call)
     if not message:
         caller.maybe_redial(centre, call, "blocked")

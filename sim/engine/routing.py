@@ -26,22 +26,15 @@ def first_department_by_reason(scenario: Scenario) -> list[int]:
     return targets
 
 
-def _live_head(entries: deque[Entry]) -> Call | None:
-    """The first entry still waiting under the visit it was queued for; stale entries are dropped."""
-    while entries:
-        visit, call = entries[0]
-        if call.state == WAITING and call.visit == visit:
-            return call
-        entries.popleft()
-    return None
-
-
 def queue_head(levels: dict[int, deque[Entry]]) -> tuple[Call, deque[Entry]] | None:
-    """The call served next from priority levels (best priority, then first come) and the FIFO holding it."""
+    """The call served next from priority levels (best priority, then first come) and the FIFO holding it:
+    the first entry still waiting under the visit it was queued for; stale entries are dropped."""
     for entries in levels.values():
-        call = _live_head(entries)
-        if call is not None:
-            return call, entries
+        while entries:
+            visit, call = entries[0]
+            if call.state == WAITING and call.visit == visit:
+                return call, entries
+            entries.popleft()
     return None
 
 
@@ -59,7 +52,7 @@ def next_call_for(pool: Pool) -> tuple[Call, deque[Entry]] | None:
                 best = head
         if best is not None:
             return best
-    return overflowed_head(pool)
+    return overflowed_head(pool) if pool.backup_for else None
 
 
 def overflowed_head(pool: Pool) -> tuple[Call, deque[Entry]] | None:

@@ -1,7 +1,7 @@
 """How much randomness: distribution specs in real units (mean and cv, not log-space) and their samplers.
 
 A spec is what the scenario says (`{dist: lognormal, mean: 4m, cv: 0.8}`); a sampler draws from it through
-one named stream, in blocks, so drawing one value costs a list index rather than a numpy call.
+one named stream, in blocks, so drawing one value costs a step of an iterator in C rather than a numpy call.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import csv
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -326,21 +328,22 @@ Dist = Annotated[
 DIST_NAMES = ("fixed", "exponential", "lognormal", "gamma", "uniform", "triangular", "empirical")
 
 
-class Sampler:
-    """Draws one value at a time from a spec through its own stream, refilling in blocks."""
+class Sampler(partial[float]):
+    """Draws one value at a time from a spec through its own stream, refilling in blocks of `_BLOCK`.
 
-    __slots__ = ("_block", "_draw", "_index", "_rng")
+    Calling it is `next` on a chain of the blocks, all in C (a quarter of the cost of a Python `__call__`:
+    the engine draws two or more values per call); a block is drawn only when the one before is used up.
+    """
 
-    def __init__(self, spec: _Spec, rng: np.random.Generator) -> None:
-        self._draw: Callable[[np.random.Generator, int], np.ndarray] = spec.draw_block
-        self._rng = rng
-        self._block: list[float] = []
-        self._index = 0
+    __slots__ = ()
 
-    def __call__(self) -> float:
-        index = self._index
-        if index == len(self._block):
-            self._block = self._draw(self._rng, _BLOCK).tolist()
-            index = 0
-        self._index = index + 1
-        return self._block[index]
+    def __new__(cls, spec: _Spec, rng: np.random.Generator) -> Sampler:
+        return super().__new__(cls, next, chain.from_iterable(_blocks(spec.draw_block, rng)))
+
+
+def _blocks(
+    draw: Callable[[np.random.Generator, int], np.ndarray], rng: np.random.Generator
+) -> Iterator[list[float]]:
+    """A spec's draws through `rng`, block after block, each drawn when asked for."""
+    while True:
+        yield draw(rng, _BLOCK).tolist()
