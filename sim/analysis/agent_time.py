@@ -18,6 +18,7 @@ import pandas as pd
 from sim.analysis.columns import any_of, derived
 from sim.engine.day import RunResult
 from sim.engine.log import CODE, Event
+from sim.model.chat import chat_desks
 
 _RING, _IDLE = CODE[Event.RING], CODE[Event.IDLE]
 _LOGIN, _LOGOUT = CODE[Event.LOGIN], CODE[Event.LOGOUT]
@@ -191,10 +192,64 @@ def _agent_steps(result: RunResult) -> tuple[StepFunctions, StepFunctions]:
         ),
         size,
     )
-    busy = StepFunctions.of(
-        *_spans(pool_at, known & (code == _RING), known & (code == _IDLE), at, result.ended_at, size), size
-    )
+    taken, freed = known & (code == _RING), known & (code == _IDLE)
+    chat_pools = _chat_pools(result, agents)
+    if chat_pools.any():  # a chat agent is busy while it has at least one chat in hand, not once per chat
+        taken, freed = _first_and_last_chats(taken, freed, chat_pools[np.maximum(pool_at, 0)] & known, agent)
+    busy = StepFunctions.of(*_spans(pool_at, taken, freed, at, result.ended_at, size), size)
     return logged, busy
+
+
+def _chat_pools(result: RunResult, agents: AgentPools) -> np.ndarray:
+    """Per pool (in `agent_pools` order), whether it is a chat pool (`sim.model.chat`)."""
+    desks = chat_desks(result.scenario)
+    return np.array([name in desks for name in agents.names], dtype=bool)
+
+
+def _first_and_last_chats(
+    taken: np.ndarray, freed: np.ndarray, chat: np.ndarray, agent: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`taken` and `freed` (rows of calls taken and slots freed) with the rows of chat agents narrowed to
+    those where the agent's chats in hand go from 0 to 1 and from 1 to 0: per agent, a running count over
+    its rows in log order (one stable sort by agent, one cumulative sum, each agent's start subtracted)."""
+    rows = np.flatnonzero(chat & (taken | freed))
+    step = np.where(taken[rows], 1, -1)
+    order = np.argsort(agent[rows], kind="stable")
+    rows, step = rows[order], step[order]
+    who = agent[rows]
+    running = np.cumsum(step)
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = who[1:] != who[:-1]
+    start = np.maximum.accumulate(np.where(first, np.arange(len(rows)), 0))
+    in_hand = running - (running[start] - step[start])  # each agent's count after its row
+    before = in_hand - step
+    taken, freed = taken & ~chat, freed & ~chat
+    taken[rows[(before == 0) & (in_hand == 1)]] = True
+    freed[rows[(before == 1) & (in_hand == 0)]] = True
+    return taken, freed
+
+
+def chat_levels(result: RunResult, edges: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Per pool (rows, in `agent_pools` order) and interval (columns): chat-seconds in hand (the sum over
+    its agents of the chats each holds; zero for a voice pool)."""
+    return agent_pools(result).names, derived(result, "agents.chats", _chat_steps).integrate(edges)
+
+
+def _chat_steps(result: RunResult) -> StepFunctions:
+    """Per chat pool, the step function of chats in hand (+1 when a chat is taken, -1 when its slot is free)."""
+    c = result.columns
+    agents = agent_pools(result)
+    size = len(agents.names)
+    chat_pools = _chat_pools(result, agents)
+    rows = np.flatnonzero(any_of(c.code, (_RING, _IDLE)))
+    code, at, agent = c.code[rows], c.t[rows], c.agent[rows]
+    pool_of = np.full(int(max(agents.agent_ids.max(initial=-1), agent.max(initial=-1))) + 2, -1)
+    pool_of[agents.agent_ids + 1] = agents.pool
+    pool_at = pool_of[agent.astype(np.int64) + 1]
+    mine = (pool_at >= 0) & chat_pools[np.maximum(pool_at, 0)]
+    return StepFunctions.of(
+        *_spans(pool_at, mine & (code == _RING), mine & (code == _IDLE), at, result.ended_at, size), size
+    )
 
 
 def agent_seconds(result: RunResult, edges: np.ndarray) -> pd.DataFrame:

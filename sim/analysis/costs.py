@@ -19,7 +19,8 @@ and agent group) only when the scenario sets `costs:`.
 - **lines**: minutes callers hold a trunk line x `line_per_minute`: from arrival until they leave (answered
   and done, hung up, resolved in the menu, dropped, a message left; a call still in the system at the end
   of the run until then), or until they ask for a callback; a callback dial-out holds a line from its first
-  dial to the end of the call when it is answered (not for callbacks that failed). Blocked calls hold none.
+  dial to the end of the call when it is answered (not for callbacks that failed). Blocked calls and chats
+  (`channel: chat`) hold none.
   Counted calls only (arriving after the warm-up).
 - **abandonment**: abandoned calls (hung up waiting or while it rang: the `abandoned` KPI) x
   `abandoned_call`.
@@ -52,6 +53,7 @@ from sim.engine.day import RunResult
 from sim.engine.log import CODE, Event
 from sim.model.agent_schedules import AgentPeriod
 from sim.model.availability import pool_staffing
+from sim.model.chat import chat_departments
 from sim.model.costs import DAY, Costs
 from sim.model.scenario import Scenario, Shift
 
@@ -179,6 +181,11 @@ def _line_seconds(result: RunResult, arrivals: Columns) -> float:
     ended = np.where(np.isnan(arrivals["ended_at"]), result.ended_at, arrivals["ended_at"])
     own = np.minimum(ended, request_at[ids]) - arrivals["arrived_at"]
     dialled = np.where(answered & np.isfinite(dial_at[ids]), ended - dial_at[ids], 0.0)
+    chats = chat_departments(result.scenario)
+    if chats:  # a chat holds no line
+        departments = list(result.scenario.departments)
+        first = codes_of(arrivals, "first_department", departments)
+        blocked = blocked | np.isin(first, [i for i, name in enumerate(departments) if name in chats])
     return float(np.where(blocked, 0.0, own + dialled).sum())
 
 

@@ -31,7 +31,7 @@ class Kpi:
     better: int
     group: str
     """Which part of the model it belongs to: headline, routing, holds, callbacks, redials, experience,
-    agents, days (busyness and replications); the console and report show a group when the run has it."""
+    chat, agents, days (busyness and replications); the console and report show a group when the run has it."""
     function: str = ""
     """The function in `sim.analysis.metrics` that computes it and whose docstring is its definition
     (empty for plain counts, defined by `definition`)."""
@@ -96,6 +96,9 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("message_rate", "message rate", "%", -1, "headline", "message_rate", compared=True),
     Kpi("occupancy", "agent occupancy", "%", 0, "headline", "occupancy", short="occupancy", compared=True),
     Kpi("aht", "average handle time", "s", 0, "headline", "aht", short="AHT", compared=True),
+    Kpi("chat_occupancy", "chat agents' time with a chat in hand", "%", 0, "chat", "chat_occupancy",
+        short="chat occupancy", compared=True),
+    Kpi("slot_use", "chat slots in use", "%", 0, "chat", "slot_use", short="slot use", compared=True),
     Kpi("first_contact_routing", "first-contact routing", "%", 1, "headline", "first_contact_routing"),
     Kpi("first_contact_resolution", "first-contact resolution", "%", 1, "routing", "first_contact_resolution",
         compared=True),
@@ -178,7 +181,7 @@ KPIS: tuple[Kpi, ...] = (
         "(a shift, or a named agent's schedule rows), the hours past overtime.after, within the counted day."),
     Kpi("costs.lines", "line cost", "money", -1, "costs", compared=True,
         definition="Minutes counted callers held a trunk line (arrival to leaving, or to a callback request; "
-        "an answered callback's dial-out from first dial to end; blocked calls none) x line_per_minute."),
+        "an answered callback's dial-out from first dial to end; blocked calls and chats none) x line_per_minute."),
     Kpi("costs.abandonment", "abandonment cost", "money", -1, "costs", compared=True,
         definition="Abandoned calls (hung up waiting or ringing) x abandoned_call."),
     Kpi("costs.waiting", "waiting cost", "money", -1, "costs", compared=True,
@@ -222,6 +225,8 @@ DEPARTMENT_KPIS: tuple[Kpi, ...] = (
     Kpi("mean_wait", "mean wait", "s", -1, "department", "mean_wait"),
     Kpi("abandon_rate", "abandonment", "%", -1, "department", "abandon_rate", compared=True),
     Kpi("occupancy", "occupancy", "%", 0, "department", "occupancy"),
+    Kpi("chat_occupancy", "chat occupancy", "%", 0, "department", "chat_occupancy"),
+    Kpi("slot_use", "slot use", "%", 0, "department", "slot_use"),
     Kpi("utilisation", "utilisation (of paid time)", "%", 0, "department",
         definition="With shrinkage, breaks or absence: the pool's busy agent-seconds / its paid agent-seconds "
         "(logged in + on break + rostered but unavailable), beside occupancy (busy / logged in)."),

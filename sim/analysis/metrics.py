@@ -145,6 +145,18 @@ def occupancy(busy_seconds: Any, logged_in_seconds: Any) -> Any:
     return np.divide(busy_seconds, logged, out=np.full(len(logged), math.nan), where=logged > 0)
 
 
+def chat_occupancy(busy_seconds: Any, logged_in_seconds: Any) -> Any:
+    """Chat pools: agent-seconds with at least one chat in hand (from its answer to the end of its wrap-up)
+    / logged-in agent-seconds (a chat pool's `occupancy`, however many chats each agent holds)."""
+    return occupancy(busy_seconds, logged_in_seconds)
+
+
+def slot_use(chat_seconds: Any, slot_seconds: Any) -> Any:
+    """Chat pools: chat-seconds in hand (each chat from its answer to the end of its wrap-up) / slot-seconds
+    (slots per agent x logged-in agent-seconds): the share of the chat capacity in use."""
+    return occupancy(chat_seconds, slot_seconds)
+
+
 def first_contact_routing(calls: Table, by: Groups | None = None) -> Any:
     """Share of answered callers whose first answering agent belonged to a department that resolves their reason."""
     groups = groups_of(calls, by)

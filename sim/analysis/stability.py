@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sim.model.chat import chat_desks
 from sim.model.durations import format_clock
 from sim.model.scenario import Scenario
 
@@ -112,6 +113,13 @@ def _judge(
     whole centre when groups help. `rates`: calls per second per interval; `shares`: visits per call per
     department (infinite in a network nobody leaves); `agents_of(pool)`: its mean agents per interval."""
     helped = {skill for group in scenario.agent_groups.values() for skill in group.skills}
+    desks = {name: desk.capacity() for name, desk in chat_desks(scenario).items()}
+    if desks:  # a chat agent clears up to `capacity` chats' work at once (`sim.model.chat`)
+        one_at_a_time = agents_of
+
+        def agents_of(pool: str) -> list[float]:
+            return [agents * desks.get(pool, 1.0) for agents in one_at_a_time(pool)]
+
     found: list[Overload] = []
     total_load = [0.0] * len(rates)
     total_agents = [0.0] * len(rates)

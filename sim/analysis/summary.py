@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from sim.analysis.availability import add_availability
+from sim.analysis.chat import add_chat
 from sim.analysis.columns import Columns
 from sim.analysis.costs import add_costs
 from sim.analysis.departments import Pools, visit_figures
@@ -55,6 +56,7 @@ from sim.analysis.metrics import (
 from sim.analysis.tables import agent_levels, calls_columns, transfer_columns, visits_columns
 from sim.engine.day import RunResult
 from sim.engine.log import CODE, Event
+from sim.model.chat import chat_desks
 from sim.model.scenario import conferences
 
 _CALLBACK_OFFER = CODE[Event.CALLBACK_OFFER]
@@ -194,6 +196,8 @@ def summary(result: RunResult) -> dict[str, Any]:
             }
             for g, name in enumerate(groups)
         }
+    if chat_desks(scenario):  # chat pools: time with a chat in hand, and the slots in use
+        add_chat(out, result, pool_names, logged_in, busy)
     if result.rostered:  # shrinkage, breaks or absence: utilisation beside occupancy, paid and break hours
         add_availability(out, result)
     if scenario.costs is not None:  # wages, overtime, lines, abandonment, waiting (`sim.analysis.costs`)

@@ -12,6 +12,7 @@ from typing import Any
 import simpy
 
 from sim.engine import agent as agents
+from sim.engine import chat
 from sim.engine.away import go_on_break
 from sim.engine.centre import BUSY, IDLE, OFF, Centre, Pool
 from sim.engine.clock import at_instant
@@ -35,9 +36,13 @@ def start_breaks(centre: Centre, pool: Pool, count: int, length: float) -> None:
         if count and agent.state == IDLE:
             pool.idle.remove(agent)
             agent.break_time = length
-            go_on_break(centre, agent, agents.back_from_break)
+            go_on_break(
+                centre, agent, chat.back_from_break if agent.desk is not None else agents.back_from_break
+            )
             count -= 1
     for agent in candidates:
         if count and agent.state == BUSY:
             agent.break_time = length
             count -= 1
+            if agent.desk is not None:  # a chat agent with a free slot takes no further chat
+                chat.stop_taking(agent)

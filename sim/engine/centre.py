@@ -18,6 +18,7 @@ from sim.engine.call_times import CallTimes
 from sim.engine.call_times import attach as attach_call_times
 from sim.engine.clock import Timer
 from sim.engine.log import EventLog
+from sim.model.chat import chat_departments, chat_desks
 from sim.model.dists import Sampler, Uniform
 from sim.model.scenario import Callbacks, Hold, Scenario, accuracy_at, conferences
 from sim.model.streams import Streams
@@ -104,6 +105,7 @@ class Agent:
         "centre",
         "consult_time",
         "department",
+        "desk",
         "id",
         "idle_since",
         "leaving",
@@ -135,6 +137,7 @@ class Agent:
         self.wrap_time = 0.0
         self.break_time = 0.0  # a break owed, taken when the call in hand is done (`sim.engine.breaks`)
         self.back_at = math.inf  # on a break until then
+        self.desk: Desk | None = None  # an agent of a chat pool: the chats in its hands (`sim.engine.chat`)
 
     @property
     def label(self) -> str:
@@ -221,7 +224,19 @@ class Queue:
 class Pool:
     """Agents who share staffing and skills: a department's own agents, or a cross-trained group."""
 
-    __slots__ = ("agents", "backup_for", "home", "idle", "index", "name", "on_duty", "speed", "take", "tiers")
+    __slots__ = (
+        "agents",
+        "backup_for",
+        "chat",
+        "home",
+        "idle",
+        "index",
+        "name",
+        "on_duty",
+        "speed",
+        "take",
+        "tiers",
+    )
 
     def __init__(self, index: int, name: str, home: int, department_count: int) -> None:
         self.index = index
@@ -236,6 +251,42 @@ class Pool:
         self.take: Any = None
         """A free agent's call choice other than by preference (`sim.engine.policies`): a function of the
         pool and the time; None: `routing.next_call_for`."""
+        self.chat: tuple[float, ...] | None = None
+        """A chat pool's slow-down with 1, 2, ... chats in hand (as many as an agent's slots); None: voice."""
+
+
+class Conversation:
+    """One chat in an agent's hands (`sim.engine.chat`): its contact, the work left of the phase it is in
+    (the handle time, then the wrap-up, in seconds at the agent's own pace), and the time the slow-down
+    has added to that phase so far."""
+
+    __slots__ = ("call", "department", "extra_time", "handle_time", "work_left", "wrap_time", "wrapping")
+
+    def __init__(self, call: Call, department: int, handle_time: float, wrap_time: float) -> None:
+        self.call = call
+        self.department = department
+        self.handle_time = handle_time
+        self.work_left = handle_time
+        self.wrap_time = wrap_time
+        self.extra_time = 0.0
+        self.wrapping = False
+
+
+class Desk:
+    """A chat agent's conversations and the pace they share: while n are in hand, each runs at 1 / factor
+    (`factors[n-1]`), the factor in force since `updated_at`; `version` counts reschedulings, so a
+    completion scheduled before the last change is recognised as stale when it comes due."""
+
+    __slots__ = ("chats", "due", "factor", "factors", "slots", "updated_at", "version")
+
+    def __init__(self, factors: tuple[float, ...]) -> None:
+        self.factors = factors
+        self.slots = len(factors)
+        self.chats: list[Conversation] = []
+        self.factor = 1.0
+        self.updated_at = 0.0
+        self.version = 0
+        self.due: Conversation | None = None
 
 
 class Centre:
@@ -377,8 +428,13 @@ def build(env: simpy.Environment, scenario: Scenario, streams: Streams, log: Eve
         [index for index, queue in enumerate(centre.queues) if queue.resolves >> reason & 1]
         for reason in range(len(centre.reason_names))
     ]
+    chats = chat_departments(scenario)  # never a wrong department to send a caller to: chats do not transfer
     centre.unresolving = [
-        [index for index, queue in enumerate(centre.queues) if not queue.resolves >> reason & 1]
+        [
+            index
+            for index, queue in enumerate(centre.queues)
+            if not queue.resolves >> reason & 1 and queue.name not in chats
+        ]
         for reason in range(len(centre.reason_names))
     ]
     centre.unresolving_set = [sum(1 << index for index in indices) for indices in centre.unresolving]
@@ -396,10 +452,13 @@ def build(env: simpy.Environment, scenario: Scenario, streams: Streams, log: Eve
         for skill, factor in group.speed.items():
             pool.speed[names.index(skill)] = factor
         centre.pools.append(pool)
+    desks = chat_desks(scenario)
     for pool in centre.pools:
         for tier in pool.tiers:
             for queue in tier:
                 queue.servers.append(pool)
+        if pool.name in desks:
+            pool.chat = desks[pool.name].factors()
     pools_by_name = {pool.name: pool for pool in centre.pools}
     for index, name in enumerate(names):
         overflow = scenario.departments[name].overflow
@@ -416,5 +475,7 @@ def new_agent(centre: Centre, pool: Pool) -> Agent:
     """A further agent for `pool`, numbered from 1 within it."""
     agent = Agent(centre, centre.next_agent_id, pool, len(pool.agents) + 1)
     centre.next_agent_id += 1
+    if pool.chat is not None:
+        agent.desk = Desk(pool.chat)
     pool.agents.append(agent)
     return agent

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.engine import agent, caller, policies
+from sim.engine import agent, caller, chat, policies
 from sim.engine.arrivals import Callers, Doors, draw_callers
 from sim.engine.breaks import breaks
 from sim.engine.carry_over import CarriedWork, CarryOver, requeue_or_carry
@@ -97,6 +97,8 @@ def simulate(
     centre.callback_due = partial(caller.callback_due, centre)
     centre.redial_due = partial(caller.call_again, centre)
     centre.hand_call = partial(agent.hand_call, centre)
+    if any(pool.chat is not None for pool in centre.pools):  # a chat agent opens one more conversation
+        centre.hand_call = partial(chat.hand_call, centre)
     busyness = day_factor(scenario, streams)
     callers = draw_callers(scenario, streams, busyness)
     carry = None

@@ -29,6 +29,7 @@ from sim.engine.reference_breaks import breaks
 from sim.engine.reference_callers import doors
 from sim.engine.reference_centre import Centre
 from sim.model.availability import PoolAvailability, pool_availability, uses_availability
+from sim.model.chat import chat_departments
 from sim.model.scenario import Scenario
 from sim.model.staffing import staffing_levels
 from sim.model.streams import Streams
@@ -48,6 +49,12 @@ def simulate_reference(scenario: Scenario, seed: int | None = None, replication:
         raise ValueError(
             "the reference model does not model weeks (week: several days with work carried over); the fast "
             "engine's are checked in tests/test_week.py"
+        )
+    chats = sorted(chat_departments(scenario))
+    if chats:
+        raise ValueError(
+            f"the reference model does not model chat departments ({', '.join(chats)}); the fast engine's "
+            "chat desks are checked against Erlang A and a Markov chain in tests/test_chat.py"
         )
     started = time.perf_counter()
     seed = scenario.seed if seed is None else seed

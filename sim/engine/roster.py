@@ -13,6 +13,7 @@ from typing import Any
 import simpy
 
 from sim.engine import agent as agents
+from sim.engine import chat
 from sim.engine.away import on_break, send_home
 from sim.engine.centre import BUSY, IDLE, OFF, Agent, Centre, Pool, new_agent
 from sim.engine.clock import at_instant
@@ -40,6 +41,8 @@ def set_level(centre: Centre, pool: Pool, count: int) -> None:
             if missing and agent.leaving:
                 agent.leaving = False
                 missing -= 1
+                if agent.desk is not None:  # a chat agent kept on takes chats into its free slots again
+                    chat.resume(centre, agent)
         for agent in pool.agents:
             if missing and agent.state == OFF and not on_break(agent):
                 start_shift(centre, agent)
@@ -65,8 +68,13 @@ def set_level(centre: Centre, pool: Pool, count: int) -> None:
             if agent.state == BUSY and not agent.leaving:
                 agent.leaving = True
                 surplus -= 1
+                if agent.desk is not None:  # a chat agent with a free slot takes no further chat
+                    chat.stop_taking(agent)
 
 
 def start_shift(centre: Centre, agent: Agent) -> None:
-    """The agent logs in (and takes a waiting call at once, if there is one)."""
-    agents.log_in(centre, agent)
+    """The agent logs in (and takes a waiting call at once, if there is one; a chat agent, up to its slots)."""
+    if agent.desk is not None:
+        chat.log_in(centre, agent)
+    else:
+        agents.log_in(centre, agent)

@@ -19,6 +19,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from sim.model.agent_schedules import AgentScheduleFile, most_on_duty
 from sim.model.availability_rules import availability_problems
 from sim.model.call_types import CallType, ReasonTimes, call_type_problems
+from sim.model.chat import Channel, ChatDesk, chat_problems
 from sim.model.costs import Costs, cost_problems
 from sim.model.dists import Dist, NonNegativeDuration, PositiveDuration
 from sim.model.durations import not_boolean, parse_clock, parse_duration, printable, shorten
@@ -286,6 +287,11 @@ class Department(Frozen):
     """This department's handle and wrap time for a reason (over `call_types` and its own)."""
     shrinkage: Shrinkage | None = None
     """The share of its rostered agents unavailable (unset: the scenario's `shrinkage`, else none)."""
+    channel: Channel | None = None
+    """`chat`: its contacts are chats, several in an agent's hands at once (`sim.model.chat`); unset (or
+    `voice`): calls. None by default so that a resolved scenario without chat is written as before."""
+    chat: ChatDesk | None = None
+    """A chat department's own agents' desk: chats at once, slow-down (unset: one at a time)."""
 
 
 class Routing(Frozen):
@@ -412,6 +418,8 @@ class AgentGroup(Frozen):
     """This group's own handle and wrap time for a reason, drawn when its agent answers (speed not applied)."""
     shrinkage: Shrinkage | None = None
     """The share of its rostered agents unavailable (unset: the scenario's `shrinkage`, else none)."""
+    chat: ChatDesk | None = None
+    """For a group whose skills are chat departments: its agents' desk (unset: one chat at a time)."""
 
 
 class Scenario(Frozen):
@@ -633,6 +641,7 @@ def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
     yield from (Problem(path, message) for path, message in cost_problems(scenario))
     if scenario.week is not None:
         yield from (Problem(path, message) for path, message in week_problems(scenario.week))
+    yield from (Problem(path, message) for path, message in chat_problems(scenario))
 
 
 def _by_reason_problems(scenario: Scenario, resolvable: set[str]) -> Iterable[Problem]:

@@ -190,6 +190,8 @@ def summary_rows(summary: Mapping[str, Any], found: Features) -> list[list[Row]]
     available = ("utilisation", "paid_hours", "break_hours", "unavailable_hours", "absent_agents")
     if "utilisation" in summary:  # shrinkage, breaks or absence (`sim.analysis.availability`)
         groups.append(_rows(*(key for key in available if key in summary)))
+    if "slot_use" in summary:  # chat pools (`sim.analysis.chat`)
+        groups.append(_rows("chat_occupancy", "slot_use"))
     if isinstance(summary.get("costs"), Mapping):  # the scenario sets prices (`sim.analysis.costs`)
         groups.append(_rows(*COST_ROWS))
     days = [key for key in ("days_meeting_target", "busyness") if key in summary]

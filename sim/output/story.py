@@ -12,6 +12,7 @@ from operator import itemgetter
 
 import pandas as pd
 
+from sim.model.chat import chat_departments
 from sim.model.durations import format_clock
 from sim.model.scenario import Scenario
 
@@ -143,6 +144,10 @@ class _Teller:
     def agent(self, agent_id: int) -> str:
         return self.names.get(agent_id, f"agent {agent_id}")
 
+    def chat(self, department: str) -> bool:
+        """Whether `department` is a chat department (its contacts are chats: no ring, several at once)."""
+        return department in chat_departments(self.scenario)
+
     def resolves(self, department: str) -> bool:
         return self.reason in self.scenario.resolves(department)
 
@@ -164,7 +169,7 @@ class _Teller:
         while chain[-1] in self.previous_call:
             chain.append(self.previous_call[chain[-1]])
         if len(chain) == 1:
-            self.say(t, f"calls about {self.reason}.")
+            self.say(t, f"{'starts a chat' if self.chat(row[2]) else 'calls'} about {self.reason}.")
             return
         earlier = f"first call {chain[-1]}" + (f", last call {chain[1]}" if len(chain) > 2 else "")
         self.say(t, f"calls again (attempt {len(chain)}; {earlier}) about {self.reason}.")
@@ -254,6 +259,8 @@ class _Teller:
             return  # the dial-out is told by callback_dial
         self.where = f"waiting for {self.agent(agent_id)} to pick up"
         waited = f"after {spoken(detail)} in the queue" if detail > 0.5 else "at once"
+        if self.chat(row[2]):  # no ring: told with the answer, at the same instant
+            return
         cycle = self.scenario.ring.cycle
         rings = round(self.scenario.ring_time / cycle) if cycle else 0
         ringing = f"; lets it ring {plural(rings, 'time')}" if rings else ""
@@ -272,6 +279,9 @@ class _Teller:
                 f"the caller answers the callback after {spoken(t - self.dialled_at)}: {who}, the caller's {nth} agent.",
             )
             self.dialled_at = None
+        elif self.chat(row[2]):  # the agent responds as it takes the chat, beside any others in hand
+            waited = f"after {spoken(row[4])} in the queue" if row[4] > 0.5 else "at once"
+            self.say(t, f"{agent} takes the chat {waited} and responds: the contact's {nth} agent.")
         else:
             self.say(t, f"{agent} answers: the caller's {nth} agent.")
         self.met.add(agent_id)
@@ -279,7 +289,8 @@ class _Teller:
     def abandon(self, row: Row) -> None:
         t, _, department, agent_id, detail = row
         where = "while it rang" if agent_id >= 0 else f"in the {department} queue"
-        self.say(t, f"hangs up after {spoken(detail)} {where}: abandoned.")
+        gives_up = "leaves the chat unanswered" if self.chat(department) else "hangs up"
+        self.say(t, f"{gives_up} after {spoken(detail)} {where}: abandoned.")
 
     def transfer(self, row: Row) -> None:
         t, _, department, agent_id, detail = row
