@@ -17,6 +17,9 @@ import typer
 from sim.output.console import PipedConsole, print_problems, say
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sim.experiments.executors import Executor
     from sim.experiments.runner import Replicated
     from sim.model.scenario import Scenario
     from sim.output.drawer import ReportDrawer
@@ -156,3 +159,36 @@ def write_results(
             err, "warning", f"{target} was taken by another run meanwhile; results are in {written}", "yellow"
         )
     return written
+
+
+def folder_and_executor(
+    target: Path, force: bool, what: str, jobs: int | None, dask: str | None
+) -> tuple[Executor | None, int]:
+    """Before a planning search (`staff`, `staff --groups`, `schedule`): the folder `target` is free (or
+    `force`) and the executor starts; (the executor, 0), or (None, the exit status) after saying why not
+    (1: the disk or a folder in the way; 2: the folder exists or the executor cannot start)."""
+    from sim.experiments.executors import ExecutorError, make_executor
+    from sim.output.folders import ResultsError, ResultsUnwritable, check_target
+
+    try:
+        check_target(target, force, what)
+        return make_executor(jobs, dask), 0
+    except (ResultsError, ExecutorError) as error:
+        say(err, "error", error)
+        return None, 1 if isinstance(error, ResultsUnwritable) else 2
+
+
+def written_folder(write: Callable[[], Path], target: Path, what: str) -> tuple[Path | None, int]:
+    """After a planning search: write its folder with `write()`; (where it went, 0), or (None, the exit
+    status) after saying why not (2: it exists, taken meanwhile; 1: the disk failed)."""
+    from sim.output.console import say
+    from sim.output.folders import ResultsExist, unwritable
+
+    try:
+        return write(), 0
+    except ResultsExist as error:
+        say(err, "error", error)
+        return None, 2
+    except OSError as error:
+        say(err, "error", unwritable(error, target, what))
+        return None, 1

@@ -23,8 +23,10 @@ from sim.cli.common import (
     SetOption,
     command_line,
     err,
+    folder_and_executor,
     out,
     require_dask,
+    written_folder,
 )
 from sim.output.console import say
 
@@ -132,7 +134,6 @@ def schedule_command(
     day: str | None = None,
 ) -> int:
     """Load, build and repair, write; returns the exit status (0, 1 the disk failed, 2 input refused)."""
-    from sim.experiments.executors import ExecutorError, make_executor
     from sim.experiments.schedule import schedule as build
     from sim.experiments.shift_milp import OBJECTIVES, ScheduleError
     from sim.experiments.staffing import StaffingError, parse_targets
@@ -141,12 +142,7 @@ def schedule_command(
     from sim.model.shift_catalogue import department_problems, load_catalogue
     from sim.output.console import print_problems
     from sim.output.folders import (
-        ResultsError,
-        ResultsExist,
-        ResultsUnwritable,
-        check_target,
         default_run_dir,
-        unwritable,
     )
     from sim.output.schedule_folder import write_schedule
 
@@ -168,12 +164,9 @@ def schedule_command(
         say(err, "error", error)
         return 2
     target_dir = out_dir or default_run_dir(Path("results"), f"{base.name}-schedule")
-    try:
-        check_target(target_dir, force, "the schedule")
-        executor = make_executor(jobs, dask)
-    except (ResultsError, ExecutorError) as error:
-        say(err, "error", error)
-        return 1 if isinstance(error, ResultsUnwritable) else 2
+    executor, code = folder_and_executor(target_dir, force, "the schedule", jobs, dask)
+    if executor is None:
+        return code
     if not quiet:
         say(err, "targets", goals.describe(), "cyan")
     try:
@@ -196,14 +189,11 @@ def schedule_command(
         return 2
     finally:
         executor.close()
-    try:
-        written = write_schedule(target_dir, result, force, command_line())
-    except ResultsExist as error:
-        say(err, "error", error)
-        return 2
-    except OSError as error:
-        say(err, "error", unwritable(error, target_dir, "the schedule"))
-        return 1
+    written, code = written_folder(
+        lambda: write_schedule(target_dir, result, force, command_line()), target_dir, "the schedule"
+    )
+    if written is None:
+        return code
     if not quiet:
         print_outcome(out, err, result, written)
     return 0

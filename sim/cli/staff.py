@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,20 +18,15 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.analysis.costs import plan_wages
-from sim.experiments.executors import ExecutorError, make_executor
+from sim.cli.common import command_line, folder_and_executor, written_folder
 from sim.experiments.staffing import StaffingError, StaffingPlan, erlang_answers, parse_targets, search
 from sim.experiments.staffing.result import criterion_text, verdict_counts
 from sim.model.durations import format_clock, parse_duration
 from sim.model.loading import ScenarioError, load_scenario, one_day
 from sim.output.console import print_problems, say
 from sim.output.folders import (
-    ResultsError,
-    ResultsExist,
-    ResultsUnwritable,
-    check_target,
     clean_json,
     default_run_dir,
-    unwritable,
 )
 from sim.output.staffing_folder import write_staffing
 
@@ -122,12 +116,9 @@ def staff_command(
         return staff_groups_command(base, goals, reps, seed, jobs, dask, out_dir, force, quiet, out, err)
     name = f"{base.name}-{only}-staffing" if only else f"{base.name}-staffing"
     target = out_dir or default_run_dir(Path("results"), name)
-    try:
-        check_target(target, force, "the staffing plan")
-        executor = make_executor(jobs, dask)
-    except (ResultsError, ExecutorError) as error:
-        say(err, "error", error)
-        return 1 if isinstance(error, ResultsUnwritable) else 2
+    executor, code = folder_and_executor(target, force, "the staffing plan", jobs, dask)
+    if executor is None:
+        return code
     try:
         with staffing_progress(err, quiet) as report:
             result = search(
@@ -146,16 +137,13 @@ def staff_command(
         return 2
     finally:
         executor.close()
-    try:
-        target = write_staffing(target, result, force, ["callsim", *sys.argv[1:]])
-    except ResultsExist as error:
-        say(err, "error", error)
-        return 2
-    except OSError as error:
-        say(err, "error", unwritable(error, target, "the staffing plan"))
-        return 1
+    written, code = written_folder(
+        lambda: write_staffing(target, result, force, command_line()), target, "the staffing plan"
+    )
+    if written is None:
+        return code
     if not quiet:
-        print_plan(out, err, result, target)
+        print_plan(out, err, result, written)
     return 0
 
 

@@ -5,7 +5,6 @@ search is never silent."""
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -13,18 +12,13 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from sim.experiments.executors import ExecutorError, make_executor
+from sim.cli.common import command_line, folder_and_executor, written_folder
 from sim.experiments.staffing.groups import GroupPlan, search_groups
 from sim.experiments.staffing.targets import Targets
 from sim.model.scenario import Scenario
 from sim.output.console import say
 from sim.output.folders import (
-    ResultsError,
-    ResultsExist,
-    ResultsUnwritable,
-    check_target,
     default_run_dir,
-    unwritable,
 )
 from sim.output.group_staffing import answers_lines, group_plan_table, write_group_staffing
 
@@ -46,12 +40,9 @@ def staff_groups_command(
     from sim.experiments.staffing.targets import StaffingError
 
     target = out_dir or default_run_dir(Path("results"), f"{base.name}-group-staffing")
-    try:
-        check_target(target, force, "the staffing plan")
-        executor = make_executor(jobs, dask)
-    except (ResultsError, ExecutorError) as error:
-        say(err, "error", error)
-        return 1 if isinstance(error, ResultsUnwritable) else 2
+    executor, code = folder_and_executor(target, force, "the staffing plan", jobs, dask)
+    if executor is None:
+        return code
     started = time.perf_counter()
 
     def progress(line: str) -> None:
@@ -65,16 +56,13 @@ def staff_groups_command(
         return 2
     finally:
         executor.close()
-    try:
-        target = write_group_staffing(target, result, force, ["callsim", *sys.argv[1:]])
-    except ResultsExist as error:
-        say(err, "error", error)
-        return 2
-    except OSError as error:
-        say(err, "error", unwritable(error, target, "the staffing plan"))
-        return 1
+    written, code = written_folder(
+        lambda: write_group_staffing(target, result, force, command_line()), target, "the staffing plan"
+    )
+    if written is None:
+        return code
     if not quiet:
-        print_group_plan(out, result, target)
+        print_group_plan(out, result, written)
     return 0
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import simpy
 
 from sim.engine import caller
-from sim.engine.away import back, go_on_break, sent_home_meanwhile
+from sim.engine.away import go_on_break, returned
 from sim.engine.centre import BUSY, IDLE, OFF, RINGING, TALKING, WAITING, Agent, Call, Centre
 from sim.engine.hold import Ending, converse
 from sim.engine.log import CODE, Event
@@ -76,14 +76,9 @@ def take_next(centre: Centre, agent: Agent) -> None:
 
 def back_from_break(tick: Any) -> None:
     """A break is over: back on duty and to the next call (unless sent home meanwhile)."""
-    agent: Agent = tick.value
-    centre = agent.centre
-    if sent_home_meanwhile(centre, agent):
-        return
-    back(centre, agent)
-    agent.state = BUSY
-    agent.pool.on_duty += 1
-    take_next(centre, agent)
+    agent = returned(tick)
+    if agent is not None:
+        take_next(agent.centre, agent)
 
 
 def hand_call(centre: Centre, agent: Agent, call: Call) -> None:

@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from sim.engine.centre import OFF, Agent, Centre
+from sim.engine.centre import BUSY, OFF, Agent, Centre
 from sim.engine.clock import call_after
 from sim.engine.log import CODE, Event
 
@@ -45,6 +45,19 @@ def back(centre: Centre, agent: Agent) -> None:
     """Record the agent's return from its break (its state is for the caller to set)."""
     agent.back_at = math.inf
     centre.record((centre.env.now, _BACK, -1, agent.id, agent.pool.home, 0.0))
+
+
+def returned(tick: Any) -> Agent | None:
+    """A break's planned end (`tick.value` the agent): the agent back on duty, its return recorded; None if it
+    was sent home meanwhile. The caller gives it its next work (a call, or chats)."""
+    agent: Agent = tick.value
+    centre = agent.centre
+    if sent_home_meanwhile(centre, agent):
+        return None
+    back(centre, agent)
+    agent.state = BUSY
+    agent.pool.on_duty += 1
+    return agent
 
 
 def send_home(centre: Centre, agent: Agent) -> None:

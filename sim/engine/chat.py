@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from sim.engine import agent as agents
-from sim.engine.away import back, go_on_break, sent_home_meanwhile
+from sim.engine.away import go_on_break, returned
 from sim.engine.caller import leave
 from sim.engine.centre import (
     BUSY,
@@ -72,14 +72,9 @@ def log_in(centre: Centre, agent: Agent) -> None:
 
 def back_from_break(tick: Any) -> None:
     """A chat agent's break is over: back on duty and to the waiting chats (unless sent home meanwhile)."""
-    agent: Agent = tick.value
-    centre = agent.centre
-    if sent_home_meanwhile(centre, agent):
-        return
-    back(centre, agent)
-    agent.state = BUSY
-    agent.pool.on_duty += 1
-    _next(centre, agent)
+    agent = returned(tick)
+    if agent is not None:
+        _next(agent.centre, agent)
 
 
 def stop_taking(agent: Agent) -> None:
