@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.model.call_types import patience_spec, work_spec
+from sim.model.chat import chat_departments, chat_desks
 from sim.model.dists import _Spec
 from sim.model.rates import interval_widths, rate_per_second, reason_rates
 from sim.model.scenario import Scenario
@@ -146,17 +147,36 @@ class QueueModel:
 
 
 def queue_models(scenario: Scenario) -> dict[str, QueueModel]:
-    """Each staffed department as an M/M/c(+M) queue per interval."""
+    """Each staffed department as an M/M/c(+M) queue per interval (a chat department's contacts do not
+    ring: first response is the wait; its servers are slots, `sim.model.chat`)."""
     rates = arrival_rates(scenario)
     shares = department_shares(scenario)
     threshold = max(0.0, scenario.service_level.threshold - scenario.ring_time)
+    chats = chat_departments(scenario)
     models = {}
     for name in staffed_departments(scenario):
         work, patience = department_times(scenario, name)
-        models[name] = QueueModel(
-            rates * shares[name], scenario.ring_time + work, patience, threshold, ring_survival(scenario)
-        )
+        if name in chats:
+            models[name] = QueueModel(
+                rates * shares[name], work, patience, scenario.service_level.threshold, 1.0
+            )
+        else:
+            models[name] = QueueModel(
+                rates * shares[name], scenario.ring_time + work, patience, threshold, ring_survival(scenario)
+            )
     return models
+
+
+def chat_servers(scenario: Scenario, department: str) -> tuple[int, float]:
+    """How Erlang sees one agent of a chat department's own desk: as `n` servers each working at
+    1 / `factor` (the number in hand that clears work fastest, n / slowdown[n-1] at its largest, and its
+    slow-down); (1, 1.0) for a voice department or a desk of one slot."""
+    desk = chat_desks(scenario).get(department)
+    if desk is None or department not in chat_departments(scenario):
+        return 1, 1.0
+    factors = desk.factors()
+    best = max(range(1, len(factors) + 1), key=lambda n: (n / factors[n - 1], -n))
+    return best, factors[best - 1]
 
 
 def ring_survival(scenario: Scenario) -> float:

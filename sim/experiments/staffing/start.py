@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from sim.analysis import erlang
-from sim.analysis.load import queue_models
+from sim.analysis.load import chat_servers, queue_models
 from sim.experiments.staffing.targets import StaffingError, Targets
 from sim.model.scenario import Scenario
 
@@ -46,13 +46,16 @@ def erlang_plans(scenario: Scenario, targets: Targets) -> tuple[dict[str, list[i
         queue_abandon = 1.0 - (1.0 - max_abandon) / survival
         if queue_abandon <= 0:  # the ring alone loses more callers than allowed: no count meets it
             queue_abandon = 1.0
-        times = list(zip(model.rates.tolist(), model.services.tolist(), model.patiences.tolist(), strict=True))
+        # a chat agent is `slots` servers at full load, each slowed by `factor` (one server for voice)
+        slots, factor = chat_servers(scenario, name)
+        services = (model.services * factor).tolist()
+        times = list(zip(model.rates.tolist(), services, model.patiences.tolist(), strict=True))
         plan_a[name] = [
-            staff_erlang_a(rate, service, patience, model.threshold, queue_target, queue_abandon)
+            -(-staff_erlang_a(rate, service, patience, model.threshold, queue_target, queue_abandon) // slots)
             for rate, service, patience in times
         ]
         plan_c[name] = [
-            erlang.staff_erlang_c(rate, service, model.threshold, target) if rate > 0 else 0
+            -(-erlang.staff_erlang_c(rate, service, model.threshold, target) // slots) if rate > 0 else 0
             for rate, service, _ in times
         ]
     return plan_a, plan_c
