@@ -259,12 +259,17 @@ _BY_DEPARTMENT_KEY = {kpi.key: kpi for kpi in DEPARTMENT_KPIS}
 
 
 def kpi(key: str) -> Kpi:
-    """The registry entry of a summary key; `by_department.NAME.KEY` and `by_group.NAME.KEY` name the
-    per-department figure KEY (KeyError for a key the registry does not know)."""
+    """The registry entry of a summary key; `by_department.NAME.KEY`, `by_group.NAME.KEY` and
+    `by_channel.NAME.KEY` (a channel's departments together) name the per-department figure KEY (KeyError
+    for a key the registry does not know)."""
     if key in _BY_KEY:
         return _BY_KEY[key]
     parts = key.split(".")
-    if len(parts) == 3 and parts[0] in ("by_department", "by_group") and parts[2] in _BY_DEPARTMENT_KEY:
+    if (
+        len(parts) == 3
+        and parts[0] in ("by_department", "by_group", "by_channel")
+        and parts[2] in _BY_DEPARTMENT_KEY
+    ):
         return _BY_DEPARTMENT_KEY[parts[2]]
     raise KeyError(key)
 

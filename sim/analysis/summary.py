@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from sim.analysis.availability import add_availability
+from sim.analysis.channels import channel_figures
 from sim.analysis.chat import add_chat
 from sim.analysis.columns import Columns
 from sim.analysis.costs import add_costs
@@ -181,6 +182,9 @@ def summary(result: RunResult) -> dict[str, Any]:
             "answered_by_own_agents": float(by_own[i] / answered_here[i]) if answered_here[i] else math.nan,
         }
     out["by_department"] = by_department
+    by_channel = channel_figures(scenario, visits, visit_department, threshold, blocked)
+    if by_channel:  # calls and chats (...) in one centre: each channel as a whole
+        out["by_channel"] = by_channel
     if groups:
         categories = visits.categories["department"]
         taken = visits["taken"]

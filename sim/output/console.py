@@ -172,7 +172,9 @@ def summary_rows(summary: Mapping[str, Any], found: Features) -> list[list[Row]]
         groups.append(_rows(*messages))
     if found.routing:
         conference = ["conference_missed_rate"] if "conference_missed_rate" in summary else []
-        groups.append(_rows("first_contact_resolution", "transfers_per_call", "mean_agents_touched", *conference))
+        groups.append(
+            _rows("first_contact_resolution", "transfers_per_call", "mean_agents_touched", *conference)
+        )
     if found.holds:
         groups.append(_rows("hold_rate", "mean_hold_time", "hold_overrun_rate", "abandoned_on_hold"))
     if found.callbacks or found.hold_callbacks:
@@ -220,14 +222,18 @@ DEPARTMENT_COLUMNS = ("visits", "answered", "abandoned", "service_level", "asa",
 """The per-department figures the console shows, labelled and formatted as the registry says."""
 
 
-def department_table(summary: Mapping[str, Any]) -> Table:
-    """Per department: visits, answered, abandoned, service level, ASA, occupancy."""
-    entries = [kpis.department_kpi(key) for key in DEPARTMENT_COLUMNS]
-    table = Table(title="by department", header_style="bold")
-    table.add_column("department", justify="left")
+def department_table(summary: Mapping[str, Any], by: str = "department") -> Table:
+    """Per department (or, with `by="channel"`, per channel: its departments together): visits, answered,
+    abandoned, service level, ASA, occupancy (departments only)."""
+    keys = (
+        DEPARTMENT_COLUMNS if by == "department" else tuple(k for k in DEPARTMENT_COLUMNS if k != "occupancy")
+    )
+    entries = [kpis.department_kpi(key) for key in keys]
+    table = Table(title=f"by {by}", header_style="bold")
+    table.add_column(by, justify="left")
     for entry in entries:
         table.add_column(entry.console_label, justify="right")
-    for name, row in summary.get("by_department", {}).items():
+    for name, row in summary.get(f"by_{by}", {}).items():
         table.add_row(name, *[_number(row.get(entry.key), entry.unit) for entry in entries])
     return table
 
@@ -276,7 +282,14 @@ def goals_table(verdicts: Mapping[str, Mapping[str, Mapping[str, Any]]], replica
     from sim.analysis.goals import LABELS, format_value
 
     table = Table(title="service goals (day)", header_style="bold")
-    for name in ("scope", "goal", "target", "value", "verdict", *(("replications met",) if replicated else ())):
+    for name in (
+        "scope",
+        "goal",
+        "target",
+        "value",
+        "verdict",
+        *(("replications met",) if replicated else ()),
+    ):
         table.add_column(name, justify="left" if name in ("scope", "goal", "verdict") else "right")
     colours = {"met": "green", "missed": "red"}
     for scope, goals in verdicts.items():
@@ -335,6 +348,8 @@ def print_run(
     found = features(scenario, summary)
     console.print(summary_table(summary, title, found))
     several = len(summary.get("by_department", {})) > 1
+    if summary.get("by_channel"):  # calls and chats (...) in one centre
+        console.print(department_table(summary, "channel"))
     if several:
         console.print(department_table(summary))
     if found.groups and summary.get("by_group"):
