@@ -23,6 +23,9 @@ from sim.model.chat import chat_desks
 _RING, _IDLE = CODE[Event.RING], CODE[Event.IDLE]
 _LOGIN, _LOGOUT = CODE[Event.LOGIN], CODE[Event.LOGOUT]
 _BREAK, _BACK = CODE[Event.BREAK], CODE[Event.BACK]  # an agent on a break is not logged in (available)
+# Outbound (`sim.engine.outbound`): an agent is busy from its dial (progressive) or the right party put
+# through to it (predictive) until it is done; a predictive dial has no agent and is left out as unknown.
+_DIAL, _CONNECT, _DONE = CODE[Event.DIAL_OUT], CODE[Event.CONNECT], CODE[Event.OUTBOUND_DONE]
 
 
 def scheduled_agents_by(staffing: Mapping[str, Sequence[tuple[float, int]]], edges: np.ndarray) -> np.ndarray:
@@ -172,7 +175,11 @@ def _agent_steps(result: RunResult) -> tuple[StepFunctions, StepFunctions]:
     agents = agent_pools(result)
     # Only the events that start or end a span, each with its agent's pool (-1: no agent): one pass over
     # the event log, not one per pool (a million-call day logs millions of events).
-    rows_of_spans = np.flatnonzero(any_of(c.code, (_LOGIN, _LOGOUT, _RING, _IDLE, _BREAK, _BACK)))
+    spans: tuple[int, ...] = (_LOGIN, _LOGOUT, _RING, _IDLE, _BREAK, _BACK)
+    dials = result.scenario.outbound is not None
+    if dials:
+        spans = (*spans, _DIAL, _CONNECT, _DONE)
+    rows_of_spans = np.flatnonzero(any_of(c.code, spans))
     code, at, agent = c.code[rows_of_spans], c.t[rows_of_spans], c.agent[rows_of_spans]
     agent_ids = agents.agent_ids
     pool_of = np.full(int(max(agent_ids.max(initial=-1), agent.max(initial=-1))) + 2, -1)
@@ -193,6 +200,9 @@ def _agent_steps(result: RunResult) -> tuple[StepFunctions, StepFunctions]:
         size,
     )
     taken, freed = known & (code == _RING), known & (code == _IDLE)
+    if dials:  # outbound work is busy time too
+        taken |= known & ((code == _DIAL) | (code == _CONNECT))
+        freed |= known & (code == _DONE)
     chat_pools = _chat_pools(result, agents)
     if chat_pools.any():  # a chat agent is busy while it has at least one chat in hand, not once per chat
         taken, freed = _first_and_last_chats(taken, freed, chat_pools[np.maximum(pool_at, 0)] & known, agent)

@@ -31,7 +31,7 @@ class Kpi:
     better: int
     group: str
     """Which part of the model it belongs to: headline, routing, holds, callbacks, redials, experience,
-    chat, agents, days (busyness and replications); the console and report show a group when the run has it."""
+    chat, outbound, agents, days (busyness and replications); the console and report show a group when the run has it."""
     function: str = ""
     """The function in `sim.analysis.metrics` that computes it and whose docstring is its definition
     (empty for plain counts, defined by `definition`)."""
@@ -99,6 +99,17 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("chat_occupancy", "chat agents' time with a chat in hand", "%", 0, "chat", "chat_occupancy",
         short="chat occupancy", compared=True),
     Kpi("slot_use", "chat slots in use", "%", 0, "chat", "slot_use", short="slot use", compared=True),
+    Kpi("outbound_dials", "outbound dials", "n", 0, "outbound", compared=True,
+        definition="Campaign records dialled after the warm-up (each attempt counts; sim.model.outbound)."),
+    Kpi("outbound_contacts", "outbound right-party contacts", "n", 1, "outbound", short="outbound contacts",
+        compared=True, definition="Outbound dials the right person answered and an agent talked to, after the "
+        "warm-up (predictive nuisance calls left out)."),
+    Kpi("outbound_contacts_per_agent_hour", "outbound contacts per agent-hour", "x", 1, "outbound",
+        "outbound_contacts_per_agent_hour", short="contacts per agent-hour", compared=True),
+    Kpi("nuisance_rate", "nuisance calls (predictive)", "%", -1, "outbound", "nuisance_rate",
+        short="nuisance rate", compared=True),
+    Kpi("outbound_list_left", "campaign records left at the close", "n", -1, "outbound", "outbound_list_left",
+        short="list left", compared=True),
     Kpi("first_contact_routing", "first-contact routing", "%", 1, "headline", "first_contact_routing"),
     Kpi("first_contact_resolution", "first-contact resolution", "%", 1, "routing", "first_contact_resolution",
         compared=True),

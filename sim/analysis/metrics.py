@@ -137,8 +137,9 @@ def aht(calls: Table, by: Groups | None = None) -> Any:
 
 
 def occupancy(busy_seconds: Any, logged_in_seconds: Any) -> Any:
-    """Busy agent-seconds (ringing, talking, wrapping up) / logged-in agent-seconds (an agent on a break, or
-    away to shrinkage or absence, is not logged in; `utilisation` is over paid time)."""
+    """Busy agent-seconds (ringing, talking, wrapping up; outbound dials and contacts too) / logged-in
+    agent-seconds (an agent on a break, or away to shrinkage or absence, is not logged in; `utilisation` is
+    over paid time)."""
     if np.ndim(busy_seconds) == 0:
         return busy_seconds / logged_in_seconds if logged_in_seconds > 0 else math.nan
     logged = np.asarray(logged_in_seconds, dtype=float)
@@ -155,6 +156,25 @@ def slot_use(chat_seconds: Any, slot_seconds: Any) -> Any:
     """Chat pools: chat-seconds in hand (each chat from its answer to the end of its wrap-up) / slot-seconds
     (slots per agent x logged-in agent-seconds): the share of the chat capacity in use."""
     return occupancy(chat_seconds, slot_seconds)
+
+
+def outbound_contacts_per_agent_hour(contacts: int, logged_in_seconds: float) -> float:
+    """Outbound right-party contacts put through to an agent after the warm-up / the dialling pool's
+    logged-in agent-hours over the counted day (blended agents: inbound time included)."""
+    return contacts / (logged_in_seconds / 3600.0) if logged_in_seconds > 0 else math.nan
+
+
+def nuisance_rate(nuisance: int, right_party: int) -> float:
+    """Predictive dialling: right-party answers that found no agent free and were dropped / right-party
+    answers (0 in progressive mode, where the dialling agent is on the line)."""
+    return nuisance / right_party if right_party else math.nan
+
+
+def outbound_list_left(records: int, reached: np.ndarray, dials_missed: np.ndarray, attempts: int) -> int:
+    """Campaign records neither reached by the right person (nor dropped as a nuisance call) nor spent
+    (missed `attempts` times) by the end of the run: the list left at the close."""
+    done = reached | (dials_missed >= attempts)
+    return int(records - np.count_nonzero(done))
 
 
 def first_contact_routing(calls: Table, by: Groups | None = None) -> Any:

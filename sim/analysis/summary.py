@@ -54,6 +54,7 @@ from sim.analysis.metrics import (
     transfer_matrix,
     transfers_per_call,
 )
+from sim.analysis.outbound import add_outbound
 from sim.analysis.tables import agent_levels, calls_columns, transfer_columns, visits_columns
 from sim.engine.day import RunResult
 from sim.engine.log import CODE, Event
@@ -202,6 +203,8 @@ def summary(result: RunResult) -> dict[str, Any]:
         }
     if chat_desks(scenario):  # chat pools: time with a chat in hand, and the slots in use
         add_chat(out, result, pool_names, logged_in, busy)
+    if scenario.outbound is not None:  # a campaign dialled by a blended pool
+        add_outbound(out, result, pool_names, logged_in)
     if result.rostered:  # shrinkage, breaks or absence: utilisation beside occupancy, paid and break hours
         add_availability(out, result)
     if scenario.costs is not None:  # wages, overtime, lines, abandonment, waiting (`sim.analysis.costs`)

@@ -65,6 +65,8 @@ def take_next(centre: Centre, agent: Agent) -> None:
         agent.state = IDLE
         agent.idle_since = centre.env.now
         pool.idle.append(agent)
+        if pool.dialler is not None:  # a blended pool may dial now (`sim.engine.outbound`)
+            pool.dialler()
         return
     call, entries = taken
     entries.popleft()

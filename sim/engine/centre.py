@@ -228,6 +228,7 @@ class Pool:
         "agents",
         "backup_for",
         "chat",
+        "dialler",
         "home",
         "idle",
         "index",
@@ -253,6 +254,9 @@ class Pool:
         pool and the time; None: `routing.next_call_for`."""
         self.chat: tuple[float, ...] | None = None
         """A chat pool's slow-down with 1, 2, ... chats in hand (as many as an agent's slots); None: voice."""
+        self.dialler: Any = None
+        """The outbound dialler of a pool that dials a campaign (`sim.engine.outbound`), called with no
+        argument whenever one of its agents goes idle; None: the pool does not dial."""
 
 
 class Conversation:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.engine import agent, caller, chat, policies
+from sim.engine import agent, caller, chat, outbound, policies
 from sim.engine.arrivals import Callers, Doors, draw_callers
 from sim.engine.breaks import breaks
 from sim.engine.carry_over import CarriedWork, CarryOver, requeue_or_carry
@@ -90,6 +90,7 @@ def simulate(
     log = EventLog()
     centre = build(env, scenario, streams, log)
     policies.wire(centre)  # routing policies and queue capacities, if the scenario names any
+    outbound.wire(centre)  # a campaign list a pool dials while enough of its agents are idle, if any
     centre.patience_runs_out = partial(caller.patience_runs_out, centre)
     centre.overflow_due = partial(caller.overflow_due, centre)
     centre.ivr_done = partial(caller.leave_menu, centre)

@@ -93,6 +93,20 @@ class Event(StrEnum):
     CARRY_OUT = "carry_out"
     # Work kept from the day before comes back (just before its `arrive`); detail = yesterday's call id.
     CARRY_IN = "carry_in"
+    # Outbound (`sim.engine.outbound`): a campaign record is dialled; agent_id = the agent dialling
+    # (progressive) or -1 (predictive: nobody reserved), department = the dialling pool's home, detail = record.
+    DIAL_OUT = "dial_out"
+    # The dial ends unanswered (or not by the right person); detail = record.
+    NO_ANSWER = "no_answer"
+    # The right person answers; agent_id as the dial's; detail = record.
+    RIGHT_PARTY = "right_party"
+    # Predictive: a right-party answer is put through to an idle agent (busy from here); detail = record.
+    CONNECT = "connect"
+    # Predictive: a right-party answer finds no agent free and the line is dropped; detail = record.
+    NUISANCE = "nuisance"
+    # The agent is done with an outbound dial (talk and wrap-up, or a dial that missed) and free again;
+    # detail = talk + wrap time.
+    OUTBOUND_DONE = "outbound_done"
 
 
 CODE: dict[Event, int] = {event: index for index, event in enumerate(Event)}

@@ -50,6 +50,11 @@ def simulate_reference(scenario: Scenario, seed: int | None = None, replication:
             "the reference model does not model weeks (week: several days with work carried over); the fast "
             "engine's are checked in tests/test_week.py"
         )
+    if scenario.outbound is not None:
+        raise ValueError(
+            f"the reference model does not model outbound dialling (outbound: pool {scenario.outbound.pool}); "
+            "the fast engine's is checked against a plain-SimPy threshold model in tests/test_outbound.py"
+        )
     chats = sorted(chat_departments(scenario))
     if chats:
         raise ValueError(

@@ -24,6 +24,7 @@ from sim.model.costs import Costs, cost_problems
 from sim.model.dists import Dist, NonNegativeDuration, PositiveDuration
 from sim.model.durations import not_boolean, parse_clock, parse_duration, printable, shorten
 from sim.model.goals import Goals, goal_problems, with_service_level_goal
+from sim.model.outbound import Outbound, outbound_problems
 from sim.model.policies import AgentChoice, CallChoice, policy_problems
 from sim.model.transfer_loops import TransferNetwork, loop_problems
 from sim.model.week import Week, week_problems
@@ -467,6 +468,8 @@ class Scenario(Frozen):
     """Wages, line, abandonment and waiting prices (`sim.model.costs`); figures in `sim.analysis.costs`."""
     week: Week | None = None
     """Several days in order, each with its day type's overrides and work carried in (`sim.model.week`)."""
+    outbound: Outbound | None = None
+    """A campaign list the pool's agents dial while more than `threshold` are idle (`sim.model.outbound`)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -642,6 +645,7 @@ def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
     if scenario.week is not None:
         yield from (Problem(path, message) for path, message in week_problems(scenario.week))
     yield from (Problem(path, message) for path, message in chat_problems(scenario))
+    yield from (Problem(path, message) for path, message in outbound_problems(scenario))
 
 
 def _by_reason_problems(scenario: Scenario, resolvable: set[str]) -> Iterable[Problem]:

@@ -194,6 +194,17 @@ def summary_rows(summary: Mapping[str, Any], found: Features) -> list[list[Row]]
         groups.append(_rows(*(key for key in available if key in summary)))
     if "slot_use" in summary:  # chat pools (`sim.analysis.chat`)
         groups.append(_rows("chat_occupancy", "slot_use"))
+    if "outbound_dials" in summary:  # a campaign list (`sim.analysis.outbound`)
+        nuisance = ["nuisance_rate"] if "nuisance_rate" in summary else []
+        groups.append(
+            _rows(
+                "outbound_dials",
+                "outbound_contacts",
+                "outbound_contacts_per_agent_hour",
+                *nuisance,
+                "outbound_list_left",
+            )
+        )
     if isinstance(summary.get("costs"), Mapping):  # the scenario sets prices (`sim.analysis.costs`)
         groups.append(_rows(*COST_ROWS))
     days = [key for key in ("days_meeting_target", "busyness") if key in summary]

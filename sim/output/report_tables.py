@@ -51,6 +51,13 @@ REDIAL_KPIS = _rows("unique_callers", "attempts_per_caller")
 EXPERIENCE_KPIS = _rows("experience.mean", "experience.p10", "experience.share_below_5")
 DAY_KPIS = _rows("days_meeting_target", "busyness")
 CHAT_KPIS = _rows("chat_occupancy", "slot_use")
+OUTBOUND_KPIS = _rows(
+    "outbound_dials",
+    "outbound_contacts",
+    "outbound_contacts_per_agent_hour",
+    "nuisance_rate",
+    "outbound_list_left",
+)
 AVAILABILITY_KPIS = _rows("utilisation", "paid_hours", "break_hours", "unavailable_hours", "absent_agents")
 COST_KPIS = _rows(*COST_ROWS, "costs.overtime_hours", "costs.line_hours")
 
@@ -74,6 +81,7 @@ def feature_kpis(found: Features) -> list[tuple[str, tuple[KpiRow, ...]]]:
         ("Days (replications: how often the target is met; busyness)", DAY_KPIS)
     )  # shown if present
     groups.append(("Chat desks (time with a chat in hand; slots in use)", CHAT_KPIS))  # shown if present
+    groups.append(("Outbound (a campaign list dialled by blended agents)", OUTBOUND_KPIS))  # shown if present
     groups.append(("Availability (shrinkage, breaks, absence)", AVAILABILITY_KPIS))  # shown if present
     groups.append(("Costs (the scenario's money unit)", COST_KPIS))  # shown if present
     return groups
