@@ -30,6 +30,7 @@ from sim.engine.reference_callers import doors
 from sim.engine.reference_centre import Centre
 from sim.model.availability import PoolAvailability, pool_availability, uses_availability
 from sim.model.chat import chat_departments
+from sim.model.email import email_departments
 from sim.model.scenario import Scenario
 from sim.model.staffing import staffing_levels
 from sim.model.streams import Streams
@@ -49,6 +50,12 @@ def simulate_reference(scenario: Scenario, seed: int | None = None, replication:
         raise ValueError(
             "the reference model does not model weeks (week: several days with work carried over); the fast "
             "engine's are checked in tests/test_week.py"
+        )
+    emails = sorted(email_departments(scenario))
+    if emails:
+        raise ValueError(
+            f"the reference model does not model email departments ({', '.join(emails)}); the fast engine's "
+            "emails are checked against the non-preemptive priority queue in tests/test_email.py"
         )
     chats = sorted(chat_departments(scenario))
     if chats:

@@ -62,6 +62,18 @@ class Features:
     scenario that sets its own `experience` parameters."""
 
 
+EMAIL_ROWS = (
+    "emails_handled",
+    "email_within_due",
+    "email_backlog_at_open",
+    "email_backlog_at_close",
+    "email_backlog_max_age",
+    "emails_overdue",
+    "email_overdue_calls",
+)
+"""The email figures the console shows for a run with email departments."""
+
+
 def features(scenario: Scenario | None, summary: Mapping[str, Any] | None = None) -> Features:
     """What the scenario has; without one (an old caller), what the summary shows happened."""
     if scenario is not None:
@@ -172,7 +184,9 @@ def summary_rows(summary: Mapping[str, Any], found: Features) -> list[list[Row]]
         groups.append(_rows(*messages))
     if found.routing:
         conference = ["conference_missed_rate"] if "conference_missed_rate" in summary else []
-        groups.append(_rows("first_contact_resolution", "transfers_per_call", "mean_agents_touched", *conference))
+        groups.append(
+            _rows("first_contact_resolution", "transfers_per_call", "mean_agents_touched", *conference)
+        )
     if found.holds:
         groups.append(_rows("hold_rate", "mean_hold_time", "hold_overrun_rate", "abandoned_on_hold"))
     if found.callbacks or found.hold_callbacks:
@@ -192,6 +206,8 @@ def summary_rows(summary: Mapping[str, Any], found: Features) -> list[list[Row]]
         groups.append(_rows(*(key for key in available if key in summary)))
     if "slot_use" in summary:  # chat pools (`sim.analysis.chat`)
         groups.append(_rows("chat_occupancy", "slot_use"))
+    if "emails_handled" in summary:  # email departments (`sim.analysis.email`)
+        groups.append(_rows(*EMAIL_ROWS))
     if isinstance(summary.get("costs"), Mapping):  # the scenario sets prices (`sim.analysis.costs`)
         groups.append(_rows(*COST_ROWS))
     days = [key for key in ("days_meeting_target", "busyness") if key in summary]
@@ -276,7 +292,14 @@ def goals_table(verdicts: Mapping[str, Mapping[str, Mapping[str, Any]]], replica
     from sim.analysis.goals import LABELS, format_value
 
     table = Table(title="service goals (day)", header_style="bold")
-    for name in ("scope", "goal", "target", "value", "verdict", *(("replications met",) if replicated else ())):
+    for name in (
+        "scope",
+        "goal",
+        "target",
+        "value",
+        "verdict",
+        *(("replications met",) if replicated else ()),
+    ):
         table.add_column(name, justify="left" if name in ("scope", "goal", "verdict") else "right")
     colours = {"met": "green", "missed": "red"}
     for scope, goals in verdicts.items():

@@ -51,6 +51,16 @@ REDIAL_KPIS = _rows("unique_callers", "attempts_per_caller")
 EXPERIENCE_KPIS = _rows("experience.mean", "experience.p10", "experience.share_below_5")
 DAY_KPIS = _rows("days_meeting_target", "busyness")
 CHAT_KPIS = _rows("chat_occupancy", "slot_use")
+EMAIL_KPIS = _rows(
+    "emails_handled",
+    "email_within_due",
+    "email_backlog_at_open",
+    "email_backlog_at_close",
+    "email_backlog_mean_age",
+    "email_backlog_max_age",
+    "emails_overdue",
+    "email_overdue_calls",
+)
 AVAILABILITY_KPIS = _rows("utilisation", "paid_hours", "break_hours", "unavailable_hours", "absent_agents")
 COST_KPIS = _rows(*COST_ROWS, "costs.overtime_hours", "costs.line_hours")
 
@@ -74,6 +84,7 @@ def feature_kpis(found: Features) -> list[tuple[str, tuple[KpiRow, ...]]]:
         ("Days (replications: how often the target is met; busyness)", DAY_KPIS)
     )  # shown if present
     groups.append(("Chat desks (time with a chat in hand; slots in use)", CHAT_KPIS))  # shown if present
+    groups.append(("Email (handled, within due, backlog, overdue)", EMAIL_KPIS))  # shown if present
     groups.append(("Availability (shrinkage, breaks, absence)", AVAILABILITY_KPIS))  # shown if present
     groups.append(("Costs (the scenario's money unit)", COST_KPIS))  # shown if present
     return groups
