@@ -31,7 +31,8 @@ class Kpi:
     better: int
     group: str
     """Which part of the model it belongs to: headline, routing, holds, callbacks, redials, experience,
-    chat, outbound, agents, days (busyness and replications); the console and report show a group when the run has it."""
+    chat, email, outbound, agents, days (busyness and replications); the console and report show a group
+    when the run has it."""
     function: str = ""
     """The function in `sim.analysis.metrics` that computes it and whose docstring is its definition
     (empty for plain counts, defined by `definition`)."""
@@ -110,6 +111,24 @@ KPIS: tuple[Kpi, ...] = (
         short="nuisance rate", compared=True),
     Kpi("outbound_list_left", "campaign records left at the close", "n", -1, "outbound", "outbound_list_left",
         short="list left", compared=True),
+    Kpi("emails_arrived", "emails arrived", "n", 0, "email",
+        definition="Emails that arrived during the day (the backlog at the open not included)."),
+    Kpi("emails_handled", "emails handled", "n", 1, "email", compared=True,
+        definition="Emails an agent took during the day (the backlog at the open included; no warm-up)."),
+    Kpi("email_within_due", "emails handled within their due time", "%", 1, "email", "within_due_share",
+        short="within due", compared=True),
+    Kpi("email_backlog_at_open", "email backlog at the open", "n", 0, "email",
+        definition="Emails waiting at the open (email.backlog)."),
+    Kpi("email_backlog_at_close", "email backlog at the close", "n", -1, "email", short="backlog at close",
+        compared=True, definition="Emails still waiting at the close (left for the next day)."),
+    Kpi("email_backlog_mean_age", "mean age of the backlog at the close", "s", -1, "email",
+        definition="Mean time since arrival of the emails waiting at the close (0 without any)."),
+    Kpi("email_backlog_max_age", "oldest email at the close", "s", -1, "email",
+        definition="The largest time since arrival among the emails waiting at the close (0 without any)."),
+    Kpi("emails_overdue", "emails overdue", "n", -1, "email", compared=True,
+        definition="Emails that passed their due time still waiting (handled later, or left at the close)."),
+    Kpi("email_overdue_calls", "calls from overdue emails", "n", -1, "email",
+        definition="Calls made by customers of overdue emails (email.overdue_calls: share, delay)."),
     Kpi("first_contact_routing", "first-contact routing", "%", 1, "headline", "first_contact_routing"),
     Kpi("first_contact_resolution", "first-contact resolution", "%", 1, "routing", "first_contact_resolution",
         compared=True),
@@ -256,6 +275,23 @@ DEPARTMENT_KPIS: tuple[Kpi, ...] = (
         definition="Callers transferred into the department's queue."),
     Kpi("transfers_out", "transfers out", "n", -1, "department",
         definition="Callers the department's agents transferred elsewhere."),
+    Kpi("emails_handled", "emails handled", "n", 1, "department",
+        definition="An email department's emails an agent took during the day."),
+    Kpi("email_within_due", "within due", "%", 1, "department", "within_due_share"),
+    Kpi("email_backlog_at_close", "backlog at close", "n", -1, "department",
+        definition="An email department's emails still waiting at the close."),
+    Kpi("emails_arrived", "emails arrived", "n", 0, "department",
+        definition="An email department's emails that arrived during the day."),
+    Kpi("email_backlog_at_open", "backlog at open", "n", 0, "department",
+        definition="An email department's emails waiting at the open."),
+    Kpi("email_backlog_mean_age", "backlog mean age", "s", -1, "department",
+        definition="Mean time since arrival of an email department's emails waiting at the close."),
+    Kpi("email_backlog_max_age", "oldest at close", "s", -1, "department",
+        definition="The largest time since arrival among an email department's emails waiting at the close."),
+    Kpi("emails_overdue", "emails overdue", "n", -1, "department",
+        definition="An email department's emails that passed their due time still waiting."),
+    Kpi("email_overdue_calls", "overdue calls", "n", -1, "department",
+        definition="Calls made by customers of an email department's overdue emails."),
     Kpi("answered_by_own_agents", "answered by own agents", "%", 0, "department",
         definition="Share of the department's answered visits taken by its own agents rather than a group's."),
 )

@@ -397,3 +397,10 @@ def counted_rows(table: T, counted_ids: pd.Series | np.ndarray) -> T:
 def offered_calls(calls: T) -> T:
     """The counted calls offered to agents (not resolved in the IVR)."""
     return rows_where(calls, ~equals(calls, "outcome", "self_service"))
+
+
+def within_due_share(in_time: int, settled: int) -> float:
+    """Email departments: emails an agent took by their due time (arrival + `email.due`) / emails settled,
+    i.e. taken during the day, or left waiting at the close already past their due time (emails left
+    before their due time are undecided and not counted); the backlog at the open included."""
+    return in_time / settled if settled else math.nan

@@ -15,6 +15,7 @@ from sim.analysis.chat import add_chat
 from sim.analysis.columns import Columns
 from sim.analysis.costs import add_costs
 from sim.analysis.departments import Pools, visit_figures
+from sim.analysis.email import add_email
 from sim.analysis.episodes import callback_columns, hold_columns
 from sim.analysis.grouping import Groups, codes_of, count_where, distinct_count, equals, pair_keys
 from sim.analysis.metrics import (
@@ -59,6 +60,7 @@ from sim.analysis.tables import agent_levels, calls_columns, transfer_columns, v
 from sim.engine.day import RunResult
 from sim.engine.log import CODE, Event
 from sim.model.chat import chat_desks
+from sim.model.email import email_departments
 from sim.model.scenario import conferences
 
 _CALLBACK_OFFER = CODE[Event.CALLBACK_OFFER]
@@ -205,6 +207,8 @@ def summary(result: RunResult) -> dict[str, Any]:
         add_chat(out, result, pool_names, logged_in, busy)
     if scenario.outbound is not None:  # a campaign dialled by a blended pool
         add_outbound(out, result, pool_names, logged_in)
+    if email_departments(scenario):  # emails handled, within due, overdue, the backlog (`sim.analysis.email`)
+        add_email(out, result)
     if result.rostered:  # shrinkage, breaks or absence: utilisation beside occupancy, paid and break hours
         add_availability(out, result)
     if scenario.costs is not None:  # wages, overtime, lines, abandonment, waiting (`sim.analysis.costs`)

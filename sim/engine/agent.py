@@ -106,7 +106,7 @@ def begin(centre: Centre, agent: Agent, call: Call) -> None:
         env.process(serve(centre, agent, call))
         return
     ring_time = centre.ring_time
-    if ring_time <= 0.0:
+    if ring_time <= 0.0 or call.department in centre.unrung:  # an email is answered without a ring
         _talk(centre, agent, call)
     elif call.deadline < now + ring_time:
         agent.timer.after(call.deadline - now, _hung_up_ringing)

@@ -6,6 +6,8 @@ waiting in a queue included, and a redial due after the close is never made. In 
 - **callbacks** still waiting for a dial-out at the close (`duration`), and callbacks whose retry falls
   due after it, are taken out of the queue and carried: the caller is not on the phone, so the promise
   is kept the next morning (the evening's agents still finish the live callers in the drain);
+- **emails** still waiting at the close (`sim.engine.email`) are carried: the next day's backlog at the
+  open is them, each with its age (overnight included), instead of the `email.backlog` setting;
 - **redials** that would come after the close are carried: the caller calls again the next day at the
   open plus the part of the redial delay that ran past the close (a caller who hung up at 16:55 meaning
   to call back in 30 minutes, with a 17:00 close, calls at 08:25); one that would then come after the
@@ -36,7 +38,7 @@ _CARRY_OUT, _CARRY_IN = CODE[Event.CARRY_OUT], CODE[Event.CARRY_IN]
 _ARRIVE, _REQUEST = CODE[Event.ARRIVE], CODE[Event.CALLBACK_REQUEST]
 DAY = 86400.0
 """Seconds from one day's start to the next one's: a request made at t on Monday is at t - DAY on Tuesday."""
-KINDS = ("callback", "redial")
+KINDS = ("callback", "redial", "email")
 """What a carried item is (`detail` of `carry_out`: its index)."""
 NO_LINE_REQUEST = 2.0
 """A callback request made without a line (as a redial that asks for a callback: `caller.REDIAL_REQUEST`)."""
@@ -53,9 +55,11 @@ class CarriedWork:
     priority: int
     department: int
     kind: str
-    """`callback` (waiting for a dial-out) or `redial` (the caller will call again)."""
+    """`callback` (waiting for a dial-out), `redial` (the caller will call again) or `email` (waiting at
+    the close: `sim.engine.email` takes it in at the next open)."""
     requested_at: float
-    """A callback: when it was accepted (that day's clock); a redial: when the caller hung up."""
+    """A callback: when it was accepted (that day's clock); a redial: when the caller hung up; an email:
+    when it arrived (before that day's open for one already waiting then)."""
     due_at: float
     """A callback: the close (it was owed then); a redial: when the caller meant to call again."""
     close_at: float
@@ -83,7 +87,7 @@ class CarryOver:
         for work in self.carried_in:
             if work.kind == "callback":
                 self._callback_back(work)
-            else:
+            elif work.kind == "redial":
                 at = work.due_at - work.close_at  # the open + the part of the delay past the last close
                 if at < close:
                     call_at(centre.env, max(0.0, at), self._redial_back, work)
@@ -168,6 +172,18 @@ class CarryOver:
         call.state = DONE
         call.visit += 1  # any entry left in a queue goes stale
         centre.active -= 1
+
+    def email(self, call: Call, arrived_at: float) -> None:
+        """Keep an email still waiting at the close (`sim.engine.email.close`), with when it arrived."""
+        centre = self.centre
+        now = centre.env.now
+        centre.log.record((now, _CARRY_OUT, call.id, -1, call.department, 2.0))
+        self.left.append(
+            CarriedWork(
+                call.id, call.caller_id, call.reason, call.priority, call.department, "email",
+                arrived_at, now, centre.scenario.duration, call.handle_time, call.wrap_time, math.inf,
+            )
+        )  # fmt: skip
 
     def redial(self, call: Call, due_in: float) -> None:
         """Keep a redial that would come after the close (`caller.maybe_redial`), with the patience left

@@ -305,6 +305,8 @@ class Centre:
         self.department_names = list(scenario.departments)
         self.reason_names = list(scenario.reason_mix())
         self.ring_time = scenario.ring_time
+        self.unrung: frozenset[int] = frozenset()  # answered without a ring: emails (`sim.engine.email`)
+        self.emails: Any = None  # email departments' settings and backlog (`sim.engine.email`)
         self.lines = scenario.lines if scenario.lines is not None else math.inf
         self.lines_busy = 0  # trunk lines held by callers
         self.active = 0  # calls not yet finished (on a line, or waiting for a callback)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.engine import agent, caller, chat, outbound, policies
+from sim.engine import agent, caller, chat, email, outbound, policies
 from sim.engine.arrivals import Callers, Doors, draw_callers
 from sim.engine.breaks import breaks
 from sim.engine.carry_over import CarriedWork, CarryOver, requeue_or_carry
@@ -102,11 +102,17 @@ def simulate(
         centre.hand_call = partial(chat.hand_call, centre)
     busyness = day_factor(scenario, streams)
     callers = draw_callers(scenario, streams, busyness)
+    with_email = any(d.channel == "email" for d in scenario.departments.values())
+    if with_email:  # no ring, email queues last, due times instead of patience, the backlog (`email`)
+        email.attach(centre)
+        callers = email.with_due_times(centre, callers)
     carry = None
     if carried_in is not None or carry_out:
         carry = centre.carry_over = CarryOver(centre, carried_in or (), carry_out)
         centre.requeue_callback = partial(requeue_or_carry, centre)
     levels, availability = _start(centre, callers)
+    if with_email:
+        email.open_backlog(centre, carried_in)
     if carry is not None:
         carry.start()
     hard_stop = env.timeout(scenario.duration + scenario.drain)

@@ -89,7 +89,7 @@ class Event(StrEnum):
     # The agent is back from its break and takes calls again (or, rostered off meanwhile, logs out).
     BACK = "back"
     # A week's day: work left at the close is kept for the next day (`sim.engine.carry_over`); detail = 0
-    # a callback not yet dialled, 1 a redial due after the close.
+    # a callback not yet dialled, 1 a redial due after the close, 2 an email still waiting.
     CARRY_OUT = "carry_out"
     # Work kept from the day before comes back (just before its `arrive`); detail = yesterday's call id.
     CARRY_IN = "carry_in"
@@ -107,6 +107,14 @@ class Event(StrEnum):
     # The agent is done with an outbound dial (talk and wrap-up, or a dial that missed) and free again;
     # detail = talk + wrap time.
     OUTBOUND_DONE = "outbound_done"
+    # An email waiting at the open (just before its `arrive` at the open); detail = its age at the open.
+    EMAIL_BACKLOG = "email_backlog"
+    # An email passes its due time unhandled (it keeps waiting); detail = its age.
+    EMAIL_OVERDUE = "email_overdue"
+    # At the close, an email still waiting is left in the backlog; detail = its age.
+    EMAIL_LEFT = "email_left"
+    # The customer of an overdue email calls (just before the new call's `arrive`); detail = the email's id.
+    EMAIL_CALL = "email_call"
 
 
 CODE: dict[Event, int] = {event: index for index, event in enumerate(Event)}

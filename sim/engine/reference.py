@@ -30,6 +30,7 @@ from sim.engine.reference_callers import doors
 from sim.engine.reference_centre import Centre
 from sim.model.availability import PoolAvailability, pool_availability, uses_availability
 from sim.model.chat import chat_departments
+from sim.model.email import email_departments
 from sim.model.scenario import Scenario
 from sim.model.staffing import staffing_levels
 from sim.model.streams import Streams
@@ -54,6 +55,12 @@ def simulate_reference(scenario: Scenario, seed: int | None = None, replication:
         raise ValueError(
             f"the reference model does not model outbound dialling (outbound: pool {scenario.outbound.pool}); "
             "the fast engine's is checked against a plain-SimPy threshold model in tests/test_outbound.py"
+        )
+    emails = sorted(email_departments(scenario))
+    if emails:
+        raise ValueError(
+            f"the reference model does not model email departments ({', '.join(emails)}); the fast engine's "
+            "emails are checked against the non-preemptive priority queue in tests/test_email.py"
         )
     chats = sorted(chat_departments(scenario))
     if chats:

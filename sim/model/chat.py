@@ -30,8 +30,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from sim.model.durations import not_boolean, shorten
 
-Channel = Literal["voice", "chat"]
-"""How a department's contacts reach it: phone calls (default) or chats."""
+Channel = Literal["voice", "chat", "email"]
+"""How a department's contacts reach it: phone calls (default), chats or emails (`sim.model.email`)."""
 MAX_SLOTS = 20
 """The most chats one agent may hold at once."""
 

@@ -23,6 +23,7 @@ from sim.model.chat import Channel, ChatDesk, chat_problems
 from sim.model.costs import Costs, cost_problems
 from sim.model.dists import Dist, NonNegativeDuration, PositiveDuration
 from sim.model.durations import not_boolean, parse_clock, parse_duration, printable, shorten
+from sim.model.email import EmailSettings, email_problems
 from sim.model.goals import Goals, goal_problems, with_service_level_goal
 from sim.model.outbound import Outbound, outbound_problems
 from sim.model.policies import AgentChoice, CallChoice, policy_problems
@@ -293,6 +294,8 @@ class Department(Frozen):
     `voice`): calls. None by default so that a resolved scenario without chat is written as before."""
     chat: ChatDesk | None = None
     """A chat department's own agents' desk: chats at once, slow-down (unset: one at a time)."""
+    email: EmailSettings | None = None
+    """An email department's due time, backlog at the open and overdue calls (`sim.model.email`)."""
 
 
 class Routing(Frozen):
@@ -646,6 +649,7 @@ def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
         yield from (Problem(path, message) for path, message in week_problems(scenario.week))
     yield from (Problem(path, message) for path, message in chat_problems(scenario))
     yield from (Problem(path, message) for path, message in outbound_problems(scenario))
+    yield from (Problem(path, message) for path, message in email_problems(scenario))
 
 
 def _by_reason_problems(scenario: Scenario, resolvable: set[str]) -> Iterable[Problem]:

@@ -62,6 +62,18 @@ class Features:
     scenario that sets its own `experience` parameters."""
 
 
+EMAIL_ROWS = (
+    "emails_handled",
+    "email_within_due",
+    "email_backlog_at_open",
+    "email_backlog_at_close",
+    "email_backlog_max_age",
+    "emails_overdue",
+    "email_overdue_calls",
+)
+"""The email figures the console shows for a run with email departments."""
+
+
 def features(scenario: Scenario | None, summary: Mapping[str, Any] | None = None) -> Features:
     """What the scenario has; without one (an old caller), what the summary shows happened."""
     if scenario is not None:
@@ -205,6 +217,8 @@ def summary_rows(summary: Mapping[str, Any], found: Features) -> list[list[Row]]
                 "outbound_list_left",
             )
         )
+    if "emails_handled" in summary:  # email departments (`sim.analysis.email`)
+        groups.append(_rows(*EMAIL_ROWS))
     if isinstance(summary.get("costs"), Mapping):  # the scenario sets prices (`sim.analysis.costs`)
         groups.append(_rows(*COST_ROWS))
     days = [key for key in ("days_meeting_target", "busyness") if key in summary]

@@ -58,6 +58,16 @@ OUTBOUND_KPIS = _rows(
     "nuisance_rate",
     "outbound_list_left",
 )
+EMAIL_KPIS = _rows(
+    "emails_handled",
+    "email_within_due",
+    "email_backlog_at_open",
+    "email_backlog_at_close",
+    "email_backlog_mean_age",
+    "email_backlog_max_age",
+    "emails_overdue",
+    "email_overdue_calls",
+)
 AVAILABILITY_KPIS = _rows("utilisation", "paid_hours", "break_hours", "unavailable_hours", "absent_agents")
 COST_KPIS = _rows(*COST_ROWS, "costs.overtime_hours", "costs.line_hours")
 
@@ -82,6 +92,7 @@ def feature_kpis(found: Features) -> list[tuple[str, tuple[KpiRow, ...]]]:
     )  # shown if present
     groups.append(("Chat desks (time with a chat in hand; slots in use)", CHAT_KPIS))  # shown if present
     groups.append(("Outbound (a campaign list dialled by blended agents)", OUTBOUND_KPIS))  # shown if present
+    groups.append(("Email (handled, within due, backlog, overdue)", EMAIL_KPIS))  # shown if present
     groups.append(("Availability (shrinkage, breaks, absence)", AVAILABILITY_KPIS))  # shown if present
     groups.append(("Costs (the scenario's money unit)", COST_KPIS))  # shown if present
     return groups

@@ -13,10 +13,12 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
+from sim.analysis.email import email_backlog
 from sim.analysis.rows import flatten
 from sim.analysis.tables import calls_table, visits_table
 from sim.experiments.provenance import git_revision, versions
 from sim.experiments.runner import Replicated
+from sim.model.email import email_departments
 from sim.model.loading import resolved_dict
 from sim.output.call_log_export import LOG_FILE, write_call_log
 from sim.output.drawer import ReportDrawer
@@ -74,6 +76,8 @@ def write_run(
         write_parquet(calls_table(run.first), folder / "calls.parquet")
         write_parquet(visits_table(run.first), folder / "visits.parquet")
         run.intervals.to_csv(folder / "intervals.csv", index=False, float_format="%.6g")
+        if email_departments(run.scenario):  # the email backlog and its age at each interval's end
+            email_backlog(run.first).to_csv(folder / "backlog.csv", index=False, float_format="%.6g")
         if len(run.replications) > 1:
             replications_frame(run).to_csv(folder / "replications.csv", index=False, float_format="%.6g")
         write_json(folder / "summary.json", run.summary)

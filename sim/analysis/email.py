@@ -1,0 +1,128 @@
+"""Email departments' figures (`sim.model.email`, `sim.engine.email`): emails handled, the share handled
+within their due time, overdue emails and the calls they brought, and the backlog at the open, at the
+close and through the day (with its age).
+
+Every figure is one vectorised pass over the event log: the emails are the calls that arrived in an email
+department, each one's true arrival is its `arrive` less its age at the open (`email_backlog`, for the
+emails already waiting then), and each is settled by its `answer` (handled) or its `email_left` (left in
+the backlog at the close). No loop over emails, intervals or departments in Python. Emails count over the
+whole day (no warm-up: the backlog is the day's).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.metrics import within_due_share
+from sim.engine.day import RunResult
+from sim.model.email import email_settings
+
+
+def email_columns(result: RunResult) -> pd.DataFrame:
+    """One row per email (arrived in an email department, or waiting at the open): `call_id`,
+    `department`, `arrived_at` (before the open for the backlog's: negative), `due_at`, `handled_at`
+    (NaN: not handled), `left_age` (its age when left at the close; NaN: not left), `overdue` (passed its
+    due time unhandled), `from_backlog`, and `calls` (calls its customer made because it was overdue)."""
+    settings = email_settings(result.scenario)
+    events = result.events
+    names = events["event"].to_numpy()
+    department = events["department"]
+    email_rows = department.isin(list(settings)).to_numpy()
+    ids = events["call_id"].to_numpy()
+    t = events["t"].to_numpy()
+    detail = events["detail"].to_numpy()
+    arrive = email_rows & (names == "arrive")
+    call_id = ids[arrive]
+    order = np.argsort(call_id, kind="stable")
+    call_id = call_id[order]
+    arrived_at = t[arrive][order]
+    dept = department.to_numpy()[arrive][order]
+    due_time = pd.Series(dept).map({name: s.due for name, s in settings.items()}).to_numpy(dtype=float)
+
+    def at(kind: str, values: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Per email (in `call_id` order), the value of its `kind` event (NaN where it has none)."""
+        mask = (names == kind) & (email_rows if rows is None else rows)
+        out = np.full(len(call_id), math.nan)
+        position = np.searchsorted(call_id, ids[mask])
+        found = (position < len(call_id)) & (call_id[np.minimum(position, len(call_id) - 1)] == ids[mask])
+        out[position[found]] = values[mask][found]
+        return out
+
+    backlog_age = at("email_backlog", detail)
+    from_backlog = ~np.isnan(backlog_age)
+    age_at_open = np.where(from_backlog, backlog_age, 0.0)
+    arrived_at = arrived_at - age_at_open
+    calls_made = np.zeros(len(call_id), dtype=np.int64)
+    made = names == "email_call"
+    position = np.searchsorted(call_id, detail[made].astype(np.int64))
+    np.add.at(calls_made, position[position < len(call_id)], 1)
+    return pd.DataFrame(
+        {
+            "call_id": call_id,
+            "department": dept,
+            "arrived_at": arrived_at,
+            "due_at": arrived_at + due_time,
+            "handled_at": at("answer", t),
+            "left_age": at("email_left", detail),
+            "overdue": ~np.isnan(at("email_overdue", t)),
+            "from_backlog": from_backlog,
+            "calls": calls_made,
+        }
+    )
+
+
+def email_figures(emails: pd.DataFrame, closed_at: float) -> dict[str, Any]:
+    """The figures of a set of emails (`email_columns` rows) for a day that closed at `closed_at`."""
+    handled = ~np.isnan(emails["handled_at"].to_numpy())
+    left = ~np.isnan(emails["left_age"].to_numpy())
+    in_time = handled & (emails["handled_at"].to_numpy() <= emails["due_at"].to_numpy())
+    left_late = left & (emails["due_at"].to_numpy() < closed_at)
+    ages = emails["left_age"].to_numpy()[left]
+    return {
+        "emails_arrived": int((~emails["from_backlog"].to_numpy()).sum()),
+        "email_backlog_at_open": int(emails["from_backlog"].to_numpy().sum()),
+        "emails_handled": int(handled.sum()),
+        "email_within_due": within_due_share(int(in_time.sum()), int(handled.sum() + left_late.sum())),
+        "email_backlog_at_close": int(left.sum()),
+        "email_backlog_mean_age": float(ages.mean()) if len(ages) else 0.0,
+        "email_backlog_max_age": float(ages.max()) if len(ages) else 0.0,
+        "emails_overdue": int(emails["overdue"].to_numpy().sum()),
+        "email_overdue_calls": int(emails["calls"].to_numpy().sum()),
+    }
+
+
+def add_email(out: dict[str, Any], result: RunResult) -> None:
+    """Add the email figures to a summary `out`: centre-wide, and per email department in `by_department`."""
+    emails = email_columns(result)
+    closed_at = result.scenario.duration
+    out.update(email_figures(emails, closed_at))
+    codes, uniques = pd.factorize(emails["department"].to_numpy())
+    for code, name in enumerate(uniques):  # email departments only: a handful, not a loop per email
+        if name in out.get("by_department", {}):
+            out["by_department"][name].update(email_figures(emails[codes == code], closed_at))
+
+
+def email_backlog(result: RunResult, at: np.ndarray | None = None) -> pd.DataFrame:
+    """The emails waiting (arrived, not yet taken by an agent) at each instant of `at` (default: each
+    interval's end, the close last, where it is the backlog left), and the mean and largest age among
+    them: one row per instant, for every email department together."""
+    scenario = result.scenario
+    if at is None:
+        ends = np.arange(1, scenario.interval_count + 1) * scenario.interval
+        at = np.minimum(ends, scenario.duration)
+    emails = email_columns(result)
+    arrived = emails["arrived_at"].to_numpy()
+    arrived_log = np.where(emails["from_backlog"].to_numpy(), 0.0, arrived)  # in the queue from the open
+    handled_at = emails["handled_at"].to_numpy()
+    gone = np.where(~np.isnan(handled_at), handled_at, math.inf)  # left at the close: waiting till then
+    waiting = (arrived_log[None, :] <= at[:, None]) & (gone[None, :] > at[:, None])
+    ages = np.where(waiting, at[:, None] - arrived[None, :], np.nan)
+    count = waiting.sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        mean_age = np.where(count > 0, np.nansum(ages, axis=1) / np.maximum(count, 1), 0.0)
+    max_age = np.where(count > 0, np.nanmax(np.where(waiting, ages, -math.inf), axis=1), 0.0)
+    return pd.DataFrame({"t": at, "backlog": count, "mean_age": mean_age, "max_age": max_age})
