@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import platform
 import subprocess
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import sim
 
@@ -46,4 +49,17 @@ def versions() -> dict[str, str]:
         "simpy": simpy.__version__,
         "numpy": numpy.__version__,
         "pandas": pandas.__version__,
+    }
+
+
+def search_meta(scenario: str, command: Sequence[str], **facts: Any) -> dict[str, Any]:
+    """`meta.json` of a planning search's folder (`staff`, `staff --groups`, `schedule`): the scenario, when,
+    the search's own facts (wall time, simulated days), the versions, the git revision and the command."""
+    return {
+        "scenario": scenario,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        **facts,
+        "versions": versions(),
+        "git_revision": git_revision(),
+        "command": list(command),
     }

@@ -6,13 +6,12 @@ agent-hours and cost, and the folder that holds them (`staffing.yaml`, `plan.csv
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from sim.experiments.provenance import git_revision, versions
+from sim.experiments.provenance import search_meta
 from sim.experiments.staffing.groups import GroupPlan
 from sim.model.durations import format_clock
 from sim.output.folders import write_folder, write_json
@@ -89,16 +88,7 @@ def write_group_staffing(target: Path, result: GroupPlan, force: bool, command: 
         group_plan_table(result).to_csv(folder / "plan.csv", index=False)
         group_figures(result).to_csv(folder / "figures.csv", index=False, float_format="%.6g")
         write_json(folder / "summary.json", group_summary(result))
-        write_json(
-            folder / "meta.json",
-            {
-                "scenario": result.scenario.name,
-                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "versions": versions(),
-                "git_revision": git_revision(),
-                "command": list(command),
-            },
-        )
+        write_json(folder / "meta.json", search_meta(result.scenario.name, command))
 
     return write_folder(target, force, fill)
 

@@ -14,14 +14,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
 
-from sim.experiments.provenance import git_revision, versions
+from sim.experiments.provenance import search_meta
 from sim.experiments.schedule import Schedule
 from sim.model.durations import format_clock
 from sim.model.loading import resolved_dict
@@ -185,17 +184,9 @@ def write_schedule(target: Path, result: Schedule, force: bool, command: Sequenc
         draw_coverage(result, folder / "coverage.png")
         (folder / "report.md").write_text(report_markdown(result), encoding="utf-8")
         write_json(folder / "summary.json", schedule_summary(result))
-        write_json(
-            folder / "meta.json",
-            {
-                "scenario": result.scenario.name,
-                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "wall_time": result.wall_time,
-                "simulated_days": result.simulated_days,
-                "versions": versions(),
-                "git_revision": git_revision(),
-                "command": list(command),
-            },
+        meta = search_meta(
+            result.scenario.name, command, wall_time=result.wall_time, simulated_days=result.simulated_days
         )
+        write_json(folder / "meta.json", meta)
 
     return write_folder(target, force, fill)

@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sim.analysis.costs import plan_wages
-from sim.experiments.provenance import git_revision, versions
+from sim.experiments.provenance import search_meta
 from sim.experiments.staffing import StaffingPlan, plan_overrides, plan_yaml
 from sim.experiments.staffing.result import verdict_counts
 from sim.output.folders import write_folder, write_json
@@ -39,18 +38,10 @@ def write_staffing(target: Path, result: StaffingPlan, force: bool, command: Seq
         result.table.to_csv(folder / "plan.csv", index=False, float_format="%.6g")
         result.steps.to_csv(folder / "search.csv", index=False, float_format="%.6g")
         write_json(folder / "summary.json", staffing_summary(result))
-        write_json(
-            folder / "meta.json",
-            {
-                "scenario": result.scenario.name,
-                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "wall_time": result.wall_time,
-                "simulated_days": result.simulated_days,
-                "versions": versions(),
-                "git_revision": git_revision(),
-                "command": list(command),
-            },
+        meta = search_meta(
+            result.scenario.name, command, wall_time=result.wall_time, simulated_days=result.simulated_days
         )
+        write_json(folder / "meta.json", meta)
 
     return write_folder(target, force, fill)
 
