@@ -34,7 +34,7 @@ from sim.model.traces import (
     read_trace_fast,
     read_trace_rows_fast,
 )
-from sim.model.week import kept_apart, with_values
+from sim.model.week import kept_apart
 
 MAX_SCENARIO_BYTES = 5_000_000
 MAX_DEPTH = 50
@@ -223,17 +223,38 @@ def apply_overrides(data: Any, overrides: Iterable[str]) -> Any:
             raise ScenarioError(
                 [Problem(path.strip(), f"--set value {shorten(raw)} is not valid YAML{reason}")]
             ) from None
-        node = result
-        for depth, key in enumerate(keys[:-1]):
-            child = node.get(key)
-            if child is None:
-                child = node[key] = {}
-            if not isinstance(child, dict):
-                where = ".".join(keys[: depth + 1])
-                raise ScenarioError([Problem(where, f"--set {path}: {where} is a value, not a mapping")])
-            node = child
-        node[keys[-1]] = value
+        where = _set_path(result, keys, value)
+        if where is not None:
+            raise ScenarioError([Problem(where, f"--set {path}: {where} is a value, not a mapping")])
     return result
+
+
+def _set_path(data: dict[str, Any], keys: Sequence[str], value: Any) -> str | None:
+    """Set `value` at the path `keys` in the raw scenario `data`, making mappings on the way, as `--set`
+    does; the dotted path that ran into a value where a mapping was needed (None: set)."""
+    node = data
+    for depth, key in enumerate(keys[:-1]):
+        child = node.get(key)
+        if child is None:
+            child = node[key] = {}
+        if not isinstance(child, dict):
+            return ".".join(keys[: depth + 1])
+        node = child
+    node[keys[-1]] = value
+    return None
+
+
+def with_values(data: dict[str, Any], values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """A copy of the raw scenario `data` with each dotted path of a day type's `set` given its (parsed)
+    value, as `--set` does (`_set_path`); and the paths that ran into a value where a mapping was needed.
+    Each day's scenario is this, validated (`week_day_types`)."""
+    result = _deep_copy(data)
+    bad: list[str] = []
+    for dotted, value in values.items():
+        where = _set_path(result, [key.strip() for key in dotted.split(".")], _deep_copy(value))
+        if where is not None:
+            bad.append(where)
+    return result, bad
 
 
 NAMED = {"departments": "department", "agent_groups": "agent group"}

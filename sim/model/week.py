@@ -87,33 +87,3 @@ def kept_apart(
             yield f"changes the {what} ({', '.join(theirs)}); every day keeps the scenario's ({', '.join(ours)})"
     if day[2] != base[2]:
         yield "changes service_level; the week's service level is one measure over all its days"
-
-
-def with_values(data: dict[str, Any], values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """A copy of the raw scenario `data` with each dotted path of a day type's `set` given its (parsed)
-    value, making mappings on the way, as `--set` does; and the paths that ran into a value where a
-    mapping was needed. Each day's scenario is this, validated (`sim.model.loading.week_day_types`)."""
-    result = _copy(data)
-    bad: list[str] = []
-    for dotted, value in values.items():
-        keys = [key.strip() for key in dotted.split(".")]
-        node = result
-        for depth, key in enumerate(keys[:-1]):
-            child = node.get(key)
-            if child is None:
-                child = node[key] = {}
-            if not isinstance(child, dict):
-                bad.append(".".join(keys[: depth + 1]))
-                break
-            node = child
-        else:
-            node[keys[-1]] = _copy(value)
-    return result, bad
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _copy(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_copy(item) for item in value]
-    return value
