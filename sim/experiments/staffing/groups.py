@@ -39,7 +39,7 @@ from sim.analysis.load import arrival_rates, department_shares, department_times
 from sim.experiments.executors import Executor, make_executor, run_all
 from sim.experiments.staffing.confidence import bound
 from sim.experiments.staffing.figures import Pooled, interval_kpis, pool
-from sim.experiments.staffing.plans import with_plan
+from sim.experiments.staffing.plans import agent_hours, with_plan
 from sim.experiments.staffing.start import erlang_plans, staff_erlang_a
 from sim.experiments.staffing.targets import StaffingError, Targets
 from sim.model.rates import interval_widths
@@ -302,9 +302,8 @@ class GroupPlan:
     simulated_days: int
 
     def hours(self, plan: Mapping[str, Sequence[int]]) -> float:
-        """Agent-hours of a plan."""
-        widths = interval_widths(self.scenario)
-        return float(sum(np.dot(np.asarray(c, float), widths) for c in plan.values()) / 3600.0)
+        """Agent-hours of a plan (`plans.agent_hours`, as a single-skill plan's)."""
+        return agent_hours(plan, interval_widths(self.scenario))["total"]
 
     def cost(self, plan: Mapping[str, Sequence[int]]) -> float:
         """Cost of a plan (agent-hours where the scenario has no wages)."""
@@ -314,7 +313,7 @@ class GroupPlan:
         """Agent-hours and cost of each answer (the pooled one at the cheapest department wage)."""
         pooled_wage = min(self.wage[name] for name in self.separate)
         widths = interval_widths(self.scenario)
-        pooled_hours = float(np.dot(np.asarray(self.pooled, float), widths) / 3600.0)
+        pooled_hours = agent_hours({"pooled": self.pooled}, widths)["total"]
         return {
             "cross_trained": {"agent_hours": self.hours(self.plan), "cost": self.cost(self.plan)},
             "separate_queues": {"agent_hours": self.hours(self.separate), "cost": self.cost(self.separate)},
