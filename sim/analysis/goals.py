@@ -37,7 +37,13 @@ from sim.model.scenario import Scenario
 
 MET, MISSED, NO_CALLS = "met", "missed", "no calls"
 TOLERANCE = 1e-12
-LABELS = {"service_level": "service level", "abandon_rate": "abandon rate", "asa": "ASA", "occupancy": "occupancy"}
+LABELS = {
+    "service_level": "service level",
+    "abandon_rate": "abandon rate",
+    "asa": "ASA",
+    "occupancy": "occupancy",
+    "email_within_due": "within due",
+}
 """How a goal is named in sentences and tables."""
 
 
@@ -57,16 +63,34 @@ def service_level_goal(scenario: Scenario) -> float:
 
 
 def scope_goals(scenario: Scenario) -> dict[str, GoalSet]:
-    """The goals of each scope judged: `all`, and each department when there are several."""
+    """The goals of each scope judged: `all`, and each department when there are several. An email
+    department keeps only the service-level goal (judged on its share handled within due, `EMAIL_FIGURE`)
+    and the occupancy band it inherits, plus any goal set in its own `goals.departments.NAME`: an ASA or
+    abandonment goal for calls means nothing for work due in hours."""
     base = all_calls_goals(scenario)
     own = scenario.goals.departments if scenario.goals is not None else {}
     if len(scenario.departments) == 1:
         (only,) = scenario.departments
         return {"all": own[only].over(base) if only in own else base}
     scopes = {"all": base}
-    for name in scenario.departments:
-        scopes[name] = own[name].over(base) if name in own else base
+    for name, department in scenario.departments.items():
+        inherited = base
+        if department.channel == "email":
+            inherited = GoalSet(service_level=base.service_level, occupancy=base.occupancy)
+        scopes[name] = own[name].over(inherited) if name in own else inherited
     return scopes
+
+
+EMAIL_FIGURE = "email_within_due"
+"""What an email department's service-level goal is judged on: the share of its emails handled within
+their due time (`sim.analysis.email`), in the day's summary and in the interval table."""
+
+
+def _email_scopes(scenario: Scenario | Mapping[str, GoalSet]) -> set[str]:
+    """The scopes that are email departments (none when only goals are given)."""
+    if not isinstance(scenario, Scenario) or len(scenario.departments) == 1:
+        return set()
+    return {name for name, department in scenario.departments.items() if department.channel == "email"}
 
 
 def judge(values: np.ndarray, offered: np.ndarray, goal: str, bound: Any) -> np.ndarray:
@@ -96,16 +120,21 @@ def _scope_rows(intervals: pd.DataFrame, scope: str) -> pd.DataFrame:
 
 def interval_verdicts(intervals: pd.DataFrame, scenario: Scenario | Mapping[str, GoalSet]) -> pd.DataFrame:
     """One row per (interval, scope, goal): `interval`, `start`, `scope`, `goal`, `value`, `bound` (text),
-    `verdict`, and `within_ci` (the goal lies within the value's 95% half-width, where the table has one:
-    the service level of a replicated run). Vectorised over intervals: one pass per scope and goal. The goals
+    `verdict`, `within_ci` (the goal lies within the value's 95% half-width, where the table has one:
+    the service level of a replicated run) and `figure` (the column judged: the goal's own, or an email
+    department's `email_within_due` for its service-level goal). Vectorised over intervals: one pass per scope and goal. The goals
     are the scenario's (`scope_goals`), or given per scope."""
     scopes = scope_goals(scenario) if isinstance(scenario, Scenario) else scenario
+    emails = _email_scopes(scenario)
     parts = []
     for scope, goals in scopes.items():
         rows = _scope_rows(intervals, scope)
         offered = rows["offered"].to_numpy(dtype=float)
         for goal, bound in goals.items():
-            values = rows[goal].to_numpy(dtype=float) if goal in rows.columns else np.full(len(rows), math.nan)
+            column = EMAIL_FIGURE if scope in emails and goal == "service_level" else goal
+            values = rows[column].to_numpy(dtype=float) if column in rows.columns else np.full(len(rows), math.nan)
+            if column == EMAIL_FIGURE:  # an interval with no email settled has nothing to judge
+                offered = np.where(np.isnan(values), 0.0, offered)
             width_column = f"{goal}_ci95"
             within = np.zeros(len(rows), dtype=bool)
             if width_column in rows.columns and goal != "occupancy":
@@ -122,10 +151,11 @@ def interval_verdicts(intervals: pd.DataFrame, scenario: Scenario | Mapping[str,
                         "bound": describe_bound(goal, bound),
                         "verdict": judge(values, offered, goal, bound),
                         "within_ci": within,
+                        "figure": column,
                     }
                 )
             )
-    columns = ["interval", "start", "scope", "goal", "value", "bound", "verdict", "within_ci"]
+    columns = ["interval", "start", "scope", "goal", "value", "bound", "verdict", "within_ci", "figure"]
     if not parts:
         return pd.DataFrame(columns=columns)
     return pd.concat(parts, ignore_index=True)[columns]
@@ -137,9 +167,12 @@ def missed_cells(verdicts: pd.DataFrame) -> pd.DataFrame:
     missed = verdicts[verdicts["verdict"] == MISSED]
     if missed.empty:
         return pd.DataFrame(columns=["interval", "start", "scope", "what"])
+    figures = missed["figure"] if "figure" in missed.columns else missed["goal"]
     what = [
-        f"{LABELS[goal]} {format_value(goal, value)}"
-        for goal, value in zip(missed["goal"], missed["value"].to_numpy(dtype=float), strict=True)
+        f"{LABELS[figure]} {format_value(goal, value)}"
+        for goal, figure, value in zip(
+            missed["goal"], figures, missed["value"].to_numpy(dtype=float), strict=True
+        )
     ]
     rank = {scope: index for index, scope in enumerate(dict.fromkeys(verdicts["scope"]))}
     cells: dict[tuple[int, str], tuple[str, list[str]]] = {}  # one pass over the missed goals, in order
@@ -194,7 +227,8 @@ def describe_bound(goal: str, bound: Any) -> str:
 
 
 def _figure(summary: Mapping[str, Any], scope: str, goal: str) -> tuple[float, float, float]:
-    """A scope's (value, offered, 95% half-width) in a summary (NaN where absent)."""
+    """A scope's (value, offered, 95% half-width) in a summary (NaN where absent); `goal` may name another
+    figure than the goal's own (`EMAIL_FIGURE` for an email department's service level)."""
     ci = summary.get("ci95") if isinstance(summary.get("ci95"), Mapping) else {}
     if scope == "all":
         source, widths = summary, ci or {}
@@ -217,17 +251,21 @@ def summary_verdicts(
     mean), and with two or more replications `half_width`, `within_ci` and `replications_met` (the share of
     replications whose own day met the goal)."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
+    emails = _email_scopes(scenario)
     for scope, goals in scope_goals(scenario).items():
         entries: dict[str, dict[str, Any]] = {}
         for goal, bound in goals.items():
-            value, offered, width = _figure(summary, scope, goal)
+            figure = EMAIL_FIGURE if scope in emails and goal == "service_level" else goal
+            value, offered, width = _figure(summary, scope, figure)
             entry: dict[str, Any] = {
                 "goal": describe_bound(goal, bound),
                 "value": value,
                 "verdict": str(judge(np.array([value]), np.array([offered]), goal, bound)[0]),
             }
+            if figure != goal:  # an email department: its service-level goal judged on within due
+                entry["figure"] = figure
             if len(replications) >= 2:
-                days = [_figure(r, scope, goal) for r in replications]
+                days = [_figure(r, scope, figure) for r in replications]
                 verdicts = judge(np.array([d[0] for d in days]), np.array([d[1] for d in days]), goal, bound)
                 entry["replications_met"] = float(np.mean(verdicts != MISSED))
                 entry["half_width"] = width

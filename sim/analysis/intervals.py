@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.availability import rostered_agents
+from sim.analysis.channel_intervals import channel_rows, email_channel_figures, email_department_figures
+from sim.analysis.channel_kpis import channels_of, voice_headline
 from sim.analysis.columns import Columns
 from sim.analysis.departments import Pools, visit_figures
 from sim.analysis.grouping import (
@@ -68,9 +70,13 @@ def interval_table(result: RunResult) -> pd.DataFrame:
     departments = list(scenario.departments)
     groups = list(scenario.agent_groups or {})
     nd, ng = len(departments), len(groups)
-    calls = offered_calls(counted(result, calls_columns(result)))
-    visits = counted_rows(visits_columns(result), calls["call_id"])
-    transfers = counted_rows(transfer_columns(result), calls["call_id"])
+    contacts = offered_calls(counted(result, calls_columns(result)))  # every channel's
+    visits = counted_rows(visits_columns(result), contacts["call_id"])
+    transfers = counted_rows(transfer_columns(result), contacts["call_id"])
+    (calls,) = voice_headline(scenario, contacts)  # the `all` rows: voice's, in a centre of several channels
+    channels = channels_of(scenario) if len(channels_of(scenario)) > 1 else []
+    nc = len(channels)
+    emails = any(department.channel == "email" for department in scenario.departments.values())
     agent_pools, logged_in, busy = agent_levels(result, edges)
     # a row per pool and interval, pool after pool (as `agent_seconds` lays them out)
     seconds = Columns(
@@ -85,6 +91,7 @@ def interval_table(result: RunResult) -> pd.DataFrame:
         return np.clip(np.searchsorted(edges, times, side="right") - 1, 0, count - 1)
 
     call_interval = interval_of(calls["arrived_at"])
+    contact_interval = interval_of(contacts["arrived_at"]) if calls is not contacts else call_interval
     visit_interval = interval_of(visits["queued_at"])
     transfer_interval = interval_of(transfers["at"])
     per_call = Groups(call_interval, count)
@@ -148,8 +155,8 @@ def interval_table(result: RunResult) -> pd.DataFrame:
     agents = Pools.of(result, departments, groups)
     visit_department = codes_of(visits, "department", departments)
     visit_key = pair_keys(visit_interval, visit_department, nd)
-    call_key = pair_keys(call_interval, codes_of(calls, "first_department", departments), nd)
-    blocked = count_where(equals(calls, "outcome", "blocked"), Groups(call_key, size))
+    call_key = pair_keys(contact_interval, codes_of(contacts, "first_department", departments), nd)
+    blocked = count_where(equals(contacts, "outcome", "blocked"), Groups(call_key, size))
     answered = visits["answered"]
     agent_ids = visits["agent_id"]
     own = (agents.home(agent_ids) == visit_department) & (visit_department >= 0)
@@ -176,8 +183,10 @@ def interval_table(result: RunResult) -> pd.DataFrame:
             np.repeat(widths, nd),
         ),
         "first_contact_routing": first_contact_routing(
-            calls,
-            by=Groups(pair_keys(call_interval, codes_of(calls, "answer_department", departments), nd), size),
+            contacts,
+            by=Groups(
+                pair_keys(contact_interval, codes_of(contacts, "answer_department", departments), nd), size
+            ),
         ),
         "transfers": count_where(every_transfer, out_key),
         "transfers_in": count_where(
@@ -187,9 +196,22 @@ def interval_table(result: RunResult) -> pd.DataFrame:
         "misroute_cost_hours": misroute_cost_hours(transfers, by=out_key),
         "answered_by_own_agents": ratio(count_where(answered & own, Groups(visit_key, size)), answered_here),
     }
+    if emails:  # judged by their due time: no service level, and how the box went (`channel_intervals`)
+        table_departments["service_level"] = np.where(
+            np.tile(np.array([own.channel == "email" for own in scenario.departments.values()]), count),
+            np.nan,
+            table_departments["service_level"],
+        )
+        table_departments.update(email_department_figures(result, edges, departments))
     frames = [table_all, table_departments]
-    span = 1 + nd + ng
-    positions = [index * span, np.repeat(index * span, nd) + 1 + np.tile(np.arange(nd), count)]
+    span = 1 + nc + nd + ng
+    positions = [index * span, np.repeat(index * span, nd) + 1 + nc + np.tile(np.arange(nd), count)]
+    if nc:  # a centre of several channels: a row per channel, after `all`
+        table_channels = channel_rows(result, contacts, contact_interval, count, clocks)
+        if "email" in channels:
+            table_channels.update(email_channel_figures(result, edges, channels))
+        frames.append(table_channels)
+        positions.append(np.repeat(index * span, nc) + 1 + np.tile(np.arange(nc), count))
 
     if ng:
         # Groups: keys interval x group; what each group's agents took, by department.
@@ -216,12 +238,16 @@ def interval_table(result: RunResult) -> pd.DataFrame:
                 **{f"handled_{skill}": handled[:, d] for d, skill in enumerate(departments)},
             }
         )
-        positions.append(np.repeat(index * span, ng) + 1 + nd + np.tile(np.arange(ng), count))
+        positions.append(np.repeat(index * span, ng) + 1 + nc + nd + np.tile(np.arange(ng), count))
     data = _stack(frames, positions, count * span)
     level = data["service_level"]
+    if emails:  # an email row is judged by the share handled within due, never by the service level
+        level = np.where(np.isnan(data["email_within_due"]), level, data["email_within_due"])
     data["met_target"] = np.isnan(level) | (level >= scenario.service_level.target)
     if result.rostered:  # shrinkage, breaks or absence: the roster before them, beside what was applied
         data["agents_rostered"] = rostered_agents(result, edges, data)
+        if nc:  # a channel's row is no pool's
+            data["agents_rostered"][data["kind"] == "channel"] = np.nan
     return pd.DataFrame(data, copy=False)
 
 

@@ -60,6 +60,41 @@ class Kpi:
         return self.definition
 
 
+CHANNEL_DEFINITIONS = {
+    "offered": ("offered", "n", 0, "{what} offered: arrivals after the warm-up whose first department is of the channel."),
+    "answered": ("answered", "n", 1, "{what} an agent answered."),
+    "abandoned": ("abandoned", "n", -1, "{what} whose customer gave up waiting (or ringing)."),
+    "service_level": ("service level", "%", 1,
+                      "{what} answered within service_level.threshold of arriving / offered (abandoned and "
+                      "blocked ones count as misses){note}."),
+    "asa": ("ASA", "s", -1, "Mean first queue wait of the {lower} an agent answered (seconds)."),
+    "mean_wait": ("mean wait", "s", -1, "Mean queue wait of the {lower} not blocked, answered or not (seconds)."),
+    "abandon_rate": ("abandonment", "%", -1, "{what} abandoned / offered."),
+}
+"""Per channel figure (`sim.analysis.channel_kpis.CHANNEL_FIGURES`): label, unit, better, definition."""
+_CHANNEL_WORDS = {
+    "voice": ("Voice calls", "voice calls", " (in a centre of several channels, the headline figure of the "
+              "same name)"),
+    "chat": ("Chats", "chats", ": a chat's first response is the agent's answer, so this is first response "
+             "within the threshold, the centre's (no department has its own; the target may be a chat "
+             "department's goals.departments.NAME.service_level)"),
+}
+
+
+def _channel_kpis() -> tuple[Kpi, ...]:
+    """`voice_KEY` and `chat_KEY`: a voice or chat channel's figures, present in a centre with a chat or
+    email department (`sim.analysis.channel_kpis`)."""
+    out = []
+    for channel, (what, lower, note) in _CHANNEL_WORDS.items():
+        for key, (label, unit, better, text) in CHANNEL_DEFINITIONS.items():
+            out.append(
+                Kpi(f"{channel}_{key}", f"{label} ({channel})", unit, better, "channels",
+                    definition=text.format(what=what, lower=lower, note=note if key == "service_level" else ""),
+                    compared=channel == "chat" and key in ("service_level", "asa", "abandon_rate"))
+            )
+    return tuple(out)
+
+
 # fmt: off
 # One row a KPI: key, label, unit, better, group, defining function in metrics; then keyword fields.
 KPIS: tuple[Kpi, ...] = (
@@ -129,6 +164,7 @@ KPIS: tuple[Kpi, ...] = (
         definition="Emails that passed their due time still waiting (handled later, or left at the close)."),
     Kpi("email_overdue_calls", "calls from overdue emails", "n", -1, "email",
         definition="Calls made by customers of overdue emails (email.overdue_calls: share, delay)."),
+    *_channel_kpis(),
     Kpi("first_contact_routing", "first-contact routing", "%", 1, "headline", "first_contact_routing"),
     Kpi("first_contact_resolution", "first-contact resolution", "%", 1, "routing", "first_contact_resolution",
         compared=True),
@@ -298,6 +334,30 @@ DEPARTMENT_KPIS: tuple[Kpi, ...] = (
 """The per-department figures (`summary.json` `by_department.NAME.KEY`, interval rows of kind department)."""
 # fmt: on
 
+VOICE_HEADLINE = frozenset(
+    {
+        *("arrivals", "self_served", "offered", "answered", "abandoned", "blocked", "messages", "in_system"),
+        *("dropped", "service_level", "answered_within_rings", "asa", "mean_wait", "p90_wait", "p_wait"),
+        *("abandon_rate", "block_rate", "message_rate", "aht", "first_contact_routing"),
+        *("first_contact_resolution", "transfers_per_call", "mean_agents_touched", "service_level_live"),
+        *("unique_callers", "attempts_per_caller", "mean_wait_per_caller"),
+        *("experience.mean", "experience.p10", "experience.share_below_5"),
+    }
+)
+"""The headline figures a centre of several channels (`by_channel` in its summary) counts over its voice
+contacts only (`sim.analysis.channel_kpis`): their labels say `(voice)` there (`label_in`). Occupancy and
+agent time stay every agent's work."""
+
+VOICE_HEADLINE_RULE = (
+    "In a centre of several channels (voice, chat, email departments together) the headline call figures "
+    "(offered, answered, abandoned, blocked, service level, ASA, waits, abandonment, AHT, first-contact "
+    "routing and resolution, holds, callbacks, redials, experience) count the voice contacts only (a "
+    "contact's channel is its first department's) and are labelled (voice); occupancy and agent time stay "
+    "every agent's work; chats are judged by the chat_ figures, emails by the email figures (an email "
+    "department's service level is not measured: its goal is judged on email_within_due)."
+)
+"""`VOICE_HEADLINE`'s rule in words, for the report's definitions."""
+
 SETTINGS = frozenset({"service_level_target"})
 """Summary keys that repeat a scenario setting (for reading the summary alone), not measured figures."""
 
@@ -359,3 +419,27 @@ def lookup(values: Mapping[str, Any] | None, key: str) -> Any:
             return None
         value = value.get(part)
     return value
+
+
+def voice_only(summary: Mapping[str, Any] | None) -> bool:
+    """Whether a summary's headline counts voice contacts only: a centre of several channels (its
+    `by_channel` figures, nested or flat as `by_channel.voice.visits`)."""
+    if not isinstance(summary, Mapping):
+        return False
+    return bool(summary.get("by_channel")) or any(str(key).startswith("by_channel.") for key in summary)
+
+
+def headline_channel(summary: Mapping[str, Any] | None) -> str | None:
+    """The channel a summary's headline counts: `voice` in a centre of several channels with calls, `chat`
+    in one of chats and emails only; None in a centre of one channel (its headline is all of it)."""
+    if summary is None or not voice_only(summary):
+        return None
+    return "voice" if "voice_offered" in summary else "chat"
+
+
+def label_in(label: str, key: str, summary: Mapping[str, Any] | None) -> str:
+    """A headline figure's label as a run shows it: `offered calls (voice)` where the centre has several
+    channels and the figure counts one channel's contacts only (`VOICE_HEADLINE`, `headline_channel`), the
+    label itself elsewhere."""
+    channel = headline_channel(summary) if key in VOICE_HEADLINE else None
+    return f"{label} ({channel})" if channel else label

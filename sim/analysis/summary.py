@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from sim.analysis.availability import add_availability
+from sim.analysis.channel_kpis import add_channel_figures, voice_headline
 from sim.analysis.channels import channel_figures
 from sim.analysis.chat import add_chat
 from sim.analysis.columns import Columns
@@ -73,6 +74,8 @@ def summary(result: RunResult) -> dict[str, Any]:
     arrivals = counted(result, calls_columns(result))
     calls = offered_calls(arrivals)
     counted_ids = calls["call_id"]
+    contacts = calls  # every channel's offered contacts: the departments' and channels' figures
+    arrivals, calls = voice_headline(scenario, arrivals, calls)  # several channels: the headline is voice's
     visits = counted_rows(visits_columns(result), counted_ids)
     window = np.array([scenario.warmup, scenario.duration])
     transfers = counted_rows(transfer_columns(result), counted_ids)
@@ -154,7 +157,8 @@ def summary(result: RunResult) -> dict[str, Any]:
     agent_ids = visits["agent_id"]
     own = (agents.home(agent_ids) == visit_department) & (visit_department >= 0)
     blocked = count_where(
-        equals(calls, "outcome", "blocked"), Groups(codes_of(calls, "first_department", departments), size)
+        equals(contacts, "outcome", "blocked"),
+        Groups(codes_of(contacts, "first_department", departments), size),
     )
     figures = visit_figures(visits, visit_department, size, threshold, blocked)
     every_transfer = np.ones(len(transfers), dtype=bool)
@@ -188,6 +192,7 @@ def summary(result: RunResult) -> dict[str, Any]:
     by_channel = channel_figures(scenario, visits, visit_department, threshold, blocked)
     if by_channel:  # calls and chats (...) in one centre: each channel as a whole
         out["by_channel"] = by_channel
+    add_channel_figures(out, scenario, contacts, threshold)  # voice_KEY, chat_KEY beside a non-voice channel
     if groups:
         categories = visits.categories["department"]
         taken = visits["taken"]

@@ -48,6 +48,9 @@ from sim.output.sweep_folder import (
 
 SUMMARY_KPIS = ("service_level", "abandon_rate", "asa", "occupancy")
 """The headline KPIs of the sweep's terminal summary (labels and units from the registry)."""
+CHANNEL_SUMMARY_KPIS = ("chat_service_level", "chat_abandon_rate", "email_within_due", "email_backlog_at_close")
+"""Shown after the headline where the sweep's centre has them (chat or email departments); a centre of
+several channels has a voice headline (`sim.analysis.channel_kpis`), labelled so."""
 
 
 def summary_table(plan: SweepPlan, table: pd.DataFrame, limit: int = 25) -> Table:
@@ -55,9 +58,15 @@ def summary_table(plan: SweepPlan, table: pd.DataFrame, limit: int = 25) -> Tabl
     shown = Table(title=f"sweep summary ({len(table)} point(s))", header_style="bold")
     for key in plan.keys:
         shown.add_column(".".join(key.split(".")[-2:]), justify="right")
-    from sim.analysis.kpis import kpi
+    from sim.analysis.kpis import VOICE_HEADLINE, kpi
 
-    columns = [(kpi(key).console_label, key, kpi(key).unit) for key in SUMMARY_KPIS if key in table]
+    several = "voice_offered" in table  # a centre of several channels with calls: the headline is voice's
+    channel = "voice" if several else "chat" if {"chat_offered", "email_within_due"} <= set(table) else ""
+    columns = [
+        (f"{kpi(key).console_label}{f' ({channel})' if channel and key in VOICE_HEADLINE else ''}", key, kpi(key).unit)
+        for key in (*SUMMARY_KPIS, *CHANNEL_SUMMARY_KPIS)
+        if key in table and (several or not key.startswith("chat_"))  # a chat desk alone: its headline
+    ]
     shown.add_column("reps", justify="right")
     for label, _, _ in columns:
         shown.add_column(label, justify="right")
@@ -77,7 +86,7 @@ def _with_ci(row: pd.Series, kpi: str, kind: str) -> str:
     mean, width = row.get(kpi), row.get(f"{kpi}_ci95")
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "-"
-    scale, unit = (100.0, "%") if kind == "%" else (1.0, "s")
+    scale, unit = (100.0, "%") if kind == "%" else (1.0, "" if kind == "n" else "s")
     text = f"{scale * mean:.1f}{unit}"
     if width is not None and not math.isnan(width):
         text += f" ± {scale * width:.1f}{unit}"

@@ -209,10 +209,13 @@ def compare_rows(
                     replications_b[key].astype(float).tolist(),
                     "welch",
                 )
+        several = kpis.voice_only(summary_a) or kpis.voice_only(summary_b)  # a voice headline, labelled so
         rows.append(
             Row(
                 key,
-                shown.label,
+                kpis.label_in(shown.label, key, summary_a if kpis.voice_only(summary_a) else summary_b)
+                if several
+                else shown.label,
                 shown.entry.unit,
                 _number(summary_a[key]),
                 _number(summary_b[key]),

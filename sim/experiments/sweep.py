@@ -412,7 +412,7 @@ def summarize(plan: SweepPlan, rows: pd.DataFrame) -> pd.DataFrame:
     half = half_widths(spread.to_numpy(dtype=float), n)
     widths = pd.DataFrame(half, index=index, columns=[f"{k}_ci95" for k in kpis])
     interleaved = [c for kpi in kpis for c in (kpi, f"{kpi}_ci95")]
-    table = pd.concat([front, means, widths], axis=1)[[*front.columns, *interleaved]]
+    table = pd.concat([front, means, widths], axis=1)[[*front.columns, *interleaved]].copy()  # one block
     if {"service_level", "service_level_target"} <= set(kpis):
         # The chance a day meets the target, per point: with busy days, what a staffing level buys beyond the mean.
         met = pd.Series(meets_target(ok["service_level"], ok["service_level_target"]), index=ok.index)

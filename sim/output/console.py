@@ -163,6 +163,10 @@ COST_ROWS = (
 """The cost figures the console and the report show, when the scenario sets `costs:`."""
 
 
+CHAT_ROWS = ("offered", "answered", "abandoned", "service_level", "asa", "abandon_rate")
+"""The chat channel's figures (`chat_KEY`) the console shows beside a voice headline."""
+
+
 def _rows(*keys: str) -> list[Row]:
     """Console rows of these summary keys: label and unit from the KPI registry."""
     return [(kpis.kpi(key).console_label, key, kpis.kpi(key).unit) for key in keys]
@@ -177,8 +181,15 @@ def summary_rows(summary: Mapping[str, Any], found: Features) -> list[list[Row]]
         *("offered", "answered", "abandoned", "blocked", "service_level", "answered_within_rings", "asa"),
         *("mean_wait", "p90_wait", "abandon_rate", "occupancy", "aht", "first_contact_routing"),
     )
-    headline[4] = (f"{headline[4][0]} (target {_number(target, '%')})", *headline[4][1:])
+    headline = [(kpis.label_in(label, key, summary), key, kind) for label, key, kind in headline]  # (voice)
+    level = headline[4][0]
+    goal = f"target {_number(target, '%')}"
+    channel = kpis.headline_channel(summary)
+    level = f"{level[:-1]}, {goal})" if channel else f"{level} ({goal})"  # `(voice, target 80%)`
+    headline[4] = (level, *headline[4][1:])
     groups: list[list[Row]] = [headline]
+    if kpis.voice_only(summary) and "chat_service_level" in summary:  # calls and chats: the chats' own
+        groups.append(_rows(*(f"chat_{key}" for key in CHAT_ROWS)))
     messages = [key for key in ("messages", "block_rate", "message_rate") if "message_rate" in summary]
     if messages:  # a department with a queue capacity: callers lost (blocked) or leaving a message
         groups.append(_rows(*messages))
@@ -224,7 +235,8 @@ def summary_rows(summary: Mapping[str, Any], found: Features) -> list[list[Row]]
     days = [key for key in ("days_meeting_target", "busyness") if key in summary]
     if days:  # replicated runs, and days of random busyness
         groups.append(_rows(*days))
-    return groups
+    return [groups[0]] + [[(kpis.label_in(label, key, summary), key, kind) for label, key, kind in rows]
+                          for rows in groups[1:]]
 
 
 def summary_table(summary: Mapping[str, Any], title: str, found: Features | None = None) -> Table:
@@ -324,7 +336,7 @@ def goals_table(verdicts: Mapping[str, Mapping[str, Mapping[str, Any]]], replica
             if entry.get("within_ci"):
                 text += " (goal within the 95% CI)"
             value = format_value(goal, float(entry["value"]))
-            cells = [escape(scope), LABELS[goal], str(entry["goal"]), value, text]
+            cells = [escape(scope), LABELS[str(entry.get("figure", goal))], str(entry["goal"]), value, text]
             if replicated:
                 cells.append(_number(entry.get("replications_met"), "%"))
             table.add_row(*cells)
@@ -344,7 +356,7 @@ def missed_goals_line(intervals: pd.DataFrame, scenario: Scenario | None, summar
         default = GoalSet(service_level=float(summary.get("service_level_target", 0.8)))
         departments = list(summary.get("by_department") or {})
         scopes = {name: default for name in ["all", *(departments if len(departments) > 1 else [])]}
-    verdicts = interval_verdicts(intervals, scopes)
+    verdicts = interval_verdicts(intervals, scenario if scenario is not None else scopes)  # emails: within due
     cells = missed_cells(verdicts)
     judged = judged_cells(verdicts)
     if scenario is None or scenario.goals is None:

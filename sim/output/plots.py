@@ -22,6 +22,13 @@ from matplotlib.figure import Figure
 from sim.output import kpi_labels
 from sim.output.drawer import drawing_processes, reap
 from sim.output.plots_agents import staffing_figure
+from sim.output.plots_channels import (
+    backlog_figure,
+    channel_figure,
+    channel_names,
+    email_lines,
+    headline_calls,
+)
 from sim.output.plots_journeys import touched_figure, touched_shares, transfer_counts, transfer_figure
 from sim.output.plots_replications import replications_figure
 from sim.output.plots_service import (
@@ -63,6 +70,21 @@ SPECS = {
             "Calls by interval",
             "Calls offered, answered and abandoned per interval (by arrival interval; summed by day for a run "
             f"of more than {MAX_VOLUME_INTERVALS:,} intervals).",
+        ),
+        PlotSpec(
+            "channels",
+            "channels.png",
+            "Each channel by interval",
+            "A centre of several channels: per interval, what each channel is judged by against the target "
+            "(voice: answered within the threshold; chat: first response within it; email: the share of the "
+            "emails settled in the interval handled by their due time), and the contacts each was offered.",
+        ),
+        PlotSpec(
+            "email_backlog",
+            "email_backlog.png",
+            "Email backlog through the day",
+            "Emails waiting at each interval's end (the backlog at the open is waiting from the start; the last "
+            "point is the backlog left at the close), over the emails handled in each interval.",
         ),
         PlotSpec(
             "wait_cdf",
@@ -137,7 +159,8 @@ def figure_builders(run: SavedRun) -> dict[str, tuple[Callable[[], Figure], str]
         ),
         "volumes": lambda: volume_figure(run.intervals, subtitle, scenario),
         "wait_cdf": lambda: wait_figure(
-            run.calls, run.visits, scenario, first, run.reps, run.summary.get("service_level")
+            headline_calls(run.calls, scenario), run.visits, scenario, first, run.reps,
+            run.summary.get("service_level"),
         ),
         "queue": lambda: queue_figure(run.visits, scenario, run.ended_at, first),
         "staffing": lambda: staffing_figure(
@@ -148,9 +171,18 @@ def figure_builders(run: SavedRun) -> dict[str, tuple[Callable[[], Figure], str]
             touched_shares(run.summary, run.calls), run.summary.get("mean_agents_touched"), subtitle
         ),
     }
+    if channel_names(run.intervals):  # several channels: each one's service and volume
+        builders["channels"] = lambda: channel_figure(
+            run.intervals, target, scenario.service_level.threshold, subtitle
+        )
+    if email_lines(run.intervals):  # email departments: the backlog through the day
+        builders["email_backlog"] = lambda: backlog_figure(
+            run.intervals, subtitle, run.summary.get("email_backlog_at_open")
+        )
     if run.replications is not None and len(run.replications) > 1:
         builders["replications"] = lambda: replications_figure(run.replications, subtitle)  # type: ignore[arg-type]
-    return {name: (build, not_drawn(run, matrix).get(name, "")) for name, build in builders.items()}
+    notes = not_drawn(run, matrix)
+    return {name: (builders[name], notes.get(name, "")) for name in SPECS if name in builders}  # SPECS' order
 
 
 def not_drawn(run: SavedRun, matrix: pd.DataFrame) -> dict[str, str]:

@@ -36,9 +36,14 @@ from sim.output.plots_style import (
 # --- service level and volumes by interval ------------------------------------------------------------------
 
 
-def interval_rows(intervals: pd.DataFrame, department: str = "all") -> pd.DataFrame:
-    """The interval table's rows for one department (or `all`), in interval order."""
+def interval_rows(intervals: pd.DataFrame, department: str = "all", kind: str | None = None) -> pd.DataFrame:
+    """The interval table's rows for one department, agent group or `all`, in interval order, never a
+    channel's of the same name (`kind: channel`, an email department's `email`) unless `kind` asks for it
+    (an old table has no `kind`)."""
     rows = intervals[intervals["department"].astype(str) == department]
+    if "kind" in rows.columns:
+        kinds = rows["kind"].astype(str)
+        rows = rows[kinds == kind] if kind is not None else rows[kinds != "channel"]
     return rows.sort_values("interval").reset_index(drop=True)
 
 
@@ -53,11 +58,15 @@ def service_level_figure(
     overall = interval_rows(intervals)
     x = np.arange(len(overall))
     banded = "service_level_ci95" in intervals.columns
+    kinds = intervals["kind"].astype(str) if "kind" in intervals.columns else pd.Series("", index=intervals.index)
+    channels = intervals.loc[kinds == "channel", "department"].astype(str).tolist()
+    # several channels: the `all` rows are the first channel's (voice, else chat)
+    everyone = ("voice calls" if channels[0] == "voice" else "chats") if channels else "all calls"
     for name in [*departments, "all"] if len(departments) > 1 else ["all"]:
         rows = interval_rows(intervals, name)
-        if rows.empty:
-            continue
         level = rows["service_level"].to_numpy(dtype=float)
+        if rows.empty or (name != "all" and np.isnan(level).all()):  # an email department has none
+            continue
         wide = name == "all"
         ax.plot(
             x[: len(level)],
@@ -66,7 +75,7 @@ def service_level_figure(
             linewidth=2.4 if wide else 1.3,
             marker="o" if wide else None,
             markersize=4,
-            label="all calls" if wide else name,
+            label=everyone if wide else name,
             zorder=3 if wide else 2,
         )
         if banded and wide:
@@ -78,7 +87,7 @@ def service_level_figure(
                 color=colours[name],
                 alpha=0.2,
                 linewidth=0,
-                label="95% confidence band (all calls)",
+                label=f"95% confidence band ({everyone})",
             )
     missed = overall["service_level"].to_numpy(dtype=float) < target
     if missed.any():
@@ -90,7 +99,7 @@ def service_level_figure(
             edgecolors=TARGET_COLOUR,
             linewidths=1.6,
             zorder=4,
-            label="all calls below target",
+            label=f"{everyone} below target",
         )
     ax.axhline(
         target, color=TARGET_COLOUR, linestyle="--", linewidth=1.5, label=f"target {100 * target:.0f}%"

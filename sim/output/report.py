@@ -169,7 +169,8 @@ def headline_section(run: SavedRun) -> str:
     def card(key: str, note: str, state: str = "") -> Card:
         """A headline card: the KPI's name and unit as the registry gives them, its value (± half-width)."""
         entry = kpis.kpi(key)
-        return (entry.label, with_ci(summary, key, entry.unit, ci), note, state)
+        label = kpis.label_in(entry.label, key, summary)  # `(voice)` in a centre of several channels
+        return (label, with_ci(summary, key, entry.unit, ci), note, state)
 
     cards: list[Card] = [
         card("service_level", f"target {100 * target:.0f}% within {threshold:g} s", "met" if met else "miss"),

@@ -79,7 +79,7 @@ def day_goals_table(run: SavedRun) -> str:
             text = esc(verdict) + (" (goal within the 95% CI)" if entry.get("within_ci") else "")
             row: list[Cell] = [
                 esc(scope),
-                esc(LABELS[goal]),
+                esc(LABELS[str(entry.get("figure", goal))]),
                 esc(str(entry["goal"])),
                 esc(format_value(goal, float(entry["value"]))),
                 (text, state),

@@ -41,6 +41,13 @@ def kind_rows(intervals: pd.DataFrame, kind: str) -> pd.DataFrame:
     return intervals[overall if kind == "all" else ~overall]
 
 
+def intervals_kind(intervals: pd.DataFrame) -> pd.Series:
+    """Each row's `kind` (`all` or `department` in an old table without the column)."""
+    if "kind" in intervals.columns:
+        return intervals["kind"].astype(str)
+    return pd.Series(np.where(intervals["department"].astype(str) == "all", "all", "department"), index=intervals.index)
+
+
 def service_rows(intervals: pd.DataFrame) -> pd.DataFrame:
     """The rows that measure service (all calls and departments): never the agent groups."""
     return pd.concat([kind_rows(intervals, "all"), kind_rows(intervals, "department")])
@@ -150,12 +157,20 @@ def intervals_section(run: SavedRun, most: int | None = None) -> str:
     goals = scope_goals(scenario)
     level_column = _levels(rows, goals["all"].service_level, "service_level_ci95" in intervals.columns)
     columns.append(level_column)
+    emails = {name for name, own in scenario.departments.items() if own.channel == "email"}
     for name in departments:
         department_levels = _aligned(interval_rows(department_rows, name), wanted)
+        if name in emails and "email_within_due" in department_levels.columns:  # judged by its due time
+            department_levels = department_levels.assign(service_level=department_levels["email_within_due"])
         columns.append(_levels(department_levels, goals[name].service_level, False))
     headers = ["interval", "offered", "answered", "abandoned", kpis.department_kpi("asa").console_label]
     headers += [esc(label) for _, label, _ in extra]
-    headers += ["SL all calls", *[f"SL {esc(name)}" for name in departments]]
+    channels = run.intervals["department"][intervals_kind(run.intervals) == "channel"].astype(str)
+    first = channels.iloc[0] if len(channels) else ""  # several channels: the `all` rows are its contacts'
+    headers += [
+        {"": "SL all calls", "voice": "SL voice calls"}.get(first, "SL chats"),
+        *[f"{'within due' if name in emails else 'SL'} {esc(name)}" for name in departments],
+    ]
     missed = _service_missed(run)
     if scenario.goals is not None:  # every goal, not only the service level the SL columns show
         by_interval = missed.groupby("interval")["department"].agg(", ".join)

@@ -351,4 +351,6 @@ def definitions() -> list[tuple[str, str, str]]:
     half_width = inspect.getdoc(confidence.half_width) or ""
     keys_of["confidence.half_width"] = ["ci95"]
     found["confidence.half_width"] = ("confidence.half_width", " ".join(half_width.split()))
+    keys_of["kpis.VOICE_HEADLINE"] = ["(voice)"]  # the headline of a centre of several channels
+    found["kpis.VOICE_HEADLINE"] = ("kpis.VOICE_HEADLINE", kpis.VOICE_HEADLINE_RULE)
     return [(", ".join(keys_of[identity]), source, doc) for identity, (source, doc) in found.items()]

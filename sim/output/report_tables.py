@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sim.analysis import kpis
+from sim.analysis.channel_kpis import CHANNEL_FIGURES
 from sim.analysis.goals import scope_goals
 from sim.model.durations import format_duration
 from sim.model.scenario import Scenario
@@ -51,6 +52,9 @@ REDIAL_KPIS = _rows("unique_callers", "attempts_per_caller")
 EXPERIENCE_KPIS = _rows("experience.mean", "experience.p10", "experience.share_below_5")
 DAY_KPIS = _rows("days_meeting_target", "busyness")
 CHAT_KPIS = _rows("chat_occupancy", "slot_use")
+CHANNEL_KPIS = _rows(
+    *(f"{channel}_{key}" for channel in ("voice", "chat") for key in CHANNEL_FIGURES)
+)
 OUTBOUND_KPIS = _rows(
     "outbound_dials",
     "outbound_contacts",
@@ -90,6 +94,7 @@ def feature_kpis(found: Features) -> list[tuple[str, tuple[KpiRow, ...]]]:
     groups.append(
         ("Days (replications: how often the target is met; busyness)", DAY_KPIS)
     )  # shown if present
+    groups.append(("Channels (each channel's contacts by their own figures)", CHANNEL_KPIS))  # shown if present
     groups.append(("Chat desks (time with a chat in hand; slots in use)", CHAT_KPIS))  # shown if present
     groups.append(("Outbound (a campaign list dialled by blended agents)", OUTBOUND_KPIS))  # shown if present
     groups.append(("Email (handled, within due, backlog, overdue)", EMAIL_KPIS))  # shown if present
@@ -119,7 +124,7 @@ def kpis_section(run: SavedRun) -> str:
         met = target_met(summary, target) if key == "service_level" else None
         rows.append(
             [
-                esc(label),
+                esc(kpis.label_in(label, key, summary)),  # `(voice)` in a centre of several channels
                 esc(with_ci(summary, key, unit, ci)),
                 *_target_cells(met, level_target if met is not None else ""),
             ]
@@ -143,7 +148,7 @@ def kpis_section(run: SavedRun) -> str:
                 cells = _target_cells(met, level_target)
             else:
                 cells = _target_cells(None, notes.get(key, ""))
-            rows.append([esc(label), esc(with_ci(summary, key, unit, ci)), *cells])
+            rows.append([esc(kpis.label_in(label, key, summary)), esc(with_ci(summary, key, unit, ci)), *cells])
         if rows:
             out += f"<h3>{esc(title)}</h3>" + table(["KPI", "value", "target", "status"], rows, "kpis")
     return out
@@ -174,7 +179,8 @@ def departments_section(run: SavedRun) -> str:
         cells: list[Cell] = [esc(name)]
         for key, _, unit in columns:
             text = esc(with_ci(values, key, unit, department_ci if unit != "n" else None))
-            if key == "service_level" and isinstance(values.get(key), int | float):
+            level = values.get(key)
+            if key == "service_level" and isinstance(level, int | float) and not math.isnan(level):
                 goal = goals.get(name, goals["all"]).service_level  # `sim.analysis.goals`
                 cells.append((text, "miss" if float(values[key]) < (goal or 0.0) - 1e-12 else "met"))
             else:
