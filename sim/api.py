@@ -582,10 +582,13 @@ def trace(
     longest: bool = False,
     picture: str | Path | None = None,
     slides: bool = False,
+    channel: str | None = None,
 ) -> Traced | TracedPair:
     """For trainers: one caller's journey, as `callsim trace` tells it. The caller is `call_id`, else the
     `nth` call (by arrival) that matches every criterion given (`pick`: `callback-from-hold`,
-    `abandoned-on-hold`, `misrouted`; `min_agents`; `waited_over`, seconds or `"2m"`, in queues; `reason`),
+    `abandoned-on-hold`, `misrouted`, and for emails `overdue`, `from-backlog`, `left-in-backlog`,
+    `overdue-call`; `min_agents`; `waited_over`, seconds or `"2m"`, in queues; `reason`; `channel`: `voice`,
+    `chat` or `email`),
     else (or with `longest`) the longest chain among them. With `change` (overrides, as `--set-b`), the same
     caller is told under the scenario as given (A) and changed (B) on one seed: a `TracedPair`. `picture`
     saves the timeline(s) as a PNG (`slides`: large type, round clock ticks, every segment visible); nothing
@@ -602,6 +605,7 @@ def trace(
         min_agents,
         None if waited_over is None else parse_duration(waited_over),
         reason,
+        channel,
     )
     path = None if picture is None else Path(picture)
     if not changes:

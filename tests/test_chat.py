@@ -503,8 +503,8 @@ def test_the_story_tells_a_chat_as_a_chat() -> None:
     ]
     assert lines[0] == "starts a chat about web."
     assert (
-        "web agent 1 takes the chat after 1m 38s in the queue and responds: the contact's first agent."
-        in lines
+        "web agent 1 takes the chat after 1m 38s in the queue, beside 1 other, and responds: the contact's "
+        "first agent." in lines  # a desk of 2 slots: the other slot still holds a chat
     )
     assert not any("rings" in line or "picks up" in line for line in lines)
 

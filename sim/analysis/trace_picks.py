@@ -1,6 +1,7 @@
 """Which calls to show a trainer: the calls of a run that match what happened to them (took a callback from
 hold, hung up on hold, were misrouted by the phone menu, met at least N agents, waited over T in queues, were
-about a reason), all criteria at once. Derived from the event table and the calls and visits tables."""
+about a reason, of a channel, an email overdue or left in the backlog: `sim.analysis.trace_channels`), all
+criteria at once. Derived from the event table and the calls and visits tables."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.tables import calls_table, visits_table
+from sim.analysis.trace_channels import CHANNEL_NOUNS, EMAIL_PICKS, by_channel
 from sim.engine.day import RunResult
 from sim.model.durations import format_duration
 
@@ -17,6 +19,7 @@ PICKS: dict[str, str] = {
     "callback-from-hold": "took a callback from hold",
     "abandoned-on-hold": "hung up on hold",
     "misrouted": "were misrouted by the phone menu",
+    **EMAIL_PICKS,
 }
 """The `--pick` words and what the calls they pick did (as the count sentence says it)."""
 
@@ -31,11 +34,15 @@ class Criteria:
     """Seconds: the call's waits in queues on the line (not while waiting off the line for a callback),
     added up, exceed this."""
     reason: str | None = None
+    channel: str | None = None
+    """Only contacts that arrived in a department of this channel (`voice`, `chat`, `email`)."""
 
     def __post_init__(self) -> None:
         unknown = [pick for pick in self.picks if pick not in PICKS]
         if unknown:
             raise ValueError(f"no pick {unknown[0]!r}; choose from {', '.join(PICKS)}")
+        if self.channel is not None and self.channel not in CHANNEL_NOUNS:
+            raise ValueError(f"--channel {self.channel!r}: choose from {', '.join(CHANNEL_NOUNS)}")
         if self.min_agents is not None and self.min_agents < 1:
             raise ValueError(f"--min-agents must be at least 1, not {self.min_agents}")
         if self.waited_over_time is not None and self.waited_over_time < 0:
@@ -43,12 +50,14 @@ class Criteria:
 
     @property
     def filters(self) -> bool:
-        """Whether anything beyond the reason is asked (then the first match is shown, not the longest)."""
+        """Whether anything beyond the reason and the channel is asked (then the first match is shown, not
+        the longest)."""
         return bool(self.picks) or self.min_agents is not None or self.waited_over_time is not None
 
     def describe(self) -> str:
         """`took a callback from hold and met at least 3 agents`: what the matching calls did."""
-        parts = [PICKS[pick] for pick in dict.fromkeys(self.picks)]
+        parts = [f"were {CHANNEL_NOUNS[self.channel]}"] if self.channel is not None else []
+        parts += [PICKS[pick] for pick in dict.fromkeys(self.picks)]
         if self.min_agents is not None:
             parts.append(f"met at least {self.min_agents} agent{'' if self.min_agents == 1 else 's'}")
         if self.waited_over_time is not None:
@@ -119,4 +128,5 @@ def matching(result: RunResult, criteria: Criteria) -> pd.DataFrame:
         keep &= waited > criteria.waited_over_time
     if criteria.reason is not None:
         keep &= (calls["reason"].astype(str) == criteria.reason).to_numpy()
+    keep &= by_channel(result, calls, criteria.channel, [p for p in criteria.picks if p in EMAIL_PICKS])
     return calls[keep].sort_values(["arrived_at", "call_id"], kind="stable")

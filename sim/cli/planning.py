@@ -120,8 +120,10 @@ def staff(
         list[str] | None,
         typer.Option(
             "--target",
-            help="A floor every interval must reach: service_level=0.8 (default: the scenario's `goals`, each "
-            "department its own, when neither --target nor --max is given; else its service-level target)",
+            help="A floor every interval must reach: service_level=0.8; scoped to a channel's departments, "
+            "chat.service_level=0.8 (voice, chat; email departments keep their staffing) (default: the "
+            "scenario's `goals`, each department its own, when neither --target nor --max is given; else its "
+            "service-level target)",
         ),
     ] = None,
     ceiling: Annotated[
@@ -129,7 +131,8 @@ def staff(
         typer.Option(
             "--max",
             help="A ceiling every interval must respect: abandon_rate=0.05, asa=30s, "
-            "mean_wait=1m, p90_wait=2m (repeatable; default: the scenario's goals, see --target)",
+            "mean_wait=1m, p90_wait=2m, or a channel's: chat.abandon_rate=0.1 (repeatable; default: the "
+            "scenario's goals, see --target)",
         ),
     ] = None,
     reps: Annotated[int, typer.Option(min=2, help="Replications per evaluated plan")] = 20,

@@ -22,6 +22,7 @@ from sim.cli.common import command_line, folder_and_executor, written_folder
 from sim.experiments.staffing import StaffingError, StaffingPlan, erlang_answers, parse_targets, search
 from sim.experiments.staffing.result import criterion_text, verdict_counts
 from sim.model.durations import format_clock, parse_duration
+from sim.model.email import email_departments
 from sim.model.loading import ScenarioError, load_scenario, one_day
 from sim.output.console import print_problems, say
 from sim.output.folders import (
@@ -107,6 +108,9 @@ def staff_command(
         return 2
     if not targets and not ceilings and base.goals is not None and not quiet:
         say(err, "targets from the scenario's goals", goals.describe(), "cyan")  # `goal_targets`
+    kept = [name for name in email_departments(base) if base.departments[name].agents is not None]
+    if kept and not quiet and not groups:
+        say(err, "email departments keep their staffing", ", ".join(sorted(kept)), "cyan")
     if groups:
         if only or confirm_reps is not None:
             say(err, "error", "--groups plans every pool on --reps days: leave out --only and --confirm-reps")

@@ -29,6 +29,7 @@ from sim.analysis.floor import (
     running_service_level,
     waits,
 )
+from sim.analysis.trace_channels import CHANNELS, arrival_channels
 from sim.engine.log import CODE, EVENT_NAMES, Event
 from sim.model.scenario import Scenario
 from sim.output.folders import ResultsExist, unwritable
@@ -145,8 +146,10 @@ def _calls_json(floor: Floor, codes: np.ndarray, reason_names: list[str]) -> dic
     story_counts = [len(stories.get(call_id, [])) for call_id in ids.tolist()]
     lines = [line for call_id in ids.tolist() for line in stories.get(call_id, [])]
     reason = calls["reason"].astype(str)
+    channel = arrival_channels(floor.scenario, events, ids)  # what each desk's contact is: call, chat, email
     return {
         "id": ids.tolist(),
+        "channel": [CHANNELS.index(name) for name in channel.tolist()],
         "reason": [reason_names.index(name) if name in reason_names else -1 for name in reason.tolist()],
         "outcomes": outcomes,
         "outcome": [outcomes.index(name) for name in outcome.tolist()],
@@ -200,6 +203,7 @@ def replay_data(floor: Floor) -> dict[str, Any]:
         "departments": departments,
         "scenario_departments": [name for name in departments if name in scenario.departments],
         "reasons": reason_names,
+        "channels": list(CHANNELS),
         "pools": [
             {
                 "name": pool,

@@ -48,6 +48,12 @@ function agentAt(i, t) {
   if (k < lo) return {state: 'offline', call: -1, since: 0};
   return {state: STATES[S.state[k]], call: S.call[k], since: S.t[k]};
 }
+const ON_CHANNEL = {chat: 'chatting', email: 'answering an email'};  // talking, on another channel
+function deskLabel(a) {  // what the desk is doing, with the channel of its contact: 'chatting #12'
+  const k = a.call >= 0 ? callIndex.get(a.call) : undefined;
+  const channel = k === undefined || !C.channel ? '' : D.channels[C.channel[k]];
+  return (a.state === 'talking' && ON_CHANNEL[channel]) || LABEL[a.state];
+}
 function waitingAt(t) {
   const out = [], stop = upper(W.start, t);
   for (let i = 0; i < stop; i++) {
@@ -162,7 +168,7 @@ function drawDesks(t) {
     if (key === d.key) return;
     d.key = key;
     d.el.className = 'desk s-' + a.state + (a.call >= 0 && a.call === live.followed ? ' followed' : '');
-    d.text.textContent = LABEL[a.state] + (a.call >= 0 ? ' #' + a.call : '');
+    d.text.textContent = deskLabel(a) + (a.call >= 0 ? ' #' + a.call : '');
     d.more.textContent = more;
     if (a.call >= 0) d.el.dataset.call = a.call; else delete d.el.dataset.call;
   });

@@ -9,50 +9,30 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
+from typing import Any
 
 import pandas as pd
 
 from sim.model.chat import chat_departments
 from sim.model.durations import format_clock
 from sim.model.scenario import Scenario
-
-_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+from sim.output.story_channels import beside, chats_in_hand, customer_calls, with_customer_calls
+from sim.output.story_channels import handler as channel_handler
+from sim.output.words import ordinal as ordinal  # the words, re-exported: callers import them from here
+from sim.output.words import plural as plural
+from sim.output.words import spoken as spoken
 
 Row = tuple[float, str, str, int, float]
 """One event of a call: (t, event, department, agent_id, detail)."""
 
 TERMINAL = frozenset(
-    {"block", "abandon", "end", "drop", "self_service", "abandon_on_hold", "callback_failed", "queue_full"}
-)
+    {"block", "abandon", "end", "drop", "self_service", "abandon_on_hold", "callback_failed", "queue_full",
+     "email_left"}
+)  # fmt: skip
 """Events that end a call (one per call; none for a call still in the system at the stop)."""
 
 _NO_ESTIMATE = 1e9
 """An estimated wait logged at or over this means nobody was on duty to estimate it."""
-
-
-def ordinal(number: int) -> str:
-    """`fourth` for 4; `11th` past ten."""
-    if 1 <= number <= len(_ORDINALS):
-        return _ORDINALS[number - 1]
-    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
-    return f"{number}{suffix}"
-
-
-def spoken(seconds: float) -> str:
-    """`35s`, `2m 10s`, `1h 05m`: a duration as a trainer would say it."""
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, rest = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m {rest:02d}s" if rest else f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
-
-
-def plural(count: int, word: str) -> str:
-    """`1 agent`, `3 agents`."""
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -137,6 +117,8 @@ class _Teller:
     callback_queued: bool = False
     where: str = "on the line"
     following: Row | None = None
+    channel: dict[str, Any] = field(default_factory=dict)
+    """Notes of `sim.output.story_channels` (emails, their due times, work carried across days)."""
 
     def say(self, at: float, text: str) -> None:
         self.lines.append(Line(at, text))
@@ -153,7 +135,7 @@ class _Teller:
 
     def step(self, row: Row, following: Row | None) -> None:
         """Tell one event (`following` is the next one, if any)."""
-        handler = _HANDLERS.get(row[1])
+        handler = channel_handler(self, row) or _HANDLERS.get(row[1])  # an email's events told as an email's
         if handler is not None:
             self.following = following
             handler(self, row)
@@ -281,7 +263,7 @@ class _Teller:
             self.dialled_at = None
         elif self.chat(row[2]):  # the agent responds as it takes the chat, beside any others in hand
             waited = f"after {spoken(row[4])} in the queue" if row[4] > 0.5 else "at once"
-            self.say(t, f"{agent} takes the chat {waited} and responds: the contact's {nth} agent.")
+            self.say(t, f"{agent} takes the chat {waited}{beside(self)} and responds: the contact's {nth} agent.")
         else:
             self.say(t, f"{agent} answers: the caller's {nth} agent.")
         self.met.add(agent_id)
@@ -399,7 +381,11 @@ def tell(
     again = redials(events)
     rows = event_rows(events[(events["call_id"] == call_id) & (events["event"] != "idle")])
     previous = {new: old for old, (_, new) in again.items()}
-    return _told(rows, again, previous, agent_names(agents), scenario, reason_names, call_id, stopped_at)
+    names = agent_names(agents)
+    customer, in_hand = customer_calls(events), chats_in_hand(events, scenario)
+    return _told(
+        rows, again, previous, names, scenario, reason_names, call_id, stopped_at, customer=customer, in_hand=in_hand
+    )
 
 
 def tell_each(
@@ -416,9 +402,13 @@ def tell_each(
     names = agent_names(agents)
     told = events[(events["call_id"] >= 0) & (events["event"] != "idle")].sort_values("call_id", kind="stable")
     stories: dict[int, list[Line]] = {}
+    customer, in_hand = customer_calls(events), chats_in_hand(events, scenario)
     for call_id, group in groupby(zip(told["call_id"].tolist(), event_rows(told), strict=True), itemgetter(0)):
         rows = [row for _, row in group]
-        stories[call_id] = _told(rows, again, previous, names, scenario, reason_names, call_id, stopped_at)
+        stories[call_id] = _told(
+            rows, again, previous, names, scenario, reason_names, call_id, stopped_at, customer=customer,
+            in_hand=in_hand,
+        )  # fmt: skip
     return stories
 
 
@@ -431,23 +421,32 @@ def _told(
     reason_names: list[str],
     call_id: int,
     stopped_at: float | None,
+    *,
+    customer: dict[int, list[tuple[float, int]]] | None = None,
+    in_hand: dict[int, list[int]] | None = None,
 ) -> list[Line]:
-    """The story of one call from its rows (idle rows left out), `redials` and agent names."""
+    """The story of one call from its rows (idle rows left out), `redials` and agent names (and for an
+    email, the calls its customer made when it was overdue: `customer`, by email id; for a chat, the chats
+    its agent had in hand at each answer: `in_hand`, by chat id)."""
     teller = _Teller(scenario, reason_names, names, previous, call_id)
+    if in_hand and call_id in in_hand:
+        teller.channel["in_hand"] = in_hand[call_id]
     for index, row in enumerate(rows):
         teller.step(row, rows[index + 1] if index + 1 < len(rows) else None)
     if rows and not any(row[1] in TERMINAL for row in rows):
         at = rows[-1][0] if stopped_at is None else max(stopped_at, rows[-1][0])
         teller.say(at, f"is still {teller.where} when the run stops.")
+    if customer and call_id in customer:
+        with_customer_calls(teller, customer[call_id])
     if call_id in again:
         at, new = again[call_id]
         teller.say(at, f"calls again at {format_clock(scenario.start + at)} (call {new}).")
     return teller.lines
 
 
-def render(lines: list[Line], scenario: Scenario, call_id: int) -> str:
-    """The story as text, one clock-stamped line per step."""
-    head = f"Call {call_id}"
+def render(lines: list[Line], scenario: Scenario, call_id: int, noun: str = "Call") -> str:
+    """The story as text, one clock-stamped line per step, under `Call 12` (or `Email 12`: `noun`)."""
+    head = f"{noun} {call_id}"
     return "\n".join(
         [head] + [f"{format_clock(scenario.start + line.at, True)}  {line.text}" for line in lines]
     )

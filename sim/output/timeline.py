@@ -25,6 +25,8 @@ COLOURS = {
     "ring": "#f6d55c",
     "dialling": "#9fd3f0",
     "missed dial": "#c0392b",
+    "campaign dial": "#9fd3f0",
+    "campaign miss": "#c0392b",
     "talk": "#3caea3",
     "hold": "#8e7dbe",
     "transfer": "#e4572e",
@@ -40,6 +42,8 @@ LABELS = {
     "ring": "ringing",
     "dialling": "dialling the caller back",
     "missed dial": "a dial-out nobody answered",
+    "campaign dial": "dialling a campaign record",
+    "campaign miss": "a campaign dial the right person did not answer",
     "talk": "talk",
     "hold": "on hold (check-backs are talk)",
     "transfer": "listen + transfer (misrouted)",
@@ -47,7 +51,7 @@ LABELS = {
     "wrap-up": "agent's wrap-up",
 }
 
-HATCHES = {"callback wait": "///", "missed dial": "xx"}
+HATCHES = {"callback wait": "///", "missed dial": "xx", "campaign miss": "xx"}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis.tables import calls_table
+from sim.analysis.trace_channels import contacts_word, noun
 from sim.analysis.trace_picks import Criteria, matching
 from sim.engine.day import RunResult, simulate
 from sim.model.scenario import Scenario
@@ -30,6 +31,8 @@ class Traced:
     note: str = ""
     result: RunResult | None = field(default=None, repr=False, compare=False)
     """The run the caller was in (to draw the timeline later: `draw_traced`)."""
+    record: bool = False
+    """A campaign record's story (`sim.output.trace_records`; `call_id` is the record), not a caller's."""
 
     @property
     def markdown(self) -> str:
@@ -65,31 +68,34 @@ def pick(
         raise ValueError(f"--nth counts from 1, not {nth}")
     pool = matching(result, criteria)
     total = len(calls)
+    # `contacts` in a centre of several channels, or when picking one (`12 of 900 contacts were chats`)
+    word = "contacts" if criteria.channel is not None else contacts_word(result)
     place = "" if nth == 1 else f"{ordinal(nth)} "
-    if not criteria.filters and criteria.reason is None:
+    if not criteria.filters and criteria.reason is None and criteria.channel is None:
         if nth > total:
-            raise ValueError(f"the run has {total:,} calls; --nth {nth} asks for more")
+            raise ValueError(f"the run has {total:,} {word}; --nth {nth} asks for more")
         chosen = int(_longest_first(calls, result.ended_at)["call_id"].iloc[nth - 1])
-        return chosen, f"showing call {chosen:,} of {total:,}: the {place}longest chain"
+        return chosen, f"showing {noun(result, chosen).lower()} {chosen:,} of {total:,}: the {place}longest chain"
     if pool.empty:
-        raise ValueError(f"none of the {total:,} calls in this run {criteria.describe()}")
+        raise ValueError(f"none of the {total:,} {word} in this run {criteria.describe()}")
     if nth > len(pool):
         raise ValueError(
-            f"only {len(pool):,} of the {total:,} calls {criteria.describe()}; --nth {nth} asks for more"
+            f"only {len(pool):,} of the {total:,} {word} {criteria.describe()}; --nth {nth} asks for more"
         )
     by_length = longest or not criteria.filters
     ranked = _longest_first(pool, result.ended_at) if by_length else pool
     chosen = int(ranked["call_id"].iloc[nth - 1])
     which = f"the {place}longest chain" if by_length else f"the {ordinal(nth)}"
-    matched = f"{len(pool):,} of {total:,} calls {criteria.describe()}"
-    return chosen, f"{matched}; showing call {chosen:,} ({which})"
+    matched = f"{len(pool):,} of {total:,} {word} {criteria.describe()}"
+    return chosen, f"{matched}; showing {noun(result, chosen).lower()} {chosen:,} ({which})"
 
 
 def title_of(result: RunResult, call_id: int) -> str:
     """`busy-day: call 12 (billing), 2 agent(s), outcome answered`: the picture's title."""
     row = calls_table(result).set_index("call_id").loc[call_id]
     name = result.scenario.name
-    return f"{name}: call {call_id} ({row['reason']}), {row['agents_touched']} agent(s), outcome {row['outcome']}"
+    what = noun(result, call_id).lower()
+    return f"{name}: {what} {call_id} ({row['reason']}), {row['agents_touched']} agent(s), outcome {row['outcome']}"
 
 
 def trace(
@@ -117,7 +123,7 @@ def trace(
     result = simulate(scenario, seed)
     chosen, note = pick(result, call_id, criteria, nth, longest)
     lines = tell(result.events, result.agents, scenario, result.reason_names, chosen, result.ended_at)
-    text = render(lines, scenario, chosen)
+    text = render(lines, scenario, chosen, noun(result, chosen))
     traced = Traced(chosen, lines, text, None, note, result)
     return traced if picture is None else replace(traced, picture=draw_traced(traced, picture, slides))
 

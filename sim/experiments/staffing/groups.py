@@ -37,11 +37,13 @@ import numpy as np
 
 from sim.analysis.load import arrival_rates, department_shares, department_times, ring_survival
 from sim.experiments.executors import Executor, make_executor, run_all
+from sim.experiments.staffing.channel_targets import EMAIL_REFUSED
 from sim.experiments.staffing.confidence import bound
 from sim.experiments.staffing.figures import Pooled, interval_kpis, pool
 from sim.experiments.staffing.plans import agent_hours, with_plan
 from sim.experiments.staffing.start import erlang_plans, staff_erlang_a
 from sim.experiments.staffing.targets import StaffingError, Targets
+from sim.model.email import email_departments
 from sim.model.rates import interval_widths
 from sim.model.scenario import Scenario
 
@@ -378,6 +380,9 @@ def search_groups(
     departments, group_names = pools_of(scenario)
     if not group_names:
         raise StaffingError("the scenario has no agent groups to staff: use `staff` without --groups")
+    emails = sorted(email_departments(scenario))
+    if emails:  # judged interval by interval they would be held to a voice service level
+        raise StaffingError(f"--groups: email department {', '.join(emails)}: {EMAIL_REFUSED}")
     orphan = [name for name in scenario.departments if name not in departments]
     if orphan:
         raise StaffingError(

@@ -22,7 +22,7 @@ every interval of the day judged from the same simulated days.
 stated confidence and on a share of the days (`sim.experiments.staffing.confidence`).
 
 Departments served only by agent groups, and the groups themselves, keep their staffing; so do departments
-left out by `only`. A department staffed by shifts gets a per-interval plan instead. Intervals inside the
+left out by `only`, and email departments (`sim.experiments.staffing.channel_targets`). A department staffed by shifts gets a per-interval plan instead. Intervals inside the
 warm-up are not measured: they keep the Erlang A count.
 """
 
@@ -41,6 +41,7 @@ import pandas as pd
 
 from sim.analysis.load import staffed_departments
 from sim.experiments.executors import Executor, make_executor, run_all
+from sim.experiments.staffing.channel_targets import EMAIL_REFUSED, searched_departments
 from sim.experiments.staffing.figures import (
     Pooled,
     interval_kpis,
@@ -199,9 +200,14 @@ def search(
     started = time.perf_counter()
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     goals = targets_from(targets, ceilings, base, confidence, days_met)
-    names = staffed_departments(base)
-    if not names:
+    staffed = staffed_departments(base)
+    names = searched_departments(base, staffed)  # email departments keep their staffing
+    if only is not None and only in staffed and only not in names:
+        raise StaffingError(f"--only {only!r}: {EMAIL_REFUSED}")
+    if not staffed:
         raise StaffingError("no department has agents of its own to staff")
+    if not names:
+        raise StaffingError(f"no call or chat department has agents of its own to staff; {EMAIL_REFUSED}")
     if only is not None:
         if only not in names:
             known = ", ".join(names)

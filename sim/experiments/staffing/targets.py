@@ -10,6 +10,7 @@ from typing import Any
 
 from sim.analysis.goals import scope_goals
 from sim.analysis.kpis import kpi
+from sim.experiments.staffing.channel_targets import ChannelTargetError, by_channel, scoped, strictest
 from sim.experiments.staffing.confidence import (
     MET,
     MISSED,
@@ -190,15 +191,28 @@ def parse_targets(
     with `--confidence` and on `--days-met` of the days (default: the scenario's `goals.confidence` and
     `goals.days_met`, if set; see `criterion`).
 
-    Without a service-level floor, the scenario's own service-level target."""
+    Without a service-level floor, the scenario's own service-level target. A key scoped to a channel
+    (`chat.service_level=0.8`, `voice.abandon_rate`) is a target of that channel's departments alone, in
+    place of the plain one of the same KPI (`sim.experiments.staffing.channel_targets`); email targets
+    are refused (email departments keep their staffing)."""
     floors: dict[str, float] = {}
     caps: dict[str, float] = {}
+    channel_floors: dict[str, dict[str, float]] = {}
+    channel_caps: dict[str, dict[str, float]] = {}
     for text, is_max in [*((t, False) for t in targets), *((t, True) for t in ceilings)]:
         key, sep, raw = text.partition("=")
         key = key.strip()
         option = "--max" if is_max else "--target"
         if not sep or not key:
             raise StaffingError(f"{option} {text!r}: expected KPI=value, e.g. service_level=0.8")
+        try:  # `chat.service_level=0.8`: a target of the chat departments (`channel_targets`)
+            channel, key = scoped(key, text, option, scenario)
+        except ChannelTargetError as error:
+            raise StaffingError(str(error)) from None
+        if channel is not None:
+            key_floors, key_caps = channel_floors.setdefault(channel, {}), channel_caps.setdefault(channel, {})
+        else:
+            key_floors, key_caps = floors, caps
         try:
             value = _target_value(raw)
         except ValueError:
@@ -206,11 +220,11 @@ def parse_targets(
         if key in FLOORS and not is_max:
             if not 0 <= value <= 1:
                 raise StaffingError(f"{option} {text!r}: a service level is between 0 and 1")
-            floors[key] = value
+            key_floors[key] = value
         elif key in CEILINGS:
             if value < 0:
                 raise StaffingError(f"{option} {text!r}: must be >= 0")
-            caps[key] = value
+            key_caps[key] = value
         else:
             allowed = FLOORS if not is_max else CEILINGS
             raise StaffingError(
@@ -223,6 +237,10 @@ def parse_targets(
         return Targets(plain.floors, plain.ceilings, level, share, own)
     if not floors:
         floors["service_level"] = scenario.service_level.target
+    if channel_floors or channel_caps:  # each department of a scoped channel by its own targets
+        each = by_channel(scenario, floors, caps, channel_floors, channel_caps)
+        judged = {name: Targets(f, c, level, share) for name, (f, c) in each.items()}
+        return Targets(*strictest(each), level, share, judged)
     return Targets(floors, caps, level, share)
 
 
