@@ -369,12 +369,12 @@ def _two_channels() -> dict[str, Any]:
     return data
 
 
-def test_groups_and_overflows_mixing_voice_and_chat_are_refused() -> None:
+def test_a_desk_without_chats_and_overflows_across_channels_are_refused() -> None:
     data = _two_channels()
     data["agent_groups"] = {"blend": {"agents": 2, "skills": {"web": 1, "phone": 2}}}
-    assert "agent_groups.blend.skills: mixes voice (phone) and chat (web)" in _refused(data)
+    scenario_from_dict(data)  # blended agents are accepted (`tests/test_blended.py`)
     data["agent_groups"] = {"voicers": {"agents": 2, "skills": {"phone": 1}, "chat": {"slots": 2}}}
-    assert "agent_groups.voicers.chat: a chat desk only for a group whose skills are chat" in _refused(data)
+    assert "agent_groups.voicers.chat: a chat desk only for a group with chat departments" in _refused(data)
     data = _two_channels()
     data["departments"]["web"]["overflow"] = {"after": "30s", "to": ["phone"]}
     assert "departments.web.overflow.to[0]: a chat department overflows only to chat agents" in _refused(data)

@@ -18,7 +18,7 @@ import pandas as pd
 from sim.analysis.columns import any_of, derived
 from sim.engine.day import RunResult
 from sim.engine.log import CODE, Event
-from sim.model.chat import chat_desks
+from sim.model.chat import chat_departments, chat_desks
 
 _RING, _IDLE = CODE[Event.RING], CODE[Event.IDLE]
 _LOGIN, _LOGOUT = CODE[Event.LOGIN], CODE[Event.LOGOUT]
@@ -245,8 +245,15 @@ def chat_levels(result: RunResult, edges: np.ndarray) -> tuple[list[str], np.nda
     return agent_pools(result).names, derived(result, "agents.chats", _chat_steps).integrate(edges)
 
 
-def _chat_steps(result: RunResult) -> StepFunctions:
-    """Per chat pool, the step function of chats in hand (+1 when a chat is taken, -1 when its slot is free)."""
+def chat_held_levels(result: RunResult, edges: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Per pool (rows, in `agent_pools` order) and interval (columns): agent-seconds with at least one chat
+    in hand (a blended pool's agents' calls and emails left out; zero for a voice pool)."""
+    return agent_pools(result).names, derived(result, "agents.chat_held", _chat_held_steps).integrate(edges)
+
+
+def _chat_rows(result: RunResult) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """The rings and slot ends of chats taken by chat pools' agents (a blended pool's calls and emails left
+    out): the event codes, instants, agents, pools and whether each row counts, and the number of pools."""
     c = result.columns
     agents = agent_pools(result)
     size = len(agents.names)
@@ -256,10 +263,25 @@ def _chat_steps(result: RunResult) -> StepFunctions:
     pool_of = np.full(int(max(agents.agent_ids.max(initial=-1), agent.max(initial=-1))) + 2, -1)
     pool_of[agents.agent_ids + 1] = agents.pool
     pool_at = pool_of[agent.astype(np.int64) + 1]
-    mine = (pool_at >= 0) & chat_pools[np.maximum(pool_at, 0)]
+    names = list(result.scenario.departments)
+    chats = [index for index, name in enumerate(names) if name in chat_departments(result.scenario)]
+    mine = (pool_at >= 0) & chat_pools[np.maximum(pool_at, 0)] & np.isin(c.department[rows], chats)
+    return code, at, agent, pool_at, mine, size
+
+
+def _chat_steps(result: RunResult) -> StepFunctions:
+    """Per chat pool, the step function of chats in hand (+1 when a chat is taken, -1 when its slot is free)."""
+    code, at, _, pool_at, mine, size = _chat_rows(result)
     return StepFunctions.of(
         *_spans(pool_at, mine & (code == _RING), mine & (code == _IDLE), at, result.ended_at, size), size
     )
+
+
+def _chat_held_steps(result: RunResult) -> StepFunctions:
+    """Per chat pool, the step function of its agents with at least one chat in hand."""
+    code, at, agent, pool_at, mine, size = _chat_rows(result)
+    taken, freed = _first_and_last_chats(mine & (code == _RING), mine & (code == _IDLE), mine, agent)
+    return StepFunctions.of(*_spans(pool_at, taken, freed, at, result.ended_at, size), size)
 
 
 def agent_seconds(result: RunResult, edges: np.ndarray) -> pd.DataFrame:

@@ -60,7 +60,13 @@ def take_next(centre: Centre, agent: Agent) -> None:
         go_on_break(centre, agent, back_from_break)
         return
     pool = agent.pool
-    taken = next_call_for(pool) if pool.take is None else pool.take(pool, centre.env.now)
+    if pool.take is None:
+        taken = next_call_for(pool)
+    elif pool.blend is not None:  # a blended agent: its desk decides (`sim.engine.blend`)
+        pool.blend.next_work(agent)
+        return
+    else:
+        taken = pool.take(pool, centre.env.now)
     if taken is None:
         agent.state = IDLE
         agent.idle_since = centre.env.now

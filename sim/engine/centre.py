@@ -227,6 +227,7 @@ class Pool:
     __slots__ = (
         "agents",
         "backup_for",
+        "blend",
         "chat",
         "dialler",
         "home",
@@ -257,6 +258,8 @@ class Pool:
         self.dialler: Any = None
         """The outbound dialler of a pool that dials a campaign (`sim.engine.outbound`), called with no
         argument whenever one of its agents goes idle; None: the pool does not dial."""
+        self.blend: Any = None
+        """A pool serving chat and another channel: its desk rules (`sim.engine.blend.Blend`); None: not."""
 
 
 class Conversation:

@@ -64,6 +64,9 @@ def hand_call(centre: Centre, agent: Agent, call: Call) -> None:
 
 def log_in(centre: Centre, agent: Agent) -> None:
     """A chat agent starts its shift: on duty, and as many waiting chats as it has slots."""
+    if agent.pool.blend is not None:  # a blended agent (`sim.engine.blend`)
+        agents.log_in(centre, agent)
+        return
     agent.state = BUSY
     agent.pool.on_duty += 1
     centre.log.record((centre.env.now, _LOGIN, -1, agent.id, agent.pool.home, 0.0))
@@ -74,17 +77,26 @@ def back_from_break(tick: Any) -> None:
     """A chat agent's break is over: back on duty and to the waiting chats (unless sent home meanwhile)."""
     agent = returned(tick)
     if agent is not None:
+        if agent.pool.blend is not None:  # a blended agent (`sim.engine.blend`)
+            agent.pool.blend.next_work(agent)
+            return
         _next(agent.centre, agent)
 
 
 def stop_taking(agent: Agent) -> None:
     """A chat agent rostered off or owing a break takes no further chat (it finishes those in hand)."""
+    if agent.pool.blend is not None:  # a blended agent (`sim.engine.blend`)
+        agent.pool.blend.stop_taking(agent)
+        return
     if agent in agent.pool.idle:
         agent.pool.idle.remove(agent)
 
 
 def resume(centre: Centre, agent: Agent) -> None:
     """A leaving chat agent is kept on after all: it takes chats again into its free slots."""
+    if agent.pool.blend is not None:  # a blended agent (`sim.engine.blend`)
+        agent.pool.blend.resume(agent)
+        return
     _next(centre, agent)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.engine import agent, caller, chat, email, outbound, policies
+from sim.engine import agent, blend, caller, chat, email, outbound, policies
 from sim.engine.arrivals import Callers, Doors, draw_callers
 from sim.engine.breaks import breaks
 from sim.engine.carry_over import CarriedWork, CarryOver, requeue_or_carry
@@ -106,6 +106,7 @@ def simulate(
     if with_email:  # no ring, email queues last, due times instead of patience, the backlog (`email`)
         email.attach(centre)
         callers = email.with_due_times(centre, callers)
+    blend.wire(centre)  # channel priorities, and pools serving chat and another channel (`blend`), if any
     carry = None
     if carried_in is not None or carry_out:
         carry = centre.carry_over = CarryOver(centre, carried_in or (), carry_out)

@@ -29,6 +29,7 @@ from sim.engine.reference_breaks import breaks
 from sim.engine.reference_callers import doors
 from sim.engine.reference_centre import Centre
 from sim.model.availability import PoolAvailability, pool_availability, uses_availability
+from sim.model.blend import blended_groups
 from sim.model.chat import chat_departments
 from sim.model.email import email_departments
 from sim.model.scenario import Scenario
@@ -55,6 +56,13 @@ def simulate_reference(scenario: Scenario, seed: int | None = None, replication:
         raise ValueError(
             f"the reference model does not model outbound dialling (outbound: pool {scenario.outbound.pool}); "
             "the fast engine's is checked against a plain-SimPy threshold model in tests/test_outbound.py"
+        )
+    blended = blended_groups(scenario)
+    if blended:
+        raise ValueError(
+            f"the reference model does not model blended agents (agent groups serving chat and another "
+            f"channel: {', '.join(blended)}); the fast engine's are checked against a Markov chain in "
+            "tests/test_blended.py"
         )
     emails = sorted(email_departments(scenario))
     if emails:

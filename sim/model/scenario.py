@@ -18,6 +18,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from sim.model.agent_schedules import AgentScheduleFile, most_on_duty
 from sim.model.availability_rules import availability_problems
+from sim.model.blend import blend_problems
 from sim.model.call_types import CallType, ReasonTimes, call_type_problems
 from sim.model.chat import Channel, ChatDesk, chat_problems
 from sim.model.costs import Costs, cost_problems
@@ -310,6 +311,9 @@ class Routing(Frozen):
     """Which idle agent gets an arriving call (departments may override it; `sim.model.policies`)."""
     call_choice: CallChoice = "preference"
     """Which waiting call a free agent takes (agent groups may override it; `sim.model.policies`)."""
+    channel_priority: tuple[Channel, ...] | None = None
+    """Which channel a free agent of a group serving several looks at first (groups may override it;
+    unset: voice, chat, email; `sim.model.blend`)."""
 
 
 def conferences(scenario: Scenario) -> bool:
@@ -423,7 +427,10 @@ class AgentGroup(Frozen):
     shrinkage: Shrinkage | None = None
     """The share of its rostered agents unavailable (unset: the scenario's `shrinkage`, else none)."""
     chat: ChatDesk | None = None
-    """For a group whose skills are chat departments: its agents' desk (unset: one chat at a time)."""
+    """For a group serving chat departments: its agents' desk (unset: one chat at a time)."""
+    channel_priority: tuple[Channel, ...] | None = None
+    """The order its free agents look at its channels (exactly those it serves; unset:
+    `routing.channel_priority`, else voice, chat, email; `sim.model.blend`)."""
 
 
 class Scenario(Frozen):
@@ -650,6 +657,7 @@ def consistency_problems(scenario: Scenario) -> Iterable[Problem]:
     yield from (Problem(path, message) for path, message in chat_problems(scenario))
     yield from (Problem(path, message) for path, message in outbound_problems(scenario))
     yield from (Problem(path, message) for path, message in email_problems(scenario))
+    yield from (Problem(path, message) for path, message in blend_problems(scenario))
 
 
 def _by_reason_problems(scenario: Scenario, resolvable: set[str]) -> Iterable[Problem]:

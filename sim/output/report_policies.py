@@ -1,8 +1,10 @@
 """The report's model assumptions about routing policies and queue capacity, in plain sentences (nothing
-when the scenario keeps today's rules: longest-idle agent, calls by preference, unlimited queues)."""
+when the scenario keeps today's rules: longest-idle agent, calls by preference, unlimited queues, email
+last), and each blended group's channel priority (`sim.model.blend`)."""
 
 from __future__ import annotations
 
+from sim.model.blend import CHANNELS, channel_priority, group_channels, is_blended
 from sim.model.policies import DEFAULT_CALL_CHOICE, agent_choice_of, call_choice_of, pool_order
 from sim.model.scenario import Scenario
 
@@ -45,4 +47,16 @@ def policy_assumptions(scenario: Scenario) -> list[str]:
         choice = call_choice_of(scenario, group)
         if choice != DEFAULT_CALL_CHOICE:
             items.append(f"Agent group {group}: a free agent takes {_CALL_CHOICES[choice]} (call_choice: {choice}).")
+    for group in scenario.agent_groups:
+        served = group_channels(scenario, group)
+        ranked = channel_priority(scenario, group)
+        if len(served) > 1 and (is_blended(scenario, group) or ranked != tuple(c for c in CHANNELS if c in served)):
+            order = ", ".join(ranked)
+            sentence = f"Agent group {group}: a free agent serves its channels in the order {order} (channel_priority)"
+            if is_blended(scenario, group):
+                sentence += (
+                    "; a call or an email takes the whole agent, chats share its slots, and an agent with chats "
+                    "takes no new one while a contact ranked above chat waits"
+                )
+            items.append(sentence + ".")
     return items
