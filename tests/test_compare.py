@@ -155,6 +155,25 @@ def test_cli_compare_scenarios(tmp_path, monkeypatch):
     assert "paired t-test over 3 replication pairs" in " ".join(result.output.split())
 
 
+def test_cli_compare_prints_a_label_holding_brackets(tmp_path, monkeypatch):
+    """A changed list value (`[chat, voice]`) is printed as written, not swallowed as console markup."""
+    monkeypatch.chdir(tmp_path)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "name: tiny\nseed: 3\nduration: 1h\narrivals: {per_hour: 60, reasons: {talk: 0.7, web: 0.3}}\n"
+        "departments:\n  phone: {resolves: [talk], handle_time: {dist: exponential, mean: 2m}}\n"
+        "  chat: {channel: chat, resolves: [web], handle_time: {dist: exponential, mean: 2m}}\n"
+        "agent_groups: {floor: {agents: 3, skills: {phone: 1, chat: 1}, chat: {slots: 2}}}\n"
+    )
+    result = CliRunner().invoke(
+        cli.app,
+        ["compare", str(scenario), str(scenario), "--set-b", "agent_groups.floor.channel_priority=[chat, voice]"],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "channel_priority=[chat, voice]" in result.output
+
+
 def test_every_kpi_compare_shows_is_the_registrys():
     """Each row's key is registered and its label, unit and direction are the registry's (a department's
     label prefixed with the department); the rows are the registry's `compared` entries in its order."""

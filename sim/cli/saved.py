@@ -170,7 +170,10 @@ def compare(
         print(json.dumps(clean_json(comparison_json(result)), indent=2))
     elif not quiet:
         out.print(
-            f"A: {labels[0]}  ({a.folder})\nB: {labels[1]}  ({b.folder})", highlight=False, soft_wrap=True
+            f"A: {labels[0]}  ({a.folder})\nB: {labels[1]}  ({b.folder})",
+            highlight=False,
+            soft_wrap=True,
+            markup=False,  # a label may hold brackets (`channel_priority=[chat, voice]`), not markup
         )
         out.print(comparison_table(comparison_frame(result), labels, result.test.kind != "none"))
         out.print(goal_table(goal_comparison(a, b), labels))

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
+from rich.markup import escape
 from rich.table import Table
 
 from sim.analysis.goals import LABELS, format_value, summary_verdicts
@@ -62,5 +63,5 @@ def goal_table(frame: pd.DataFrame, labels: tuple[str, str]) -> Table:
             cell(goal, float(row["a_value"]), str(row["a_verdict"])),
             cell(goal, float(row["b_value"]), str(row["b_verdict"])),
         )
-    table.caption = f"A: {labels[0]}; B: {labels[1]}"
+    table.caption = f"A: {escape(labels[0])}; B: {escape(labels[1])}"  # a label may hold brackets
     return table

@@ -478,7 +478,7 @@ def progress(
 
 def comparison_table(frame: pd.DataFrame, labels: tuple[str, str], tested: bool) -> Table:
     """KPIs of runs A and B side by side: values, B - A, and (with replications) p-value and verdict."""
-    title = f"A: {labels[0]}   B: {labels[1]}"
+    title = f"A: {escape(labels[0])}   B: {escape(labels[1])}"  # a label may hold brackets: `[a, b]`
     if len(title) > 60:  # long names (what differs between the runs) stay on their own lines above the table
         title = "A vs B"
     table = Table(title=title, header_style="bold")
