@@ -7,8 +7,8 @@ default (voice, chat, email) this changes nothing a run did before: email queues
 (`sim.engine.email.attach`, which runs first), and voice before chat only concerns blended groups, new here.
 
 **Blended pools** (chat and another channel). Each agent has a chat desk (`centre.Desk`, the chat
-engine's `_advance`, `_open`, `_phase`); a voice call or an email takes the whole agent and runs the voice
-path (`agent.begin` ... `agent._free`, which comes back here through `agent.take_next`). The pool keeps two
+engine's `_advance`, `_open`, `_reschedule` and its completions, which come back here when a slot frees);
+a voice call or an email takes the whole agent and runs the voice path (`agent.begin` ... `agent._free`, which comes back here through `agent.take_next`). The pool keeps two
 lists: `pool.idle`, its agents with nothing in hand (longest idle first: an arriving voice call or email
 takes them as any voice pool's), and `Blend.ready`, those with chats in hand and a free slot (fewest in hand
 first, then the longest at that number). The rules:
@@ -40,16 +40,15 @@ from typing import Any
 from sim.engine import agent as agents
 from sim.engine import chat
 from sim.engine.away import go_on_break
-from sim.engine.caller import leave
 from sim.engine.centre import BUSY, IDLE, OFF, RINGING, WAITING, Agent, Call, Centre, Desk, Entry, Pool, Queue
-from sim.engine.chat import _advance, _open, _phase
+from sim.engine.chat import _advance, _open, _reschedule
 from sim.engine.clock import call_after, call_at
 from sim.engine.log import CODE, Event
 from sim.engine.policies import turn_away
 from sim.engine.routing import next_call_for, queue_head
 from sim.model.blend import channel_of, channel_priority, group_channels, is_blended
 
-_END, _IDLE, _ENQUEUE = CODE[Event.END], CODE[Event.IDLE], CODE[Event.ENQUEUE]
+_ENQUEUE = CODE[Event.ENQUEUE]
 Taken = tuple[Call, deque[Entry]]
 
 
@@ -89,7 +88,7 @@ class Blend:
                     agents.log_out(centre, agent)
                 else:
                     go_on_break(centre, agent, agents.back_from_break)
-            self._reschedule(agent, desk)
+            _reschedule(self.centre, agent, desk)
             return
         if not desk.chats:
             taken = next_call_for(self.pool)
@@ -104,7 +103,7 @@ class Blend:
             if chat_taken is None:
                 break
             self._open_waiting(agent, desk, chat_taken)
-        self._reschedule(agent, desk)
+        _reschedule(self.centre, agent, desk)
         self._settle(agent, desk)
 
     def blocked(self) -> bool:
@@ -135,7 +134,7 @@ class Blend:
             assert desk is not None
             _advance(desk, self.centre.env.now)
             self._open_waiting(agent, desk, taken)
-            self._reschedule(agent, desk)
+            _reschedule(self.centre, agent, desk)
             self._settle(agent, desk)
 
     def open_chat(self, agent: Agent, call: Call) -> None:
@@ -145,7 +144,7 @@ class Blend:
         agent.state = BUSY
         _advance(desk, self.centre.env.now)
         _open(self.centre, agent, desk, call)
-        self._reschedule(agent, desk)
+        _reschedule(self.centre, agent, desk)
         self._settle(agent, desk)
 
     # Taking contacts.
@@ -222,52 +221,6 @@ class Blend:
             self.ready.remove(agent)
 
     # The desk's clock (as `sim.engine.chat`, with the slot's end coming back here).
-
-    def _reschedule(self, agent: Agent, desk: Desk) -> None:
-        """Set the pace for the chats in hand and schedule the next to finish; earlier ticks go stale."""
-        desk.version += 1
-        chats = desk.chats
-        if not chats:
-            return
-        desk.factor = desk.factors[len(chats) - 1]
-        due = chats[0]
-        for conversation in chats:
-            if conversation.work_left < due.work_left:
-                due = conversation
-        desk.due = due
-        left = due.work_left if due.work_left > 0.0 else 0.0
-        call_after(self.centre.env, left * desk.factor, self._due, (agent, desk.version))
-
-    def _due(self, tick: Any) -> None:
-        """A chat's phase is done (unless the desk changed since): its talk ends and wrap-up starts, or its
-        wrap-up ends and the slot is free."""
-        agent, version = tick.value
-        desk: Desk = agent.desk
-        if version != desk.version:
-            return
-        centre = self.centre
-        now = centre.env.now
-        _advance(desk, now)
-        conversation = desk.due
-        assert conversation is not None
-        conversation.work_left = 0.0
-        if not conversation.wrapping:
-            call = conversation.call
-            centre.log.record((now, _END, call.id, agent.id, conversation.department, _phase(conversation)))
-            leave(centre, call)
-            conversation.wrapping = True
-            conversation.work_left = conversation.wrap_time
-            conversation.extra_time = 0.0
-            if conversation.wrap_time > 0.0:
-                self._reschedule(agent, desk)
-                return
-        desk.chats.remove(conversation)
-        centre.busy -= 1
-        centre.log.record(
-            (now, _IDLE, conversation.call.id, agent.id, conversation.department, _phase(conversation))
-        )
-        centre.check_done()
-        self.next_work(agent)
 
 
 class Blending:

@@ -192,6 +192,9 @@ def _close(centre: Centre, agent: Agent, desk: Desk, chat: Conversation) -> None
     centre.busy -= 1
     centre.log.record((centre.env.now, _IDLE, chat.call.id, agent.id, chat.department, _phase(chat)))
     centre.check_done()
+    if agent.pool.blend is not None:  # a blended agent: its desk's rules decide what next (`sim.engine.blend`)
+        agent.pool.blend.next_work(agent)
+        return
     _next(centre, agent)
 
 
