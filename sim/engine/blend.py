@@ -10,8 +10,9 @@ default (voice, chat, email) this changes nothing a run did before: email queues
 engine's `_advance`, `_open`, `_reschedule` and its completions, which come back here when a slot frees);
 a voice call or an email takes the whole agent and runs the voice path (`agent.begin` ... `agent._free`,
 which comes back here through `agent.take_next`). The pool keeps two lists: `pool.idle`, its agents with
-nothing in hand (longest idle first: an arriving voice call or email takes them as any voice pool's), and `Blend.ready`, those with chats in hand and a free slot (fewest in hand
-first, then the longest at that number). The rules:
+nothing in hand (longest idle first: an arriving voice call or email takes them as any voice pool's), and
+`Blend.ready`, those with chats in hand and a free slot (fewest in hand first, then the longest at that
+number). The rules:
 - An agent with nothing in hand takes the next contact by the channel-first tiers (`routing.next_call_for`):
   a voice call or an email whole, or chats into its slots.
 - An agent with chats in hand takes only further chats, and none while a contact of a channel its pool
