@@ -397,7 +397,9 @@ def staff_groups(
     """The least-cost count per interval of every pool, the departments' own agents and each cross-trained
     agent group, meeting `targets` and `ceilings` (default: the scenario's goals) in every interval and
     department, by simulation with common random numbers (`sim.experiments.staffing.groups`; as `callsim
-    staff --groups`). The answer carries the separate-queues answer and the fully pooled bound beside it."""
+    staff --groups`). The answer carries the separate-queues answer and the fully pooled bound beside it; with
+    email departments (not judged by interval: their emails ride along) its `emails` holds the plan's email
+    outcome on `reps` replications of seed + 1 (`sim.experiments.staffing.email_outcome.EmailOutcome`)."""
     from sim.experiments.staffing.groups import search_groups
     from sim.experiments.staffing.targets import targets_from
 

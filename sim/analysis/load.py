@@ -7,6 +7,7 @@ from these, and the stability check warns from them."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -174,9 +175,15 @@ def chat_servers(scenario: Scenario, department: str) -> tuple[int, float]:
     desk = chat_desks(scenario).get(department)
     if desk is None or department not in chat_departments(scenario):
         return 1, 1.0
-    factors = desk.factors()
+    return desk_servers(desk.factors())
+
+
+def desk_servers(factors: Sequence[float]) -> tuple[int, float]:
+    """How Erlang sees one agent whose chats in hand slow down by `factors` (with 1, 2, ... in hand): as
+    `n` servers each working at 1 / factors[n-1], n the number in hand that clears the most work,
+    n / factors[n-1] (the fewest on a tie); (K, 1.0) for K slots without slow-down."""
     best = max(range(1, len(factors) + 1), key=lambda n: (n / factors[n - 1], -n))
-    return best, factors[best - 1]
+    return best, float(factors[best - 1])
 
 
 def ring_survival(scenario: Scenario) -> float:

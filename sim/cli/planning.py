@@ -227,10 +227,20 @@ def erlang(
         float, typer.Option("--max-abandon", help="Abandonment ceiling for Erlang A (0.05)")
     ] = 1.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answers as JSON")] = False,
+    slots: Annotated[
+        int, typer.Option(help="Chat: chats one agent holds at once (each agent is that many servers)")
+    ] = 1,
+    slowdown: Annotated[
+        str | None,
+        typer.Option(help="Chat: slow-down with 1, 2, ... chats in hand, one factor per slot (1,1.25,1.5)"),
+    ] = None,
 ) -> None:
-    """The analytic answers for one queue: agents needed by Erlang C (M/M/c) and Erlang A (M/M/c+M)."""
+    """The analytic answers for one queue: agents needed by Erlang C (M/M/c) and Erlang A (M/M/c+M); with
+    --slots, for a chat queue whose agents hold several chats at once."""
     from sim.cli.staff import erlang_command
 
-    code = erlang_command(per_hour, aht, patience, threshold, target, max_abandon, as_json, out, err)
+    code = erlang_command(
+        per_hour, aht, patience, threshold, target, max_abandon, as_json, out, err, slots, slowdown
+    )
     if code:
         raise typer.Exit(code)

@@ -175,6 +175,11 @@ def print_plan(out: Console, err: Console, result: StaffingPlan, target: Path) -
         f"{100 * day.get('service_level', math.nan):.1f}%, abandonment {100 * day.get('abandon_rate', math.nan):.1f}%",
         highlight=False,
     )
+    emails = result.confirmation.get("emails")
+    if emails is not None:  # email departments kept their staffing: what the plan leaves them
+        out.print(emails["line"], highlight=False)
+        if emails["warning"]:
+            say(err, "warning", emails["warning"], "yellow")
     if result.unreachable:
         scenario = result.scenario
         where = ", ".join(
@@ -233,8 +238,12 @@ def erlang_command(
     as_json: bool,
     out: Console,
     err: Console,
+    slots: int = 1,
+    slowdown: str | None = None,
 ) -> int:
-    """`callsim erlang`: the Erlang C and Erlang A answers for one queue; returns the exit status."""
+    """`callsim erlang`: the Erlang C and Erlang A answers for one queue; returns the exit status. With
+    `slots` (and `slowdown`, factors by number of chats in hand, `1,1.25,1.5`), a chat queue whose agents
+    hold several chats at once (`sim.experiments.staffing.start.erlang_answers`)."""
     problems = [
         f"{name}: must be a number in {bounds}, got {value:g}"
         for name, value, ok, bounds in (
@@ -249,6 +258,7 @@ def erlang_command(
             say(err, "error", problem)
         return 2
     try:
+        factors = None if slowdown is None else [_factor(text) for text in slowdown.split(",")]
         answers = erlang_answers(
             per_hour,
             parse_duration(aht),
@@ -256,6 +266,8 @@ def erlang_command(
             parse_duration(threshold),
             target,
             max_abandon,
+            slots=slots,
+            slowdown=factors,
         )
     except (ValueError, StaffingError) as error:
         say(err, "error", error)
@@ -270,7 +282,43 @@ def erlang_command(
         f"{answers['erlang_a']['agents']} agents",
         highlight=False,
     )
+    if "slots" in answers:
+        out.print(chat_meaning(answers), highlight=False)
     return 0
+
+
+def _factor(text: str) -> float:
+    """One `--slowdown` factor; a clear error for anything but a number."""
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(
+            f"--slowdown: {text.strip()!r} is not a number; give one factor per number of chats in hand, "
+            "e.g. 1,1.25,1.5"
+        ) from None
+
+
+def chat_meaning(answers: dict[str, Any]) -> str:
+    """What a chat table means: each agent as servers, the model, and its assumption."""
+    per_agent, factor, slots = answers["servers_per_agent"], answers["slowdown_factor"], answers["slots"]
+    servers = f"{answers['erlang_c_servers']} (Erlang C) and {answers['erlang_a_servers']} (Erlang A) servers"
+    if factor == 1.0 and per_agent == slots:
+        model = (
+            f"each agent is {slots} independent servers, so the table is M/M/(c x {slots})(+M) exactly, "
+            "under exponential chat times and patience, with a waiting chat taken by any free slot"
+        )
+    else:
+        model = (
+            f"an agent holding {per_agent} chats works each at 1/{factor:g} of a lone chat's pace (the number "
+            f"in hand that clears the most work, {per_agent}/{factor:g} chats at once): each agent is "
+            f"{per_agent} servers of mean {answers['aht'] * factor:.0f}s, an approximation (with fewer chats "
+            "in hand an agent works faster than that)"
+        )
+    return (
+        f"chat: {slots} slots per agent; {model}. Agents are ceil(servers / {per_agent}) of the {servers} "
+        "needed; SL is the share of chats whose first response comes within the threshold, occupancy the "
+        "share of slots in use."
+    )
 
 
 def erlang_table(
@@ -286,8 +334,9 @@ def erlang_table(
     goal = f"{100 * target:.0f}% within {threshold}" + (
         f", abandonment <= {100 * max_abandon:g}%" if max_abandon < 1 else ""
     )
+    contacts = f"chats/h, {answers['slots']} slots per agent" if "slots" in answers else "calls/h"
     table = Table(
-        title=f"{per_hour:g} calls/h, AHT {aht}, patience {patience or 'infinite'}: "
+        title=f"{per_hour:g} {contacts}, AHT {aht}, patience {patience or 'infinite'}: "
         f"{answers['load_erlangs']:.2f} erlangs; target {goal}",
         header_style="bold",
     )

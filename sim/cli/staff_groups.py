@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.cli.common import command_line, folder_and_executor, written_folder
+from sim.experiments.staffing.group_pools import kept_pools
 from sim.experiments.staffing.groups import GroupPlan, search_groups
 from sim.experiments.staffing.targets import Targets
 from sim.model.scenario import Scenario
@@ -20,7 +21,7 @@ from sim.output.console import say
 from sim.output.folders import (
     default_run_dir,
 )
-from sim.output.group_staffing import answers_lines, group_plan_table, write_group_staffing
+from sim.output.group_staffing import answers_lines, email_lines, group_plan_table, write_group_staffing
 
 
 def staff_groups_command(
@@ -49,6 +50,9 @@ def staff_groups_command(
         if not quiet:
             err.print(f"staffing groups: {line} ({time.perf_counter() - started:.1f}s)", highlight=False)
 
+    kept = kept_pools(base)
+    if kept and not quiet:
+        say(err, "email departments keep their staffing", ", ".join(_labelled(base, kept)), "cyan")
     try:
         result = search_groups(base, goals, reps=reps, seed=seed, executor=executor, progress=progress)
     except StaffingError as error:
@@ -68,17 +72,22 @@ def staff_groups_command(
 
 def print_group_plan(out: Console, result: GroupPlan, target: Path) -> None:
     """Per interval each pool's count (cross-trained, and separate in brackets), the pooled bound, then the
-    three answers' agent-hours and cost, the cells met, and where the folder went."""
+    answers' agent-hours and cost, the cells met, the email outcome (with a warning when the plan leaves
+    emails overdue or a backlog at the close), and where the folder went."""
     table = group_plan_table(result)
     shown = Table(box=box.SIMPLE, title=f"{result.scenario.name}: agents per interval by pool")
     shown.add_column("start")
+    separate = result.separate is not None
     for name in result.plan:
-        shown.add_column(f"{name} (separate)", justify="right")
+        shown.add_column(f"{name} (separate)" if separate else name, justify="right")
     shown.add_column("fully pooled", justify="right")
     for row in table.to_dict("records"):
         shown.add_row(
             str(row["start"]),
-            *(f"{row[name]} ({row[f'{name}_separate']})" for name in result.plan),
+            *(
+                f"{row[name]} ({row[f'{name}_separate']})" if separate else str(row[name])
+                for name in result.plan
+            ),
             str(row["fully_pooled"]),
         )
     out.print(shown)
@@ -92,4 +101,20 @@ def print_group_plan(out: Console, result: GroupPlan, target: Path) -> None:
         f"days of search: {int(result.met.sum())} of {result.met.size}",
         highlight=False,
     )
+    if result.separate is None:
+        out.print(
+            "no separate-queues answer: a call or chat department has no agents of its own "
+            "(give it `agents: 0` to compare)",
+            highlight=False,
+        )
+    for line in email_lines(result):
+        if line.startswith("warning: "):
+            say(out, "warning", line.removeprefix("warning: "), "yellow")
+        elif not line.startswith("email departments keep"):  # said on stderr before the search
+            out.print(line, highlight=False)
     out.print(f"staffing: {target}", highlight=False, soft_wrap=True)
+
+
+def _labelled(scenario: Scenario, names: list[str]) -> list[str]:
+    """Pool names as the console shows them: a group marked `(group)`."""
+    return [f"{name} (group)" if name in scenario.agent_groups else name for name in names]

@@ -1,7 +1,8 @@
 """A cross-trained staffing plan (`staff --groups`) as a planner reads it: per interval, every pool's count
 in the cross-trained answer beside the separate-queues answer and the fully pooled bound, each answer's
-agent-hours and cost, and the folder that holds them (`staffing.yaml`, `plan.csv`, `figures.csv`,
-`summary.json`, `meta.json`), written whole or not at all (`sim.output.folders`)."""
+agent-hours and cost, the email outcome of the plan where the centre has email departments, and the folder
+that holds them (`staffing.yaml`, `plan.csv`, `figures.csv`, `summary.json`, `meta.json`), written whole or
+not at all (`sim.output.folders`)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from sim.output.folders import write_folder, write_json
 
 def group_plan_table(result: GroupPlan) -> pd.DataFrame:
     """One row per interval: its start, each pool's cross-trained count (`<pool>`), each pool's count in
-    the separate-queues answer (`<pool>_separate`), and the fully pooled bound (`fully_pooled`)."""
+    the separate-queues answer (`<pool>_separate`, where that answer exists), and the fully pooled bound
+    (`fully_pooled`)."""
     scenario = result.scenario
     count = scenario.interval_count
     columns: dict[str, Any] = {
@@ -28,16 +30,19 @@ def group_plan_table(result: GroupPlan) -> pd.DataFrame:
     }
     for name, counts in result.plan.items():
         columns[name] = counts
-    for name, counts in result.separate.items():
+    for name, counts in (result.separate or {}).items():
         columns[f"{name}_separate"] = counts
     columns["fully_pooled"] = result.pooled
     return pd.DataFrame(columns)
 
 
 def group_figures(result: GroupPlan) -> pd.DataFrame:
-    """Per interval and department, the cross-trained plan's figures over the search's replications and
-    whether every target is met there (`met`)."""
+    """Per interval and judged (voice or chat) department, the cross-trained plan's figures over the
+    search's replications and whether every target is met there (`met`); email departments are not judged
+    by interval (their outcome is in `summary.json`)."""
     frame = result.figures.frame().reset_index()
+    judged = list(result.judged) or list(result.scenario.departments)
+    frame = frame[frame["department"].isin(judged)].reset_index(drop=True)
     frame["met"] = result.met.reshape(-1)
     return frame
 
@@ -60,12 +65,15 @@ def group_yaml(result: GroupPlan) -> str:
         f"# callsim staff --groups: the least-cost counts of every pool meeting {result.targets.describe()}\n"
         f"# in simulation (scenario {result.scenario.name}); merge into the scenario's departments and groups.\n"
     )
+    header += "".join(f"# {line}\n" for line in email_lines(result))
     body = {"departments": departments, "agent_groups": groups}
     return header + yaml.safe_dump(body, sort_keys=False, default_flow_style=None, width=1000)
 
 
 def group_summary(result: GroupPlan) -> dict[str, Any]:
-    """What `summary.json` holds: the targets, each answer's agent-hours and cost, the wages, the plan."""
+    """What `summary.json` holds: the targets, each answer's agent-hours and cost, the wages, the plan, the
+    departments judged, the pools that kept their staffing, and the plan's email outcome (None without
+    email departments)."""
     return {
         "scenario": result.scenario.name,
         "targets": result.targets.record(),
@@ -77,6 +85,9 @@ def group_summary(result: GroupPlan) -> dict[str, Any]:
         "plan": result.plan,
         "separate_queues": result.separate,
         "fully_pooled": result.pooled,
+        "judged_departments": list(result.judged),
+        "kept_staffing": list(result.kept),
+        "emails": None if result.emails is None else result.emails.record(),
     }
 
 
@@ -91,6 +102,22 @@ def write_group_staffing(target: Path, result: GroupPlan, force: bool, command: 
         write_json(folder / "meta.json", search_meta(result.scenario.name, command))
 
     return write_folder(target, force, fill)
+
+
+def email_lines(result: GroupPlan) -> list[str]:
+    """The plan's email outcome (and the warning when it leaves emails overdue or a backlog at the close),
+    and the pools that kept their staffing; nothing for a centre without email departments."""
+    lines = []
+    if result.kept:
+        groups = result.scenario.agent_groups
+        kept = [f"{name} (group)" if name in groups else name for name in result.kept]
+        lines.append(f"email departments keep their staffing: {', '.join(kept)}")
+    if result.emails is not None:
+        lines.append(result.emails.line())
+        warning = result.emails.warning()
+        if warning:
+            lines.append(f"warning: {warning}")
+    return lines
 
 
 def answers_lines(result: GroupPlan) -> list[str]:

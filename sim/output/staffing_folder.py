@@ -23,9 +23,18 @@ def staffing_header(result: StaffingPlan) -> str:
         f"(scenario {result.scenario.name}{scope}, seed {result.seed}, {result.reps} replications; confirmed "
         f"with seed {result.confirm_seed}, {result.confirm_reps} replications, met "
         f"{confirmation['criterion']}:\n{verdict_counts(confirmation)}).\n"
-        "Paste into the scenario, or apply with --set:\n"
+        + _email_text(confirmation)
+        + "Paste into the scenario, or apply with --set:\n"
         + "\n".join(f"  --set '{o}'" for o in plan_overrides(result.plan))
     )
+
+
+def _email_text(confirmation: dict[str, Any]) -> str:
+    """The plan's email outcome and its warning, one line each ('' without email departments)."""
+    emails = confirmation.get("emails")
+    if emails is None:
+        return ""
+    return emails["line"] + "\n" + (f"warning: {emails['warning']}\n" if emails["warning"] else "")
 
 
 def write_staffing(target: Path, result: StaffingPlan, force: bool, command: Sequence[str]) -> Path:

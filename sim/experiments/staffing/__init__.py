@@ -5,7 +5,8 @@ points and its measurements. Values in, a `StaffingPlan` of DataFrames out; noth
 Modules: `targets` (floors and ceilings), `start` (Erlang A and C), `figures` (what one simulated day says
 per interval and department, pooled over replications), `plans` (a plan as scenario, `--set`, YAML,
 agent-hours), `searcher` (the search itself), `confidence` (met by the mean, at a stated confidence or on a
-share of days; the verdicts met / within CI / missed)."""
+share of days; the verdicts met / within CI / missed), `groups` with `group_pools` (cross-trained groups,
+and which pools they decide), `email_outcome` (what a plan leaves the email departments)."""
 
 from __future__ import annotations
 

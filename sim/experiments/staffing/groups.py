@@ -25,6 +25,13 @@ are simulated. The search is a descent from a feasible plan, all intervals at on
 Costs: each pool's `wage_per_hour` from the scenario's `costs` block (`sim.model.costs`), else 1 per
 agent-hour (the least agent-hours). The verdict on a cell is on the mean over `reps` replications, as in
 the single-skill search's exploration; the plan should be confirmed with another seed (`confirm`).
+
+Channels: voice and chat departments are judged interval by interval; email departments are not (an email
+is settled against its due time hours later, `channel_targets`): their emails ride along on the capacity
+the plan leaves, and the answer carries their outcome on another seed (`email_outcome`). An email
+department's own agents, and a group serving only email departments, keep their staffing. A voice or chat
+department without agents of its own is repaired through the cheapest group serving it; such a centre has
+no separate-queues answer (None), and the search descends from the groups' side only.
 """
 
 from __future__ import annotations
@@ -37,13 +44,13 @@ import numpy as np
 
 from sim.analysis.load import arrival_rates, department_shares, department_times, ring_survival
 from sim.experiments.executors import Executor, make_executor, run_all
-from sim.experiments.staffing.channel_targets import EMAIL_REFUSED
 from sim.experiments.staffing.confidence import bound
+from sim.experiments.staffing.email_outcome import EmailOutcome, email_outcome
 from sim.experiments.staffing.figures import Pooled, interval_kpis, pool
+from sim.experiments.staffing.group_pools import judged_departments, kept_pools, pools_of, repair_servers
 from sim.experiments.staffing.plans import agent_hours, with_plan
 from sim.experiments.staffing.start import erlang_plans, staff_erlang_a
 from sim.experiments.staffing.targets import StaffingError, Targets
-from sim.model.email import email_departments
 from sim.model.rates import interval_widths
 from sim.model.scenario import Scenario
 
@@ -54,12 +61,6 @@ MAX_ROUNDS = 40
 PATIENCE = 3
 """A cell is out of reach when this many more agents did not lower its shortfall (one may not: a share of
 days met moves in steps, and one more agent need not turn the next day)."""
-
-
-def pools_of(scenario: Scenario) -> tuple[list[str], list[str]]:
-    """(departments with agents of their own, agent groups): the pools whose counts are decisions."""
-    departments = [name for name, department in scenario.departments.items() if department.agents is not None]
-    return departments, list(scenario.agent_groups)
 
 
 def with_pools(scenario: Scenario, plan: Mapping[str, Sequence[int]]) -> Scenario:
@@ -114,6 +115,8 @@ class DayJudge:
     )
     allowance: dict[tuple[int, int], float] = field(default_factory=dict)
     simulated: int = 0
+    judged: frozenset[str] | None = None
+    """The departments judged (None: every one); the others' cells always pass (email departments)."""
 
     def shortfalls(self, plan: Mapping[str, Sequence[int]]) -> tuple[np.ndarray, Pooled]:
         """(per interval x department: the largest relative miss of any target, 0 when met; the figures)."""
@@ -127,6 +130,8 @@ class DayJudge:
             missed = np.array(
                 [
                     criterion_shortfall(self.targets.of(name), cell)
+                    if self.judged is None or name in self.judged
+                    else 0.0
                     for name, cell in zip(names, pooled.cells(), strict=True)
                 ]
             )
@@ -296,12 +301,19 @@ class GroupPlan:
     scenario: Scenario
     targets: Targets
     plan: PoolPlan
-    separate: PoolPlan
+    separate: PoolPlan | None
+    """None where a judged department has no agents of its own (no separate-queues answer exists)."""
     pooled: list[int]
     wage: dict[str, float]
     figures: Pooled
     met: np.ndarray
     simulated_days: int
+    judged: tuple[str, ...] = ()
+    """The departments judged interval by interval (the columns of `met`): voice and chat."""
+    kept: tuple[str, ...] = ()
+    """Pools that keep their staffing: email departments' own agents, groups serving only email."""
+    emails: EmailOutcome | None = None
+    """With email departments: the plan's email outcome on another seed (`email_outcome`)."""
 
     def hours(self, plan: Mapping[str, Sequence[int]]) -> float:
         """Agent-hours of a plan (`plans.agent_hours`, as a single-skill plan's)."""
@@ -312,15 +324,19 @@ class GroupPlan:
         return plan_cost(plan, interval_widths(self.scenario), self.wage)
 
     def summary(self) -> dict[str, dict[str, float]]:
-        """Agent-hours and cost of each answer (the pooled one at the cheapest department wage)."""
-        pooled_wage = min(self.wage[name] for name in self.separate)
+        """Agent-hours and cost of each answer (the pooled one at the cheapest searched pool's wage; the
+        separate-queues answer only where it exists)."""
+        pooled_wage = min(self.wage[name] for name in (self.separate or self.plan))
         widths = interval_widths(self.scenario)
         pooled_hours = agent_hours({"pooled": self.pooled}, widths)["total"]
-        return {
-            "cross_trained": {"agent_hours": self.hours(self.plan), "cost": self.cost(self.plan)},
-            "separate_queues": {"agent_hours": self.hours(self.separate), "cost": self.cost(self.separate)},
-            "fully_pooled": {"agent_hours": pooled_hours, "cost": pooled_hours * pooled_wage},
-        }
+        answers = {"cross_trained": {"agent_hours": self.hours(self.plan), "cost": self.cost(self.plan)}}
+        if self.separate is not None:
+            answers["separate_queues"] = {
+                "agent_hours": self.hours(self.separate),
+                "cost": self.cost(self.separate),
+            }
+        answers["fully_pooled"] = {"agent_hours": pooled_hours, "cost": pooled_hours * pooled_wage}
+        return answers
 
 
 def fully_pooled(scenario: Scenario, targets: Targets, names: Sequence[str] | None = None) -> list[int]:
@@ -375,69 +391,83 @@ def search_groups(
     progress: Callable[[str], None] | None = None,
 ) -> GroupPlan:
     """The least-cost counts per interval of every pool (departments' own agents and agent groups) that meet
-    `targets` in every interval and department, by simulation with common random numbers (see the module);
-    with the separate-queues and fully pooled answers beside it."""
+    `targets` in every interval and voice or chat department, by simulation with common random numbers (see
+    the module); with the separate-queues and fully pooled answers beside it, and with email departments
+    the plan's email outcome on `reps` replications of seed + 1."""
     departments, group_names = pools_of(scenario)
     if not group_names:
-        raise StaffingError("the scenario has no agent groups to staff: use `staff` without --groups")
-    emails = sorted(email_departments(scenario))
-    if emails:  # judged interval by interval they would be held to a voice service level
-        raise StaffingError(f"--groups: email department {', '.join(emails)}: {EMAIL_REFUSED}")
-    orphan = [name for name in scenario.departments if name not in departments]
-    if orphan:
         raise StaffingError(
-            f"departments {', '.join(orphan)} have no agents of their own; give each `agents` (0 is allowed) "
-            "so that the separate-queues answer exists"
+            "the scenario has no agent groups serving a call or chat department to staff: use `staff` "
+            "without --groups"
         )
-    say = progress or (lambda _: None)
+    judged = judged_departments(scenario)
     wage = wages(scenario, [*departments, *group_names])
+    servers = repair_servers(scenario, wage)  # every judged department: the scenario's checks see to it
+    has_separate = all(name in departments for name in judged)
+    say = progress or (lambda _: None)
     own_executor = executor is None
     runner = executor or make_executor(jobs)
+    count = scenario.interval_count
+    widths = interval_widths(scenario)
     try:
-        judge = DayJudge(scenario, targets, scenario.seed if seed is None else seed, reps, runner)
-        start, _ = erlang_plans(
-            with_pools(scenario, {g: [0] * scenario.interval_count for g in group_names}), targets
-        )
-        zero = {g: [0] * scenario.interval_count for g in group_names}
-        servers = {name: name for name in departments}
-        separate = repair(judge, {**start, **zero}, servers)
-        say(f"separate queues: start {plan_cost(separate, interval_widths(scenario), wage):,.1f}")
-        separate = drop(judge, separate, departments)
-        separate = repair(judge, separate, servers)
-        say(f"separate queues: {plan_cost(separate, interval_widths(scenario), wage):,.1f}")
-        widths = interval_widths(scenario)
+        seed = scenario.seed if seed is None else seed
+        judge = DayJudge(scenario, targets, seed, reps, runner, judged=frozenset(judged))
 
         def report(start: str) -> Callable[[int, PoolPlan], None]:
             return lambda number, current: say(
                 f"cross-trained from {start}, round {number}: {plan_cost(current, widths, wage):,.1f}"
             )
 
-        from_separate = repair(
-            judge,
-            improve(judge, separate, departments, group_names, wage, report("separate queues")),
-            servers,
-        )
-        groups_first = {name: [0] * scenario.interval_count for name in departments}
+        zero = {g: [0] * count for g in group_names}
+        candidates = []
+        separate: PoolPlan | None = None
+        if has_separate:
+            start, _ = erlang_plans(with_pools(scenario, zero), targets)
+            separate = repair(judge, {**{name: start[name] for name in departments}, **zero}, servers)
+            say(f"separate queues: start {plan_cost(separate, widths, wage):,.1f}")
+            separate = drop(judge, separate, departments)
+            separate = repair(judge, separate, servers)
+            say(f"separate queues: {plan_cost(separate, widths, wage):,.1f}")
+            candidates.append(
+                repair(
+                    judge,
+                    improve(judge, separate, departments, group_names, wage, report("separate queues")),
+                    servers,
+                )
+            )
+        groups_first = {name: [0] * count for name in departments}
         for group in group_names:
-            skills = [name for name in scenario.agent_groups[group].skills if name in scenario.departments]
+            skills = [name for name in scenario.agent_groups[group].skills if name in judged]
             groups_first[group] = fully_pooled(scenario, targets, skills)
         groups_first = repair(judge, groups_first, servers)
-        from_groups = repair(
-            judge, improve(judge, groups_first, departments, group_names, wage, report("groups")), servers
+        candidates.append(
+            repair(
+                judge, improve(judge, groups_first, departments, group_names, wage, report("groups")), servers
+            )
         )
-        plan = min((from_separate, from_groups), key=lambda candidate: plan_cost(candidate, widths, wage))
+        plan = min(candidates, key=lambda candidate: plan_cost(candidate, widths, wage))
         plan = repair(judge, plan, servers)
         met, figures = judge(plan)
+        emails = None
+        if len(judged) < len(scenario.departments):
+            say("email outcome of the plan (another seed)")
+            emails = email_outcome(runner, with_pools(scenario, plan), seed + 1, reps)
+        columns = [list(scenario.departments).index(name) for name in judged]
         return GroupPlan(
             scenario=scenario,
             targets=targets,
             plan=plan,
-            separate={name: separate[name] for name in [*departments, *group_names]},
-            pooled=fully_pooled(scenario, targets),
+            separate=None
+            if separate is None
+            else {name: separate[name] for name in [*departments, *group_names]},
+            pooled=fully_pooled(scenario, targets, judged),
             wage=wage,
             figures=figures,
-            met=met,
-            simulated_days=judge.simulated,
+            met=met[:, columns],
+            simulated_days=judge.simulated + (reps if emails is not None else 0),
+            judged=tuple(judged),
+            kept=tuple(kept_pools(scenario)),
+            emails=emails,
         )
     finally:
         if own_executor:

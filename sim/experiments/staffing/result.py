@@ -14,6 +14,7 @@ import pandas as pd
 from sim.analysis.load import queue_models
 from sim.experiments.executors import Executor, run_all
 from sim.experiments.staffing.confidence import MET, MISSED, VERDICTS, WITHIN_CI
+from sim.experiments.staffing.email_outcome import outcome_of_rows
 from sim.experiments.staffing.figures import Pooled, confirmation_kpis, day_figures, pool
 from sim.experiments.staffing.plans import Plan, agent_hours
 from sim.experiments.staffing.targets import Targets
@@ -122,7 +123,8 @@ def confirm(
     verdict by the targets' criterion (`confirm_verdict`: met, within CI or missed; blank for a row without
     calls, such as the warm-up) and the day. The counts of the three verdicts over the rows with calls
     (`intervals_met`, `intervals_within_ci`, `intervals_missed`) add up to `intervals`: a row within its CI
-    of a target is never counted as met."""
+    of a target is never counted as met. With email departments, `emails`: the plan's email outcome
+    (`sim.experiments.staffing.email_outcome.EmailOutcome.record`)."""
     results = run_all(executor, confirmation_kpis, [(scenario, seed, r) for r in range(reps)])
     pooled = pool([tables for tables, _ in results], list(scenario.departments), targets)
     frame = pooled.frame()
@@ -154,6 +156,7 @@ def confirm(
     )
     day, day_ci = day_figures([row for _, row in results])
     counted = {verdict: sum(v == verdict for v in verdicts) for verdict in VERDICTS}
+    emails = outcome_of_rows(seed, [row for _, row in results])  # email departments ride along
     return {
         "table": table,
         "seed": seed,
@@ -165,6 +168,7 @@ def confirm(
         "intervals": int(measured.sum()),
         "day": day,
         "day_ci95": day_ci,
+        **({"emails": emails.record()} if emails is not None else {}),
     }
 
 

@@ -4,10 +4,11 @@ interval and department, and the one-queue answers `callsim erlang` shows."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from sim.analysis import erlang
-from sim.analysis.load import chat_servers, queue_models
+from sim.analysis.load import chat_servers, desk_servers, queue_models
 from sim.experiments.staffing.targets import StaffingError, Targets
 from sim.model.scenario import Scenario
 
@@ -68,19 +69,34 @@ def erlang_answers(
     threshold: float,
     target: float,
     max_abandon: float = 1.0,
+    slots: int = 1,
+    slowdown: Sequence[float] | None = None,
 ) -> dict[str, Any]:
-    """Erlang C and Erlang A staffing for one queue, with the figures around the answers."""
+    """Erlang C and Erlang A staffing for one queue, with the figures around the answers.
+
+    Chat (`slots` > 1, or a `slowdown` per number of chats in hand): an agent is `n` servers each working at
+    1 / slowdown[n-1] of a lone chat's pace, n the number in hand that clears the most work
+    (`sim.analysis.load.desk_servers`, the rule the staffing search starts from); the Erlang answer is found
+    in servers, and the agents are ceil(servers / n). Without slow-down that is M/M/(cK)+M exactly, under
+    exponential times, every slot serving independently and a waiting chat taken by any free slot; with a
+    slow-down, an approximation (an agent with fewer chats in hand works faster than assumed). Each table
+    row is a number of agents, its figures those of agents x n servers."""
     if per_hour <= 0 or aht <= 0 or patience <= 0 or threshold < 0:
         raise StaffingError("calls per hour, AHT and patience must be > 0, the threshold >= 0")
     if not 0 <= target < 1 or not 0 < max_abandon <= 1:
         raise StaffingError("the target must be in [0, 1) and the abandonment ceiling in (0, 1]")
+    chat = slots != 1 or slowdown is not None
+    per_agent, factor = desk_servers(desk_factors(slots, slowdown))
+    service = aht * factor
     rate = per_hour / 3600.0
-    answer_c = erlang.staff_erlang_c(rate, aht, threshold, target)
-    answer_a = staff_erlang_a(rate, aht, patience, threshold, target, max_abandon)
+    servers_c = erlang.staff_erlang_c(rate, service, threshold, target)
+    servers_a = staff_erlang_a(rate, service, patience, threshold, target, max_abandon)
+    answer_c = -(-servers_c // per_agent)
+    answer_a = -(-servers_a // per_agent)
     rows = []
     for agents in range(max(1, min(answer_a, answer_c) - 3), max(answer_a, answer_c) + 3):
-        c = erlang.erlang_c_figures(rate, aht, agents, threshold)
-        a = erlang.erlang_a_figures(rate, aht, patience, agents, threshold)
+        c = erlang.erlang_c_figures(rate, service, agents * per_agent, threshold)
+        a = erlang.erlang_a_figures(rate, service, patience, agents * per_agent, threshold)
         rows.append(
             {
                 "agents": agents,
@@ -92,8 +108,18 @@ def erlang_answers(
                 "occupancy": a.occupancy,
             }
         )
-    c_fig = erlang.erlang_c_figures(rate, aht, answer_c, threshold)
-    a_fig = erlang.erlang_a_figures(rate, aht, patience, answer_a, threshold)
+    c_fig = erlang.erlang_c_figures(rate, service, answer_c * per_agent, threshold)
+    a_fig = erlang.erlang_a_figures(rate, service, patience, answer_a * per_agent, threshold)
+    desk: dict[str, Any] = {}
+    if chat:  # a voice answer keeps its keys
+        desk = {
+            "slots": slots,
+            "slowdown": list(desk_factors(slots, slowdown)),
+            "servers_per_agent": per_agent,
+            "slowdown_factor": factor,
+            "erlang_c_servers": servers_c,
+            "erlang_a_servers": servers_a,
+        }
     return {
         "calls_per_hour": per_hour,
         "aht": aht,
@@ -105,7 +131,26 @@ def erlang_answers(
         "erlang_c": {"agents": answer_c, **_figures(c_fig)},
         "erlang_a": {"agents": answer_a, **_figures(a_fig)},
         "table": rows,
+        **desk,
     }
+
+
+def desk_factors(slots: int, slowdown: Sequence[float] | None) -> tuple[float, ...]:
+    """The slow-down with 1, 2, ..., `slots` chats in hand, checked as a scenario's `chat:` block is
+    (`sim.model.chat.ChatDesk`: 1 to 20 slots, one factor in [1, 100] per number in hand)."""
+    from pydantic import ValidationError
+
+    from sim.model.chat import ChatDesk
+
+    try:
+        desk = ChatDesk(slots=slots, slowdown=None if slowdown is None else tuple(slowdown))
+    except ValidationError as error:
+        reasons = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc']) or 'slowdown'}: {item['msg']}"
+            for item in error.errors(include_url=False)
+        )
+        raise StaffingError(f"chat desk: {reasons}") from None
+    return desk.factors()
 
 
 def _figures(figures: erlang.QueueFigures) -> dict[str, float]:
