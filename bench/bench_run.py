@@ -1,6 +1,11 @@
 """The whole product against a plain SimPy script: `callsim run` as a user runs it, start to finish.
 
     python bench/bench_run.py [--calls 200000] [--repeat 1] [--skip-analysis] [--skip-report]
+    python bench/bench_run.py --breakdown [--calls 200000] [--repeat 3]
+
+`--breakdown` prints only where the seconds of the whole `callsim run --quiet` go: each stage (imports,
+simulation, KPIs, each file written, the wait for the report drawer and the drawer's own stages, the
+interpreter's start and exit), timed by `bench/run_stages.py`, the fastest of `--repeat` runs.
 
 1. Whole process, same day, one run each: the plain SimPy script (`bench.models.plain_simpy`: a `Resource`
    request per caller, `req | timeout(patience)`; run as a subprocess of this file with `--reference`) against
@@ -110,6 +115,37 @@ def run_against_simpy(calls: int, repeat: int, folder: Path) -> None:
     print(f"ratio callsim / SimPy: {callsim_rate / simpy_rate:.2f} (goal >= 2)")
 
 
+def breakdown(calls: int, repeat: int, folder: Path) -> None:
+    """Where the whole command's seconds go: `bench/run_stages.py` (the command with timers around its
+    stages) run `repeat` times on the benchmark day; the fastest run's stages, when each began, the report
+    drawer's stages, and what is left outside the process (interpreter start and exit)."""
+    scenario = folder / "bench-stages.yaml"
+    scenario.write_text(yaml.safe_dump(day_yaml(calls), sort_keys=False), encoding="utf-8")
+    command = [sys.executable, str(ROOT / "bench" / "run_stages.py"), str(scenario), str(folder / "stages")]
+    best: tuple[float, str, str] | None = None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        seconds = time.perf_counter() - started
+        if best is None or seconds < best[0]:
+            best = (seconds, done.stdout, done.stderr)
+    assert best is not None
+    whole, stdout, stderr = best
+    print(f"== where the seconds of `callsim run --quiet` go, {calls:,} calls (fastest of {repeat}) ==")
+    print(f"{'stage':<48s} {'seconds':>8s} {'from':>7s}")
+    stages = json.loads(stdout.strip().splitlines()[-1])
+    drawer = [json.loads(line[7:]) for line in stderr.splitlines() if line.startswith("DRAWER ")]
+    for title, part in [("", stages)] + [("report drawer (a forked process):", d) for d in drawer]:
+        if title:
+            print(title)
+        for name, seconds in part["seconds"].items():
+            began = part["began"].get(name)
+            print(f"{name:<48s} {seconds:8.3f} {'' if began is None else f'{began:7.3f}'}")
+    inside = stages["seconds"]["in process"]
+    print(f"{'interpreter start and exit (outside the timers)':<48s} {whole - inside:8.3f}")
+    print(f"{'whole process':<48s} {whole:8.3f}")
+
+
 def report_times(folder: Path) -> None:
     """Goal 4: `write_report` of one simulated day and of a year-long run (in this process, imports done)."""
     from sim.output.report import write_report
@@ -146,6 +182,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--skip-analysis", action="store_true")
     parser.add_argument("--skip-report", action="store_true")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="only print where the whole command's seconds go, by stage"
+    )
     parser.add_argument("--reference", type=int, help=argparse.SUPPRESS)  # the plain SimPy child process
     args = parser.parse_args()
     if args.reference:
@@ -153,6 +192,9 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="bench-run-") as temporary:
         folder = Path(temporary)
+        if args.breakdown:
+            breakdown(args.calls, args.repeat, folder)
+            return
         run_against_simpy(args.calls, args.repeat, folder)
         if not args.skip_analysis:
             from bench.bench_analysis import report

@@ -43,6 +43,24 @@ def test_mean_and_quantile_with_missing_values_are_pandas() -> None:
         assert metrics._quantile(values, q) == float(series.quantile(q))
 
 
+def test_a_whole_table_quantile_is_numpys_with_ties_zeros_of_both_signs_and_negatives() -> None:
+    """The one-group quantile sorts plainly when no value has its sign bit set, else as the grouped pass
+    does: either way numpy's quantile, bit for bit, and the sign of a zero quantile as numpy gives it."""
+    rng = np.random.default_rng(7)
+    waits = np.round(rng.exponential(20.0, size=3001), 1)
+    waits[rng.random(3001) < 0.6] = 0.0  # many ties, as waits of calls answered at once
+    signed = waits.copy()
+    signed[:40] = -0.0
+    signed[40:45] = -3.5
+    whole = Groups(np.zeros(3001, dtype=np.int64), 1, whole=True)
+    keep = np.ones(3001, dtype=bool)
+    for values in (waits, signed):
+        for q in (0.1, 0.5, 0.9, 0.99):
+            found = grouping.quantile_where(values, keep, whole, q)[0]
+            expected = np.quantile(values, q)
+            assert found == expected and np.signbit(found) == np.signbit(expected)
+
+
 def test_whole_number_sums_take_the_exact_path_and_give_the_float_sums() -> None:
     rng = np.random.default_rng(2)
     counts = rng.integers(0, 6, size=3000)

@@ -102,3 +102,17 @@ def test_a_drawer_stopped_while_drawing_is_reaped(run: Replicated, tmp_path: Pat
     with pytest.raises(ChildProcessError):
         os.waitpid(drawer.pid, os.WNOHANG)
     assert not drawer.finish()  # stopped: the caller builds the report if it still wants one
+
+
+def test_the_run_commands_drawer_prepares_the_report_before_it_is_wanted() -> None:
+    """`callsim run` forks its drawer to import matplotlib and the plots while the run simulates: what it
+    prepares must load them, or the report's imports (half a second) fall on the run after all."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from sim.cli.run import _report_builder; build = _report_builder(); "
+        "print(build.__name__, 'matplotlib.figure' in sys.modules, 'sim.output.report' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.split() == ["fill_report", "True", "True"]

@@ -77,3 +77,15 @@ def test_an_error_in_a_figure_is_raised_in_the_parent(
     monkeypatch.setattr(plots, "figure_builders", broken)
     with pytest.raises(ValueError, match="cannot draw the queue"):
         plots.write_plots(run, tmp_path / "broken", processes=2)
+
+
+def test_work_done_meanwhile_runs_once_and_leaves_the_pictures_as_they_were(tmp_path: Path) -> None:
+    """With work for the parent meanwhile (the report's text), the copy takes the larger half of the
+    figures; the parent does the work once, after its own figures, and the files are those of one process."""
+    run = load_run(replicated_run())
+    done: list[int] = []
+    two = plots.write_plots(run, tmp_path / "two", processes=2, meanwhile=lambda: done.append(os.getpid()))
+    one = plots.write_plots(run, tmp_path / "one", processes=1)
+    assert done == [os.getpid()]
+    assert [(w.spec, w.path.name, w.note) for w in two] == [(w.spec, w.path.name, w.note) for w in one]
+    assert _digests(tmp_path / "two") == _digests(tmp_path / "one")

@@ -122,6 +122,25 @@ def test_large_tables_are_written_a_slice_at_a_time_to_the_same_table(
     assert pq.ParquetFile(tmp_path / "sliced.parquet").num_row_groups >= 7
 
 
+def test_float_columns_are_stored_plain_and_the_rest_with_a_dictionary(
+    run1: Replicated, tmp_path: Path
+) -> None:
+    """Floats hardly repeat: a dictionary for them is built only to be given up (the writing's slowest
+    part), so they are written plain; ids, codes and names keep theirs. The table read back is the same."""
+    calls = sim.output.results.calls_table(run1.first)
+    sim.output.results.write_parquet(calls, tmp_path / "calls.parquet")
+    calls.to_parquet(tmp_path / "default.parquet", index=False)
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "calls.parquet"), pd.read_parquet(tmp_path / "default.parquet")
+    )
+    chunks = pq.ParquetFile(tmp_path / "calls.parquet").metadata.row_group(0)
+    encodings = {
+        chunks.column(i).path_in_schema: chunks.column(i).encodings for i in range(chunks.num_columns)
+    }
+    assert all("RLE_DICTIONARY" not in encodings[name] for name in ("arrived_at", "wait_time", "talk_time"))
+    assert all("RLE_DICTIONARY" in encodings[name] for name in ("call_id", "outcome", "reason"))
+
+
 def test_replicated_run_adds_replications_csv(run3: Replicated, tmp_path: Path) -> None:
     target = write_run(tmp_path / "run", run3)
     assert {*ALWAYS, "replications.csv"} <= names(target)
@@ -261,6 +280,18 @@ def test_meta_records_seed_versions_and_git_revision(run3: Replicated, tmp_path:
         assert meta["git_revision"] in (head, f"{head}+dirty")
     else:
         assert meta["git_revision"] == "unknown"
+
+
+def test_a_prefetched_git_revision_is_the_one_found_now_and_is_taken_once() -> None:
+    """`callsim run` starts git before simulating; meta.json takes that answer, which is the revision a
+    fresh look finds, and the next look is fresh again."""
+    from sim.experiments import provenance
+
+    fresh = provenance.git_revision()
+    provenance.prefetch_git_revision()
+    assert len(provenance._PREFETCHED) == 1
+    assert provenance.git_revision() == fresh
+    assert provenance._PREFETCHED == []
 
 
 def test_meta_seed_is_the_scenarios_when_not_given(run1: Replicated, tmp_path: Path) -> None:

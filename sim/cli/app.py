@@ -12,6 +12,7 @@ of them.
 
 from __future__ import annotations
 
+import gc
 from typing import Annotated
 
 import typer
@@ -83,7 +84,12 @@ app.command(cls=ReadableCommand)(backtest)
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    try:
+        app()
+    finally:
+        # the command is done: spare the interpreter's exit a last garbage collection over everything it
+        # imported and made (some 0.1 s after a run; nothing is left to collect that matters)
+        gc.freeze()
 
 
 if __name__ == "__main__":

@@ -87,6 +87,7 @@ def run(
     ] = False,
 ) -> None:
     """Simulate a scenario and write its results folder."""
+    from sim.experiments.provenance import prefetch_git_revision
     from sim.experiments.runner import replicate, replicate_until
     from sim.output.console import print_run
     from sim.output.folders import clean_json, default_run_dir
@@ -106,6 +107,7 @@ def run(
     from sim.output.drawer import ReportDrawer
 
     drawer = ReportDrawer.start(_report_builder)  # imports the report's libraries while the run simulates
+    prefetch_git_revision()  # git finds the revision for meta.json while the run simulates, not after
     try:
         with progress(
             err, (max_reps if goals else reps) + 1, "simulating", enabled=not (quiet or as_json)
@@ -159,8 +161,11 @@ def _took(seconds: float) -> str:
 
 def _report_builder() -> Callable[[Path, tuple[str, ...]], None]:
     """What the report drawer imports while the run simulates, and the function it then builds with."""
+    import sim.output.report  # noqa: F401  (matplotlib and the plots: `fill_report` imports them when called)
+    from sim.output.plots_style import warm_up
     from sim.output.results import fill_report
 
+    warm_up()  # fonts and the PNG encoder loaded now, not when the report is wanted
     return fill_report
 
 

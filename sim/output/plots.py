@@ -205,26 +205,38 @@ def not_drawn(run: SavedRun, matrix: pd.DataFrame) -> dict[str, str]:
     return notes
 
 
-def write_plots(run: SavedRun, folder: Path, processes: int | None = None) -> list[WrittenPlot]:
+def write_plots(
+    run: SavedRun,
+    folder: Path,
+    processes: int | None = None,
+    meanwhile: Callable[[], object] | None = None,
+) -> list[WrittenPlot]:
     """Draw every figure of the run that has something to show and save it as PNG in `folder` (created if
     needed); the others are listed with the note that replaces them (`not_drawn`).
 
     With two `processes` (default: `drawing_processes()`), a forked copy of this process draws every
     other figure while this one draws the rest. The copy only writes its PNG files and exits; whatever it
     did not finish (it failed, or was stopped) this process draws itself afterwards, so an error is
-    raised here, as with one process, and the files are the same either way."""
+    raised here, as with one process, and the files are the same either way. `meanwhile`: more work for
+    this process (the report's text), done after its own figures and before waiting for the copy's; the
+    copy then takes the larger half of the figures."""
     folder.mkdir(parents=True, exist_ok=True)
     every = list(figure_builders(run).items())
     builders = [(name, entry) for name, entry in every if not entry[1]]  # a picture with a note is not drawn
     paths = [folder / SPECS[name].file for name, _ in builders]
-    helper = _fork_drawing(builders[1::2], paths[1::2]) if (processes or drawing_processes()) > 1 else None
-    mine = range(0, len(builders), 2) if helper is not None else range(len(builders))
+    theirs = range(0 if meanwhile is not None else 1, len(builders), 2)
+    helper = None
+    if (processes or drawing_processes()) > 1:
+        helper = _fork_drawing([builders[i] for i in theirs], [paths[i] for i in theirs])
+    mine = [index for index in range(len(builders)) if helper is None or index not in theirs]
     try:
         for index in mine:
             save_figure(builders[index][1][0](), paths[index])
+        if meanwhile is not None:
+            meanwhile()
     finally:
         finished = helper is not None and reap(helper) == 0
-    for index in range(1, len(builders), 2) if helper is not None else ():
+    for index in theirs if helper is not None else ():
         if not finished or not paths[index].is_file():
             save_figure(builders[index][1][0](), paths[index])
     return [WrittenPlot(SPECS[name], folder / SPECS[name].file, note) for name, (_, note) in every]

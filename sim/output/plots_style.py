@@ -202,3 +202,22 @@ def save_figure(figure: Figure, path: Path) -> None:
     width, height = (int(size) for size in figure.bbox.size)
     image = Image.frombuffer("RGBA", (width, height), pixels.getvalue(), "raw", "RGBA", 0, 1)
     image.convert("RGB").save(path, format="png", compress_level=PNG_COMPRESSION, dpi=(DPI, DPI))
+
+
+def warm_up() -> None:
+    """Draw and encode a small throwaway picture (a titled, labelled plot with a legend), so that the fonts,
+    the text layout and the PNG encoder are loaded before a report is wanted: the report drawer
+    (`sim.output.drawer`) does this while the run simulates, and its report is then drawn sooner."""
+    figure = new_figure((3.0, 2.0))
+    ax = figure.add_subplot()
+    ax.plot([0.0, 1.0], [0.0, 1.0], label="warm")
+    bars(ax, np.arange(3.0), np.ones(3), 0.8, ALL_COLOUR, "bars")
+    ax.set_xlabel("clock time")
+    ax.set_ylabel("calls")
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    put_title(figure, "warm-up", "subtitle")
+    pixels = io.BytesIO()
+    figure.savefig(pixels, format="rgba", dpi=DPI)
+    width, height = (int(size) for size in figure.bbox.size)
+    image = Image.frombuffer("RGBA", (width, height), pixels.getvalue(), "raw", "RGBA", 0, 1)
+    image.convert("RGB").save(io.BytesIO(), format="png", compress_level=PNG_COMPRESSION, dpi=(DPI, DPI))

@@ -305,18 +305,35 @@ window.addEventListener('load', function () {
 """
 
 
-def render(run: SavedRun, plots: Sequence[WrittenPlot]) -> str:
-    """The whole report as one HTML string (images embedded)."""
+def text_sections(run: SavedRun) -> dict[str, str]:
+    """The report's sections that show no picture, as HTML by section key: computed while the pictures
+    are drawn (`write_report`), then placed by `render`."""
+    return {
+        "headline": headline_section(run),
+        "kpis": kpis_section(run),
+        "intervals": intervals_section(run),
+        "departments": departments_section(run),
+        "assumptions": "".join(
+            f"<li>{code_spans(item)}</li>" for item in assumptions(run.scenario, run.reps)
+        ),
+        "definitions": "".join(
+            f"<dt>{esc(key)}</dt><dd>{code_spans(doc)} <span class='note'>({esc(source)})</span></dd>"
+            for key, source, doc in definitions()
+        ),
+        "scenario": esc(readable_scenario(run.scenario)),
+        "run": run_section(run),
+    }
+
+
+def render(run: SavedRun, plots: Sequence[WrittenPlot], texts: dict[str, str] | None = None) -> str:
+    """The whole report as one HTML string (images embedded); `texts`: its `text_sections`, if already
+    computed."""
     scenario = run.scenario
     end = scenario.start + scenario.duration
     reps = f", {run.reps} replications" if run.reps > 1 else ""
     nav = "".join(f'<a href="#{key}">{esc(title)}</a>' for key, title in SECTIONS)
     plot_nav = " ".join(f'<a href="#plot-{p.spec.name}">{esc(p.spec.title)}</a>' for p in plots)
-    definition_items = "".join(
-        f"<dt>{esc(key)}</dt><dd>{code_spans(doc)} <span class='note'>({esc(source)})</span></dd>"
-        for key, source, doc in definitions()
-    )
-    assumption_items = "".join(f"<li>{code_spans(item)}</li>" for item in assumptions(scenario, run.reps))
+    text = texts if texts is not None else text_sections(run)
     description = f"<p>{esc(scenario.description)}</p>" if scenario.description else ""
     body = f"""
 <header id="top">
@@ -326,20 +343,20 @@ def render(run: SavedRun, plots: Sequence[WrittenPlot]) -> str:
 Waits in seconds, agent time in hours, clock times as in the scenario.</p>
 </header>
 <nav>{nav}</nav>
-<section id="headline"><h2>Headline</h2>{headline_section(run)}</section>
+<section id="headline"><h2>Headline</h2>{text["headline"]}</section>
 <section id="plots"><h2>Pictures</h2><p class="plotnav">{plot_nav}</p>{plots_section(plots)}</section>
-<section id="kpis"><h2>KPIs against targets</h2>{kpis_section(run)}</section>
-<section id="intervals"><h2>Intervals against the target</h2>{intervals_section(run)}</section>
-<section id="departments"><h2>Departments</h2>{departments_section(run)}</section>
-<section id="assumptions"><h2>Model assumptions</h2><ul>{assumption_items}</ul></section>
+<section id="kpis"><h2>KPIs against targets</h2>{text["kpis"]}</section>
+<section id="intervals"><h2>Intervals against the target</h2>{text["intervals"]}</section>
+<section id="departments"><h2>Departments</h2>{text["departments"]}</section>
+<section id="assumptions"><h2>Model assumptions</h2><ul>{text["assumptions"]}</ul></section>
 <section id="definitions"><h2>KPI definitions</h2>
 <p>Quoted from the docstrings of the functions that compute them (<code>sim/analysis/metrics.py</code>).</p>
-<dl>{definition_items}</dl></section>
+<dl>{text["definitions"]}</dl></section>
 <section id="scenario"><h2>Scenario</h2>
 <p>As run, every default filled in; clock times as 08:00 and durations with their unit (45s, 4m, 1.5h), as a
 scenario file writes them (<code>scenario.yaml</code> in the results folder holds the same in seconds).</p>
-<pre>{esc(readable_scenario(scenario))}</pre></section>
-<section id="run"><h2>Run facts</h2>{run_section(run)}</section>
+<pre>{text["scenario"]}</pre></section>
+<section id="run"><h2>Run facts</h2>{text["run"]}</section>
 <footer><p class="note" id="check">Page check: not run (scripts disabled).</p><p><a href="#top">Back to top</a></p></footer>
 """
     return (
@@ -368,8 +385,9 @@ def write_report(folder: Path | str, pending: Collection[str] = ()) -> Report:
     run = load_run(folder, pending)
     staging = new_staging(folder / PLOTS)  # mode from the umask, like the rest of the folder
     try:
-        written = write_plots(run, staging)
-        document = render(run, written)
+        texts: dict[str, str] = {}
+        written = write_plots(run, staging, meanwhile=lambda: texts.update(text_sections(run)))
+        document = render(run, written, texts)
         replace_folder(
             staging, folder / PLOTS
         )  # the old pictures aside, the new in place, Ctrl-C held between

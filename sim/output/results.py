@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from sim.output.drawer import ReportDrawer
 from sim.output.folders import (
     DISK_ERRORS,
     clean_json,
+    fsync_path,
     write_folder,
     write_json,
     write_parquet,
@@ -68,19 +70,26 @@ def write_run(
     (`sim.output.call_log_export`)."""
 
     def fill(folder: Path) -> None:
-        # what the report reads first, so that a drawer can draw while the rest is written
-        (folder / "scenario.yaml").write_text(
-            yaml.safe_dump(resolved_dict(run.scenario), sort_keys=False), encoding="utf-8"
-        )
-        write_json(folder / "meta.json", meta(run, command))
-        write_parquet(calls_table(run.first), folder / "calls.parquet")
-        write_parquet(visits_table(run.first), folder / "visits.parquet")
-        run.intervals.to_csv(folder / "intervals.csv", index=False, float_format="%.6g")
-        if email_departments(run.scenario):  # the email backlog and its age at each interval's end
-            email_backlog(run.first).to_csv(folder / "backlog.csv", index=False, float_format="%.6g")
-        if len(run.replications) > 1:
-            replications_frame(run).to_csv(folder / "replications.csv", index=False, float_format="%.6g")
-        write_json(folder / "summary.json", run.summary)
+        # what the report reads first, so that a drawer can draw while the rest is written; the Parquet
+        # tables are written by threads (Arrow encodes and compresses them without the GIL), and meta.json
+        # (which waits for git) by another, while this one writes the text files
+        with ThreadPoolExecutor(3, thread_name_prefix="results") as writers:
+            tables = [
+                writers.submit(write_parquet, calls_table(run.first), folder / "calls.parquet"),
+                writers.submit(write_parquet, visits_table(run.first), folder / "visits.parquet"),
+                writers.submit(lambda: write_json(folder / "meta.json", meta(run, command))),
+            ]
+            (folder / "scenario.yaml").write_text(
+                yaml.safe_dump(resolved_dict(run.scenario), sort_keys=False), encoding="utf-8"
+            )
+            run.intervals.to_csv(folder / "intervals.csv", index=False, float_format="%.6g")
+            if email_departments(run.scenario):  # the email backlog and its age at each interval's end
+                email_backlog(run.first).to_csv(folder / "backlog.csv", index=False, float_format="%.6g")
+            if len(run.replications) > 1:
+                replications_frame(run).to_csv(folder / "replications.csv", index=False, float_format="%.6g")
+            write_json(folder / "summary.json", run.summary)
+            for written in tables:
+                written.result()  # written (or its error raised here)
         drawing = report and drawer is not None and drawer.begin(folder, LATE_FILES)
         write_parquet(run.first.events, folder / "events.parquet")
         write_parquet(run.first.agents, folder / "agents.parquet")
@@ -90,6 +99,9 @@ def write_run(
         if release_events:
             run.first.release_events()
             _give_back_memory()
+        if drawing:  # flushed to disk while the drawer draws: the flush before the rename is then short
+            for name in ("calls.parquet", "visits.parquet", "events.parquet"):
+                fsync_path(folder / name)
         if report and not (drawing and drawer is not None and drawer.finish()):
             fill_report(folder)
 
