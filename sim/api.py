@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from sim.experiments.backtest import Backtest
     from sim.experiments.schedule import Schedule
     from sim.experiments.staffing import StaffingPlan
+    from sim.experiments.staffing.email_sizing import EmailSizing
     from sim.experiments.staffing.groups import GroupPlan
     from sim.model.call_log import CallLog
     from sim.model.shift_catalogue import ShiftCatalogue
@@ -407,6 +408,44 @@ def staff_groups(
     return search_groups(
         base, targets_from(targets, ceilings, base), reps=reps, seed=seed, jobs=jobs, progress=progress
     )
+
+
+def staff_emails(
+    scenario: ScenarioLike,
+    targets: Sequence[str] = (),
+    ceilings: Sequence[str] = (),
+    *,
+    plan: StaffingPlan | GroupPlan | None = None,
+    reps: int = 10,
+    seed: int | None = None,
+    jobs: int | None = None,
+    confidence: float | None = None,
+    days_met: float | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> EmailSizing:
+    """The smallest flat headcount of each email-only pool meeting a day-level email goal (`targets` such as
+    `email.within_due=0.95`, `ceilings` such as `email.backlog_at_close=0`), on `reps` replications of `seed`
+    with the scenario as staffed, or as `plan` (a `staff` or `staff_groups` answer) staffs it (as `callsim
+    staff --target email...`; `sim.experiments.staffing.email_sizing`). Other targets are ignored here."""
+    from sim.experiments.staffing.email_sizing import size_email_pools, split_email_targets
+    from sim.experiments.staffing.groups import GroupPlan as Groups
+    from sim.experiments.staffing.groups import with_pools
+    from sim.experiments.staffing.plans import with_plan
+    from sim.experiments.staffing.targets import StaffingError
+
+    base = _scenario(scenario)
+    _, _, goal = split_email_targets(list(targets), list(ceilings), base, confidence, days_met)
+    if goal is None:
+        raise StaffingError("no email goal: give email.within_due=SHARE or email.backlog_at_close=COUNT")
+    if isinstance(plan, Groups):
+        base = with_pools(base, plan.plan)
+    elif plan is not None:
+        base = with_plan(base, plan.plan)
+    executor = make_executor(jobs)
+    try:
+        return size_email_pools(base, goal, reps=reps, seed=seed, executor=executor, progress=progress)
+    finally:
+        executor.close()
 
 
 def schedule(

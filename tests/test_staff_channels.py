@@ -149,9 +149,9 @@ def test_the_cli_names_the_bad_channel_and_the_kept_email_departments(tmp_path: 
     written = yaml.safe_load((tmp_path / "plan" / "staffing.yaml").read_text(encoding="utf-8"))
     assert "mail" not in written["departments"]  # the comment above the plan tells its email outcome
     scenario = ROOT / "scenarios" / "email-backlog.yaml"
-    refused = runner.invoke(app, ["staff", str(scenario), "--target", "email.within_due=0.95"])
-    assert refused.exit_code == 2
-    assert "email departments are not staffed by the search" in refused.output
+    refused = runner.invoke(app, ["staff", str(scenario), "--target", "email.service_level=0.95"])
+    assert refused.exit_code == 2  # email goals are day goals sizing the email pools (test_staff_email_sizing)
+    assert "'service_level' is not an email goal; give one of email.within_due" in refused.output
     unknown = runner.invoke(app, ["staff", str(ROOT / "scenarios" / "chat-desk.yaml"), "--max", "sms.asa=1m"])
     assert unknown.exit_code == 2 and "'sms' is not a channel" in unknown.output
 

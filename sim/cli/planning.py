@@ -121,7 +121,8 @@ def staff(
         typer.Option(
             "--target",
             help="A floor every interval must reach: service_level=0.8; scoped to a channel's departments, "
-            "chat.service_level=0.8 (voice, chat; email departments keep their staffing) (default: the "
+            "chat.service_level=0.8 (voice, chat); email.within_due=0.95 sizes the email-only pools to a day goal "
+            "after the plan (flat headcount; else email departments keep their staffing) (default: the "
             "scenario's `goals`, each department its own, when neither --target nor --max is given; else its "
             "service-level target)",
         ),
@@ -131,7 +132,8 @@ def staff(
         typer.Option(
             "--max",
             help="A ceiling every interval must respect: abandon_rate=0.05, asa=30s, "
-            "mean_wait=1m, p90_wait=2m, or a channel's: chat.abandon_rate=0.1 (repeatable; default: the "
+            "mean_wait=1m, p90_wait=2m, or a channel's: chat.abandon_rate=0.1; email.backlog_at_close=0 sizes the "
+            "email-only pools (repeatable; default: the "
             "scenario's goals, see --target)",
         ),
     ] = None,

@@ -19,7 +19,10 @@ from rich.table import Table
 
 from sim.analysis.costs import plan_wages
 from sim.cli.common import command_line, folder_and_executor, written_folder
+from sim.cli.staff_emails import amend, email_only_command, email_work_only, print_sizing, size_after_plan
 from sim.experiments.staffing import StaffingError, StaffingPlan, erlang_answers, parse_targets, search
+from sim.experiments.staffing.email_sizing import split_email_targets
+from sim.experiments.staffing.plans import with_plan
 from sim.experiments.staffing.result import criterion_text, verdict_counts
 from sim.model.durations import format_clock, parse_duration
 from sim.model.email import email_departments
@@ -99,6 +102,7 @@ def staff_command(
     With `groups`, the agent groups are staffed too (`sim.cli.staff_groups`)."""
     try:
         base = one_day(load_scenario(scenario, overrides), day, "staff", scenario.parent)
+        targets, ceilings, email_goal = split_email_targets(targets, ceilings, base, confidence, days_met)
         goals = parse_targets(targets, ceilings, base, confidence, days_met)
     except ScenarioError as error:
         print_problems(err, error)
@@ -109,15 +113,19 @@ def staff_command(
     if not targets and not ceilings and base.goals is not None and not quiet:
         say(err, "targets from the scenario's goals", goals.describe(), "cyan")  # `goal_targets`
     kept = [name for name in email_departments(base) if base.departments[name].agents is not None]
-    if kept and not quiet and not groups:
+    if kept and not quiet and not groups and email_goal is None:
         say(err, "email departments keep their staffing", ", ".join(sorted(kept)), "cyan")
+    if email_goal is not None and email_work_only(base):  # nothing but email to size (`staff_emails`)
+        return email_only_command(base, email_goal, reps, seed, jobs, dask, out_dir, force, quiet, out, err)
     if groups:
         if only or confirm_reps is not None:
             say(err, "error", "--groups plans every pool on --reps days: leave out --only and --confirm-reps")
             return 2
         from sim.cli.staff_groups import staff_groups_command
 
-        return staff_groups_command(base, goals, reps, seed, jobs, dask, out_dir, force, quiet, out, err)
+        return staff_groups_command(
+            base, goals, reps, seed, jobs, dask, out_dir, force, quiet, out, err, email_goal
+        )
     name = f"{base.name}-{only}-staffing" if only else f"{base.name}-staffing"
     target = out_dir or default_run_dir(Path("results"), name)
     executor, code = folder_and_executor(target, force, "the staffing plan", jobs, dask)
@@ -136,6 +144,10 @@ def staff_command(
                 only=only,
                 progress=report,
             )
+        sizing = None
+        if email_goal is not None:  # the email-only pools sized on what the plan leaves them
+            staffed = with_plan(base, result.plan)
+            sizing = size_after_plan(staffed, email_goal, reps, result.seed, executor, quiet, err)
     except StaffingError as error:
         say(err, "error", error)
         return 2
@@ -146,8 +158,12 @@ def staff_command(
     )
     if written is None:
         return code
+    if sizing is not None and amend(written, sizing, err):
+        return 1
     if not quiet:
         print_plan(out, err, result, written)
+        if sizing is not None:
+            print_sizing(out, sizing)
     return 0
 
 

@@ -13,8 +13,10 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.cli.common import command_line, folder_and_executor, written_folder
+from sim.cli.staff_emails import amend, print_sizing, size_after_plan
+from sim.experiments.staffing.email_sizing import EmailGoal
 from sim.experiments.staffing.group_pools import kept_pools
-from sim.experiments.staffing.groups import GroupPlan, search_groups
+from sim.experiments.staffing.groups import GroupPlan, search_groups, with_pools
 from sim.experiments.staffing.targets import Targets
 from sim.model.scenario import Scenario
 from sim.output.console import say
@@ -36,8 +38,10 @@ def staff_groups_command(
     quiet: bool,
     out: Console,
     err: Console,
+    email_goal: EmailGoal | None = None,
 ) -> int:
-    """Search, write the folder, print the three answers; returns the exit status."""
+    """Search, write the folder, print the three answers; returns the exit status. With `email_goal`, the
+    email-only pools are then sized to it on the plan (`sim.cli.staff_emails`)."""
     from sim.experiments.staffing.targets import StaffingError
 
     target = out_dir or default_run_dir(Path("results"), f"{base.name}-group-staffing")
@@ -51,10 +55,14 @@ def staff_groups_command(
             err.print(f"staffing groups: {line} ({time.perf_counter() - started:.1f}s)", highlight=False)
 
     kept = kept_pools(base)
-    if kept and not quiet:
+    if kept and not quiet and email_goal is None:
         say(err, "email departments keep their staffing", ", ".join(_labelled(base, kept)), "cyan")
     try:
         result = search_groups(base, goals, reps=reps, seed=seed, executor=executor, progress=progress)
+        sizing = None
+        if email_goal is not None:  # the email-only pools sized on what the plan leaves them
+            staffed = with_pools(base, result.plan)
+            sizing = size_after_plan(staffed, email_goal, reps, seed, executor, quiet, err)
     except StaffingError as error:
         say(err, "error", error)
         return 2
@@ -65,15 +73,21 @@ def staff_groups_command(
     )
     if written is None:
         return code
+    if sizing is not None and amend(written, sizing, err):
+        return 1
     if not quiet:
-        print_group_plan(out, result, written)
+        print_group_plan(out, result, written, email_sized=sizing is not None)
+        if sizing is not None:
+            print_sizing(out, sizing)
     return 0
 
 
-def print_group_plan(out: Console, result: GroupPlan, target: Path) -> None:
+def print_group_plan(out: Console, result: GroupPlan, target: Path, email_sized: bool = False) -> None:
     """Per interval each pool's count (cross-trained, and separate in brackets), the pooled bound, then the
     answers' agent-hours and cost, the cells met, the email outcome (with a warning when the plan leaves
-    emails overdue or a backlog at the close), and where the folder went."""
+    emails overdue or a backlog at the close), and where the folder went. With `email_sized` the email-only
+    pools were sized afterwards (`sim.cli.staff_emails`), so the plan's own email outcome, measured with them
+    at their old size, is not shown: the sizing reports the outcome at the size it chose."""
     table = group_plan_table(result)
     shown = Table(box=box.SIMPLE, title=f"{result.scenario.name}: agents per interval by pool")
     shown.add_column("start")
@@ -107,7 +121,9 @@ def print_group_plan(out: Console, result: GroupPlan, target: Path) -> None:
             "(give it `agents: 0` to compare)",
             highlight=False,
         )
-    for line in email_lines(result):
+    if email_sized:
+        out.print("email outcome: at the email pools' sized headcount, below", highlight=False)
+    for line in [] if email_sized else email_lines(result):
         if line.startswith("warning: "):
             say(out, "warning", line.removeprefix("warning: "), "yellow")
         elif not line.startswith("email departments keep"):  # said on stderr before the search

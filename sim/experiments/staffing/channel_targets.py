@@ -29,6 +29,10 @@ EMAIL_REFUSED = (
     "close), so no interval's figure can judge its agents; email departments keep their own `agents` "
     "(compare email staffings with `callsim sweep` on email_within_due and email_backlog_at_close)"
 )
+EMAIL_SIZED = (
+    "a day-level email goal (email.within_due, email.backlog_at_close) instead sizes the email-only pools "
+    "after the interval plan: give it to `callsim staff` or `sim.api.staff_emails`"
+)
 
 
 class ChannelTargetError(ValueError):
@@ -52,8 +56,8 @@ def scoped(key: str, text: str, option: str, scenario: Scenario) -> tuple[str | 
         raise ChannelTargetError(
             f"{option} {text!r}: this scenario has no {channel} department (its channels: {', '.join(present)})"
         )
-    if channel == "email":
-        raise ChannelTargetError(f"{option} {text!r}: {EMAIL_REFUSED}")
+    if channel == "email":  # day goals sizing the email-only pools: `email_sizing.split_email_targets`
+        raise ChannelTargetError(f"{option} {text!r}: {EMAIL_REFUSED}; {EMAIL_SIZED}")
     return channel, kpi
 
 
