@@ -33,6 +33,7 @@ from sim.analysis.columns import Columns, derived
 from sim.analysis.email import email_columns
 from sim.analysis.grouping import Groups, count_where, equals, pair_keys, ratio
 from sim.analysis.metrics import abandon_rate, asa, mean_wait, offered, p90_wait, service_level
+from sim.analysis.thresholds import call_thresholds
 from sim.engine.day import RunResult
 from sim.model.email import email_departments
 
@@ -52,8 +53,7 @@ def channel_rows(
     position[[CHANNELS.index(channel) for channel in present]] = np.arange(size)
     key = pair_keys(call_interval, position[contact_channels(scenario, calls)], size)
     groups = Groups(key, count * size)
-    threshold = scenario.service_level.threshold
-    level = service_level(calls, threshold, by=groups)
+    level = service_level(calls, call_thresholds(scenario, calls), by=groups)  # each its department's
     is_email = np.tile(np.array([channel == "email" for channel in present]), count)
     return {
         "interval": np.repeat(np.arange(count), size),

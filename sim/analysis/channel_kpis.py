@@ -10,9 +10,10 @@ A centre whose departments answer more than one channel (voice, chat, email) rep
 - each voice and chat channel by its own figures, flat in the summary as `voice_KEY` and `chat_KEY`
   (`CHANNEL_FIGURES`: offered, answered, abandoned, service level, ASA, mean wait, abandonment), computed
   over the channel's calls-table rows with the headline's own functions. A chat's service level is its
-  first response (an agent answering a chat responds at once: the wait) within the centre's
-  `service_level.threshold`; no department has a threshold of its own, while the target may be a chat
-  department's own (`goals.departments.NAME.service_level`, `sim.analysis.goals`).
+  first response (an agent answering a chat responds at once: the wait) within its first department's
+  threshold (`goals.departments.NAME.threshold`, else the centre's `service_level.threshold`), so a
+  channel's service level is "within each department's own threshold"; the target may be a chat
+  department's own too (`goals.departments.NAME.service_level`, `sim.analysis.goals`).
 - email by the email figures of `sim.analysis.email` (handled, within due, backlog, overdue), never by a
   service level: an email department's `service_level` (seconds against hours of due time) is left
   unknown (NaN), in the summary and in the interval table.
@@ -90,7 +91,7 @@ def voice_headline(scenario: Scenario, *tables: T) -> tuple[T, ...]:
     return tuple(rows_where(table, contact_channels(scenario, table) == code) for table in tables)
 
 
-def add_channel_figures(out: dict[str, Any], scenario: Scenario, calls: Columns, threshold: float) -> None:
+def add_channel_figures(out: dict[str, Any], scenario: Scenario, calls: Columns, threshold: float | np.ndarray) -> None:
     """Add `voice_KEY` and `chat_KEY` (`CHANNEL_FIGURES`) for the voice and chat channels of a centre that
     is not voice-only, from its counted offered calls (every channel's), and leave an email department's
     service level unknown in `by_department` and `by_channel`."""

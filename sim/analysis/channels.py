@@ -24,7 +24,7 @@ def department_channels(scenario: Scenario) -> list[str]:
 
 
 def channel_figures(
-    scenario: Scenario, visits: Table, visit_department: np.ndarray, threshold: float, blocked: np.ndarray
+    scenario: Scenario, visits: Table, visit_department: np.ndarray, threshold: float | np.ndarray, blocked: np.ndarray
 ) -> dict[str, dict[str, Any]]:
     """Per channel of a centre with more than one (empty otherwise: its by-department figures say it all):
     the queue figures of all its departments' visits together. `visit_department`: each visit's department

@@ -59,11 +59,13 @@ class Pools:
 
 
 def visit_figures(
-    visits: Table, keys: np.ndarray, size: int, threshold: float, blocked: np.ndarray
+    visits: Table, keys: np.ndarray, size: int, threshold: float | np.ndarray, blocked: np.ndarray
 ) -> dict[str, Any]:
     """Per group of a department's visits (callbacks excluded) and the callers blocked on their way to it:
-    the department's queue figures."""
+    the department's queue figures. `threshold`: one for all, or one per visit (its department's)."""
     live = ~column(visits, "callback").astype(bool)
+    if isinstance(threshold, np.ndarray):
+        threshold = threshold[live]
     mine = rows_where(visits, live)
     groups = Groups(keys[live], size)
     every = np.ones(len(mine), dtype=bool)

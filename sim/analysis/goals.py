@@ -252,13 +252,18 @@ def summary_verdicts(
     replications whose own day met the goal)."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
     emails = _email_scopes(scenario)
+    own = scenario.goals.departments if scenario.goals is not None else {}
     for scope, goals in scope_goals(scenario).items():
         entries: dict[str, dict[str, Any]] = {}
         for goal, bound in goals.items():
             figure = EMAIL_FIGURE if scope in emails and goal == "service_level" else goal
             value, offered, width = _figure(summary, scope, figure)
+            text = describe_bound(goal, bound)
+            threshold = own[scope].threshold if scope in own and goal == "service_level" else None
+            if threshold is not None:  # judged at the department's own threshold: say which
+                text += f" within {threshold:g}s"
             entry: dict[str, Any] = {
-                "goal": describe_bound(goal, bound),
+                "goal": text,
                 "value": value,
                 "verdict": str(judge(np.array([value]), np.array([offered]), goal, bound)[0]),
             }

@@ -50,6 +50,7 @@ from sim.analysis.tables import (
     transfer_columns,
     visits_columns,
 )
+from sim.analysis.thresholds import call_thresholds, visit_thresholds
 from sim.engine.day import RunResult
 from sim.model.durations import format_clock
 
@@ -63,7 +64,6 @@ def interval_table(result: RunResult) -> pd.DataFrame:
     Built in one grouped pass per figure (keys interval, interval x department, interval x group), so its
     cost grows with the calls and the rows it returns, not with a pass per interval, department or group."""
     scenario = result.scenario
-    threshold = scenario.service_level.threshold
     edges = interval_edges(result)
     widths = np.diff(edges)
     count = len(widths)
@@ -132,7 +132,7 @@ def interval_table(result: RunResult) -> pd.DataFrame:
         "answered": count_where(equals(calls, "outcome", "answered"), per_call),
         "abandoned": count_where(equals(calls, "outcome", "abandoned"), per_call),
         "blocked": count_where(equals(calls, "outcome", "blocked"), per_call),
-        "service_level": service_level(calls, threshold, by=per_call),
+        "service_level": service_level(calls, call_thresholds(scenario, calls), by=per_call),
         "asa": asa(calls, by=per_call),
         "mean_wait": mean_wait(calls, by=per_call),
         "p90_wait": p90_wait(calls, by=per_call),
@@ -167,7 +167,7 @@ def interval_table(result: RunResult) -> pd.DataFrame:
     pool_department = np.repeat(
         np.array([department_at.get(p, -1) for p in agent_pools], dtype=np.int64), count
     )
-    figures = visit_figures(visits, visit_key, size, threshold, blocked)
+    figures = visit_figures(visits, visit_key, size, visit_thresholds(scenario, visit_department), blocked)
     del figures["visits"]
     figures["answered"] = answered_here
     table_departments: dict[str, Any] = {

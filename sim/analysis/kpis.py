@@ -65,7 +65,8 @@ CHANNEL_DEFINITIONS = {
     "answered": ("answered", "n", 1, "{what} an agent answered."),
     "abandoned": ("abandoned", "n", -1, "{what} whose customer gave up waiting (or ringing)."),
     "service_level": ("service level", "%", 1,
-                      "{what} answered within service_level.threshold of arriving / offered (abandoned and "
+                      "{what} answered within their first department's threshold (goals.departments.NAME."
+                      "threshold, else service_level.threshold) of arriving / offered (abandoned and "
                       "blocked ones count as misses){note}."),
     "asa": ("ASA", "s", -1, "Mean first queue wait of the {lower} an agent answered (seconds)."),
     "mean_wait": ("mean wait", "s", -1, "Mean queue wait of the {lower} not blocked, answered or not (seconds)."),
@@ -76,7 +77,8 @@ _CHANNEL_WORDS = {
     "voice": ("Voice calls", "voice calls", " (in a centre of several channels, the headline figure of the "
               "same name)"),
     "chat": ("Chats", "chats", ": a chat's first response is the agent's answer, so this is first response "
-             "within the threshold, the centre's (no department has its own; the target may be a chat "
+             "within the threshold of its first department (goals.departments.NAME.threshold, else the centre's "
+             "service_level.threshold: within each department's own threshold; the target may be a chat "
              "department's goals.departments.NAME.service_level)"),
 }
 

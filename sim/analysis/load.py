@@ -15,6 +15,7 @@ import numpy as np
 from sim.model.call_types import patience_spec, work_spec
 from sim.model.chat import chat_departments, chat_desks
 from sim.model.dists import _Spec
+from sim.model.goals import department_thresholds
 from sim.model.rates import interval_widths, rate_per_second, reason_rates
 from sim.model.scenario import Scenario
 
@@ -152,16 +153,15 @@ def queue_models(scenario: Scenario) -> dict[str, QueueModel]:
     ring: first response is the wait; its servers are slots, `sim.model.chat`)."""
     rates = arrival_rates(scenario)
     shares = department_shares(scenario)
-    threshold = max(0.0, scenario.service_level.threshold - scenario.ring_time)
+    thresholds = department_thresholds(scenario)  # each its own goals.departments.NAME.threshold, or the centre's
     chats = chat_departments(scenario)
     models = {}
     for name in staffed_departments(scenario):
         work, patience = department_times(scenario, name)
         if name in chats:
-            models[name] = QueueModel(
-                rates * shares[name], work, patience, scenario.service_level.threshold, 1.0
-            )
+            models[name] = QueueModel(rates * shares[name], work, patience, thresholds[name], 1.0)
         else:
+            threshold = max(0.0, thresholds[name] - scenario.ring_time)
             models[name] = QueueModel(
                 rates * shares[name], scenario.ring_time + work, patience, threshold, ring_survival(scenario)
             )

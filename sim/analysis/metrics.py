@@ -50,8 +50,9 @@ def offered(calls: Table, by: Groups | None = None) -> Any:
     return count_where(np.ones(len(calls), dtype=bool), by)
 
 
-def service_level(calls: Table, threshold: float, by: Groups | None = None) -> Any:
-    """Calls answered within the threshold (queue wait + ring) / offered; abandons and blocks count as misses."""
+def service_level(calls: Table, threshold: float | np.ndarray, by: Groups | None = None) -> Any:
+    """Calls answered within the threshold (queue wait + ring) / offered; abandons and blocks count as misses.
+    `threshold`: one for all, or one per row (each call's first department's, `sim.analysis.thresholds`)."""
     groups = groups_of(calls, by)
     in_time = equals(calls, "outcome", "answered") & (column(calls, "time_to_answer") <= threshold + 1e-9)
     return figure(
@@ -59,9 +60,11 @@ def service_level(calls: Table, threshold: float, by: Groups | None = None) -> A
     )
 
 
-def service_level_live(calls: Table, threshold: float, by: Groups | None = None) -> Any:
+def service_level_live(calls: Table, threshold: float | np.ndarray, by: Groups | None = None) -> Any:
     """Service level over offered calls that did not take a callback instead of waiting (virtual hold)."""
     live = ~column(calls, "virtual_hold").astype(bool)
+    if isinstance(threshold, np.ndarray):
+        threshold = threshold[live]
     return service_level(rows_where(calls, live), threshold, by.subset(live) if by is not None else None)
 
 
@@ -352,9 +355,11 @@ def _share(flags: np.ndarray) -> float:
     return int(np.count_nonzero(flags)) / len(flags)
 
 
-def visit_service_level(visits: Table, threshold: float, blocked: Any = 0, by: Groups | None = None) -> Any:
+def visit_service_level(
+    visits: Table, threshold: float | np.ndarray, blocked: Any = 0, by: Groups | None = None
+) -> Any:
     """Visits answered within the threshold of joining this department's queue / (visits + callers blocked
-    on their way to it)."""
+    on their way to it). `threshold`: one for all, or one per visit (its department's)."""
     groups = groups_of(visits, by)
     in_time = column(visits, "answered").astype(bool) & (column(visits, "time_to_answer") <= threshold + 1e-9)
     reached = count_where(np.ones(len(visits), dtype=bool), groups) + np.asarray(blocked)

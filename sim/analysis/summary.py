@@ -58,6 +58,7 @@ from sim.analysis.metrics import (
 )
 from sim.analysis.outbound import add_outbound
 from sim.analysis.tables import agent_levels, calls_columns, transfer_columns, visits_columns
+from sim.analysis.thresholds import call_thresholds, visit_thresholds
 from sim.engine.day import RunResult
 from sim.engine.log import CODE, Event
 from sim.model.chat import chat_desks
@@ -70,7 +71,6 @@ _CALLBACK_OFFER = CODE[Event.CALLBACK_OFFER]
 def summary(result: RunResult) -> dict[str, Any]:
     """The headline KPIs of one run (the keys are the contract of `summary.json`)."""
     scenario = result.scenario
-    threshold = scenario.service_level.threshold
     arrivals = counted(result, calls_columns(result))
     calls = offered_calls(arrivals)
     counted_ids = calls["call_id"]
@@ -99,9 +99,9 @@ def summary(result: RunResult) -> dict[str, Any]:
         "dropped": outcomes(calls, "dropped"),
         "abandoned_on_hold": outcomes(calls, "abandoned_on_hold"),
         "callbacks_failed": outcomes(calls, "callback_failed"),
-        "service_level": service_level(calls, threshold),
+        "service_level": service_level(calls, call_thresholds(scenario, calls)),
         "service_level_target": scenario.service_level.target,
-        "service_level_live": service_level_live(calls, threshold),
+        "service_level_live": service_level_live(calls, call_thresholds(scenario, calls)),
         "answered_within_rings": answered_within_rings(
             calls, scenario.ring.cycle, scenario.service_level.rings
         ),
@@ -160,7 +160,8 @@ def summary(result: RunResult) -> dict[str, Any]:
         equals(contacts, "outcome", "blocked"),
         Groups(codes_of(contacts, "first_department", departments), size),
     )
-    figures = visit_figures(visits, visit_department, size, threshold, blocked)
+    visit_threshold = visit_thresholds(scenario, visit_department)  # each visit's department's
+    figures = visit_figures(visits, visit_department, size, visit_threshold, blocked)
     every_transfer = np.ones(len(transfers), dtype=bool)
     transfers_in = count_where(every_transfer, Groups(codes_of(transfers, "to", departments), size))
     transfers_out = count_where(every_transfer, Groups(codes_of(transfers, "from", departments), size))
@@ -189,10 +190,11 @@ def summary(result: RunResult) -> dict[str, Any]:
             "answered_by_own_agents": float(by_own[i] / answered_here[i]) if answered_here[i] else math.nan,
         }
     out["by_department"] = by_department
-    by_channel = channel_figures(scenario, visits, visit_department, threshold, blocked)
+    by_channel = channel_figures(scenario, visits, visit_department, visit_threshold, blocked)
     if by_channel:  # calls and chats (...) in one centre: each channel as a whole
         out["by_channel"] = by_channel
-    add_channel_figures(out, scenario, contacts, threshold)  # voice_KEY, chat_KEY beside a non-voice channel
+    # voice_KEY, chat_KEY beside a non-voice channel
+    add_channel_figures(out, scenario, contacts, call_thresholds(scenario, contacts))
     if groups:
         categories = visits.categories["department"]
         taken = visits["taken"]

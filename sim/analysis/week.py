@@ -18,6 +18,7 @@ from sim.analysis.confidence import half_width
 from sim.analysis.grouping import Groups, count_where, equals
 from sim.analysis.metrics import abandon_rate, asa, counted, mean_wait, offered_calls, service_level
 from sim.analysis.tables import agent_levels, calls_table
+from sim.analysis.thresholds import call_thresholds
 from sim.engine.day import RunResult
 from sim.engine.log import CODE, Event
 
@@ -65,7 +66,10 @@ def week_table(days: Sequence[RunResult], names: Sequence[str], types: Sequence[
     """One row per day and a last row for the week: offered, answered, abandoned, service level, ASA, mean
     wait, abandonment, agent-hours and the work carried in and out."""
     calls = week_calls(days)
-    threshold = days[0].scenario.service_level.threshold
+    # each call judged at its first department's threshold (stacked days: the column back to a category)
+    threshold = call_thresholds(
+        days[0].scenario, calls.assign(first_department=calls["first_department"].astype("category"))
+    )
     size = len(days)
     by = Groups(calls["day"].to_numpy(), size)
     answered = equals(calls, "outcome", "answered")

@@ -8,6 +8,7 @@ goals:
   occupancy: [0.7, 0.9]       # between (a band)
   departments:
     billing: {service_level: 0.85, asa: 20s}   # replaces those goals for billing; the rest still apply
+    chat: {service_level: 0.8, threshold: 60s}  # chat's own threshold: first response within 60 s
   confidence: 0.95            # callsim staff: each goal met by its mean's one-sided 95% bound
   days_met: 0.9               # callsim staff: every goal met on 90% of simulated days, per interval
 ```
@@ -15,6 +16,12 @@ goals:
 Without a `goals` block the one goal is today's: `service_level.target` for all calls and each department. A
 `goals` block without `service_level` keeps `service_level.target` as the service-level goal. Verdicts
 (met / missed / no calls) are `sim.analysis.goals`'s; this module is the schema and its checks only.
+
+`goals.departments.NAME.threshold` is that department's own service-level threshold (a chat desk promising a
+first response within 60 s in a centre whose phones promise 20 s): a wait in the department (a visit) is judged
+against it, and a contact's headline wait against its first department's; `service_level.threshold` stays the
+default for every department without one (`department_thresholds`). Not for an email department (judged on
+its due time).
 """
 
 from __future__ import annotations
@@ -59,10 +66,17 @@ class GoalSet(BaseModel):
         return [(name, getattr(self, name)) for name in GOAL_NAMES if getattr(self, name) is not None]
 
 
+class DepartmentGoals(GoalSet):
+    """A department's goals (`goals.departments.NAME`), and the threshold its service level is judged at."""
+
+    threshold: NonNegativeDuration | None = None
+    """This department's own service-level threshold, seconds (None: `service_level.threshold`)."""
+
+
 class Goals(GoalSet):
     """The `goals` block: goals for all calls, and per department goals that replace them there."""
 
-    departments: dict[str, GoalSet] = Field(default_factory=dict)
+    departments: dict[str, DepartmentGoals] = Field(default_factory=dict)
     confidence: OpenShare | None = None
     """`callsim staff`: each goal met by its mean's one-sided Student-t bound at this confidence (0.95)."""
     days_met: OpenShare | None = None
@@ -83,6 +97,12 @@ def goal_problems(scenario: Any) -> Iterable[tuple[str, str]]:
                 f"no such department {shorten(name)} (departments: {', '.join(scenario.departments)})",
             )
         scopes.append((f"goals.departments.{name}", own))
+        department = scenario.departments.get(name)
+        if own.threshold is not None and department is not None and department.channel == "email":
+            yield (
+                f"goals.departments.{name}.threshold",
+                "an email department is judged on its due time, not a service-level threshold: remove it",
+            )
     level = goals.service_level
     if level is not None and abs(level - scenario.service_level.target) > 1e-12:
         yield (
@@ -112,3 +132,22 @@ def with_service_level_goal(data: Any) -> Any:
     if isinstance(measured, dict) and "target" not in measured:
         return {**data, "service_level": {**measured, "target": level}}
     return data
+
+
+def department_thresholds(scenario: Any) -> dict[str, float]:
+    """Each department's service-level threshold, seconds, in the scenario's order: its own
+    `goals.departments.NAME.threshold`, else the centre's `service_level.threshold`."""
+    goals: Goals | None = scenario.goals
+    own = goals.departments if goals is not None else {}
+    default = float(scenario.service_level.threshold)
+    out: dict[str, float] = {}
+    for name in scenario.departments:
+        threshold = own[name].threshold if name in own else None
+        out[name] = default if threshold is None else float(threshold)
+    return out
+
+
+def has_own_thresholds(scenario: Any) -> bool:
+    """Whether any department has a service-level threshold of its own (else every view uses the centre's)."""
+    goals: Goals | None = scenario.goals
+    return goals is not None and any(own.threshold is not None for own in goals.departments.values())

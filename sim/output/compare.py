@@ -33,6 +33,7 @@ from sim.experiments.compare import (
 )
 from sim.experiments.compare import choose_test as _choose_test
 from sim.model.durations import format_clock
+from sim.model.goals import department_thresholds, has_own_thresholds
 from sim.output.compare_goals import goal_comparison
 from sim.output.compare_labels import change_labels
 from sim.output.folders import clean_json
@@ -185,7 +186,11 @@ def service_level_figure(comparison: Comparison) -> Figure:
             ax.axhline(
                 target, color="#c0392b", linestyle="--", linewidth=1.3, label=f"target {100 * target:.0f}%"
             )
-        ax.set_title("all calls" if scope == "all" else scope, fontsize=10)
+        title = "all calls" if scope == "all" else scope
+        if scope != "all" and any(has_own_thresholds(run.scenario) for run in runs):  # its own threshold(s)
+            own = sorted({department_thresholds(run.scenario)[scope] for run in runs})
+            title += f" (within {' / '.join(f'{t:g}' for t in own)} s)"
+        ax.set_title(title, fontsize=10)
         ax.set_xticks(np.arange(math.ceil(low / step) * step, high + 1e-9, step))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_clock(x)))
         ax.set_xlabel("interval start (clock)")

@@ -69,9 +69,12 @@ def headline_calls(calls: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     return calls[(first == wanted).to_numpy()]
 
 
-def channel_figure(intervals: pd.DataFrame, target: float, threshold: float, subtitle: str) -> Figure:
+def channel_figure(
+    intervals: pd.DataFrame, target: float, threshold: float, subtitle: str, within: dict[str, str] | None = None
+) -> Figure:
     """Per channel and interval: above, what the channel is judged by (voice and chat: service level;
-    email: share handled within due) against the target; below, the contacts offered."""
+    email: share handled within due) against the target; below, the contacts offered. `within`: per
+    channel, the words for its threshold where departments have their own (`60 s`), else `threshold`."""
     fig = new_figure(size=(10.0, 6.4), grid=(2, 1))
     top, bottom = fig.subplots(2, 1, sharex=True)
     channels = channel_names(intervals)
@@ -85,7 +88,8 @@ def channel_figure(intervals: pd.DataFrame, target: float, threshold: float, sub
             judged, label = rows["email_within_due"].to_numpy(dtype=float), "email: handled within due"
         else:
             judged = rows["service_level"].to_numpy(dtype=float)
-            label = f"{name}: {'first response' if name == 'chat' else 'answered'} within {threshold:g} s"
+            words = (within or {}).get(name, f"{threshold:g} s")
+            label = f"{name}: {'first response' if name == 'chat' else 'answered'} within {words}"
         top.plot(x, judged, color=colour, linewidth=2.0, marker="o", markersize=4, label=label)
         bottom.plot(
             x, rows["offered"].to_numpy(dtype=float), color=colour, linewidth=2.0, marker="o", markersize=4,

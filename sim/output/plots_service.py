@@ -15,7 +15,9 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from sim.analysis.metrics import offered_calls, service_level
 from sim.analysis.tables import integrate_levels_by
+from sim.analysis.thresholds import call_thresholds
 from sim.model.durations import format_duration
+from sim.model.goals import department_thresholds, has_own_thresholds
 from sim.model.scenario import Scenario
 from sim.output import kpi_labels
 from sim.output.plots_style import (
@@ -48,10 +50,16 @@ def interval_rows(intervals: pd.DataFrame, department: str = "all", kind: str | 
 
 
 def service_level_figure(
-    intervals: pd.DataFrame, departments: Sequence[str], target: float, threshold: float, subtitle: str
+    intervals: pd.DataFrame,
+    departments: Sequence[str],
+    target: float,
+    threshold: float,
+    subtitle: str,
+    within: str | None = None,
 ) -> Figure:
     """Service level per interval (all calls and each department) against the target line; with
-    replications, a shaded 95% confidence band around each line; intervals below target marked."""
+    replications, a shaded 95% confidence band around each line; intervals below target marked. `within`:
+    the words for the threshold where departments have their own, else `threshold`."""
     fig = new_figure()
     ax = fig.add_subplot()
     colours = department_colours(departments)
@@ -106,7 +114,7 @@ def service_level_figure(
     )
     ax.set_ylim(0, 1.04)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_ylabel(f"{kpi_labels.axis_label('service_level')}, answered within {threshold:g} s")
+    ax.set_ylabel(f"{kpi_labels.axis_label('service_level')}, answered within {within or f'{threshold:g} s'}")
     clock_axis(ax, list(overall["start"].astype(str)))
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left", fontsize=8, ncol=2, framealpha=0.9)
@@ -237,11 +245,12 @@ def wait_figure(
     figure the report's headline shows."""
     threshold = scenario.service_level.threshold
     target = scenario.service_level.target
+    own = department_thresholds(scenario) if has_own_thresholds(scenario) else {}  # read each curve there
     offered = counted_offered(calls, scenario)
     answered = offered.loc[offered["outcome"] == "answered", "time_to_answer"].to_numpy(dtype=float)
     longest = float(np.quantile(answered, 0.99)) if len(answered) else 0.0
     top = max(3 * threshold, longest, 60.0)
-    grid = np.unique(np.r_[np.linspace(0.0, top, 400), threshold])
+    grid = np.unique(np.r_[np.linspace(0.0, top, 400), threshold, *own.values()])
     fig = new_figure()
     ax = fig.add_subplot()
     departments = list(scenario.departments)
@@ -251,6 +260,7 @@ def wait_figure(
         for name, curve in department_curves(calls, visits, scenario, grid).items():
             if np.isnan(curve).all():
                 continue
+            mark = int(np.searchsorted(grid, own[name])) if name in own else at
             ax.plot(
                 grid,
                 curve,
@@ -258,9 +268,9 @@ def wait_figure(
                 linewidth=1.2,
                 alpha=0.9,
                 drawstyle="steps-post",
-                label=f"{name}: {100 * curve[at]:.1f}% within {threshold:g} s (its visits)",
+                label=f"{name}: {100 * curve[mark]:.1f}% within {own.get(name, threshold):g} s (its visits)",
             )
-    level = service_level(offered, threshold)
+    level = service_level(offered, call_thresholds(scenario, offered) if own else threshold)
     curve = answered_within(offered, grid)
     shown = "-" if math.isnan(level) else f"{100 * level:.1f}%"
     ax.plot(

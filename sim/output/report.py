@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.analysis import kpis
+from sim.analysis.thresholds import channel_threshold_words
 from sim.model.durations import format_clock, format_duration
 from sim.output.console import Features, features, lookup
 from sim.output.folders import new_staging, replace_folder
@@ -163,7 +164,7 @@ def headline_section(run: SavedRun) -> str:
     summary = run.summary
     ci = summary_ci(summary)
     target = run.scenario.service_level.target
-    threshold = run.scenario.service_level.threshold
+    within = channel_threshold_words(run.scenario)  # the headline's departments' threshold(s)
     met = target_met(summary, target)
 
     def card(key: str, note: str, state: str = "") -> Card:
@@ -173,7 +174,7 @@ def headline_section(run: SavedRun) -> str:
         return (label, with_ci(summary, key, entry.unit, ci), note, state)
 
     cards: list[Card] = [
-        card("service_level", f"target {100 * target:.0f}% within {threshold:g} s", "met" if met else "miss"),
+        card("service_level", f"target {100 * target:.0f}% within {within}", "met" if met else "miss"),
         card("asa", "answered calls"),
         card("abandon_rate", "of offered calls"),
         card("occupancy", "busy / logged in"),

@@ -10,7 +10,9 @@ from typing import Any
 from sim.analysis import kpis
 from sim.analysis.channel_kpis import CHANNEL_FIGURES
 from sim.analysis.goals import scope_goals
+from sim.analysis.thresholds import channel_threshold_words
 from sim.model.durations import format_duration
+from sim.model.goals import department_thresholds, has_own_thresholds
 from sim.model.scenario import Scenario
 from sim.output.console import COST_ROWS, Features, features, lookup
 from sim.output.report_format import Cell, esc, number, summary_ci, table, target_met, with_ci
@@ -115,8 +117,7 @@ def kpis_section(run: SavedRun) -> str:
     ci = summary_ci(summary)
     scenario = run.scenario
     target = scenario.service_level.target
-    threshold = scenario.service_level.threshold
-    level_target = f"≥ {100 * target:.0f}% within {threshold:g} s"
+    level_target = f"≥ {100 * target:.0f}% within {channel_threshold_words(scenario)}"
     rows: list[list[Cell]] = []
     for key, label, unit in HEADLINE:
         if key not in summary:
@@ -148,6 +149,9 @@ def kpis_section(run: SavedRun) -> str:
                 cells = _target_cells(met, level_target)
             else:
                 cells = _target_cells(None, notes.get(key, ""))
+            if key in ("voice_service_level", "chat_service_level") and has_own_thresholds(scenario):
+                channel = key.split("_")[0]  # `service level (chat, 60 s)`: the channel's own threshold
+                label = f"{label[:-1]}, {channel_threshold_words(scenario, channel)})"
             rows.append([esc(kpis.label_in(label, key, summary)), esc(with_ci(summary, key, unit, ci)), *cells])
         if rows:
             out += f"<h3>{esc(title)}</h3>" + table(["KPI", "value", "target", "status"], rows, "kpis")
@@ -173,10 +177,13 @@ def departments_section(run: SavedRun) -> str:
         (key, entry.label, entry.unit) for key in keys for entry in [kpis.kpi(f"by_department.x.{key}")]
     ]
     goals = scope_goals(scenario)
+    own = department_thresholds(scenario) if has_own_thresholds(scenario) else None  # a column when set
     rows: list[list[Cell]] = []
     for name, values in (summary.get("by_department") or {}).items():
         department_ci = (ci.get("by_department") or {}).get(name, {})
         cells: list[Cell] = [esc(name)]
+        if own is not None:
+            cells.append(esc(f"{own[name]:g} s" if name in own else "-"))
         for key, _, unit in columns:
             text = esc(with_ci(values, key, unit, department_ci if unit != "n" else None))
             level = values.get(key)
@@ -187,7 +194,9 @@ def departments_section(run: SavedRun) -> str:
                 cells.append(text)
         rows.append(cells)
     out = '<div class="scroll">' + table(
-        ["department", *[label for _, label, _ in columns]], rows, "departments"
+        ["department", *(["service-level threshold"] if own is not None else []), *[label for _, label, _ in columns]],
+        rows,
+        "departments",
     )
     out += "</div>"
     if summary.get("by_group") or any(d.overflow for d in scenario.departments.values()):

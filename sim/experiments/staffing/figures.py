@@ -15,6 +15,7 @@ from sim.analysis.metrics import counted, counted_rows, offered_calls
 from sim.analysis.rows import kpi_row
 from sim.analysis.summary import summary
 from sim.analysis.tables import calls_table, interval_edges, visits_table
+from sim.analysis.thresholds import visit_thresholds
 from sim.engine.day import RunResult, simulate
 from sim.experiments.staffing.confidence import replication_verdicts
 from sim.experiments.staffing.targets import FIGURES, Targets
@@ -29,7 +30,6 @@ def department_figures(result: RunResult) -> pd.DataFrame:
     in one pass instead of a loop over intervals: the search reads thousands of these.
     `tests/test_staffing.py` checks that both agree."""
     scenario = result.scenario
-    threshold = scenario.service_level.threshold
     edges = interval_edges(result)
     size = len(edges) - 1
     names = list(scenario.departments)
@@ -48,6 +48,7 @@ def department_figures(result: RunResult) -> pd.DataFrame:
     count = total(np.ones(len(visits)))
     answered = visits["answered"].to_numpy(dtype=bool)
     waits = visits["wait_time"].to_numpy(dtype=float)
+    threshold = visit_thresholds(scenario, department)  # each visit's department's (goals.departments.NAME)
     in_time = answered & (visits["time_to_answer"].to_numpy(dtype=float) <= threshold + 1e-9)
     blocked_calls = calls[(calls["outcome"] == "blocked").to_numpy()]
     blocked_where = np.clip(

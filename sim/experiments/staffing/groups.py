@@ -51,6 +51,7 @@ from sim.experiments.staffing.group_pools import judged_departments, kept_pools,
 from sim.experiments.staffing.plans import agent_hours, with_plan
 from sim.experiments.staffing.start import erlang_plans, staff_erlang_a
 from sim.experiments.staffing.targets import StaffingError, Targets
+from sim.model.goals import department_thresholds
 from sim.model.rates import interval_widths
 from sim.model.scenario import Scenario
 
@@ -342,7 +343,7 @@ class GroupPlan:
 def fully_pooled(scenario: Scenario, targets: Targets, names: Sequence[str] | None = None) -> list[int]:
     """Erlang A per interval on the whole centre's load (or the load of the departments `names`): their
     calls with their mean service time and patience weighted by their load, served by one pool taking
-    every call."""
+    every call, judged at the loosest of their service-level thresholds (so it stays a lower bound)."""
     rates = arrival_rates(scenario)
     shares = department_shares(scenario)
     loads = np.zeros(scenario.interval_count)
@@ -358,7 +359,9 @@ def fully_pooled(scenario: Scenario, targets: Targets, names: Sequence[str] | No
     target = targets.floors.get("service_level", 0.0)
     max_abandon = targets.ceilings.get("abandon_rate", 1.0)
     survival = ring_survival(scenario)
-    threshold = max(0.0, scenario.service_level.threshold - scenario.ring_time)
+    own = department_thresholds(scenario)  # the loosest of the pooled departments' thresholds keeps a bound
+    loosest = max(own[name] for name in (scenario.departments if names is None else names))
+    threshold = max(0.0, loosest - scenario.ring_time)
     answer = []
     for day_load, day_rate, patience_sum in zip(
         loads.tolist(), visits.tolist(), patience_load.tolist(), strict=True
