@@ -369,3 +369,44 @@ def test_clock_crashes_on_an_undefused_failure_as_simpy_does() -> None:
         with pytest.raises(ValueError, match="boom"):
             env.run()
         assert env.now == 1.0
+
+
+def test_clock_runs_until_an_event_as_simpy_does() -> None:
+    """Until an event, `Clock.run` loops over the events itself: the same story, the same stop (with a
+    callback of the stopping event left for the resumed run), the same crash and the same complaint."""
+    traces: list[list[tuple[float, str]]] = []
+    for env in (simpy.Environment(), Clock()):
+        trace: list[tuple[float, str]] = []
+        _story(env, trace)
+        half_time = env.timeout(7.5, value="half-time")
+
+        def watcher(
+            env: simpy.Environment = env, trace: list[tuple[float, str]] = trace, half_time: Any = half_time
+        ) -> Generator[simpy.Event, Any, None]:
+            yield env.timeout(1.0)  # waits on the stopping event after `run` hooked it: runs after the stop
+            seen = yield half_time
+            trace.append((env.now, f"watcher saw {seen}"))
+
+        env.process(watcher())
+        stopped_with = env.run(until=half_time)
+        trace.append((env.now, f"paused at {stopped_with}"))
+        env.run(until=env.timeout(20.0))
+        trace.append((env.now, "done"))
+
+        def fail(_: simpy.Event, env: simpy.Environment = env) -> None:
+            env.event().fail(ValueError("boom"))
+
+        env.timeout(1.0).callbacks.append(fail)
+        with pytest.raises(ValueError, match="boom"):
+            env.run(until=env.timeout(5.0))
+        trace.append((env.now, "crashed"))
+        idle = type(env)()
+        idle.timeout(1.0)
+        with pytest.raises(RuntimeError, match="until"):
+            idle.run(until=idle.event())  # nothing left to happen, and the event never happened
+        trace.append((idle.now, "nothing left"))
+        traces.append(trace)
+    assert traces[0] == traces[1]
+    assert (7.5, "paused at half-time") in traces[0] and (7.5, "watcher saw half-time") in traces[0]
+    assert traces[0].index((7.5, "paused at half-time")) < traces[0].index((7.5, "watcher saw half-time"))
+    assert traces[0][-3:] == [(27.5, "done"), (28.5, "crashed"), (1.0, "nothing left")]

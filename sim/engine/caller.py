@@ -221,7 +221,8 @@ def leave(centre: Centre, call: Call) -> None:
     call.state = DONE
     release_line(centre, call)
     centre.active -= 1
-    centre.check_done()
+    if centre.closed:  # nothing ends the run before the doors close: no call per call until then
+        centre.check_done()
 
 
 def maybe_redial(centre: Centre, call: Call, outcome: str) -> None:

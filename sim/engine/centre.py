@@ -369,7 +369,8 @@ class Centre:
         hand calls to agents, and agents, which send callers on, do not import each other)."""
 
     def check_done(self) -> None:
-        """End the run once arrivals have stopped and no caller or agent has work left."""
+        """End the run once arrivals have stopped and no caller or agent has work left. (The common call's
+        steps, `caller.leave` and `agent._free`, call it only once `closed`: before, nothing ends the run.)"""
         if self.closed and self.active == 0 and self.busy == 0 and not self.stop.triggered:
             self.stop.succeed()
 

