@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.channel_kpis import CHANNELS, channels_of, contact_channels
-from sim.analysis.columns import Columns, derived
+from sim.analysis.columns import Columns
 from sim.analysis.email import email_columns
 from sim.analysis.grouping import Groups, count_where, equals, pair_keys, ratio
 from sim.analysis.metrics import abandon_rate, asa, mean_wait, offered, p90_wait, service_level
@@ -75,7 +75,7 @@ def channel_rows(
 def email_department_figures(result: RunResult, edges: np.ndarray, departments: list[str]) -> dict[str, Any]:
     """`EMAIL_COLUMNS` per interval and department (interval-major): each email department's emails; NaN
     in a department of another channel."""
-    emails = derived(result, "emails.columns", email_columns)  # read once for the department and channel rows
+    emails = email_columns(result)  # built once for the summary, the department and the channel rows
     target = pd.Index(departments).get_indexer(pd.Index(emails["department"].astype(str))).astype(np.int64)
     named = np.array([name in email_departments(result.scenario) for name in departments])
     return _email_cells(result, emails, edges, target, named)
@@ -84,7 +84,7 @@ def email_department_figures(result: RunResult, edges: np.ndarray, departments: 
 def email_channel_figures(result: RunResult, edges: np.ndarray, channels: list[str]) -> dict[str, Any]:
     """`EMAIL_COLUMNS` per interval and channel (interval-major): every email department's emails together
     in the `email` channel's rows; NaN in the others."""
-    emails = derived(result, "emails.columns", email_columns)
+    emails = email_columns(result)
     named = np.array([channel == "email" for channel in channels])
     target = np.full(len(emails), int(np.argmax(named)) if named.any() else -1, dtype=np.int64)
     return _email_cells(result, emails, edges, target, named)
