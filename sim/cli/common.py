@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
@@ -35,6 +35,7 @@ DASK_MISSING = "--dask needs Dask, which is not installed: pip install 'callsim[
 
 out = PipedConsole()  # piped: tables at full width, never wrapped at 80 columns
 err = PipedConsole(stderr=True)
+T = TypeVar("T")
 
 SetOption = Annotated[
     list[str] | None,
@@ -176,6 +177,19 @@ def folder_and_executor(
     except (ResultsError, ExecutorError) as error:
         say(err, "error", error)
         return None, 1 if isinstance(error, ResultsUnwritable) else 2
+
+
+def searched(executor: Executor, work: Callable[[], T], refused: type[Exception]) -> tuple[T | None, int]:
+    """A planning search run on `executor`, closed whatever happens: (what `work()` returned, 0), or (None,
+    2) after saying why the search could not run (`refused`: its error type, a `StaffingError` or a
+    `ScheduleError`)."""
+    try:
+        return work(), 0
+    except refused as error:
+        say(err, "error", error)
+        return None, 2
+    finally:
+        executor.close()
 
 
 def written_folder(write: Callable[[], Path], target: Path, what: str) -> tuple[Path | None, int]:

@@ -26,6 +26,7 @@ from sim.cli.common import (
     folder_and_executor,
     out,
     require_dask,
+    searched,
     written_folder,
 )
 from sim.output.console import say
@@ -169,8 +170,9 @@ def schedule_command(
         return code
     if not quiet:
         say(err, "targets", goals.describe(), "cyan")
-    try:
-        result = build(
+    result, code = searched(
+        executor,
+        lambda: build(
             base,
             catalogue,
             requirement,
@@ -183,12 +185,11 @@ def schedule_command(
             time_limit=time_limit,
             executor=executor,
             progress=None if quiet else lambda record: print_round(err, record),
-        )
-    except ScheduleError as error:
-        say(err, "error", error)
-        return 2
-    finally:
-        executor.close()
+        ),
+        ScheduleError,
+    )
+    if result is None:
+        return code
     written, code = written_folder(
         lambda: write_schedule(target_dir, result, force, command_line()), target_dir, "the schedule"
     )

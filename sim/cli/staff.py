@@ -18,10 +18,10 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.analysis.costs import plan_wages
-from sim.cli.common import command_line, folder_and_executor, written_folder
+from sim.cli.common import command_line, folder_and_executor, searched, written_folder
 from sim.cli.staff_emails import amend, email_only_command, email_work_only, print_sizing, size_after_plan
 from sim.experiments.staffing import StaffingError, StaffingPlan, erlang_answers, parse_targets, search
-from sim.experiments.staffing.email_sizing import split_email_targets
+from sim.experiments.staffing.email_sizing import EmailSizing, split_email_targets
 from sim.experiments.staffing.plans import with_plan
 from sim.experiments.staffing.result import criterion_text, verdict_counts
 from sim.model.durations import format_clock, parse_duration
@@ -131,7 +131,8 @@ def staff_command(
     executor, code = folder_and_executor(target, force, "the staffing plan", jobs, dask)
     if executor is None:
         return code
-    try:
+
+    def plan_and_size() -> tuple[StaffingPlan, EmailSizing | None]:
         with staffing_progress(err, quiet) as report:
             result = search(
                 base,
@@ -144,15 +145,15 @@ def staff_command(
                 only=only,
                 progress=report,
             )
-        sizing = None
-        if email_goal is not None:  # the email-only pools sized on what the plan leaves them
-            staffed = with_plan(base, result.plan)
-            sizing = size_after_plan(staffed, email_goal, reps, result.seed, executor, quiet, err)
-    except StaffingError as error:
-        say(err, "error", error)
-        return 2
-    finally:
-        executor.close()
+        if email_goal is None:
+            return result, None
+        staffed = with_plan(base, result.plan)  # the email-only pools sized on what the plan leaves them
+        return result, size_after_plan(staffed, email_goal, reps, result.seed, executor, quiet, err)
+
+    done, code = searched(executor, plan_and_size, StaffingError)
+    if done is None:
+        return code
+    result, sizing = done
     written, code = written_folder(
         lambda: write_staffing(target, result, force, command_line()), target, "the staffing plan"
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from sim.cli.common import command_line, folder_and_executor, written_folder
+from sim.cli.common import command_line, folder_and_executor, searched, written_folder
 from sim.experiments.executors import Executor
 from sim.experiments.staffing.email_sizing import EmailGoal, EmailSizing, size_email_pools
 from sim.experiments.staffing.group_pools import judged_departments
@@ -86,13 +86,11 @@ def email_only_command(
     executor, code = folder_and_executor(target, force, "the staffing plan", jobs, dask)
     if executor is None:
         return code
-    try:
-        sizing = size_after_plan(base, goal, reps, seed, executor, quiet, err)
-    except StaffingError as error:
-        say(err, "error", error)
-        return 2
-    finally:
-        executor.close()
+    sizing, code = searched(
+        executor, lambda: size_after_plan(base, goal, reps, seed, executor, quiet, err), StaffingError
+    )
+    if sizing is None:
+        return code
     written, code = written_folder(
         lambda: write_email_sizing(target, sizing, force, command_line()), target, "the staffing plan"
     )

@@ -12,9 +12,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from sim.cli.common import command_line, folder_and_executor, written_folder
+from sim.cli.common import command_line, folder_and_executor, searched, written_folder
 from sim.cli.staff_emails import amend, print_sizing, size_after_plan
-from sim.experiments.staffing.email_sizing import EmailGoal
+from sim.experiments.staffing.email_sizing import EmailGoal, EmailSizing
 from sim.experiments.staffing.group_pools import kept_pools
 from sim.experiments.staffing.groups import GroupPlan, search_groups, with_pools
 from sim.experiments.staffing.targets import Targets
@@ -57,17 +57,18 @@ def staff_groups_command(
     kept = kept_pools(base)
     if kept and not quiet and email_goal is None:
         say(err, "email departments keep their staffing", ", ".join(_labelled(base, kept)), "cyan")
-    try:
+
+    def plan_and_size() -> tuple[GroupPlan, EmailSizing | None]:
         result = search_groups(base, goals, reps=reps, seed=seed, executor=executor, progress=progress)
-        sizing = None
-        if email_goal is not None:  # the email-only pools sized on what the plan leaves them
-            staffed = with_pools(base, result.plan)
-            sizing = size_after_plan(staffed, email_goal, reps, seed, executor, quiet, err)
-    except StaffingError as error:
-        say(err, "error", error)
-        return 2
-    finally:
-        executor.close()
+        if email_goal is None:
+            return result, None
+        staffed = with_pools(base, result.plan)  # the email-only pools sized on what the plan leaves them
+        return result, size_after_plan(staffed, email_goal, reps, seed, executor, quiet, err)
+
+    done, code = searched(executor, plan_and_size, StaffingError)
+    if done is None:
+        return code
+    result, sizing = done
     written, code = written_folder(
         lambda: write_group_staffing(target, result, force, command_line()), target, "the staffing plan"
     )
