@@ -160,30 +160,14 @@ class CarryOver:
     def callback(self, call: Call) -> None:
         """Keep a callback not yet dialled (waiting at the close, or due for a retry after it)."""
         centre = self.centre
-        now = centre.env.now
-        centre.log.record((now, _CARRY_OUT, call.id, -1, call.department, 0.0))
-        self.left.append(
-            CarriedWork(
-                call.id, call.caller_id, call.reason, call.priority, call.department, "callback",
-                call.requested_at, now, centre.scenario.duration, call.handle_time, call.wrap_time,
-                call.patience,
-            )
-        )  # fmt: skip
+        self._keep(call, "callback", call.requested_at, centre.env.now, call.patience)
         call.state = DONE
         call.visit += 1  # any entry left in a queue goes stale
         centre.active -= 1
 
     def email(self, call: Call, arrived_at: float) -> None:
         """Keep an email still waiting at the close (`sim.engine.email.close`), with when it arrived."""
-        centre = self.centre
-        now = centre.env.now
-        centre.log.record((now, _CARRY_OUT, call.id, -1, call.department, 2.0))
-        self.left.append(
-            CarriedWork(
-                call.id, call.caller_id, call.reason, call.priority, call.department, "email",
-                arrived_at, now, centre.scenario.duration, call.handle_time, call.wrap_time, math.inf,
-            )
-        )  # fmt: skip
+        self._keep(call, "email", arrived_at, self.centre.env.now, math.inf)
 
     def redial(self, call: Call, due_in: float) -> None:
         """Keep a redial that would come after the close (`caller.maybe_redial`), with the patience left
@@ -193,11 +177,17 @@ class CarryOver:
             return
         now = centre.env.now
         patience = max(0.0, min(call.patience, call.deadline - now)) if centre.redial_remaining else math.nan
-        centre.log.record((now, _CARRY_OUT, call.id, -1, call.department, 1.0))
+        self._keep(call, "redial", now, now + due_in, patience)
+
+    def _keep(self, call: Call, kind: str, requested_at: float, due_at: float, patience: float) -> None:
+        """Log a piece of work left at the close (`carry_out`, detail: its kind's index in `KINDS`) and keep
+        it for the next day."""
+        centre = self.centre
+        centre.log.record((centre.env.now, _CARRY_OUT, call.id, -1, call.department, float(KINDS.index(kind))))
         self.left.append(
             CarriedWork(
-                call.id, call.caller_id, call.reason, call.priority, call.department, "redial",
-                now, now + due_in, centre.scenario.duration, call.handle_time, call.wrap_time, patience,
+                call.id, call.caller_id, call.reason, call.priority, call.department, kind,
+                requested_at, due_at, centre.scenario.duration, call.handle_time, call.wrap_time, patience,
             )
         )  # fmt: skip
 
