@@ -231,13 +231,7 @@ class Doors:
     def _give_work(self, call: Call, department: int, index: int) -> None:
         """The call's handle and wrap time by reason or by the interval of arrival, or a traced call's own
         handle time (the usual draw is made all the same, so the other calls keep their draws)."""
-        centre = self.centre
-        if centre.times is None:
-            queue = centre.queues[department]
-            call.handle_time = queue.handle()
-            call.wrap_time = queue.wrap()
-        else:
-            centre.times.give_work(call, department)
+        give_work(self.centre, call, department)
         own = self.own_handle_times
         if own is not None and own[index] == own[index]:  # not NaN: the traced call's own handle time
             call.handle_time = own[index]
@@ -245,3 +239,14 @@ class Doors:
     def _close(self, _: Any) -> None:
         self.centre.closed = True
         self.centre.check_done()
+
+
+def give_work(centre: Centre, call: Call, department: int) -> None:
+    """A new call's handle and wrap time, as its first department draws them: by the department's
+    distributions, or by reason or the interval of arrival (`centre.times`)."""
+    if centre.times is None:
+        queue = centre.queues[department]
+        call.handle_time = queue.handle()
+        call.wrap_time = queue.wrap()
+    else:
+        centre.times.give_work(call, department)

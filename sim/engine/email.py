@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from sim.engine import caller
-from sim.engine.arrivals import Callers
+from sim.engine.arrivals import Callers, give_work
 from sim.engine.carry_over import DAY, CarriedWork
 from sim.engine.centre import DONE, WAITING, Call, Centre
 from sim.engine.clock import call_after, call_at
@@ -112,7 +112,7 @@ def open_backlog(centre: Centre, carried_in: Sequence[CarriedWork] | None = None
         reason = (queue.resolves & -queue.resolves).bit_length() - 1
         for age in settings.backlog_ages():
             call = _waiting(centre, index, reason, age)
-            _give_work(centre, call, index)
+            give_work(centre, call, index)
             _open_one(centre, call)
 
 
@@ -145,16 +145,6 @@ def _open_one(
     if age >= settings.due and not was_overdue:
         _overdue(centre, call, settings)
     caller.arrive(centre, call)
-
-
-def _give_work(centre: Centre, call: Call, department: int) -> None:
-    """A new call's handle and wrap time, as an arriving call's first department draws them."""
-    if centre.times is None:
-        queue = centre.queues[department]
-        call.handle_time = queue.handle()
-        call.wrap_time = queue.wrap()
-    else:
-        centre.times.give_work(call, department)
 
 
 def due(centre: Centre, patience_runs_out: Callable[[Any], None], event: Any) -> None:
@@ -201,7 +191,7 @@ def _customer_calls(centre: Centre, event: Any) -> None:
     centre.next_call_id += 1
     call.caller_id = email.caller_id
     call.department = department
-    _give_work(centre, call, department)
+    give_work(centre, call, department)
     centre.record((now, _EMAIL_CALL, call.id, -1, department, float(email.id)))
     caller.arrive(centre, call)
 
