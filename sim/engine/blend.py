@@ -46,7 +46,7 @@ from sim.engine.chat import _advance, _open, _reschedule
 from sim.engine.clock import call_after, call_at
 from sim.engine.log import CODE, Event
 from sim.engine.policies import turn_away
-from sim.engine.routing import next_call_for, queue_head
+from sim.engine.routing import first_in_tiers, next_call_for
 from sim.model.blend import channel_of, channel_priority, group_channels, is_blended
 
 _ENQUEUE = CODE[Event.ENQUEUE]
@@ -113,10 +113,7 @@ class Blend:
 
     def stop_taking(self, agent: Agent) -> None:
         """An agent rostered off or owing a break takes nothing new (it finishes what it has in hand)."""
-        if agent in self.pool.idle:
-            self.pool.idle.remove(agent)
-        if agent in self.ready:
-            self.ready.remove(agent)
+        self._settle_off(agent)
 
     def resume(self, agent: Agent) -> None:
         """A leaving agent is kept on after all: chats into its free slots, unless a call is in hand."""
@@ -152,20 +149,7 @@ class Blend:
 
     def _next_chat(self) -> Taken | None:
         """The waiting chat a free slot takes: the pool's chat tiers by preference, then priority and wait."""
-        for tier in self.chat_tiers:
-            best: Taken | None = None
-            for queue in tier:
-                if not queue.waiting:
-                    continue
-                head = queue_head(queue.levels)
-                if head is not None and (
-                    best is None
-                    or (head[0].priority, head[0].queued_at) < (best[0].priority, best[0].queued_at)
-                ):
-                    best = head
-            if best is not None:
-                return best
-        return None
+        return first_in_tiers(self.chat_tiers)
 
     def _open_waiting(self, agent: Agent, desk: Desk, taken: Taken) -> None:
         """Take a waiting chat off its queue and open it."""
@@ -220,8 +204,6 @@ class Blend:
             self.pool.idle.remove(agent)
         if agent in self.ready:
             self.ready.remove(agent)
-
-    # The desk's clock (as `sim.engine.chat`, with the slot's end coming back here).
 
 
 class Blending:

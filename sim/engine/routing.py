@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
-from sim.engine.centre import WAITING, Agent, Call, Entry, Pool
+from sim.engine.centre import WAITING, Agent, Call, Entry, Pool, Queue
 from sim.model.scenario import Scenario
 
 
@@ -40,7 +40,16 @@ def queue_head(levels: dict[int, deque[Entry]]) -> tuple[Call, deque[Entry]] | N
 
 def next_call_for(pool: Pool) -> tuple[Call, deque[Entry]] | None:
     """The call a free agent of `pool` takes next, and the FIFO it stands first in."""
-    for tier in pool.tiers:
+    best = first_in_tiers(pool.tiers)
+    if best is not None:
+        return best
+    return overflowed_head(pool) if pool.backup_for else None
+
+
+def first_in_tiers(tiers: list[list[Queue]]) -> tuple[Call, deque[Entry]] | None:
+    """The waiting call first by preference tier, then priority, then wait, and the FIFO it stands first
+    in (None: nobody waits in these queues)."""
+    for tier in tiers:
         best: tuple[Call, deque[Entry]] | None = None
         for queue in tier:
             if not queue.waiting:  # no live entry (stale ones are dropped when it has some)
@@ -52,7 +61,7 @@ def next_call_for(pool: Pool) -> tuple[Call, deque[Entry]] | None:
                 best = head
         if best is not None:
             return best
-    return overflowed_head(pool) if pool.backup_for else None
+    return None
 
 
 def overflowed_head(pool: Pool) -> tuple[Call, deque[Entry]] | None:
