@@ -18,8 +18,14 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.analysis.costs import plan_wages
-from sim.cli.common import command_line, folder_and_executor, searched, written_folder
-from sim.cli.staff_emails import amend, email_only_command, email_work_only, print_sizing, size_after_plan
+from sim.cli.common import command_line, folder_and_executor, searched
+from sim.cli.staff_emails import (
+    email_only_command,
+    email_work_only,
+    print_sizing,
+    size_after_plan,
+    written_plan,
+)
 from sim.experiments.staffing import StaffingError, StaffingPlan, erlang_answers, parse_targets, search
 from sim.experiments.staffing.email_sizing import EmailSizing, split_email_targets
 from sim.experiments.staffing.plans import with_plan
@@ -154,13 +160,11 @@ def staff_command(
     if done is None:
         return code
     result, sizing = done
-    written, code = written_folder(
-        lambda: write_staffing(target, result, force, command_line()), target, "the staffing plan"
+    written, code = written_plan(
+        lambda: write_staffing(target, result, force, command_line()), target, sizing, err
     )
     if written is None:
         return code
-    if sizing is not None and amend(written, sizing, err):
-        return 1
     if not quiet:
         print_plan(out, err, result, written)
         if sizing is not None:

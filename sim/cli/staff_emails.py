@@ -58,14 +58,20 @@ def print_sizing(out: Console, sizing: EmailSizing) -> None:
         out.print(line, highlight=False)
 
 
-def amend(folder: Path, sizing: EmailSizing, err: Console) -> int:
-    """Merge the sizing into a written plan folder; the exit status (1 when the disk fails)."""
+def written_plan(
+    write: Callable[[], Path], target: Path, sizing: EmailSizing | None, err: Console
+) -> tuple[Path | None, int]:
+    """Write a staffing plan's folder (`common.written_folder`) and merge the email sizing into it, if
+    any: (where it went, 0), or (None, the exit status) after saying why not (1 when the disk fails)."""
+    written, code = written_folder(write, target, "the staffing plan")
+    if written is None or sizing is None:
+        return written, code
     try:
-        add_email_sizing(folder, sizing)
+        add_email_sizing(written, sizing)
     except OSError as error:
-        say(err, "error", f"could not add the email sizing to {folder}: {error}")
-        return 1
-    return 0
+        say(err, "error", f"could not add the email sizing to {written}: {error}")
+        return None, 1
+    return written, 0
 
 
 def email_only_command(

@@ -12,8 +12,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from sim.cli.common import command_line, folder_and_executor, searched, written_folder
-from sim.cli.staff_emails import amend, print_sizing, size_after_plan
+from sim.cli.common import command_line, folder_and_executor, searched
+from sim.cli.staff_emails import print_sizing, size_after_plan, written_plan
 from sim.experiments.staffing.email_sizing import EmailGoal, EmailSizing
 from sim.experiments.staffing.group_pools import kept_pools
 from sim.experiments.staffing.groups import GroupPlan, search_groups, with_pools
@@ -69,13 +69,11 @@ def staff_groups_command(
     if done is None:
         return code
     result, sizing = done
-    written, code = written_folder(
-        lambda: write_group_staffing(target, result, force, command_line()), target, "the staffing plan"
+    written, code = written_plan(
+        lambda: write_group_staffing(target, result, force, command_line()), target, sizing, err
     )
     if written is None:
         return code
-    if sizing is not None and amend(written, sizing, err):
-        return 1
     if not quiet:
         print_group_plan(out, result, written, email_sized=sizing is not None)
         if sizing is not None:
