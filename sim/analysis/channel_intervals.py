@@ -30,7 +30,7 @@ import pandas as pd
 
 from sim.analysis.channel_kpis import CHANNELS, channels_of, contact_channels
 from sim.analysis.columns import Columns
-from sim.analysis.email import email_columns
+from sim.analysis.email import email_columns, settled
 from sim.analysis.grouping import Groups, count_where, equals, pair_keys, ratio
 from sim.analysis.metrics import abandon_rate, asa, mean_wait, offered, p90_wait, service_level
 from sim.analysis.thresholds import call_thresholds
@@ -77,7 +77,8 @@ def email_department_figures(result: RunResult, edges: np.ndarray, departments: 
     in a department of another channel."""
     emails = email_columns(result)  # built once for the summary, the department and the channel rows
     target = pd.Index(departments).get_indexer(pd.Index(emails["department"].astype(str))).astype(np.int64)
-    named = np.array([name in email_departments(result.scenario) for name in departments])
+    emailed = email_departments(result.scenario)
+    named = np.array([name in emailed for name in departments])
     return _email_cells(result, emails, edges, target, named)
 
 
@@ -98,14 +99,13 @@ def _email_cells(
     count, size = len(edges) - 1, len(named)
     cells = count * size
     handled_at = emails["handled_at"].to_numpy()
-    due_at = emails["due_at"].to_numpy()
-    handled = ~np.isnan(handled_at)
-    left_late = ~np.isnan(emails["left_age"].to_numpy()) & (due_at < result.scenario.duration)
-    in_time = handled & (handled_at <= due_at)
+    handled, in_time, left_late = settled(
+        handled_at, emails["left_age"].to_numpy(), emails["due_at"].to_numpy(), result.scenario.duration
+    )
     handled_interval = np.clip(np.searchsorted(edges, handled_at, side="right") - 1, 0, count - 1)
     settled_interval = np.where(handled, handled_interval, count - 1)  # left late: the close's interval
     by_handled = Groups(pair_keys(handled_interval, target, size), cells)
-    settled = count_where(handled | left_late, Groups(pair_keys(settled_interval, target, size), cells))
+    settled_count = count_where(handled | left_late, Groups(pair_keys(settled_interval, target, size), cells))
     keep = target >= 0
     entered_at = np.where(emails["from_backlog"].to_numpy(), 0.0, emails["arrived_at"].to_numpy())
     gone_at = np.where(handled, handled_at, math.inf)  # left at the close: waiting till then
@@ -113,7 +113,7 @@ def _email_cells(
     mask = np.tile(named, count)
     return {
         "emails_handled": np.where(mask, count_where(handled, by_handled), math.nan),
-        "email_within_due": np.where(mask, ratio(count_where(in_time, by_handled), settled), math.nan),
+        "email_within_due": np.where(mask, ratio(count_where(in_time, by_handled), settled_count), math.nan),
         "email_backlog": np.where(mask, waiting, math.nan),
     }
 

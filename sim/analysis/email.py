@@ -103,11 +103,9 @@ def _arrays(emails: pd.DataFrame) -> dict[str, np.ndarray]:
 
 def _figures(emails: dict[str, np.ndarray], closed_at: float) -> dict[str, Any]:
     """`email_figures` over numpy columns."""
-    handled_at, left_age = emails["handled_at"], emails["left_age"]
-    handled = ~np.isnan(handled_at)
+    left_age = emails["left_age"]
+    handled, in_time, left_late = settled(emails["handled_at"], left_age, emails["due_at"], closed_at)
     left = ~np.isnan(left_age)
-    in_time = handled & (handled_at <= emails["due_at"])
-    left_late = left & (emails["due_at"] < closed_at)
     ages = left_age[left]
     from_backlog = emails["from_backlog"]
     return {
@@ -121,6 +119,17 @@ def _figures(emails: dict[str, np.ndarray], closed_at: float) -> dict[str, Any]:
         "emails_overdue": int(emails["overdue"].sum()),
         "email_overdue_calls": int(emails["calls"].sum()),
     }
+
+
+def settled(
+    handled_at: np.ndarray, left_age: np.ndarray, due_at: np.ndarray, closed_at: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per email: handled; handled within its due time; left at the close already past due. The share
+    within due is the second over the first and third together (`within_due_share`)."""
+    handled = ~np.isnan(handled_at)
+    in_time = handled & (handled_at <= due_at)
+    left_late = ~np.isnan(left_age) & (due_at < closed_at)
+    return handled, in_time, left_late
 
 
 def add_email(out: dict[str, Any], result: RunResult) -> None:
