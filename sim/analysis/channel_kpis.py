@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from sim.analysis.channels import department_channels
 from sim.analysis.columns import Columns
 from sim.analysis.grouping import Groups, codes_of, count_where, equals, rows_where
 from sim.analysis.metrics import abandon_rate, asa, mean_wait, offered, service_level
@@ -49,11 +50,6 @@ CHANNEL_FIGURES = ("offered", "answered", "abandoned", "service_level", "asa", "
 QUEUED_CHANNELS = ("voice", "chat")
 """The channels whose contacts wait on a line and are judged by a service level (email is judged by its
 due time)."""
-
-
-def department_channels(scenario: Scenario) -> list[str]:
-    """Each department's channel, in the scenario's order."""
-    return [department.channel or "voice" for department in scenario.departments.values()]
 
 
 def channels_of(scenario: Scenario) -> list[str]:

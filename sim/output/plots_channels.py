@@ -18,7 +18,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from sim.analysis.channel_kpis import department_channels, headline_channel
+from sim.analysis.channel_kpis import headline_channel
+from sim.analysis.channels import department_channels
 from sim.model.scenario import Scenario
 from sim.output.plots_service import interval_rows
 from sim.output.plots_style import (
