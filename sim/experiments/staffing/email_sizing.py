@@ -42,6 +42,7 @@ import numpy as np
 from sim.experiments.executors import Executor
 from sim.experiments.staffing.confidence import bound, check_share, reaches
 from sim.experiments.staffing.email_outcome import EmailOutcome, email_outcome
+from sim.experiments.staffing.group_pools import kept_pools
 from sim.experiments.staffing.targets import StaffingError, _target_value, criterion
 from sim.model.email import email_departments
 from sim.model.scenario import Scenario
@@ -122,16 +123,11 @@ class EmailGoal:
 
 
 def email_only_pools(scenario: Scenario) -> list[str]:
-    """The pools serving only email: email departments' own agents, then groups whose skills are all email
-    departments (at least one)."""
-    emails = email_departments(scenario)
-    own = [name for name in sorted(emails) if scenario.departments[name].agents is not None]
-    groups = [
-        name
-        for name, group in scenario.agent_groups.items()
-        if group.skills and all(skill in emails for skill in group.skills)
-    ]
-    return [*own, *groups]
+    """The pools serving only email, the ones a cross-trained search keeps (`group_pools.kept_pools`): email
+    departments' own agents (by name), then groups whose skills are all email departments."""
+    kept = kept_pools(scenario)
+    own = sorted(name for name in kept if name in scenario.departments)
+    return [*own, *(name for name in kept if name not in scenario.departments)]
 
 
 def blended_email_pools(scenario: Scenario) -> list[str]:
