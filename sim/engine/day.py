@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from functools import cached_property, partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from sim.engine import agent, blend, caller, chat, email, outbound, policies
 from sim.engine.arrivals import Callers, Doors, draw_callers
@@ -23,6 +22,9 @@ from sim.model.rates import day_factor
 from sim.model.scenario import Scenario
 from sim.model.staffing import staffing_levels
 from sim.model.streams import Streams
+
+if TYPE_CHECKING:  # pandas makes the tables at the end (`RunResult.of`): a simulation alone runs without it
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,32 @@ class RunResult:
         object.__setattr__(self, "events", self.events.iloc[:0].copy())  # the columns, none of the rows
 
 
+@dataclass(frozen=True)
+class SimulatedDay:
+    """One replication as the engine leaves it, before any table is made: the event log's numpy columns
+    (`sim.engine.log.COLUMNS`), who the agents were, and the run facts. Plain arrays and tuples, so a
+    simulation run in another process (`sim.experiments.beside`) sends it back cheaply, and the process
+    that simulates needs no pandas."""
+
+    seed: int
+    replication: int
+    columns: tuple[np.ndarray, ...]
+    department_names: tuple[str, ...]
+    agent_ids: np.ndarray
+    agent_pools: tuple[str, ...]
+    agent_numbers: np.ndarray
+    agent_homes: tuple[str, ...]
+    staffing: dict[str, list[tuple[float, int]]]
+    ended_at: float
+    wall_time: float
+    reason_names: list[str]
+    busyness: float
+    rostered: dict[str, list[tuple[float, int]]]
+    absent: dict[str, int]
+    day: int
+    carried_out: tuple[CarriedWork, ...]
+
+
 def simulate(
     scenario: Scenario,
     seed: int | None = None,
@@ -83,6 +111,54 @@ def simulate(
 
     A week's day (`sim.experiments.week`) is day `day` of the week, with its own random streams, the work
     carried in from the day before (None: not a week's day), and whether it keeps its own leftovers."""
+    started = time.perf_counter()
+    simulated = simulate_day(scenario, seed, replication, day, carried_in, carry_out)
+    return run_result(scenario, simulated, started)
+
+
+def run_result(scenario: Scenario, simulated: SimulatedDay, started: float | None = None) -> RunResult:
+    """The tables of a simulated day: its event log and agents as frames. `started`: when the run began
+    (`time.perf_counter()`), for the wall time to count the tables too (None: the simulation's own)."""
+    import pandas as pd
+
+    from sim.engine.log import frame
+
+    agents = pd.DataFrame(
+        {
+            "agent_id": simulated.agent_ids,
+            "pool": list(simulated.agent_pools),
+            "number": simulated.agent_numbers,
+            "home": list(simulated.agent_homes),
+        }
+    ).sort_values("agent_id", ignore_index=True)
+    events = frame(simulated.columns, simulated.department_names)
+    return RunResult(
+        scenario=scenario,
+        seed=simulated.seed,
+        replication=simulated.replication,
+        events=events,
+        agents=agents,
+        staffing=simulated.staffing,
+        ended_at=simulated.ended_at,
+        wall_time=simulated.wall_time if started is None else time.perf_counter() - started,
+        reason_names=simulated.reason_names,
+        busyness=simulated.busyness,
+        rostered=simulated.rostered,
+        absent=simulated.absent,
+        day=simulated.day,
+        carried_out=simulated.carried_out,
+    )
+
+
+def simulate_day(
+    scenario: Scenario,
+    seed: int | None = None,
+    replication: int = 0,
+    day: int = 0,
+    carried_in: tuple[CarriedWork, ...] | None = None,
+    carry_out: bool = False,
+) -> SimulatedDay:
+    """`simulate` up to the tables: the engine's run, its log as numpy columns (no pandas needed)."""
     started = time.perf_counter()
     seed = scenario.seed if seed is None else seed
     streams = Streams(seed, replication, day)
@@ -118,25 +194,18 @@ def simulate(
         carry.start()
     hard_stop = env.timeout(scenario.duration + scenario.drain)
     env.run(until=env.any_of([centre.stop, hard_stop]))
-    ended_at = env.now
-    agents = pd.DataFrame(
-        {
-            "agent_id": np.array([a.id for p in centre.pools for a in p.agents], dtype=np.int32),
-            "pool": [p.name for p in centre.pools for _ in p.agents],
-            "number": np.array([a.number for p in centre.pools for a in p.agents], dtype=np.int32),
-            "home": [
-                centre.department_names[p.home] if p.home >= 0 else "" for p in centre.pools for _ in p.agents
-            ],
-        }
-    ).sort_values("agent_id", ignore_index=True)
-    return RunResult(
-        scenario=scenario,
+    agents = [(pool, a) for pool in centre.pools for a in pool.agents]
+    return SimulatedDay(
         seed=seed,
         replication=replication,
-        events=log.frame(centre.department_names),
-        agents=agents,
+        columns=log.columns(),
+        department_names=tuple(centre.department_names),
+        agent_ids=np.array([a.id for _, a in agents], dtype=np.int32),
+        agent_pools=tuple(pool.name for pool, _ in agents),
+        agent_numbers=np.array([a.number for _, a in agents], dtype=np.int32),
+        agent_homes=tuple(centre.department_names[p.home] if p.home >= 0 else "" for p, _ in agents),
         staffing=levels,
-        ended_at=ended_at,
+        ended_at=env.now,
         wall_time=time.perf_counter() - started,
         reason_names=centre.reason_names,
         busyness=busyness,

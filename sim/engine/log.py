@@ -155,29 +155,38 @@ class EventLog:
                 self._chunks[index].append(column if floats else column.astype(dtype))
             values.clear()
 
-    def frame(self, departments: Sequence[str]) -> pd.DataFrame:
-        """The event table, in time order: event and department names as categories. Empties the log, so
-        the chunks and the table are never both held in full."""
+    def columns(self) -> tuple[np.ndarray, ...]:
+        """The event table's columns (`COLUMNS`), in time order. Empties the log, so the chunks and the
+        columns are never both held in full."""
         self._compact()
         columns = []
         for index, dtype in enumerate(_DTYPES):
             chunks = self._chunks[index]
             columns.append(np.concatenate(chunks) if chunks else np.empty(0, dtype=dtype))
             chunks.clear()
-        t, event, call, agent, department, detail = columns
-        import pandas as pd
+        return tuple(columns)
 
-        return pd.DataFrame(
-            {
-                "t": t,
-                "event": categorical(event, EVENT_NAMES),
-                "call_id": call,
-                "agent_id": agent,
-                "department": categorical(department, departments),
-                "detail": detail,
-            },
-            copy=False,
-        )
+    def frame(self, departments: Sequence[str]) -> pd.DataFrame:
+        """The event table, in time order: event and department names as categories (empties the log)."""
+        return frame(self.columns(), departments)
+
+
+def frame(columns: Sequence[np.ndarray], departments: Sequence[str]) -> pd.DataFrame:
+    """The event table of an event log's `columns`: event and department names as categories."""
+    import pandas as pd
+
+    t, event, call, agent, department, detail = columns
+    return pd.DataFrame(
+        {
+            "t": t,
+            "event": categorical(event, EVENT_NAMES),
+            "call_id": call,
+            "agent_id": agent,
+            "department": categorical(department, departments),
+            "detail": detail,
+        },
+        copy=False,
+    )
 
 
 def categorical(codes: np.ndarray, names: Sequence[str]) -> pd.Categorical:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 import sim
+from sim.experiments.processes import cores
 
 R = TypeVar("R")
 
@@ -60,9 +61,7 @@ def error_text(error: BaseException) -> str:
 
 def default_jobs() -> int:
     """All local cores this process may use."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
+    return cores()
 
 
 class SerialExecutor:

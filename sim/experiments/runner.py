@@ -104,13 +104,15 @@ def replicate(
     reps: int = 1,
     jobs: int | None = None,
     on_done: Callable[[ReplicationKpis], None] | None = None,
+    first: RunResult | None = None,
 ) -> Replicated:
-    """Run `reps` independent replications; replication 0 runs here and is kept in full for the tables."""
+    """Run `reps` independent replications; replication 0 runs here and is kept in full for the tables.
+    `first`: replication 0 already simulated (by `sim.experiments.beside`), if it was."""
     if reps < 1:
         raise ValueError("reps must be >= 1")
-    started = time.perf_counter()
+    started = time.perf_counter() - (first.wall_time if first is not None else 0.0)  # its simulation counts
     seed = scenario.seed if seed is None else seed
-    first = simulate(scenario, seed, 0)
+    first = _first(scenario, seed, first)
     kpis = [_kpis(first)]
     if on_done:
         on_done(kpis[0])
@@ -119,6 +121,15 @@ def replicate(
         if on_done:
             on_done(item)
     return Replicated(scenario, seed, first, kpis, time.perf_counter() - started)
+
+
+def _first(scenario: Scenario, seed: int, first: RunResult | None) -> RunResult:
+    """Replication 0: `first` if given (it must be this scenario's, with this seed), else simulated here."""
+    if first is None:
+        return simulate(scenario, seed, 0)
+    if first.scenario is not scenario or first.seed != seed or first.replication != 0 or first.day != 0:
+        raise ValueError("first: not replication 0 of this scenario with this seed")
+    return first
 
 
 MIN_REPS_UNTIL_CI = 10
@@ -143,10 +154,11 @@ def replicate_until(
     max_reps: int = 200,
     jobs: int | None = None,
     on_done: Callable[[ReplicationKpis], None] | None = None,
+    first: RunResult | None = None,
 ) -> Replicated:
     """Add replications until every named KPI's 95% half-width is at most its target, or `max_reps`.
 
-    Starts with `max(reps, 10)` replications; then, from the half-widths so far, plans the number the
+    Starts with `max(reps, 10)` replications (replication 0 `first`, if given, as in `replicate`); then, from the half-widths so far, plans the number the
     largest (half-width / target)^2 ratio calls for (at least one more, at most double). The plan depends
     only on the results, never on the number of workers, so the run is reproducible.
     """
@@ -154,11 +166,11 @@ def replicate_until(
         raise ValueError("no precision targets given")
     if any(not math.isfinite(goal) or goal < 0 for goal in targets.values()):
         raise ValueError("half-width targets must be finite and >= 0")
-    started = time.perf_counter()
+    started = time.perf_counter() - (first.wall_time if first is not None else 0.0)
     seed = scenario.seed if seed is None else seed
     max_reps = max(max_reps, 2)
     wanted = min(max(reps, MIN_REPS_UNTIL_CI), max_reps)
-    first = simulate(scenario, seed, 0)
+    first = _first(scenario, seed, first)
     kpis = [_kpis(first)]
     unknown = [key for key in targets if not isinstance(kpi_value(kpis[0].summary, key), int | float)]
     if unknown:

@@ -16,6 +16,8 @@ import signal
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sim.experiments.processes import cores, reap
+
 Build = Callable[[Path, tuple[str, ...]], None]
 """Builds a results folder's report (`sim.output.results.fill_report`), given the files of the folder still
 being written meanwhile (which the report does not read)."""
@@ -32,8 +34,7 @@ DISK = 3
 def drawing_processes() -> int:
     """How many processes may draw at once: two where this process may use two cores and can fork
     (matplotlib's cost is per figure, and its import is half a second), else one."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return 2 if cores > 1 and hasattr(os, "fork") else 1
+    return 2 if cores() > 1 and hasattr(os, "fork") else 1
 
 
 class ReportDrawer:
@@ -120,15 +121,3 @@ def _serve(channel: int, prepare: Callable[[], Build]) -> int:
         return DISK
     except BaseException:  # stopped or failed: the caller builds the report and reports what goes wrong
         return 1
-
-
-def reap(pid: int) -> int:
-    """Wait for a forked child (the drawer, or a figure drawer); its exit status (-1 if it cannot be waited for)."""
-    while True:
-        try:
-            _, status = os.waitpid(pid, 0)
-        except InterruptedError:
-            continue
-        except ChildProcessError:
-            return -1
-        return os.waitstatus_to_exitcode(status)

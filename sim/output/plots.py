@@ -20,9 +20,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.analysis.thresholds import channel_threshold_words
+from sim.experiments.processes import reap
 from sim.model.goals import has_own_thresholds
 from sim.output import kpi_labels
-from sim.output.drawer import drawing_processes, reap
+from sim.output.drawer import drawing_processes
 from sim.output.plots_agents import staffing_figure
 from sim.output.plots_channels import (
     backlog_figure,
@@ -157,12 +158,20 @@ def figure_builders(run: SavedRun) -> dict[str, tuple[Callable[[], Figure], str]
     matrix = transfer_counts(run.summary.get("transfer_matrix") or [], departments)
     builders: dict[str, Callable[[], Figure]] = {
         "service_level": lambda: service_level_figure(
-            run.intervals, departments, target, scenario.service_level.threshold, subtitle,
+            run.intervals,
+            departments,
+            target,
+            scenario.service_level.threshold,
+            subtitle,
             "each department's own threshold" if has_own_thresholds(scenario) else None,
         ),
         "volumes": lambda: volume_figure(run.intervals, subtitle, scenario),
         "wait_cdf": lambda: wait_figure(
-            headline_calls(run.calls, scenario), run.visits, scenario, first, run.reps,
+            headline_calls(run.calls, scenario),
+            run.visits,
+            scenario,
+            first,
+            run.reps,
             run.summary.get("service_level"),
         ),
         "queue": lambda: queue_figure(run.visits, scenario, run.ended_at, first),
@@ -176,7 +185,10 @@ def figure_builders(run: SavedRun) -> dict[str, tuple[Callable[[], Figure], str]
     }
     if channel_names(run.intervals):  # several channels: each one's service and volume
         builders["channels"] = lambda: channel_figure(
-            run.intervals, target, scenario.service_level.threshold, subtitle,
+            run.intervals,
+            target,
+            scenario.service_level.threshold,
+            subtitle,
             {name: channel_threshold_words(scenario, name) for name in ("voice", "chat")},
         )
     if email_lines(run.intervals):  # email departments: the backlog through the day
