@@ -483,22 +483,36 @@ def test_results_in_proc(tmp_path: Path) -> None:
 
 
 def full_disk_after(monkeypatch: pytest.MonkeyPatch, writes: int) -> list[str]:
-    """Parquet writes succeed `writes` times; then every write puts half a file down and fails with ENOSPC
-    (as a disk that fills up mid-file does). Returns the names of the files whose writing failed."""
-    real = pd.DataFrame.to_parquet
+    """Parquet files written to disk succeed `writes` times; then every one puts half a file down and fails
+    with ENOSPC (as a disk that fills up mid-file does), whether written by `to_parquet` or as bytes encoded
+    ahead (`sim.output.results.LateTables`: encoding in memory needs no disk). Returns the names of the
+    files whose writing failed."""
+    real_parquet = pd.DataFrame.to_parquet
+    real_bytes = Path.write_bytes
     done: list[str] = []
     failed: list[str] = []
 
-    def to_parquet(self: pd.DataFrame, path: Any, *args: Any, **kwargs: Any) -> Any:
+    def on_disk(path: Path, write: Any) -> Any:
         if len(done) < writes:
-            done.append(Path(path).name)
-            return real(self, path, *args, **kwargs)
-        Path(path).write_bytes(b"PAR1 half a file")
-        failed.append(Path(path).name)
+            done.append(path.name)
+            return write()
+        real_bytes(path, b"PAR1 half a file")
+        failed.append(path.name)
         inject("ENOSPC (simulated) in a parquet write")
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
+    def to_parquet(self: pd.DataFrame, path: Any, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(path, str | Path):  # an Arrow stream in memory
+            return real_parquet(self, path, *args, **kwargs)
+        return on_disk(Path(path), lambda: real_parquet(self, path, *args, **kwargs))
+
+    def write_bytes(self: Path, data: Any) -> int:
+        if self.suffix != ".parquet":
+            return real_bytes(self, data)
+        return int(on_disk(self, lambda: real_bytes(self, data)))
+
     monkeypatch.setattr(pd.DataFrame, "to_parquet", to_parquet)
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
     return failed
 
 

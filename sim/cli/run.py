@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -29,6 +29,11 @@ from sim.cli.common import (
     write_results,
 )
 from sim.output.console import print_problems, progress, say
+
+if TYPE_CHECKING:
+    from sim.experiments.beside import SimulationBeside
+    from sim.experiments.runner import Replicated
+    from sim.model.scenario import Scenario
 
 DEFAULT_NAME = "small-centre.yaml"
 """The shipped scenario `callsim run` simulates when given none."""
@@ -87,10 +92,7 @@ def run(
     ] = False,
 ) -> None:
     """Simulate a scenario and write its results folder."""
-    from sim.experiments.provenance import prefetch_git_revision
-    from sim.experiments.runner import replicate, replicate_until
-    from sim.output.console import print_run
-    from sim.output.folders import clean_json, default_run_dir
+    from sim.output.folders import default_run_dir
 
     path = scenario or default_scenario()
     loaded = load(path, overrides)
@@ -104,38 +106,28 @@ def run(
 
         run_week(loaded, target, seed, reps, jobs, force, quiet, as_json)
         return
-    from sim.output.drawer import ReportDrawer
+    from sim.experiments.beside import SimulationBeside
 
-    drawer = ReportDrawer.start(_report_builder)  # imports the report's libraries while the run simulates
-    prefetch_git_revision()  # git finds the revision for meta.json while the run simulates, not after
+    beside = SimulationBeside.start(loaded, seed)  # replication 0 simulates while the rest is imported
     try:
-        with progress(
-            err, (max_reps if goals else reps) + 1, "simulating", enabled=not (quiet or as_json)
-        ) as step:
-            if goals:
-                try:
-                    result = replicate_until(
-                        loaded, goals, seed, reps, max_reps, jobs, on_done=lambda _: step()
-                    )
-                except ValueError as error:
-                    refuse(f"--until-ci: {error}")
-            else:
-                result = replicate(loaded, seed, reps, jobs, on_done=lambda _: step())
-            step("writing results and report", advance=0)
-            target = write_results(target, result, force, drawer, log=log)
-    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM while writing: nothing is left half-written
-        interrupted(target)
+        result, target = _simulate_and_write(
+            loaded, beside, target, seed, reps, jobs, goals, max_reps, force, log, quiet or as_json
+        )
     finally:
-        if drawer is not None:
-            drawer.close()
+        if beside is not None:
+            beside.close()
     if replay:
         from sim.output.replay import write_replay
 
         write_replay(target, force=True)  # the folder is complete: the page is written beside and renamed
     summary = result.summary
     if as_json:
+        from sim.output.folders import clean_json
+
         print(json.dumps(clean_json(summary), indent=2))
     elif not quiet:
+        from sim.output.console import print_run
+
         count = len(result.replications)
         title = f"{loaded.name}: seed {result.seed}" + (f", {count} replications" if count > 1 else "")
         print_run(out, summary, result.intervals, title, loaded)
@@ -152,6 +144,53 @@ def run(
             out.print(f"call log: {target / 'calls_log.csv'}", highlight=False, soft_wrap=True)
         if replay:
             out.print(f"replay: {target / 'replay.html'}", highlight=False, soft_wrap=True)
+
+
+def _simulate_and_write(
+    loaded: Scenario,
+    beside: SimulationBeside | None,
+    target: Path,
+    seed: int | None,
+    reps: int,
+    jobs: int | None,
+    goals: dict[str, float],
+    max_reps: int,
+    force: bool,
+    log: bool,
+    quiet: bool,
+) -> tuple[Replicated, Path]:
+    """The run's replications (replication 0 from `beside` if it simulated it) and its results folder
+    with the report; the folder written (another run may have taken `target` meanwhile)."""
+    from sim.engine.day import simulate
+    from sim.experiments.provenance import prefetch_git_revision
+    from sim.experiments.runner import replicate, replicate_until
+    from sim.output.drawer import ReportDrawer
+    from sim.output.results import LateTables
+
+    drawer = ReportDrawer.start(_report_builder)  # imports the report's libraries while the run simulates
+    prefetch_git_revision()  # git finds the revision for meta.json while the run simulates, not after
+    try:
+        with progress(err, (max_reps if goals else reps) + 1, "simulating", enabled=not quiet) as step:
+            first = beside.result() if beside is not None else None
+            if first is None:  # not simulated beside: here, as `replicate` would
+                first = simulate(loaded, loaded.seed if seed is None else seed, 0)
+            late = LateTables(first)  # its last files encoded while its KPIs are computed
+            if goals:
+                try:
+                    result = replicate_until(
+                        loaded, goals, seed, reps, max_reps, jobs, on_done=lambda _: step(), first=first
+                    )
+                except ValueError as error:
+                    refuse(f"--until-ci: {error}")
+            else:
+                result = replicate(loaded, seed, reps, jobs, on_done=lambda _: step(), first=first)
+            step("writing results and report", advance=0)
+            return result, write_results(target, result, force, drawer, log=log, late=late)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM while writing: nothing is left half-written
+        interrupted(target)
+    finally:
+        if drawer is not None:
+            drawer.close()
 
 
 def _took(seconds: float) -> str:

@@ -23,14 +23,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any
 
 from sim.analysis.rows import clean_json as clean_json  # re-exported: the writers here and above use it
 from sim.model.durations import printable
+
+if TYPE_CHECKING:  # pandas and Arrow are imported where a table is written: a run names its folder first
+    import pandas as pd
+    import pyarrow as pa
 
 
 class ResultsError(OSError):
@@ -490,13 +490,26 @@ DICTIONARY_PAGE = 1 << 16
 some 8,000 values instead of 130,000 (a quarter less writing time for a big run's calls and events)."""
 
 
-def write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    """`frame` as a Parquet file (no index), written a slice at a time, the same table as `to_parquet`.
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
+    """The Parquet file `write_parquet` writes for `frame`, as bytes (encoded in memory, to be written later)."""
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    write_parquet(frame, sink)
+    return bytes(sink.getvalue())
+
+
+def write_parquet(frame: pd.DataFrame, path: Path | pa.NativeFile) -> None:
+    """`frame` as a Parquet file (no index), written a slice at a time, the same table as `to_parquet`;
+    `path` may also be an Arrow output stream (`parquet_bytes`).
 
     Float columns are stored plain, not dictionary-encoded: their values hardly repeat, so Arrow would
     build a dictionary per page only to give it up (some 40% of the writing time of a big run's tables,
     and the files come out smaller). Other columns keep their dictionary while it stays under
     `DICTIONARY_PAGE`, so ids (a value per call) give theirs up early. The table read back is the same."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     options: dict[str, Any] = {
         "use_dictionary": [str(name) for name, dtype in frame.dtypes.items() if dtype.kind != "f"],
         "dictionary_pagesize_limit": DICTIONARY_PAGE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ import yaml
 from sim.analysis.email import email_backlog
 from sim.analysis.rows import flatten
 from sim.analysis.tables import calls_table, visits_table
+from sim.engine.day import RunResult
 from sim.experiments.provenance import git_revision, versions
 from sim.experiments.runner import Replicated
 from sim.model.email import email_departments
@@ -27,6 +28,7 @@ from sim.output.folders import (
     DISK_ERRORS,
     clean_json,
     fsync_path,
+    parquet_bytes,
     write_folder,
     write_json,
     write_parquet,
@@ -59,6 +61,7 @@ def write_run(
     release_events: bool = False,
     drawer: ReportDrawer | None = None,
     log: bool = False,
+    late: LateTables | None = None,
 ) -> Path:
     """Write a run's results folder: scenario, meta, calls, events, visits, intervals, summary, and (unless
         `report` is false) the pictures in `plots/` and `report.html`, built from those files. A report that
@@ -67,7 +70,10 @@ def write_run(
     (`sim.output.drawer`, started before the run) builds the report if it can, starting as soon as the files
     the report reads are written and drawing while the event log and the rest are; otherwise it is built here.
     With `log`, the calls of every replication also go to `calls_log.csv` in the call-log format
-    (`sim.output.call_log_export`)."""
+    (`sim.output.call_log_export`). `late`: the event log's and agents' files of `run.first`, encoded while
+    its KPIs were computed (`LateTables`)."""
+    if late is not None and late.result is not run.first:
+        raise ValueError("late: the tables of another run")
 
     def fill(folder: Path) -> None:
         # what the report reads first, so that a drawer can draw while the rest is written; the Parquet
@@ -91,8 +97,7 @@ def write_run(
             for written in tables:
                 written.result()  # written (or its error raised here)
         drawing = report and drawer is not None and drawer.begin(folder, LATE_FILES)
-        write_parquet(run.first.events, folder / "events.parquet")
-        write_parquet(run.first.agents, folder / "agents.parquet")
+        (late or LateTables(run.first, encode=False)).write(folder)
         if log:
             write_call_log(run, folder / LOG_FILE)
         run.first.derived.clear()  # the report reads the tables back from the files: hold them once
@@ -106,6 +111,36 @@ def write_run(
             fill_report(folder)
 
     return write_folder(target, force, fill)
+
+
+class LateTables:
+    """The files of a results folder the report does not read and a run writes last (the event log and the
+    agents, `events.parquet` and `agents.parquet`), encoded ahead by a thread: started as soon as a run's
+    tables are made, Arrow encodes and compresses them (without the GIL, on the second core) while the run's
+    KPIs are computed, and `write_run` writes the bytes once its folder exists. The files are the same as
+    `write_parquet` writes. With `encode=False`, nothing ahead: `write` writes them as `write_parquet` does."""
+
+    NAMES = ("events.parquet", "agents.parquet")
+
+    def __init__(self, result: RunResult, encode: bool = True) -> None:
+        self.result = result
+        self._encoded: list[Future[bytes]] | None = None
+        if encode:
+            encoder = ThreadPoolExecutor(1, thread_name_prefix="late-tables")
+            self._encoded = [encoder.submit(parquet_bytes, frame) for frame in self._frames()]
+            encoder.shutdown(wait=False)  # returns at once: the thread ends when both are encoded
+
+    def _frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return self.result.events, self.result.agents
+
+    def write(self, folder: Path) -> None:
+        """Write the two files into `folder` (waiting for the encoding, if ahead; its error raised here)."""
+        if self._encoded is None:
+            for name, frame in zip(self.NAMES, self._frames(), strict=True):
+                write_parquet(frame, folder / name)
+            return
+        for name, encoded in zip(self.NAMES, self._encoded, strict=True):
+            (folder / name).write_bytes(encoded.result())
 
 
 def _give_back_memory() -> None:
