@@ -132,7 +132,9 @@ def interval_verdicts(intervals: pd.DataFrame, scenario: Scenario | Mapping[str,
         offered = rows["offered"].to_numpy(dtype=float)
         for goal, bound in goals.items():
             column = EMAIL_FIGURE if scope in emails and goal == "service_level" else goal
-            values = rows[column].to_numpy(dtype=float) if column in rows.columns else np.full(len(rows), math.nan)
+            values = (
+                rows[column].to_numpy(dtype=float) if column in rows.columns else np.full(len(rows), math.nan)
+            )
             if column == EMAIL_FIGURE:  # an interval with no email settled has nothing to judge
                 offered = np.where(np.isnan(values), 0.0, offered)
             width_column = f"{goal}_ci95"
@@ -174,7 +176,7 @@ def missed_cells(verdicts: pd.DataFrame) -> pd.DataFrame:
             missed["goal"], figures, missed["value"].to_numpy(dtype=float), strict=True
         )
     ]
-    rank = {scope: index for index, scope in enumerate(dict.fromkeys(verdicts["scope"]))}
+    rank = {scope: index for index, scope in enumerate(pd.unique(verdicts["scope"]).tolist())}
     cells: dict[tuple[int, str], tuple[str, list[str]]] = {}  # one pass over the missed goals, in order
     for interval, scope, start, text in zip(
         missed["interval"].tolist(), missed["scope"].tolist(), missed["start"].tolist(), what, strict=True

@@ -22,13 +22,20 @@ from sim.output.saved import SavedRun
 
 
 def run_verdicts(run: SavedRun) -> pd.DataFrame:
-    """The run's interval verdicts (per interval, scope and goal)."""
-    return interval_verdicts(run.intervals, run.scenario)
+    """The run's interval verdicts (per interval, scope and goal), worked out once per run (read-only)."""
+    found = run.derived.get("verdicts")
+    if found is None:
+        found = run.derived["verdicts"] = interval_verdicts(run.intervals, run.scenario)
+    return found
 
 
 def run_missed(run: SavedRun) -> pd.DataFrame:
-    """The run's interval cells that missed a goal (`interval`, `start`, `scope`, `what`)."""
-    return missed_cells(run_verdicts(run))
+    """The run's interval cells that missed a goal (`interval`, `start`, `scope`, `what`), once per run
+    (read-only)."""
+    found = run.derived.get("missed")
+    if found is None:
+        found = run.derived["missed"] = missed_cells(run_verdicts(run))
+    return found
 
 
 def goal_words(run: SavedRun) -> str:
@@ -41,7 +48,7 @@ def goal_words(run: SavedRun) -> str:
 def missed_sentence(run: SavedRun, named: int, listing: Any) -> str:
     """`9 of 80 interval cells missed a goal: ...` as a paragraph; `listing(names)` shortens the names."""
     verdicts = run_verdicts(run)
-    cells = missed_cells(verdicts)
+    cells = run_missed(run)
     judged = judged_cells(verdicts)
     goal = goal_words(run)
     if not len(cells):

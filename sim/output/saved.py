@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,9 @@ class SavedRun:
     calls: pd.DataFrame
     visits: pd.DataFrame
     replications: pd.DataFrame | None
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Tables worked out from the files, once for every section of a report that reads them (the interval
+    verdicts: `sim.output.report_goals`); read-only."""
 
     @property
     def reps(self) -> int:
