@@ -134,8 +134,14 @@ def breakdown(calls: int, repeat: int, folder: Path) -> None:
     print(f"== where the seconds of `callsim run --quiet` go, {calls:,} calls (fastest of {repeat}) ==")
     print(f"{'stage':<48s} {'seconds':>8s} {'from':>7s}")
     stages = json.loads(stdout.strip().splitlines()[-1])
-    drawer = [json.loads(line[7:]) for line in stderr.splitlines() if line.startswith("DRAWER ")]
-    for title, part in [("", stages)] + [("report drawer (a forked process):", d) for d in drawer]:
+    forked = {"DRAWER ": "report drawer (a forked process):", "SIMULATION ": "the simulation (a forked process):"}
+    children = [
+        (title, json.loads(line[len(tag) :]))
+        for line in stderr.splitlines()
+        for tag, title in forked.items()
+        if line.startswith(tag)
+    ]
+    for title, part in [("", stages), *children]:
         if title:
             print(title)
         for name, seconds in part["seconds"].items():

@@ -11,6 +11,8 @@ output: {"seconds": {stage: seconds}, "began": {stage: first start}}.
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
 import json
 import sys
 import threading
@@ -49,6 +51,31 @@ def timed(owner: Any, attribute: str, name: str) -> None:
     setattr(owner, attribute, wrapper)
 
 
+def _report_stages(tag: str) -> None:
+    """In a forked process, at its end: its stages on standard error, marked with `tag`."""
+    sys.stderr.write(tag + " " + json.dumps({"seconds": SECONDS, "began": BEGAN}) + "\n")
+    sys.stderr.flush()
+
+
+def _simulation_stages(module: Any) -> None:
+    """In the forked simulation (`sim.experiments.beside`): time its stages instead of the run's, and send
+    them back when it has simulated."""
+    simulate_day = module.simulate_day
+
+    def timed_simulation(*args: Any, **kwargs: Any) -> Any:
+        SECONDS.clear()
+        BEGAN.clear()
+        began = time.perf_counter()
+        try:
+            return simulate_day(*args, **kwargs)
+        finally:
+            SECONDS["simulate (forked)"] = time.perf_counter() - began
+            BEGAN["simulate (forked)"] = began - STARTED
+            _report_stages("SIMULATION")
+
+    module.simulate_day = timed_simulation
+
+
 def _drawer_stages() -> None:
     """In the report drawer (forked): time its stages instead of the run's."""
     from sim.output import report
@@ -61,31 +88,84 @@ def _drawer_stages() -> None:
     timed(report, "write_report", "report")
 
 
-def install() -> None:
-    """Import the run path and wrap its stages."""
-    from sim.cli import run
-    from sim.engine import day, log
-    from sim.experiments import runner
-    from sim.output import drawer, folders, results
+PATCHES: dict[str, list[tuple[str, str]]] = {
+    "sim.cli.run": [("load", "load scenario"), ("write_results", "write the results folder")],
+    "sim.experiments.beside": [
+        ("SimulationBeside.start", "fork the simulation"),
+        ("SimulationBeside.result", "wait for the simulation and make its tables"),
+    ],
+    "sim.engine.day": [
+        ("simulate", "simulate (in this process)"),
+        ("build", "build the centre"),
+        ("draw_callers", "draw the callers"),
+        ("Clock.run", "engine (env.run)"),
+        ("run_result", "the event log and agents as frames"),
+    ],
+    "sim.experiments.runner": [
+        ("summary", "summary KPIs"),
+        ("interval_table", "interval table"),
+    ],
+    "sim.output.drawer": [
+        ("ReportDrawer.start", "fork the drawer"),
+        ("ReportDrawer.begin", "hand the folder to the drawer"),
+        ("ReportDrawer.finish", "wait for the drawer"),
+    ],
+    "sim.output.folders": [("sync_tree", "flush the folder to disk")],
+    "sim.output.results": [
+        ("calls_table", "calls table"),
+        ("visits_table", "visits table"),
+        ("meta", "meta.json"),
+        ("write_parquet", "write Parquet"),
+        ("pd.DataFrame.to_csv", "write CSV"),
+    ],
+}
+"""Per module, the functions timed (a dotted path inside the module) and the stage each is. A module is
+patched when it is imported, so the run imports what it imports when it would (the simulation is forked
+before pandas is imported: importing the run path up front would time another command)."""
 
-    timed(run, "load", "load scenario")
-    timed(drawer.ReportDrawer, "start", "fork the drawer")
-    timed(runner, "simulate", "simulate")
-    timed(day, "build", "build the centre")
-    timed(day, "draw_callers", "draw the callers")
-    timed(day.Clock, "run", "engine (env.run)")
-    timed(log.EventLog, "frame", "event log to a frame")
-    timed(runner, "summary", "summary KPIs")
-    timed(runner, "interval_table", "interval table")
-    timed(run, "write_results", "write the results folder")
-    timed(results, "calls_table", "calls table")
-    timed(results, "visits_table", "visits table")
-    timed(results, "meta", "meta.json")
-    timed(results, "write_parquet", "write Parquet")
-    timed(results.pd.DataFrame, "to_csv", "write CSV")
-    timed(drawer.ReportDrawer, "begin", "hand the folder to the drawer")
-    timed(drawer.ReportDrawer, "finish", "wait for the drawer")
-    timed(folders, "sync_tree", "flush the folder to disk")
+
+def _patch(module: Any) -> None:
+    if module.__name__ == "sim.experiments.beside":
+        _simulation_stages(module)
+    for path, name in PATCHES.get(module.__name__, []):
+        *owners, attribute = path.split(".")
+        owner = module
+        for part in owners:
+            owner = getattr(owner, part)
+        timed(owner, attribute, name)
+
+
+class _Patcher(importlib.abc.MetaPathFinder):
+    """Finds nothing itself: wraps the loader of a module named in `PATCHES` to patch it once executed."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname not in PATCHES:
+            return None
+        sys.meta_path.remove(self)
+        try:
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None:
+            return spec
+        execute = spec.loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            execute(module)
+            _patch(module)
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def install() -> None:
+    """Time the run's stages: the modules already imported now, the others when the run imports them."""
+    for name in PATCHES:
+        if name in sys.modules:
+            _patch(sys.modules[name])
+    sys.meta_path.insert(0, _Patcher())
+    from sim.cli import run
+
     original = run._report_builder
 
     def builder() -> Any:
@@ -99,7 +179,7 @@ def install() -> None:
             finally:
                 SECONDS["drawer ended at"] = time.perf_counter() - STARTED
                 BEGAN["drawer ended at"] = began - STARTED
-                sys.stderr.write("DRAWER " + json.dumps({"seconds": SECONDS, "began": BEGAN}) + "\n")
+                _report_stages("DRAWER")
 
         return timed_build
 
@@ -110,9 +190,7 @@ def main() -> None:
     from sim.cli import app
 
     SECONDS["start-up and CLI imports"] = time.perf_counter() - STARTED
-    imported = time.perf_counter()
     install()
-    SECONDS["imports of the run (pandas, engine, output)"] = time.perf_counter() - imported
     began = time.perf_counter()
     sys.argv = ["callsim", "run", sys.argv[1], "--quiet", "--out", sys.argv[2], "--force"]
     try:
