@@ -172,10 +172,10 @@ def install() -> None:
         build = original()
         _drawer_stages()
 
-        def timed_build(folder: Path, pending: tuple[str, ...]) -> None:
+        def timed_build(folder: Path, pending: tuple[str, ...], tables: Any = None) -> None:
             began = time.perf_counter()
             try:
-                build(folder, pending)
+                build(folder, pending, tables)
             finally:
                 SECONDS["drawer ended at"] = time.perf_counter() - STARTED
                 BEGAN["drawer ended at"] = began - STARTED

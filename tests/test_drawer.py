@@ -116,3 +116,31 @@ def test_the_run_commands_drawer_prepares_the_report_before_it_is_wanted() -> No
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
     assert done.stdout.split() == ["fill_report", "True", "True"]
+
+
+HANDED = ["small-centre", "all-channels", "email-backlog", "listening", "virtual-hold", "busy-days", "jackson"]
+
+
+@pytest.mark.parametrize("name", HANDED)
+def test_a_report_from_the_tables_handed_over_is_the_report_from_the_files(name: str, tmp_path: Path) -> None:
+    """The drawer is handed the calls and visits in memory instead of waiting for their files: the report
+    drawn from them is the one drawn from the folder, picture for picture and word for word (here with the
+    two files gone, so that only the handed tables can have been read)."""
+    import shutil
+
+    from sim.analysis.tables import calls_table, visits_table
+    from sim.output.saved import report_tables
+
+    run = replicate(load_scenario(ROOT / "scenarios" / f"{name}.yaml"), 5, 1, 1)
+    tables = report_tables(calls_table(run.first), visits_table(run.first))
+    from_files = write_run(tmp_path / "from-files-k3", run, command=["test"])
+    handed = tmp_path / "handed-m8"
+    shutil.copytree(from_files, handed)
+    shutil.rmtree(handed / "plots")
+    (handed / "report.html").unlink()
+    for gone in ("calls.parquet", "visits.parquet"):
+        (handed / gone).unlink()
+    fill_report(handed, ("calls.parquet", "visits.parquet"), tables)
+    assert not (handed / "report_error.txt").exists()
+    assert len(_pictures(handed)) >= 4 and _pictures(handed) == _pictures(from_files)
+    assert _page(handed) == _page(from_files)

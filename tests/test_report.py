@@ -147,7 +147,7 @@ def test_assumptions_and_scenario_are_in_the_report():
 def test_a_failing_report_keeps_the_results(tmp_path, monkeypatch):
     import sim.output.report
 
-    def broken(folder, pending=()):
+    def broken(folder, pending=(), tables=None):
         raise RuntimeError("drawing failed")
 
     monkeypatch.setattr(sim.output.report, "write_report", broken)

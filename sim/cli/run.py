@@ -7,7 +7,6 @@ matplotlib or pyarrow); `run` imports the engine and the output layer when it ru
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
     from sim.experiments.beside import SimulationBeside
     from sim.experiments.runner import Replicated
     from sim.model.scenario import Scenario
+    from sim.output.drawer import Build
 
 DEFAULT_NAME = "small-centre.yaml"
 """The shipped scenario `callsim run` simulates when given none."""
@@ -198,7 +198,7 @@ def _took(seconds: float) -> str:
     return f"{seconds:.1f}s" if seconds >= 1 else f"{1000 * seconds:.0f} ms"
 
 
-def _report_builder() -> Callable[[Path, tuple[str, ...]], None]:
+def _report_builder() -> Build:
     """What the report drawer imports while the run simulates, and the function it then builds with."""
     import sim.output.report  # noqa: F401  (matplotlib and the plots: `fill_report` imports them when called)
     from sim.output.plots_style import warm_up

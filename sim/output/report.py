@@ -14,9 +14,10 @@ from __future__ import annotations
 import base64
 import math
 import shutil
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.analysis import kpis
 from sim.analysis.thresholds import channel_threshold_words
@@ -32,6 +33,9 @@ from sim.output.report_readable import code_spans, headless_table, readable_scen
 from sim.output.report_tables import departments_section, kpis_section
 from sim.output.report_week import WEEK_TABLE, rebuild_week_report
 from sim.output.saved import SavedRun, load_run
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # The public API; callers and tests import these from `sim.output.report`, wherever they are defined.
 __all__ = [
@@ -376,14 +380,17 @@ class Report:
     plots: list[WrittenPlot]
 
 
-def write_report(folder: Path | str, pending: Collection[str] = ()) -> Report:
+def write_report(
+    folder: Path | str, pending: Collection[str] = (), tables: Mapping[str, pd.DataFrame] | None = None
+) -> Report:
     """Rebuild `plots/` and `report.html` in a saved results folder from its files alone; each is replaced
     whole (written beside, then renamed), so an interrupted rebuild leaves the previous report intact.
-    `pending`: files the run is still writing (the report does not read them)."""
+    `pending`: files the run is still writing (the report does not read them, or reads them from `tables`,
+    handed over in memory: `sim.output.saved.load_run`)."""
     folder = Path(folder)
     if (folder / WEEK_TABLE).is_file():  # a week's folder: its own page, with the Week section
         return Report(rebuild_week_report(folder), [])
-    run = load_run(folder, pending)
+    run = load_run(folder, pending, tables)
     staging = new_staging(folder / PLOTS)  # mode from the umask, like the rest of the folder
     try:
         texts: dict[str, str] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from sim.output.folders import (
     write_json,
     write_parquet,
 )
+from sim.output.saved import report_tables
 
 
 def meta(run: Replicated, command: list[str] | None = None) -> dict[str, Any]:
@@ -76,15 +78,17 @@ def write_run(
         raise ValueError("late: the tables of another run")
 
     def fill(folder: Path) -> None:
-        # what the report reads first, so that a drawer can draw while the rest is written; the Parquet
-        # tables are written by threads (Arrow encodes and compresses them without the GIL), and meta.json
-        # (which waits for git) by another, while this one writes the text files
+        # what the report reads first, so that a drawer can draw while the rest is written: the text files
+        # by this thread, meta.json (which waits for git) by another; the calls and visits are handed to
+        # the drawer in memory, while threads write their Parquet files (Arrow encodes and compresses them
+        # without the GIL)
+        calls, visits = calls_table(run.first), visits_table(run.first)
         with ThreadPoolExecutor(3, thread_name_prefix="results") as writers:
             tables = [
-                writers.submit(write_parquet, calls_table(run.first), folder / "calls.parquet"),
-                writers.submit(write_parquet, visits_table(run.first), folder / "visits.parquet"),
-                writers.submit(lambda: write_json(folder / "meta.json", meta(run, command))),
+                writers.submit(write_parquet, calls, folder / "calls.parquet"),
+                writers.submit(write_parquet, visits, folder / "visits.parquet"),
             ]
+            described = writers.submit(lambda: write_json(folder / "meta.json", meta(run, command)))
             (folder / "scenario.yaml").write_text(
                 yaml.safe_dump(resolved_dict(run.scenario), sort_keys=False), encoding="utf-8"
             )
@@ -94,9 +98,15 @@ def write_run(
             if len(run.replications) > 1:
                 replications_frame(run).to_csv(folder / "replications.csv", index=False, float_format="%.6g")
             write_json(folder / "summary.json", run.summary)
+            described.result()  # written (or its error raised here)
+            drawing = (
+                report
+                and drawer is not None
+                and drawer.begin(folder, (*EARLY_TABLES, *LATE_FILES), report_tables(calls, visits))
+            )
             for written in tables:
-                written.result()  # written (or its error raised here)
-        drawing = report and drawer is not None and drawer.begin(folder, LATE_FILES)
+                written.result()
+        del calls, visits
         (late or LateTables(run.first, encode=False)).write(folder)
         if log:
             write_call_log(run, folder / LOG_FILE)
@@ -157,18 +167,23 @@ def _give_back_memory() -> None:
 
 LATE_FILES = ("events.parquet", "agents.parquet", LOG_FILE)
 """Files of a results folder that a drawer's report does not read, written while it draws."""
+EARLY_TABLES = ("calls.parquet", "visits.parquet")
+"""Files of a results folder a drawer's report reads from the tables handed to it, written while it draws."""
 
 
-def fill_report(folder: Path, pending: tuple[str, ...] = ()) -> None:
+def fill_report(
+    folder: Path, pending: tuple[str, ...] = (), tables: Mapping[str, pd.DataFrame] | None = None
+) -> None:
     """Plots and report.html for the results in `folder`; on failure, the traceback in `report_error.txt`
     (the results are kept). A full or failing disk is not a report failure: it fails the whole write.
-    `pending`: files still being written meanwhile (by the run that forked this drawer)."""
+    `pending`: files still being written meanwhile (by the run that forked this drawer); `tables`: the
+    calls and visits among them, handed over in memory."""
     import traceback
 
     from sim.output.report import ERROR, write_report
 
     try:
-        write_report(folder, pending)
+        write_report(folder, pending, tables)
     except Exception as error:
         for leftover in folder.glob(".*.partial"):  # what the report left half-written
             if leftover.is_dir() and not leftover.is_symlink():

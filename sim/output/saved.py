@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,9 +98,32 @@ def _frame(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
     return frame
 
 
-def load_run(folder: Path | str, pending: Collection[str] = ()) -> SavedRun:
+def read_columns(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """`frame`'s columns among `columns` (those a report reads), in that order."""
+    return frame[[column for column in columns if column in frame.columns]]
+
+
+def report_tables(calls: pd.DataFrame, visits: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The calls and visits tables as `load_run` reads them, to hand to a report in memory (`tables`)."""
+    return {"calls": read_columns(calls, CALL_COLUMNS), "visits": read_columns(visits, VISIT_COLUMNS)}
+
+
+def _table(
+    folder: Path, name: str, columns: Sequence[str], tables: Mapping[str, pd.DataFrame] | None
+) -> pd.DataFrame:
+    """The `name` table's `columns` (those it has): handed over in `tables`, else read from its file."""
+    if tables is not None and name in tables:
+        return read_columns(tables[name], columns)
+    return _frame(folder / f"{name}.parquet", columns=columns)
+
+
+def load_run(
+    folder: Path | str, pending: Collection[str] = (), tables: Mapping[str, pd.DataFrame] | None = None
+) -> SavedRun:
     """Read a results folder written by `callsim run` (raises `NotARun` with what is missing; files named in
-    `pending` may be missing: the run is still writing them, and nothing here reads them)."""
+    `pending` may be missing: the run is still writing them, and nothing here reads them). `tables`: the
+    `calls` and `visits` tables the run is writing to the folder, handed over in memory (`sim.output.drawer`):
+    read from there instead of their files, the same columns."""
     folder = Path(folder)
     if not folder.is_dir():
         raise NotARun(f"{folder} is not a folder")
@@ -125,8 +148,8 @@ def load_run(folder: Path | str, pending: Collection[str] = ()) -> SavedRun:
             meta=json.loads((folder / "meta.json").read_text(encoding="utf-8")),
             summary=json.loads((folder / "summary.json").read_text(encoding="utf-8")),
             intervals=pd.read_csv(folder / "intervals.csv", dtype={"start": str, "department": str}),
-            calls=_frame(folder / "calls.parquet", columns=CALL_COLUMNS),
-            visits=_frame(folder / "visits.parquet", columns=VISIT_COLUMNS),
+            calls=_table(folder, "calls", CALL_COLUMNS, tables),
+            visits=_table(folder, "visits", VISIT_COLUMNS, tables),
             replications=pd.read_csv(replications) if replications.exists() else None,
         )
     except (OSError, ValueError) as error:  # unreadable, truncated or corrupt files (JSON, CSV, Parquet)
