@@ -1,8 +1,8 @@
 """A simulation run beside (`sim/experiments/beside.py`): replication 0 simulated by a forked process while
 `callsim run` imports the rest. Its tables are `simulate`'s, event for event, on every shipped day; a forked
 process that fails or is stopped leaves the simulation to the caller (`result` is None), and a run's
-folder is the same whichever process simulated it. The event log's and agents' files encoded ahead
-(`sim.output.results.LateTables`) are the bytes `write_parquet` writes."""
+folder is the same whichever process simulated it. The Parquet files encoded ahead
+(`sim.output.results.EncodedTables`) are the bytes `write_parquet` writes."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sim.experiments.runner import replicate
 from sim.model.loading import load_scenario
 from sim.model.scenario import Scenario
 from sim.output.folders import write_parquet
-from sim.output.results import LateTables
+from sim.output.results import EncodedTables
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the simulation beside is a forked process")
@@ -99,10 +99,10 @@ def test_the_late_tables_encoded_ahead_are_the_files_written_otherwise(tmp_path:
     ahead, plain = tmp_path / "ahead", tmp_path / "plain"
     ahead.mkdir()
     plain.mkdir()
-    LateTables(result).write(ahead)
-    LateTables(result, encode=False).write(plain)
+    EncodedTables(result).write(ahead, list(EncodedTables.TABLES))
+    EncodedTables(result, ahead=False).write(plain, list(EncodedTables.TABLES))
     write_parquet(result.events, tmp_path / "events.parquet")
-    for name in LateTables.NAMES:
+    for name in EncodedTables.TABLES:
         assert (ahead / name).read_bytes() == (plain / name).read_bytes()
     assert (ahead / "events.parquet").read_bytes() == (tmp_path / "events.parquet").read_bytes()
     assert len(pd.read_parquet(ahead / "events.parquet")) == len(result.events) > 1000

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from sim.experiments.runner import Replicated
     from sim.model.scenario import Scenario
     from sim.output.drawer import ReportDrawer
-    from sim.output.results import LateTables
+    from sim.output.results import EncodedTables
 
 FAILED = 1
 """Exit status: the disk or a folder failed us, or a rerun differs."""
@@ -145,10 +145,10 @@ def write_results(
     force: bool,
     drawer: ReportDrawer | None = None,
     log: bool = False,
-    late: LateTables | None = None,
+    encoded: EncodedTables | None = None,
 ) -> Path:
     """Write the results folder (its report built by `drawer` if one was started; with `log`, the calls as
-    `calls_log.csv`; `late`: its last files, encoded ahead) and say where it went (another run may have taken `target` meanwhile), or exit with
+    `calls_log.csv`; `encoded`: its Parquet files, encoded ahead) and say where it went (another run may have taken `target` meanwhile), or exit with
     why not (2: it exists; 1: the disk or folder failed us)."""
     from sim.output.folders import ResultsExist, unwritable
     from sim.output.results import write_run
@@ -162,7 +162,7 @@ def write_results(
             release_events=True,
             drawer=drawer,
             log=log,
-            late=late,
+            encoded=encoded,
         )
     except ResultsExist as error:
         refuse(error)

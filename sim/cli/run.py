@@ -165,7 +165,7 @@ def _simulate_and_write(
     from sim.experiments.provenance import prefetch_git_revision
     from sim.experiments.runner import replicate, replicate_until
     from sim.output.drawer import ReportDrawer
-    from sim.output.results import LateTables
+    from sim.output.results import EncodedTables
 
     drawer = ReportDrawer.start(_report_builder)  # imports the report's libraries while the run simulates
     prefetch_git_revision()  # git finds the revision for meta.json while the run simulates, not after
@@ -174,7 +174,7 @@ def _simulate_and_write(
             first = beside.result() if beside is not None else None
             if first is None:  # not simulated beside: here, as `replicate` would
                 first = simulate(loaded, loaded.seed if seed is None else seed, 0)
-            late = LateTables(first)  # its last files encoded while its KPIs are computed
+            encoded = EncodedTables(first)  # its Parquet files encoded while its KPIs are computed
             if goals:
                 try:
                     result = replicate_until(
@@ -185,7 +185,7 @@ def _simulate_and_write(
             else:
                 result = replicate(loaded, seed, reps, jobs, on_done=lambda _: step(), first=first)
             step("writing results and report", advance=0)
-            return result, write_results(target, result, force, drawer, log=log, late=late)
+            return result, write_results(target, result, force, drawer, log=log, encoded=encoded)
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM while writing: nothing is left half-written
         interrupted(target)
     finally:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 import pyarrow as pa
@@ -63,7 +63,7 @@ def write_run(
     release_events: bool = False,
     drawer: ReportDrawer | None = None,
     log: bool = False,
-    late: LateTables | None = None,
+    encoded: EncodedTables | None = None,
 ) -> Path:
     """Write a run's results folder: scenario, meta, calls, events, visits, intervals, summary, and (unless
         `report` is false) the pictures in `plots/` and `report.html`, built from those files. A report that
@@ -72,10 +72,11 @@ def write_run(
     (`sim.output.drawer`, started before the run) builds the report if it can, starting as soon as the files
     the report reads are written and drawing while the event log and the rest are; otherwise it is built here.
     With `log`, the calls of every replication also go to `calls_log.csv` in the call-log format
-    (`sim.output.call_log_export`). `late`: the event log's and agents' files of `run.first`, encoded while
-    its KPIs were computed (`LateTables`)."""
-    if late is not None and late.result is not run.first:
-        raise ValueError("late: the tables of another run")
+    (`sim.output.call_log_export`). `encoded`: the Parquet files of `run.first`, encoded while its KPIs
+    were computed (`EncodedTables`)."""
+    if encoded is not None and encoded.result is not run.first:
+        raise ValueError("encoded: the tables of another run")
+    tables = encoded or EncodedTables(run.first, ahead=False)
 
     def fill(folder: Path) -> None:
         # what the report reads first, so that a drawer can draw while the rest is written: the text files
@@ -84,10 +85,7 @@ def write_run(
         # without the GIL)
         calls, visits = calls_table(run.first), visits_table(run.first)
         with ThreadPoolExecutor(3, thread_name_prefix="results") as writers:
-            tables = [
-                writers.submit(write_parquet, calls, folder / "calls.parquet"),
-                writers.submit(write_parquet, visits, folder / "visits.parquet"),
-            ]
+            files = [writers.submit(tables.write, folder, (name,)) for name in EARLY_TABLES]
             described = writers.submit(lambda: write_json(folder / "meta.json", meta(run, command)))
             (folder / "scenario.yaml").write_text(
                 yaml.safe_dump(resolved_dict(run.scenario), sort_keys=False), encoding="utf-8"
@@ -104,10 +102,10 @@ def write_run(
                 and drawer is not None
                 and drawer.begin(folder, (*EARLY_TABLES, *LATE_FILES), report_tables(calls, visits))
             )
-            for written in tables:
+            for written in files:
                 written.result()
         del calls, visits
-        (late or LateTables(run.first, encode=False)).write(folder)
+        tables.write(folder, ("events.parquet", "agents.parquet"))
         if log:
             write_call_log(run, folder / LOG_FILE)
         run.first.derived.clear()  # the report reads the tables back from the files: hold them once
@@ -123,34 +121,40 @@ def write_run(
     return write_folder(target, force, fill)
 
 
-class LateTables:
-    """The files of a results folder the report does not read and a run writes last (the event log and the
-    agents, `events.parquet` and `agents.parquet`), encoded ahead by a thread: started as soon as a run's
-    tables are made, Arrow encodes and compresses them (without the GIL, on the second core) while the run's
-    KPIs are computed, and `write_run` writes the bytes once its folder exists. The files are the same as
-    `write_parquet` writes. With `encode=False`, nothing ahead: `write` writes them as `write_parquet` does."""
+class EncodedTables:
+    """The Parquet files of a run's replication 0 (its calls, visits, event log and agents), encoded ahead
+    by a thread: started as soon as the run's event log is made, Arrow encodes and compresses them (without
+    the GIL, on the second core) while the run's KPIs are computed, and `write_run` writes the bytes once
+    its folder exists. The event log and agents are handed to the thread at once; the calls and visits
+    tables are made here first (the KPIs read them next: made once) and follow. The files are the same as
+    `write_parquet` writes. With `ahead=False`, nothing ahead: `write` writes them as `write_parquet` does."""
 
-    NAMES = ("events.parquet", "agents.parquet")
+    TABLES: ClassVar[dict[str, Callable[[RunResult], pd.DataFrame]]] = {
+        "events.parquet": lambda result: result.events,
+        "agents.parquet": lambda result: result.agents,
+        "calls.parquet": calls_table,
+        "visits.parquet": visits_table,
+    }
+    """Each file, and how its table is made from the run (in the order they are encoded)."""
 
-    def __init__(self, result: RunResult, encode: bool = True) -> None:
+    def __init__(self, result: RunResult, ahead: bool = True) -> None:
         self.result = result
-        self._encoded: list[Future[bytes]] | None = None
-        if encode:
-            encoder = ThreadPoolExecutor(1, thread_name_prefix="late-tables")
-            self._encoded = [encoder.submit(parquet_bytes, frame) for frame in self._frames()]
-            encoder.shutdown(wait=False)  # returns at once: the thread ends when both are encoded
+        self._encoded: dict[str, Future[bytes]] = {}
+        if ahead:
+            encoder = ThreadPoolExecutor(1, thread_name_prefix="encoded-tables")
+            for name, table in self.TABLES.items():
+                self._encoded[name] = encoder.submit(parquet_bytes, table(result))
+            encoder.shutdown(wait=False)  # returns at once: the thread ends when all are encoded
 
-    def _frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        return self.result.events, self.result.agents
-
-    def write(self, folder: Path) -> None:
-        """Write the two files into `folder` (waiting for the encoding, if ahead; its error raised here)."""
-        if self._encoded is None:
-            for name, frame in zip(self.NAMES, self._frames(), strict=True):
-                write_parquet(frame, folder / name)
-            return
-        for name, encoded in zip(self.NAMES, self._encoded, strict=True):
-            (folder / name).write_bytes(encoded.result())
+    def write(self, folder: Path, names: Sequence[str]) -> None:
+        """Write the files `names` into `folder` (waiting for their encoding, if ahead; its error raised
+        here)."""
+        for name in names:
+            encoded = self._encoded.get(name)
+            if encoded is None:
+                write_parquet(self.TABLES[name](self.result), folder / name)
+            else:
+                (folder / name).write_bytes(encoded.result())
 
 
 def _give_back_memory() -> None:
