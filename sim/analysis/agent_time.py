@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.columns import any_of, derived
+from sim.analysis.columns import any_of, derived, event_rows
 from sim.engine.day import RunResult
 from sim.engine.log import CODE, Event
 from sim.model.chat import chat_departments, chat_desks
@@ -120,14 +120,17 @@ def _spans(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pool, time and +1/-1 of span starts and ends (rows `opened`, `closed`), spans left open closed at
     `ended_at`: per pool, starts in log order, then ends, then the closes."""
+    # The masks made row numbers once: each boolean index of a column is a pass over the mask of its own.
+    opened, closed = np.flatnonzero(opened), np.flatnonzero(closed)
+    pool_opened, pool_closed = pool[opened], pool[closed]
     still_open = (
-        np.bincount(pool[opened], minlength=size)[:size] - np.bincount(pool[closed], minlength=size)[:size]
+        np.bincount(pool_opened, minlength=size)[:size] - np.bincount(pool_closed, minlength=size)[:size]
     )
     closes = np.repeat(np.arange(size), np.maximum(still_open, 0))
     return (
-        np.concatenate((pool[opened], pool[closed], closes)),
+        np.concatenate((pool_opened, pool_closed, closes)),
         np.concatenate((at[opened], at[closed], np.full(len(closes), ended_at))),
-        np.concatenate((np.ones(int(opened.sum())), -np.ones(int(closed.sum())), -np.ones(len(closes)))),
+        np.concatenate((np.ones(len(opened)), -np.ones(len(closed)), -np.ones(len(closes)))),
     )
 
 
@@ -179,7 +182,7 @@ def _agent_steps(result: RunResult) -> tuple[StepFunctions, StepFunctions]:
     dials = result.scenario.outbound is not None
     if dials:
         spans = (*spans, _DIAL, _CONNECT, _DONE)
-    rows_of_spans = np.flatnonzero(any_of(c.code, spans))
+    rows_of_spans = event_rows(result, *spans)
     code, at, agent = c.code[rows_of_spans], c.t[rows_of_spans], c.agent[rows_of_spans]
     agent_ids = agents.agent_ids
     pool_of = np.full(int(max(agent_ids.max(initial=-1), agent.max(initial=-1))) + 2, -1)

@@ -148,7 +148,9 @@ def _callback_rows(columns: tuple[np.ndarray, ...]) -> list[tuple[Any, ...]]:
     at, first dial at, dials, dialling time, reached, failed."""
     t, code, call, _, department, detail = columns
     requests = np.flatnonzero(code == _REQUEST)
-    rows = []
+    rows: list[tuple[Any, ...]] = []
+    if not len(requests):
+        return rows  # no callback asked for: no sort of the answers and dials of every call
     # The events of calls that asked for a callback, per call in time order.
     asked = np.zeros(int(call.max(initial=0)) + 1, dtype=bool)
     asked[call[requests]] = True

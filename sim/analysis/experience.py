@@ -14,7 +14,6 @@ model, not a survey result; its parameters live in the scenario's `experience` b
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from sim.model.scenario import Experience
 
@@ -23,7 +22,9 @@ FORMULA = __doc__ or ""
 
 def experience_scores(
     experience: Experience,
-    outcome: pd.Series,
+    blocked: np.ndarray,
+    answered: np.ndarray,
+    self_served: np.ndarray,
     worst_wait: np.ndarray,
     worst_hold: np.ndarray,
     overran: np.ndarray,
@@ -31,28 +32,24 @@ def experience_scores(
     agents_touched: np.ndarray,
     via_callback: np.ndarray,
 ) -> np.ndarray:
-    """The score of each call (see the module docstring for the formula)."""
-    peak = np.maximum.reduce(
-        [
-            np.minimum(1.0, np.nan_to_num(worst_wait) / experience.wait_tolerance),
-            np.minimum(1.0, np.nan_to_num(worst_hold) / experience.hold_tolerance),
-            np.where(overran, experience.overrun_badness, 0.0),
-            np.where(misrouted, experience.misroute_badness, 0.0),
-            np.where(outcome.to_numpy() == "blocked", experience.busy_badness, 0.0),
-        ]
-    )
+    """The score of each call (see the module docstring for the formula); how each call ended as boolean
+    arrays (its outcome `blocked`, `answered`, `self_service`), not outcome names compared call by call."""
+    # The worst of the badnesses, taken one after another into one array: the order `np.maximum.reduce` of
+    # the five stacked takes them in, without building the stack.
+    peak = np.minimum(1.0, np.nan_to_num(worst_wait) / experience.wait_tolerance)
+    np.maximum(peak, np.minimum(1.0, np.nan_to_num(worst_hold) / experience.hold_tolerance), out=peak)
+    for flagged, badness in (
+        (overran, experience.overrun_badness),
+        (misrouted, experience.misroute_badness),
+        (blocked, experience.busy_badness),
+    ):
+        np.maximum(peak, np.where(flagged, badness, 0.0), out=peak)
     ends = experience.end_badness
-    resolved = outcome.to_numpy() == "answered"
-    end = np.where(
-        outcome.to_numpy() == "self_service",
-        ends.self_service,
-        np.where(
-            ~resolved,
-            ends.unresolved,
-            np.where(
-                via_callback, ends.callback, np.where(agents_touched <= 1, ends.first_agent, ends.later_agent)
-            ),
-        ),
-    )
+    # How the call ended, the first that holds of: self-served, unresolved, via a callback, the first agent
+    # (else a later one): each set in turn, from the last to the first, so that the first wins.
+    end = np.where(agents_touched <= 1, float(ends.first_agent), float(ends.later_agent))
+    end[via_callback] = ends.callback
+    end[~answered] = ends.unresolved
+    end[self_served] = ends.self_service
     weight = experience.peak_weight
     return 10.0 * (1.0 - weight * peak - (1.0 - weight) * end)

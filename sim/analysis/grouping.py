@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence, Sized
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeVar, cast
 
 import numpy as np
@@ -33,6 +34,17 @@ class Groups:
     def subset(self, keep: np.ndarray) -> Groups:
         """The groups of the rows where `keep` holds (for a KPI that filters its table first)."""
         return Groups(self.key[keep], self.size, self.whole)
+
+    @cached_property
+    def bounds(self) -> np.ndarray | None:
+        """Where the keys never decrease (calls in order of arrival, keyed by interval): group g's rows are
+        rows bounds[g]:bounds[g + 1] (rows of no group, -1, before them all), so that a count or a sum per
+        group is one over each slice, without a bincount or a sort. None where the rows are not in group
+        order (or a key is past the groups), and for the whole-table figure."""
+        key = self.key
+        if self.whole or not len(key) or key[-1] >= self.size or bool(np.any(key[1:] < key[:-1])):
+            return None
+        return np.searchsorted(key, np.arange(self.size + 1))
 
 
 def groups_of(table: Sized, by: Groups | None) -> Groups:
@@ -63,8 +75,22 @@ def count_where(mask: np.ndarray, groups: Groups) -> np.ndarray:
     """Per group, the rows where `mask` holds."""
     if groups.whole:
         return np.array([np.count_nonzero(mask)])
+    if groups.bounds is not None:  # rows in group order: a sum over each group's slice, 5x a bincount's speed
+        return _slice_counts(np.asarray(mask, dtype=bool), groups.bounds)
     keys = groups.key[np.asarray(mask, dtype=bool) & (groups.key >= 0)]
     return np.bincount(keys, minlength=groups.size)[: groups.size]
+
+
+def _slice_counts(mask: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Per slice mask[bounds[g]:bounds[g + 1]], the rows where `mask` holds (the same integers as a bincount
+    of the rows' groups). One `np.add.reduceat` over the slices that hold rows: it takes each from its start
+    to the next one's (the empty slices between them hold nothing), the last to the end of the mask, which
+    is cut at the last bound."""
+    counts = np.zeros(len(bounds) - 1, dtype=np.int64)
+    filled = bounds[1:] > bounds[:-1]
+    if filled.any():
+        counts[filled] = np.add.reduceat(mask[: bounds[-1]], bounds[:-1][filled], dtype=np.int64)
+    return counts
 
 
 def ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
@@ -148,18 +174,21 @@ def sum_where(values: np.ndarray, mask: np.ndarray, groups: Groups) -> np.ndarra
             return sums.astype(float, copy=False)  # floats even when no row is kept
     table = given.astype(float, copy=False)
     several = table.ndim == 2
-    keys, chosen = groups.key[keep], (table[:, keep] if several else table[keep])
+    chosen = table[:, keep] if several else table[keep]
     chosen = np.where(np.isnan(chosen), 0.0, chosen)
     if groups.size == 1:  # one segment: numpy's own sum is the very same sum
         return np.array([[row.sum()] for row in chosen]) if several else np.array([chosen.sum()])
-    order, starts, counts = _segments(keys, groups.size)
+    if groups.bounds is not None:  # rows already in group order: no sort (and counts without a bincount)
+        counts = _slice_counts(keep, groups.bounds)
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+    else:
+        order, starts, counts = _segments(groups.key[keep], groups.size)
+        chosen = chosen[:, order] if several else chosen[order]
     if not several:
-        return pairwise_sums(chosen[order], starts, counts)
+        return pairwise_sums(chosen, starts, counts)
     columns, rows = chosen.shape
     offsets = (np.arange(columns) * rows)[:, None]
-    sums = pairwise_sums(
-        chosen[:, order].reshape(-1), (offsets + starts).reshape(-1), np.tile(counts, columns)
-    )
+    sums = pairwise_sums(chosen.reshape(-1), (offsets + starts).reshape(-1), np.tile(counts, columns))
     return sums.reshape(columns, groups.size)
 
 
@@ -179,14 +208,17 @@ def quantile_where(values: np.ndarray, mask: np.ndarray, groups: Groups, q: floa
     chosen = np.asarray(values, dtype=float)
     keep = np.asarray(mask, dtype=bool) & (groups.key >= 0) & ~np.isnan(chosen)
     keys, chosen = groups.key[keep], chosen[keep]
-    if groups.size == 1 and not np.signbit(chosen).any():
-        # one group and no value with its sign bit set (so no -0.0 beside 0.0): equal values are the same
-        # float, so a plain sort gives the very values in the very order the lexsort gives, ten times faster
-        ordered = np.sort(chosen)
-    else:
-        ordered = chosen[np.lexsort((chosen, keys))]
     counts = np.bincount(keys, minlength=groups.size)[: groups.size]
     starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+    # No value with its sign bit set (so no -0.0 beside 0.0): equal values are the same float, so any sort
+    # by group and value gives the very values in the very order the lexsort gives.
+    unsigned = not np.signbit(chosen).any()
+    if groups.size == 1 and unsigned:
+        ordered = np.sort(chosen)  # one group: a plain sort, ten times faster than the lexsort
+    elif unsigned and groups.size * int(counts.max(initial=0)) <= 4 * len(chosen) + 4096:
+        ordered = _sorted_in_groups(chosen, keys, counts, starts)
+    else:
+        ordered = chosen[np.lexsort((chosen, keys))]
     out = np.full(groups.size, math.nan)
     has = counts > 0
     count, first = counts[has], starts[has]
@@ -204,6 +236,23 @@ def quantile_where(values: np.ndarray, mask: np.ndarray, groups: Groups, q: floa
     value[upper] = (b - step * (1 - gamma))[upper]
     out[has] = value
     return out
+
+
+def _sorted_in_groups(
+    values: np.ndarray, keys: np.ndarray, counts: np.ndarray, starts: np.ndarray
+) -> np.ndarray:
+    """`values` in order of their group `keys`, ascending within a group (each group's `counts` of them,
+    starting at `starts`): each group's values a row of a matrix padded with +inf, all rows sorted by one
+    vectorised `np.sort`, which is three to four times faster than a lexsort of the groups and values (the
+    caller keeps the matrix within a few times the values)."""
+    width = int(counts.max(initial=0))
+    narrow = len(counts) <= np.iinfo(np.uint16).max + 1  # a 16-bit key sorts by radix, in one pass
+    order = np.argsort(keys.astype(np.uint16) if narrow else keys, kind="stable")
+    position = np.arange(len(keys)) - np.repeat(starts, counts)  # each value's place in its group's row
+    matrix = np.full((len(counts), width), np.inf)
+    matrix[keys[order], position] = values[order]
+    matrix.sort(axis=1)
+    return matrix[np.arange(width) < counts[:, None]]
 
 
 Table = pd.DataFrame | Columns

@@ -13,7 +13,6 @@ give the same floats.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from typing import Any, cast
 
 import numpy as np
@@ -264,10 +263,14 @@ def transfer_matrix(transfers: Table) -> list[dict[str, Any]]:
 
 def common_chains(calls: Table, top: int = 10) -> dict[str, int]:
     """The most common sequences of departments whose agents answered a caller (`billing > technical`)."""
-    # pandas' `value_counts`: by count, most first, ties in order of first appearance (a stable sort)
-    counts = Counter(column(calls, "chain")[present(calls, "answered_at")].tolist())
-    ranked = sorted(counts.items(), key=lambda item: -item[1])[:top]
-    return {str(chain): int(count) for chain, count in ranked}
+    # pandas' `value_counts`: by count, most first, ties in order of first appearance (a stable sort).
+    # `pd.factorize` numbers the chains in order of first appearance in one C pass over the strings (twice
+    # as fast as a `Counter` of them), and a count per number is a bincount. A chain is a string, never
+    # missing (a missing one would be numbered -1 and make the bincount fail loudly, not miscount).
+    numbers, chains = pd.factorize(column(calls, "chain")[present(calls, "answered_at")])
+    counts = np.bincount(numbers, minlength=len(chains))
+    ranked = np.argsort(-counts, kind="stable")[:top]
+    return {str(chains[rank]): int(counts[rank]) for rank in ranked.tolist()}
 
 
 def hold_rate(calls: Table, by: Groups | None = None) -> Any:

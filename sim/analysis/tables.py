@@ -19,7 +19,7 @@ from sim.analysis.agent_time import (  # re-exported: where the tables of a run 
     integrate_levels_by,
     scheduled_agents_by,
 )
-from sim.analysis.columns import Columns, any_of, derived, event_departments
+from sim.analysis.columns import Columns, derived, event_departments, event_rows
 from sim.analysis.episodes import caller_ids, hold_columns
 from sim.analysis.experience import experience_scores
 from sim.engine.day import RunResult
@@ -56,24 +56,32 @@ ringing); busy signal; still there at the hard stop; resolved in the IVR; hung u
 transfers; hung up on hold; never reached for its callback; left a message at a full queue (`when_full:
 message`; a caller lost at a full queue is `blocked`, as in Erlang B)."""
 
+_OUTCOME_OF_CODE = np.full(len(CODE) + 1, 3, dtype=np.int8)  # the last entry (code -1): still in the system
+_OUTCOME_OF_CODE[[_END, _ABANDON, _BLOCK, _SELF_SERVICE, _DROP, _HOLD_ABANDON, _CALLBACK_FAILED]] = [
+    0, 1, 2, 4, 5, 6, 7
+]
+"""A call's outcome (its position in `OUTCOMES`) by the code of its last terminal event: one lookup, not a
+comparison of every call per outcome (a full queue's outcome is set from its event's detail)."""
 
-def _first(
-    mask: np.ndarray, calls: np.ndarray, values: np.ndarray, size: int, fill: float = np.nan
-) -> np.ndarray:
-    """Per call id, the value at the first row where `mask` holds (rows are in time order)."""
-    out = np.full(size, fill, dtype=float)
-    rows = np.flatnonzero(mask)
-    first = np.full(size, len(values))
+
+def _first_rows(rows: np.ndarray, calls: np.ndarray, size: int) -> np.ndarray:
+    """Per call id, the earliest of `rows` (event rows, in any order) of its events, -1 where it has none."""
+    first = np.full(size, np.iinfo(np.int64).max)
     np.minimum.at(first, calls[rows], rows)  # each call's earliest row (one unbuffered pass, no sort)
-    found = first < len(values)
-    out[found] = values[first[found]]
-    return out
+    return np.where(first < np.iinfo(np.int64).max, first, -1)
 
 
-def _sum(mask: np.ndarray, calls: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    """Per call id, the sum of `values` where `mask` holds (floats even when no row does: numpy's bincount
-    of nothing is integer)."""
-    return np.bincount(calls[mask], weights=values[mask], minlength=size)[:size].astype(float, copy=False)
+def _at(rows: np.ndarray, values: np.ndarray, fill: float) -> np.ndarray:
+    """`values` at `rows` (per call, an event row or -1), `fill` where the row is -1."""
+    if not len(values):  # an empty log: no row to take (and none to index)
+        return np.full(len(rows), fill, dtype=np.result_type(values, fill))
+    return np.where(rows >= 0, values[rows], fill)
+
+
+def _sum(rows: np.ndarray, calls: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Per call id, the sum of `values` at `rows` (ascending: each call's values are added in time order;
+    floats even when there is no row: numpy's bincount of nothing is integer)."""
+    return np.bincount(calls[rows], weights=values[rows], minlength=size)[:size].astype(float, copy=False)
 
 
 def calls_table(result: RunResult) -> pd.DataFrame:
@@ -90,51 +98,52 @@ def _calls_columns(result: RunResult) -> Columns:
     c = result.columns
     departments = event_departments(result)
     reasons = result.reason_names
-    arrive = c.code == _ARRIVE
-    ids = np.sort(c.call[arrive])  # redials are numbered after the day's callers but arrive mid-day
+    # Each event code's rows are read from `event_rows` (a slice of the log sorted by code once per run),
+    # not found by a mask over the whole log per column: a dozen passes over millions of rows saved.
+    arrive = event_rows(result, _ARRIVE)
+    arriving = c.call[arrive]
+    ids = np.sort(arriving)  # redials are numbered after the day's callers but arrive mid-day
     size = int(ids.max()) + 1 if len(ids) else 1
     # Call ids run 1..N without gaps (redials are numbered after the day's callers): a view, not a copy.
     each: slice | np.ndarray = slice(1, size) if len(ids) == size - 1 else ids
     arrived_at = np.full(size, np.nan)
-    arrived_at[c.call[arrive]] = c.t[arrive]
+    arrived_at[arriving] = c.t[arrive]
     reason = np.zeros(size, dtype=np.int64)
-    reason[c.call[arrive]] = c.detail[arrive].astype(np.int64)
+    reason[arriving] = c.detail[arrive].astype(np.int64)
     first_department = np.zeros(size, dtype=np.int64)
-    first_department[c.call[arrive]] = c.department[arrive]
+    first_department[arriving] = c.department[arrive]
 
-    answer = c.code == _ANSWER
-    answered_at = _first(answer, c.call, c.t, size)
-    answer_department = _first(answer, c.call, c.department.astype(float), size, -1).astype(np.int64)
-    first_agent = _first(answer, c.call, c.agent.astype(float), size, -1).astype(np.int64)
-    queue_abandon = (c.code == _ABANDON) & (c.agent < 0)
-    queue_request = (c.code == _CALLBACK_REQUEST) & (c.detail == 0.0)
-    left_queue = (c.code == _RING) | queue_abandon | queue_request
-    first_ring_at = _first(c.code == _RING, c.call, c.t, size)
-    first_queued_at = _first(c.code == _ENQUEUE, c.call, c.t, size)
-    wait_time = _first(left_queue, c.call, c.t, size) - first_queued_at
+    answer = event_rows(result, _ANSWER)
+    first_answer = _first_rows(answer, c.call, size)  # one search for the three columns of the first answer
+    answered_at = _at(first_answer, c.t, np.nan)
+    answer_department = _at(first_answer, c.department, -1).astype(np.int64)
+    first_agent = _at(first_answer, c.agent, -1).astype(np.int64)
+    abandons = event_rows(result, _ABANDON)
+    queue_abandon = abandons[c.agent[abandons] < 0]
+    ringing_abandon = abandons[c.agent[abandons] >= 0]
+    requests = event_rows(result, _CALLBACK_REQUEST)
+    queue_request = requests[c.detail[requests] == 0.0]
+    rings = event_rows(result, _RING)
+    left_queue = np.concatenate((rings, queue_abandon, queue_request))  # any order: the earliest is taken
+    first_ring_at = _at(_first_rows(rings, c.call, size), c.t, np.nan)
+    first_queued_at = _at(_first_rows(event_rows(result, _ENQUEUE), c.call, size), c.t, np.nan)
+    wait_time = _at(_first_rows(left_queue, c.call, size), c.t, np.nan) - first_queued_at
     worst_wait = np.zeros(size)
     visits = visits_columns(result)
     live = ~visits["callback"]  # a caller waiting for a callback is not on the line
     live_wait = visits["wait_time"][live]
     np.maximum.at(worst_wait, visits["call_id"][live], np.where(np.isnan(live_wait), 0.0, live_wait))
 
-    terminal = any_of(
-        c.code, (_BLOCK, _ABANDON, _END, _SELF_SERVICE, _DROP, _HOLD_ABANDON, _CALLBACK_FAILED, _QUEUE_FULL)
+    terminal = event_rows(
+        result,
+        *(_BLOCK, _ABANDON, _END, _SELF_SERVICE, _DROP, _HOLD_ABANDON, _CALLBACK_FAILED, _QUEUE_FULL),
+        in_time_order=False,
     )
-    last_code = np.full(size, -1, dtype=np.int64)
-    ended_at = np.full(size, np.nan)
-    rows = np.flatnonzero(terminal)
-    last_code[c.call[rows]] = c.code[rows]  # rows ascend in time: the last terminal event wins
-    ended_at[c.call[rows]] = c.t[rows]
-    outcome = np.full(size, 3, dtype=np.int8)
-    outcome[last_code == _END] = 0
-    outcome[last_code == _ABANDON] = 1
-    outcome[last_code == _BLOCK] = 2
-    outcome[last_code == _SELF_SERVICE] = 4
-    outcome[last_code == _DROP] = 5
-    outcome[last_code == _HOLD_ABANDON] = 6
-    outcome[last_code == _CALLBACK_FAILED] = 7
-    full = rows[c.code[rows] == _QUEUE_FULL]  # the caller's last event: nothing follows a full queue
+    last = np.full(size, -1, dtype=np.int64)
+    np.maximum.at(last, c.call[terminal], terminal)  # each call's last terminal event
+    ended_at = _at(last, c.t, np.nan)
+    outcome = _OUTCOME_OF_CODE[_at(last, c.code, -1)]  # no terminal event (code -1): in the system
+    full = event_rows(result, _QUEUE_FULL)  # the caller's last event: nothing follows a full queue
     outcome[c.call[full]] = np.where(c.detail[full] == 1.0, 8, 2)  # a message, or lost (blocked)
     holds = hold_columns(result)
     hold_time = np.bincount(holds["call_id"], weights=holds["hold_time"], minlength=size)[:size]
@@ -142,18 +151,18 @@ def _calls_columns(result: RunResult) -> Columns:
     worst_hold = np.zeros(size)
     np.maximum.at(worst_hold, holds["call_id"], holds["hold_time"])
     overran = np.bincount(holds["call_id"], weights=holds["overrun"].astype(float), minlength=size)[:size] > 0
-    requested = np.bincount(c.call[c.code == _CALLBACK_REQUEST], minlength=size)[:size] > 0
+    requested = np.bincount(c.call[requests], minlength=size)[:size] > 0
     virtual_hold = np.bincount(c.call[queue_request], minlength=size)[:size] > 0
-    dialled = np.bincount(c.call[c.code == _CALLBACK_DIAL], minlength=size)[:size] > 0
+    dialled = np.bincount(c.call[event_rows(result, _CALLBACK_DIAL)], minlength=size)[:size] > 0
     caller, attempt = caller_ids(c, size)
 
-    talk_time = _sum(any_of(c.code, (_END, _HANDOVER, _DROP)), c.call, c.detail, size)
+    talk_time = _sum(event_rows(result, _END, _HANDOVER, _DROP), c.call, c.detail, size)
     talk_time += _transfer_segments(result, size)
     talk_time += _segments_left_on_hold(result, holds, size)
-    transfers = np.bincount(c.call[c.code == _TRANSFER], minlength=size)[:size]
-    wrap_time = _sum((c.code == _IDLE) & (c.call >= 0), c.call, c.detail, size)
+    transfers = np.bincount(c.call[event_rows(result, _TRANSFER)], minlength=size)[:size]
+    idles = event_rows(result, _IDLE)
+    wrap_time = _sum(idles[c.call[idles] >= 0], c.call, c.detail, size)
     agents_touched = np.bincount(c.call[answer], minlength=size)[:size]
-    ringing_abandon = (c.code == _ABANDON) & (c.agent >= 0)
     abandoned_ringing = np.bincount(c.call[ringing_abandon], minlength=size)[:size] > 0
 
     resolves = _resolves(result.scenario, reasons, departments)
@@ -167,7 +176,9 @@ def _calls_columns(result: RunResult) -> Columns:
     misrouted = (transfers[each] > 0) | ((answer_department[each] >= 0) & ~routed)
     experience = experience_scores(
         result.scenario.experience,
-        pd.Series(np.asarray(OUTCOMES, dtype=object)[outcome[each]], dtype=object, copy=False),
+        outcome[each] == 2,
+        outcome[each] == 0,
+        outcome[each] == 4,
         worst_wait[each],
         worst_hold[each],
         overran[each],
@@ -200,7 +211,7 @@ def _calls_columns(result: RunResult) -> Columns:
             "callback_requested": requested[each],
             "virtual_hold": virtual_hold[each],
             "via_callback": dialled[each] & resolved,
-            "chain": _chains(c, ids, answer_department, agents_touched, departments),
+            "chain": _chains(c, answer, ids, answer_department, agents_touched, departments),
             "first_agent_id": first_agent[each],
             "answer_department": answer_department[each],
             "first_contact_routed": routed,
@@ -237,14 +248,17 @@ def _segments_left_on_hold(result: RunResult, holds: Columns, size: int) -> np.n
     """Per call, the talk time of segments that ended on hold (the caller hung up, or took a callback):
     from the answer to the end of the segment, less the time on hold (check-backs are talk)."""
     c = result.columns
-    ends = (c.code == _HOLD_ABANDON) | ((c.code == _CALLBACK_REQUEST) & (c.detail == 1.0))
-    rows = np.flatnonzero((c.code == _ANSWER) | ends)
-    rows = rows[np.argsort(c.agent[rows], kind="stable")]  # per agent, in time order
-    is_end = ends[rows]
-    end, answer = rows[is_end], rows[np.flatnonzero(is_end) - 1]  # an agent holds one call at a time
     out = np.zeros(size)
-    if not len(end):
-        return out
+    requests = event_rows(result, _CALLBACK_REQUEST)
+    if not len(event_rows(result, _HOLD_ABANDON)) and not np.any(c.detail[requests] == 1.0):
+        return out  # no segment ended on hold: the sort of every answer by agent is not needed
+    rows = event_rows(result, _ANSWER, _HOLD_ABANDON, _CALLBACK_REQUEST)
+    code = c.code[rows]
+    ends = (code == _HOLD_ABANDON) | ((code == _CALLBACK_REQUEST) & (c.detail[rows] == 1.0))
+    rows, ends = rows[ends | (code == _ANSWER)], ends[ends | (code == _ANSWER)]
+    order = np.argsort(c.agent[rows], kind="stable")  # per agent, in time order
+    rows, is_end = rows[order], ends[order]
+    end, answer = rows[is_end], rows[np.flatnonzero(is_end) - 1]  # an agent holds one call at a time
     call, agent = c.call[end].astype(np.int64), c.agent[end].astype(np.int64)
     answered_at, ended_at = c.t[answer], c.t[end]
     # Each segment's holds: those of its call and agent put on hold while it lasted, in the hold table's order.
@@ -286,19 +300,19 @@ def _kahan_sums(values: np.ndarray, group: np.ndarray, size: int) -> np.ndarray:
 
 def _chains(
     c: EventColumns,
+    answers: np.ndarray,
     ids: np.ndarray,
     answer_department: np.ndarray,
     touched: np.ndarray,
     departments: list[str],
 ) -> np.ndarray:
-    """Per call, the departments of the agents who answered it in order (`billing > technical`)."""
-    chain = np.full(len(ids), "", dtype=object)
-    single = touched[ids] == 1
+    """Per call, the departments of the agents who answered it in order (`billing > technical`); `answers`
+    are the answer events' rows, ascending."""
     names = np.array([*departments, ""], dtype=object)
-    chain[single] = names[answer_department[ids][single]]
+    # a call answered once: its department's name (-1, the last entry, names ""), in one gather of names
+    chain = names[np.where(touched[ids] == 1, answer_department[ids], -1)]
     several = np.zeros(len(touched), dtype=bool)
     several[ids] = touched[ids] > 1
-    answers = np.flatnonzero(c.code == _ANSWER)
     rows = answers[several[c.call[answers]]]
     if len(rows):
         # Each such call's answering departments in time order, one row of a matrix per call (-2 past its
@@ -334,9 +348,7 @@ def visits_columns(result: RunResult) -> Columns:
 def _visits_columns(result: RunResult) -> Columns:
     c = result.columns
     departments = event_departments(result)
-    keep = np.flatnonzero(
-        any_of(c.code, (_ENQUEUE, _CALLBACK_QUEUE, _RING, _ANSWER, _ABANDON, _CALLBACK_REQUEST))
-    )
+    keep = event_rows(result, _ENQUEUE, _CALLBACK_QUEUE, _RING, _ANSWER, _ABANDON, _CALLBACK_REQUEST)
     order = keep[np.argsort(c.call[keep], kind="stable")]  # each call's events together, in time order
     del keep
     code, call = c.code[order], c.call[order]
@@ -394,11 +406,9 @@ def _following(
     """For each enqueue among the call-grouped events, the code and event row `offset` places after it
     within the same call (-1 and 0 when there is none)."""
     position = enqueue + offset
-    same = np.zeros(len(enqueue), dtype=bool)
-    inside = position < len(code)
-    same[inside] = call[position[inside]] == call[enqueue[inside]]
-    codes = np.full(len(enqueue), -1, dtype=np.int64)
-    codes[same] = code[position[same]]
+    inside = np.minimum(position, len(code) - 1)  # past the end: the last row, masked out below
+    same = (position < len(code)) & (call[inside] == call[enqueue])
+    codes = np.where(same, code[inside], -1).astype(np.int64)
     return codes, order[np.where(same, position, 0)]
 
 
@@ -416,12 +426,14 @@ def transfer_columns(result: RunResult) -> Columns:
 def _transfer_columns(result: RunResult) -> Columns:
     c = result.columns
     departments = event_departments(result)
-    rows = np.flatnonzero((c.code == _ANSWER) | (c.code == _TRANSFER))
-    rows = rows[np.argsort(c.agent[rows], kind="stable")]
-    is_transfer = c.code[rows] == _TRANSFER
-    transfer, answer = rows[is_transfer], rows[np.flatnonzero(is_transfer) - 1]
-    order = np.argsort(transfer, kind="stable")
-    transfer, answer = transfer[order], answer[order]
+    transfer = answer = event_rows(result, _TRANSFER)
+    if len(transfer):  # (without transfers, no sort of every answer by agent)
+        rows = event_rows(result, _ANSWER, _TRANSFER)
+        rows = rows[np.argsort(c.agent[rows], kind="stable")]
+        is_transfer = c.code[rows] == _TRANSFER
+        transfer, answer = rows[is_transfer], rows[np.flatnonzero(is_transfer) - 1]
+        order = np.argsort(transfer, kind="stable")
+        transfer, answer = transfer[order], answer[order]
     return Columns(
         {
             "at": c.t[transfer],
