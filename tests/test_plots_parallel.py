@@ -1,5 +1,6 @@
-"""A run's figures drawn by two processes (a forked copy draws every other one) are the same files as drawn
-by one; a copy that fails leaves its figures to the parent, which draws them (or raises) itself."""
+"""A run's figures drawn by two processes (a forked copy and this one each take the next figure not yet
+taken) are the same files as drawn by one; a copy that fails leaves its figures to the parent, which draws
+them (or raises) itself."""
 
 from __future__ import annotations
 
@@ -80,8 +81,8 @@ def test_an_error_in_a_figure_is_raised_in_the_parent(
 
 
 def test_work_done_meanwhile_runs_once_and_leaves_the_pictures_as_they_were(tmp_path: Path) -> None:
-    """With work for the parent meanwhile (the report's text), the copy takes the larger half of the
-    figures; the parent does the work once, after its own figures, and the files are those of one process."""
+    """With work for the parent meanwhile (the report's text), the parent does the work once, first, while
+    the copy starts on the figures, and the files are those of one process."""
     run = load_run(replicated_run())
     done: list[int] = []
     two = plots.write_plots(run, tmp_path / "two", processes=2, meanwhile=lambda: done.append(os.getpid()))
@@ -89,3 +90,26 @@ def test_work_done_meanwhile_runs_once_and_leaves_the_pictures_as_they_were(tmp_
     assert done == [os.getpid()]
     assert [(w.spec, w.path.name, w.note) for w in two] == [(w.spec, w.path.name, w.note) for w in one]
     assert _digests(tmp_path / "two") == _digests(tmp_path / "one")
+
+
+def test_each_figure_is_claimed_by_exactly_one_of_two_processes() -> None:
+    """The figures are handed out one at a time to whichever process asks first: between a forked copy and
+    this process, every number is taken once, none twice, none lost."""
+    claims = plots._Claims(40)
+    reading, writing = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the copy: claim, giving the other process its turn after each, and report what it took
+        taken = []
+        for index in claims:
+            taken.append(index)
+            os.sched_yield()
+        os.write(writing, bytes(taken))
+        os._exit(0)
+    os.close(writing)
+    mine = list(claims)
+    claims.close()
+    os.waitpid(pid, 0)
+    theirs = list(os.read(reading, 1024))
+    os.close(reading)
+    assert sorted(mine + theirs) == list(range(40))
+    assert mine == sorted(mine) and theirs == sorted(theirs)  # each in the order handed out

@@ -12,7 +12,8 @@ saved is `plots_style.py`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -230,43 +231,69 @@ def write_plots(
     """Draw every figure of the run that has something to show and save it as PNG in `folder` (created if
     needed); the others are listed with the note that replaces them (`not_drawn`).
 
-    With two `processes` (default: `drawing_processes()`), a forked copy of this process draws every
-    other figure while this one draws the rest. The copy only writes its PNG files and exits; whatever it
-    did not finish (it failed, or was stopped) this process draws itself afterwards, so an error is
-    raised here, as with one process, and the files are the same either way. `meanwhile`: more work for
-    this process (the report's text), done after its own figures and before waiting for the copy's; the
-    copy then takes the larger half of the figures."""
+    With two `processes` (default: `drawing_processes()`), a forked copy of this process draws figures
+    while this one draws the others: each takes the next figure not yet taken (`_Claims`), so the two
+    finish together however unequal the figures are. The copy only writes its PNG files and exits;
+    whatever it did not finish (it failed, or was stopped) this process draws itself afterwards, so an error
+    is raised here, as with one process, and the files are the same either way. `meanwhile`: more work for
+    this process (the report's text), done first, while the copy starts on the figures."""
     folder.mkdir(parents=True, exist_ok=True)
     every = list(figure_builders(run).items())
     builders = [(name, entry) for name, entry in every if not entry[1]]  # a picture with a note is not drawn
     paths = [folder / SPECS[name].file for name, _ in builders]
-    theirs = range(0 if meanwhile is not None else 1, len(builders), 2)
-    helper = None
-    if (processes or drawing_processes()) > 1:
-        helper = _fork_drawing([builders[i] for i in theirs], [paths[i] for i in theirs])
-    mine = [index for index in range(len(builders)) if helper is None or index not in theirs]
+    claims = _Claims(len(builders)) if (processes or drawing_processes()) > 1 and len(builders) > 1 else None
+    helper = _fork_drawing(builders, paths, claims) if claims is not None else None
+    mine: list[int] = []
     try:
-        for index in mine:
-            save_figure(builders[index][1][0](), paths[index])
         if meanwhile is not None:
             meanwhile()
+        for index in claims if helper is not None and claims is not None else range(len(builders)):
+            mine.append(index)
+            save_figure(builders[index][1][0](), paths[index])
     finally:
+        if claims is not None:
+            claims.close()
         finished = helper is not None and reap(helper) == 0
-    for index in theirs if helper is not None else ():
-        if not finished or not paths[index].is_file():
+    for index in range(len(builders)):
+        if index not in mine and (not finished or not paths[index].is_file()):
             save_figure(builders[index][1][0](), paths[index])
     return [WrittenPlot(SPECS[name], folder / SPECS[name].file, note) for name, (_, note) in every]
 
 
+class _Claims:
+    """The numbers of the figures to draw, handed out one at a time to whichever of two processes asks
+    first: a pipe holding one byte per figure, read a byte at a time by both (a read of one byte from a
+    pipe is atomic, so each figure goes to exactly one of them); iterating ends when none is left."""
+
+    def __init__(self, count: int) -> None:
+        import os
+
+        if count > 255:
+            raise ValueError("more figures than one byte numbers")
+        self._channel, filled = os.pipe()
+        os.write(filled, bytes(range(count)))  # far below a pipe's buffer: never blocks
+        os.close(filled)
+
+    def __iter__(self) -> Iterator[int]:
+        import os
+
+        while taken := os.read(self._channel, 1):
+            yield taken[0]
+
+    def close(self) -> None:
+        import os
+
+        with contextlib.suppress(OSError):
+            os.close(self._channel)
+
+
 def _fork_drawing(
-    builders: list[tuple[str, tuple[Callable[[], Figure], str]]], paths: list[Path]
+    builders: list[tuple[str, tuple[Callable[[], Figure], str]]], paths: list[Path], claims: _Claims
 ) -> int | None:
-    """Fork a process that draws `builders` into `paths` and exits (0: all written); its pid, or None
-    when there is nothing to share or the fork failed (this process then draws everything)."""
+    """Fork a process that draws the figures it claims from `claims` into their `paths` and exits (0: all
+    it claimed written); its pid, or None when the fork failed (this process then draws everything)."""
     import os
 
-    if not builders:
-        return None
     try:
         pid = os.fork()
     except OSError:
@@ -275,8 +302,8 @@ def _fork_drawing(
         return pid
     status = 1
     try:  # the forked copy: draw, write, and leave at once (no exit handlers, no inherited buffers flushed)
-        for (_, (build, _)), path in zip(builders, paths, strict=True):
-            save_figure(build(), path)
+        for index in claims:
+            save_figure(builders[index][1][0](), paths[index])
         status = 0
     except BaseException:  # any failure: the parent draws the figure again, and reports the error
         status = 1
