@@ -18,7 +18,7 @@ from sim.engine.away import go_on_break, returned
 from sim.engine.centre import BUSY, IDLE, OFF, RINGING, TALKING, WAITING, Agent, Call, Centre
 from sim.engine.hold import Ending, converse
 from sim.engine.log import CODE, Event
-from sim.engine.routing import explicit_next, next_call_for, transfer_target, without
+from sim.engine.routing import explicit_next, next_call_for, queue_head, transfer_target, without
 
 _RING, _ANSWER, _END, _IDLE = CODE[Event.RING], CODE[Event.ANSWER], CODE[Event.END], CODE[Event.IDLE]
 _LOGIN, _LOGOUT = CODE[Event.LOGIN], CODE[Event.LOGOUT]
@@ -61,7 +61,10 @@ def take_next(centre: Centre, agent: Agent) -> None:
         return
     pool = agent.pool
     if pool.take is None:
-        taken = next_call_for(pool)
+        if (queue := pool.sole) is not None:  # a pool serving one queue: `next_call_for` in line, two
+            taken = queue_head(queue.levels) if queue.waiting else None  # calls fewer per call
+        else:
+            taken = next_call_for(pool)
     elif pool.blend is not None:  # a blended agent: its desk decides (`sim.engine.blend`)
         pool.blend.next_work(agent)
         return
@@ -78,7 +81,7 @@ def take_next(centre: Centre, agent: Agent) -> None:
     entries.popleft()
     if call.state == WAITING:
         centre.queues[call.department].waiting -= 1
-    begin(centre, agent, call)
+    begin(agent, call)
 
 
 def back_from_break(tick: Any) -> None:
@@ -91,23 +94,24 @@ def back_from_break(tick: Any) -> None:
 # The common call, as callbacks.
 
 
-def begin(centre: Centre, agent: Agent, call: Call) -> None:
+def begin(agent: Agent, call: Call) -> None:
     """The agent (busy from here; an idle one already taken off its pool's idle list) takes the call: it
     rings (a caller whose patience ends first hangs up); a callback to dial or a warm transfer to pick up
-    is served by a process."""
+    is served by a process. (The centre is the agent's: `centre.hand_call` is this function itself, not a
+    partial binding the centre, which would cost more per call than the attribute read.)"""
+    centre = agent.centre
     agent.state = BUSY
     call.state = RINGING
-    env = centre.env
-    now = env.now
+    now = centre.env.now
     centre.busy += 1
     agent.call = call
-    agent.department = call.department
-    centre.record((now, _RING, call.id, agent.id, call.department, now - call.queued_at))
+    department = agent.department = call.department
+    centre.record((now, _RING, call.id, agent.id, department, now - call.queued_at))
     if call.callback or call.warm is not None:
-        env.process(serve(centre, agent, call))
+        centre.env.process(serve(centre, agent, call))
         return
     ring_time = centre.ring_time
-    if ring_time <= 0.0 or call.department in centre.unrung:  # an email is answered without a ring
+    if ring_time <= 0.0 or department in centre.unrung:  # an email is answered without a ring
         _talk(centre, agent, call)
     elif call.deadline < now + ring_time:
         agent.timer.after(call.deadline - now, _hung_up_ringing)
@@ -153,20 +157,20 @@ def _talked(tick: Any) -> None:
     centre = agent.centre
     call = agent.call
     assert call is not None
-    now = centre.env.now
-    record = centre.record
-    if agent.target == LEAVE:
-        record((now, _END, call.id, agent.id, agent.department, agent.talk_time))
+    target = agent.target
+    if target == LEAVE:
+        centre.record((centre.env.now, _END, call.id, agent.id, agent.department, agent.talk_time))
         caller.leave(centre, call)
-    elif agent.target == DROP:
-        record((now, _DROP, call.id, agent.id, agent.department, agent.talk_time))
+    elif target == DROP:
+        centre.record((centre.env.now, _DROP, call.id, agent.id, agent.department, agent.talk_time))
         caller.leave(centre, call)
     else:
-        record((now, _TRANSFER, call.id, agent.id, agent.department, float(agent.target)))
+        centre.record((centre.env.now, _TRANSFER, call.id, agent.id, agent.department, float(target)))
         call.transfers += 1
-        caller.join_queue(centre, call, agent.target, front=centre.transfer_front)
-    if agent.wrap_time > 0.0:
-        agent.timer.after(agent.wrap_time, _wrapped)
+        caller.join_queue(centre, call, target, front=centre.transfer_front)
+    wrap_time = agent.wrap_time
+    if wrap_time > 0.0:
+        agent.timer.after(wrap_time, _wrapped)
     else:
         _free(agent, 0.0)
 

@@ -171,7 +171,7 @@ class Blend:
         self._settle_off(agent)
         agent.state = BUSY
         call.state = RINGING
-        agents.begin(self.centre, agent, call)
+        agents.begin(agent, call)
         self.blending.wake(queue.index)
 
     # The agent's place on the pool's lists.
@@ -280,7 +280,7 @@ def hand_call(centre: Centre, agent: Agent, call: Call) -> None:
     elif call.department in blend.chat_indices:
         blend.open_chat(agent, call)
     else:
-        agents.hand_call(centre, agent, call)
+        agents.hand_call(agent, call)
 
 
 def _held(agent: Agent) -> int:

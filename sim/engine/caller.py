@@ -21,6 +21,7 @@ _IVR, _SELF_SERVICE = CODE[Event.IVR], CODE[Event.SELF_SERVICE]
 _OFFER, _REQUEST = CODE[Event.CALLBACK_OFFER], CODE[Event.CALLBACK_REQUEST]
 _CALLBACK_QUEUE, _REDIAL = CODE[Event.CALLBACK_QUEUE], CODE[Event.REDIAL]
 _CALLBACK_DUE = CODE[Event.CALLBACK_DUE]
+_INFINITY = math.inf  # a module global: one look-up where `math.inf` takes two
 
 
 class IvrChoice(NamedTuple):
@@ -34,7 +35,8 @@ def arrive(centre: Centre, call: Call, menu: IvrChoice | None = None) -> None:
     """A call reaches the centre: busy signal if every line is taken; else the IVR menu, if there is one,
     and then the first queue. `menu` holds the IVR's decision for this caller, drawn at arrival."""
     log = centre.record
-    log((call.arrived_at, _ARRIVE, call.id, -1, call.department, float(call.reason)))
+    # `detail` as the int it is: the log packs it as a double all the same, without a call of `float`
+    log((call.arrived_at, _ARRIVE, call.id, -1, call.department, call.reason))
     if centre.lines_busy >= centre.lines:
         call.state = DONE
         log((call.arrived_at, _BLOCK, call.id, -1, call.department, 0.0))
@@ -65,10 +67,10 @@ def join_queue(centre: Centre, call: Call, department: int, front: bool = False)
     """Wait for an agent of `department`: the longest-idle one at once if any; else, offered a callback
     when the estimated wait is long, take it or queue (at the front of its priority level if `front`).
     A caller held by a warm-transferring agent cannot abandon."""
-    env = centre.env
-    now = env.now
+    now = centre.env.now
     queue = centre.queues[department]
-    if not call.visit:
+    visit = call.visit
+    if not visit:
         call.first_handle_time = call.handle_time
     else:
         if centre.times is None:
@@ -80,19 +82,24 @@ def join_queue(centre: Centre, call: Call, department: int, front: bool = False)
             call.handle_time = queue.linked * call.first_handle_time
     call.department = department
     call.queued_at = now
-    patience = math.inf if call.warm is not None else call.patience
+    patience = _INFINITY if call.warm is not None else call.patience
     call.deadline = now + patience
-    visit = call.visit = call.visit + 1
+    visit = call.visit = visit + 1
     call.visited |= 1 << department
     call.state = WAITING
-    if queue.policy is None:
-        centre.record((now, _ENQUEUE, call.id, -1, department, float(call.priority)))
+    policy = queue.policy
+    if policy is None:
+        centre.record((now, _ENQUEUE, call.id, -1, department, call.priority))  # packed as a double
         servers = queue.servers
-        pool = servers[0] if len(servers) == 1 else longest_idle(servers)
-        if pool is not None and pool.idle:
+        if len(servers) == 1:
+            idle = servers[0].idle
+            if idle:
+                centre.hand_call(idle.popleft(), call)
+                return
+        elif (pool := longest_idle(servers)) is not None:  # it has an idle agent
             centre.hand_call(pool.idle.popleft(), call)
             return
-    elif queue.policy.route(centre, call, queue):  # handed to the agent it chose, or the queue was full
+    elif policy.route(centre, call, queue):  # handed to the agent it chose, or the queue was full
         return
     offer = centre.callback_offer
     if offer is not None and call.warm is None:
@@ -107,10 +114,10 @@ def join_queue(centre: Centre, call: Call, department: int, front: bool = False)
     else:
         queue.levels[call.priority].append((visit, call))
     queue.waiting += 1
-    if patience < math.inf:
-        call_after(env, patience, centre.patience_runs_out, (call, visit))
+    if patience < _INFINITY:
+        call_after(centre.env, patience, centre.patience_runs_out, (call, visit))
     if queue.overflow_after is not None:
-        call_after(env, queue.overflow_after, centre.overflow_due, (call, visit))
+        call_after(centre.env, queue.overflow_after, centre.overflow_due, (call, visit))
 
 
 def estimated_wait(queue: Queue) -> float:
@@ -219,7 +226,9 @@ def release_line(centre: Centre, call: Call) -> None:
 def leave(centre: Centre, call: Call) -> None:
     """The call is finished, one way or another."""
     call.state = DONE
-    release_line(centre, call)
+    if call.on_line:  # `release_line`, in line: a call fewer per call
+        call.on_line = False
+        centre.lines_busy -= 1
     centre.active -= 1
     if centre.closed:  # nothing ends the run before the doors close: no call per call until then
         centre.check_done()

@@ -10,6 +10,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from functools import partial
+from itertools import filterfalse
 from typing import Any
 
 import simpy
@@ -235,6 +236,7 @@ class Pool:
         "index",
         "name",
         "on_duty",
+        "sole",
         "speed",
         "take",
         "tiers",
@@ -260,6 +262,15 @@ class Pool:
         argument whenever one of its agents goes idle; None: the pool does not dial."""
         self.blend: Any = None
         """A pool serving chat and another channel: its desk rules (`sim.engine.blend.Blend`); None: not."""
+        self.sole: Queue | None = None
+        """The one queue of a pool that serves one and backs none up (`settle`): a free agent's next call
+        is that queue's head, without walking the tiers (`agent.take_next`); None: walk them."""
+
+    def settle(self) -> None:
+        """Note the pool's sole queue, once its tiers and back-up duties are final (the run is wired)."""
+        tiers = self.tiers
+        one = len(tiers) == 1 and len(tiers[0]) == 1 and not self.backup_for
+        self.sole = tiers[0][0] if one else None
 
 
 class Conversation:
@@ -392,6 +403,8 @@ def build(env: simpy.Environment, scenario: Scenario, streams: Streams, log: Eve
     centre = Centre(env, scenario, streams, log)
     names = centre.department_names
     priorities = [scenario.arrivals.priority.get(reason, 1) for reason in centre.reason_names]
+    reason_numbers = {reason: number for number, reason in enumerate(centre.reason_names)}
+    centre.resolvers = [[] for _ in centre.reason_names]
     for index, name in enumerate(names):
         department = scenario.departments[name]
         handle = Sampler(department.handle_time, streams.generator(f"handle_time.{name}"))
@@ -399,8 +412,11 @@ def build(env: simpy.Environment, scenario: Scenario, streams: Streams, log: Eve
         queue = Queue(index, name, [*priorities, 0, 1, CALLBACK_LEVEL], handle, wrap)
         if department.overflow is not None:
             queue.overflow_after = department.overflow.after
-        resolves = scenario.resolves(name)
-        queue.resolves = sum(1 << r for r, reason in enumerate(centre.reason_names) if reason in resolves)
+        # the reasons it resolves, looked up by name: not a test of every reason per department
+        resolved = {reason_numbers[reason] for reason in scenario.resolves(name) if reason in reason_numbers}
+        queue.resolves = sum(1 << reason for reason in resolved)
+        for reason in resolved:
+            centre.resolvers[reason].append(index)  # in department order, as the departments come
         routing = scenario.routing_of(name)
         queue.accuracy = partial(accuracy_at, routing.accuracy)
         if routing.listen_time.mean_value() > 0:
@@ -434,20 +450,14 @@ def build(env: simpy.Environment, scenario: Scenario, streams: Streams, log: Eve
             if hold.patience is not None:
                 queue.hold_patience = Sampler(hold.patience, streams.generator(f"hold.patience.{name}"))
         centre.queues.append(queue)
-    centre.resolvers = [
-        [index for index, queue in enumerate(centre.queues) if queue.resolves >> reason & 1]
-        for reason in range(len(centre.reason_names))
-    ]
     chats = chat_departments(scenario)  # never a wrong department to send a caller to: chats do not transfer
-    centre.unresolving = [
-        [
-            index
-            for index, queue in enumerate(centre.queues)
-            if not queue.resolves >> reason & 1 and queue.name not in chats
-        ]
-        for reason in range(len(centre.reason_names))
+    others = [index for index, name in enumerate(names) if name not in chats]
+    others_set = sum(1 << index for index in others)
+    # per reason, the others less its resolvers, filtered in C: no Python step per department and reason
+    centre.unresolving = [list(filterfalse(set(resolvers).__contains__, others)) for resolvers in centre.resolvers]
+    centre.unresolving_set = [
+        others_set & ~sum(1 << index for index in resolvers) for resolvers in centre.resolvers
     ]
-    centre.unresolving_set = [sum(1 << index for index in indices) for indices in centre.unresolving]
     for index, name in enumerate(names):
         if scenario.departments[name].agents is not None:
             pool = Pool(len(centre.pools), name, index, len(names))

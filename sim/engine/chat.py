@@ -53,7 +53,7 @@ def hand_call(centre: Centre, agent: Agent, call: Call) -> None:
     a voice agent, the call to answer (`agent.hand_call`)."""
     desk = agent.desk
     if desk is None:
-        agents.hand_call(centre, agent, call)
+        agents.hand_call(agent, call)
         return
     agent.state = BUSY
     _advance(desk, centre.env.now)

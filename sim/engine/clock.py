@@ -124,13 +124,15 @@ def at_instant(env: simpy.Environment, at: float) -> simpy.Event:
 class Tick:
     """The least an event needs for SimPy's loop: callbacks, a value for them, and that it succeeded."""
 
-    __slots__ = ("callbacks", "value")
-    _ok = True
+    __slots__ = ("_ok", "callbacks", "value")
     _value = None
 
     def __init__(self, callback: Callable[[Any], None], value: Any) -> None:
         self.callbacks: list[Callable[[Any], None]] | None = [callback]
         self.value = value
+        # a slot, not a class attribute: the loop reads it after every tick, and reading a class attribute
+        # through an instance costs several times a slot's
+        self._ok = True
 
 
 def call_at(env: simpy.Environment, at: float, callback: Callable[[Any], None], value: Any = None) -> None:
@@ -166,7 +168,9 @@ class Alarm:
         env = self._env
         tick = self._tick
         tick.callbacks = self._callbacks  # SimPy's loop cleared them when the tick last rang
-        heappush(env._queue, (max(at, env._now), NORMAL, next(env._eid), tick))
+        now = env._now
+        # `max(at, now)` without the call of a builtin (the same value: max keeps `at` unless now > at)
+        heappush(env._queue, (now if now > at else at, NORMAL, next(env._eid), tick))
 
 
 class Timer:

@@ -173,7 +173,7 @@ def simulate_day(
     centre.requeue_callback = partial(caller.requeue_callback, centre)
     centre.callback_due = partial(caller.callback_due, centre)
     centre.redial_due = partial(caller.call_again, centre)
-    centre.hand_call = partial(agent.hand_call, centre)
+    centre.hand_call = agent.hand_call
     if any(pool.chat is not None for pool in centre.pools):  # a chat agent opens one more conversation
         centre.hand_call = partial(chat.hand_call, centre)
     busyness = day_factor(scenario, streams)
@@ -187,6 +187,8 @@ def simulate_day(
     if carried_in is not None or carry_out:
         carry = centre.carry_over = CarryOver(centre, carried_in or (), carry_out)
         centre.requeue_callback = partial(requeue_or_carry, centre)
+    for pool in centre.pools:  # tiers and back-ups are final: a pool serving one queue takes from it directly
+        pool.settle()
     levels, availability = _start(centre, callers)
     if with_email:
         email.open_backlog(centre, carried_in)

@@ -40,10 +40,8 @@ def queue_head(levels: dict[int, deque[Entry]]) -> tuple[Call, deque[Entry]] | N
 
 def next_call_for(pool: Pool) -> tuple[Call, deque[Entry]] | None:
     """The call a free agent of `pool` takes next, and the FIFO it stands first in."""
-    best = first_in_tiers(pool.tiers)
-    if best is not None:
-        return best
-    return overflowed_head(pool) if pool.backup_for else None
+    # (a head found is a pair, never false)
+    return first_in_tiers(pool.tiers) or (overflowed_head(pool) if pool.backup_for else None)
 
 
 def first_in_tiers(tiers: list[list[Queue]]) -> tuple[Call, deque[Entry]] | None:
@@ -52,13 +50,12 @@ def first_in_tiers(tiers: list[list[Queue]]) -> tuple[Call, deque[Entry]] | None
     for tier in tiers:
         best: tuple[Call, deque[Entry]] | None = None
         for queue in tier:
-            if not queue.waiting:  # no live entry (stale ones are dropped when it has some)
-                continue
-            head = queue_head(queue.levels)
-            if head is not None and (
-                best is None or (head[0].priority, head[0].queued_at) < (best[0].priority, best[0].queued_at)
-            ):
-                best = head
+            if queue.waiting:  # a live entry (stale ones are dropped when it has some)
+                head = queue_head(queue.levels)
+                if head is not None and (
+                    best is None or (head[0].priority, head[0].queued_at) < (best[0].priority, best[0].queued_at)
+                ):
+                    best = head
         if best is not None:
             return best
     return None
