@@ -457,3 +457,34 @@ def test_meta_records_a_precision_goal_and_whether_it_was_met(tmp_path: Path) ->
     assert precision["reps"] == meta["reps"] == 3 and precision["half_widths"]["service_level"] > 1e-6
     plain = read_json(write_run(tmp_path / "plain", replicate(scenario, reps=2, jobs=1)) / "meta.json")
     assert "precision" not in plain
+
+
+def test_the_results_csv_is_what_pandas_writes_to_six_digits(tmp_path: Path) -> None:
+    """`folders.csv_text` formats the float columns itself (faster): the text is `to_csv` with
+    `float_format="%.6g"` to the byte, on every shipped day's interval table (two replications: the
+    half-width columns too) and on a frame of awkward values (missing, infinite, signed zero, tiny and huge
+    numbers, quotes and commas, categories, nullable integers and floats, 32-bit floats)."""
+    from sim.experiments.runner import replicate
+    from sim.model.loading import load_scenario
+    from sim.output.folders import csv_text
+
+    awkward = pd.DataFrame(
+        {
+            "x": [0.1, np.nan, np.inf, -np.inf, -0.0, 1e-300, 123456789.0, 0.8000000001, 2.5],
+            "n": range(9),
+            "flag": [True, False] * 4 + [True],
+            "text": ["x", "y,z", 'q"r', "", None, "a", "b", "c", "d"],
+            "kind": pd.Categorical(list("abcabcabc")),
+            "single": np.array([1.5, 0.1, 3e38, 1e-40, 7, 8, 9, 10, 11], dtype=np.float32),
+            "count": pd.array([1, None, 3, 4, 5, 6, 7, 8, 9], dtype="Int64"),
+            "share": pd.array([0.5, None, 3, 4, 5, 6, 7, 8, 9], dtype="Float64"),
+        }
+    )
+    frames = [awkward]
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        scenario = load_scenario(path)
+        if scenario.week is None:
+            frames.append(replicate(scenario, 2, 2, 1).intervals)
+    assert len(frames) > 20
+    for frame in frames:
+        assert csv_text(frame) == frame.to_csv(index=False, float_format="%.6g")

@@ -30,6 +30,7 @@ from sim.output.folders import (
     clean_json,
     fsync_path,
     parquet_bytes,
+    write_csv,
     write_folder,
     write_json,
     write_parquet,
@@ -90,11 +91,11 @@ def write_run(
             (folder / "scenario.yaml").write_text(
                 yaml.safe_dump(resolved_dict(run.scenario), sort_keys=False), encoding="utf-8"
             )
-            run.intervals.to_csv(folder / "intervals.csv", index=False, float_format="%.6g")
+            write_csv(run.intervals, folder / "intervals.csv")
             if email_departments(run.scenario):  # the email backlog and its age at each interval's end
-                email_backlog(run.first).to_csv(folder / "backlog.csv", index=False, float_format="%.6g")
+                write_csv(email_backlog(run.first), folder / "backlog.csv")
             if len(run.replications) > 1:
-                replications_frame(run).to_csv(folder / "replications.csv", index=False, float_format="%.6g")
+                write_csv(replications_frame(run), folder / "replications.csv")
             write_json(folder / "summary.json", run.summary)
             described.result()  # written (or its error raised here)
             drawing = (
