@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import sim.experiments.beside as beside_module
+import sim.experiments.processes as processes
 from sim.engine.day import RunResult, simulate
 from sim.experiments.beside import SimulationBeside
 from sim.experiments.runner import replicate
@@ -111,8 +112,8 @@ def test_the_late_tables_encoded_ahead_are_the_files_written_otherwise(tmp_path:
 def test_a_runs_folder_is_the_same_whichever_process_simulated_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`callsim run` with the simulation beside, and with it here (one core, as `start` then says): every
-    table, the summary and the pictures are the same files."""
+    """`callsim run` with the simulation beside, and with it here (one core, as `start` then says; the
+    report is then drawn in-process too): every table, the summary and the pictures are the same files."""
     from typer.testing import CliRunner
 
     from sim.cli.app import app
@@ -126,7 +127,7 @@ def test_a_runs_folder_is_the_same_whichever_process_simulated_it(
     if SimulationBeside.start(load_scenario(ROOT / "scenarios" / "erlang-b.yaml")) is None:
         pytest.skip("one core: runs simulate in-process")
     run(tmp_path / "beside")
-    monkeypatch.setattr(beside_module, "cores", lambda: 1)
+    monkeypatch.setattr(processes, "cores", lambda: 1)  # one core: simulated (and drawn) in-process
     assert SimulationBeside.start(load_scenario(ROOT / "scenarios" / "erlang-b.yaml")) is None
     run(tmp_path / "here")
     names = [

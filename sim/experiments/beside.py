@@ -22,7 +22,7 @@ import time
 from typing import TYPE_CHECKING
 
 from sim.engine.day import SimulatedDay, run_result, simulate_day
-from sim.experiments.processes import cores, reap
+from sim.experiments.processes import fork_piped, reap
 
 if TYPE_CHECKING:
     from sim.engine.day import RunResult
@@ -49,13 +49,10 @@ class SimulationBeside:
     ) -> SimulationBeside | None:
         """Fork the process that simulates (None where this process has one core or cannot fork)."""
         seed = scenario.seed if seed is None else seed
-        if cores() < 2 or not hasattr(os, "fork"):
+        forked = fork_piped()
+        if forked is None:
             return None
-        try:
-            reading, writing = os.pipe()
-            pid = os.fork()
-        except OSError:
-            return None
+        pid, reading, writing = forked
         if pid == 0:  # the simulating process: never returns
             os.close(reading)
             _simulate_into(writing, scenario, seed, replication)

@@ -23,3 +23,22 @@ def reap(pid: int) -> int:
         except ChildProcessError:
             return -1
         return os.waitstatus_to_exitcode(status)
+
+
+def fork_piped() -> tuple[int, int, int] | None:
+    """A pipe, then a fork of this process: (pid, read end, write end), both ends open in both processes and
+    pid 0 in the child; None where this process may use one core only, cannot fork, or the pipe or the fork
+    fails (the caller then does the work itself)."""
+    if cores() < 2 or not hasattr(os, "fork"):
+        return None
+    try:
+        reading, writing = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(reading)
+        os.close(writing)
+        return None
+    return pid, reading, writing

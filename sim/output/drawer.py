@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.experiments.processes import cores, reap
+from sim.experiments.processes import cores, fork_piped, reap
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,13 +57,10 @@ class ReportDrawer:
     def start(cls, prepare: Callable[[], Build]) -> ReportDrawer | None:
         """Fork the drawer (None where this process has one core, cannot fork, or the fork fails). In the
         drawer, `prepare()` imports what the report needs and returns the function that builds it."""
-        if drawing_processes() < 2:
+        forked = fork_piped()
+        if forked is None:
             return None
-        try:
-            reading, writing = os.pipe()
-            pid = os.fork()
-        except OSError:
-            return None
+        pid, reading, writing = forked
         if pid == 0:  # the drawer
             os.close(writing)
             os._exit(_serve(reading, prepare))
