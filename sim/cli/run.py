@@ -161,9 +161,8 @@ def _simulate_and_write(
 ) -> tuple[Replicated, Path]:
     """The run's replications (replication 0 from `beside` if it simulated it) and its results folder
     with the report; the folder written (another run may have taken `target` meanwhile)."""
-    from sim.engine.day import simulate
     from sim.experiments.provenance import prefetch_git_revision
-    from sim.experiments.runner import replicate, replicate_until
+    from sim.experiments.runner import first_replication, replicate, replicate_until
     from sim.output.drawer import ReportDrawer
     from sim.output.results import EncodedTables
 
@@ -171,9 +170,7 @@ def _simulate_and_write(
     prefetch_git_revision()  # git finds the revision for meta.json while the run simulates, not after
     try:
         with progress(err, (max_reps if goals else reps) + 1, "simulating", enabled=not quiet) as step:
-            first = beside.result() if beside is not None else None
-            if first is None:  # not simulated beside: here, as `replicate` would
-                first = simulate(loaded, loaded.seed if seed is None else seed, 0)
+            first = first_replication(loaded, seed, beside.result() if beside is not None else None)
             encoded = EncodedTables(first)  # its Parquet files encoded while its KPIs are computed
             if goals:
                 try:

@@ -33,12 +33,10 @@ _BUFFER = 1 << 20
 
 
 class SimulationBeside:
-    """Replication `replication` of `scenario` with `seed`, being simulated by a forked process."""
+    """A replication of `scenario` being simulated by a forked process (`start`)."""
 
-    def __init__(self, scenario: Scenario, seed: int, replication: int, pid: int, channel: int) -> None:
+    def __init__(self, scenario: Scenario, pid: int, channel: int) -> None:
         self.scenario = scenario
-        self.seed = seed
-        self.replication = replication
         self._pid = pid
         self._channel = channel
         self._done = False
@@ -57,20 +55,20 @@ class SimulationBeside:
             os.close(reading)
             _simulate_into(writing, scenario, seed, replication)
         os.close(writing)
-        return cls(scenario, seed, replication, pid, reading)
+        return cls(scenario, pid, reading)
 
     def result(self) -> RunResult | None:
-        """Wait for the simulation and make its tables; None if the forked
-        process failed or was stopped (the caller then simulates in-process: `sim.engine.day.simulate`)."""
+        """Wait for the simulation and make its tables; None if the forked process failed or was stopped
+        (the caller then simulates in-process: `sim.engine.day.simulate`)."""
         if self._done:
             return None
         self._done = True
-        simulated = None
+        simulated = None  # unless the process sends a whole result
         try:
             with os.fdopen(self._channel, "rb", buffering=_BUFFER) as source:
                 simulated = pickle.load(source)
         except (EOFError, OSError, pickle.UnpicklingError):
-            simulated = None  # the process ended without sending a whole result
+            pass
         finally:
             status = reap(self._pid)
         if status != 0 or not isinstance(simulated, SimulatedDay):

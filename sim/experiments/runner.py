@@ -110,9 +110,9 @@ def replicate(
     `first`: replication 0 already simulated (by `sim.experiments.beside`), if it was."""
     if reps < 1:
         raise ValueError("reps must be >= 1")
-    started = time.perf_counter() - (first.wall_time if first is not None else 0.0)  # its simulation counts
     seed = scenario.seed if seed is None else seed
-    first = _first(scenario, seed, first)
+    first = first_replication(scenario, seed, first)
+    started = time.perf_counter() - first.wall_time  # its simulation counts, wherever it ran
     kpis = [_kpis(first)]
     if on_done:
         on_done(kpis[0])
@@ -123,8 +123,10 @@ def replicate(
     return Replicated(scenario, seed, first, kpis, time.perf_counter() - started)
 
 
-def _first(scenario: Scenario, seed: int, first: RunResult | None) -> RunResult:
-    """Replication 0: `first` if given (it must be this scenario's, with this seed), else simulated here."""
+def first_replication(scenario: Scenario, seed: int | None = None, first: RunResult | None = None) -> RunResult:
+    """Replication 0 with `seed` (None: the scenario's): `first` if given (it must be this scenario's, with
+    this seed: simulated elsewhere, by `sim.experiments.beside`), else simulated here."""
+    seed = scenario.seed if seed is None else seed
     if first is None:
         return simulate(scenario, seed, 0)
     if first.scenario is not scenario or first.seed != seed or first.replication != 0 or first.day != 0:
@@ -166,11 +168,11 @@ def replicate_until(
         raise ValueError("no precision targets given")
     if any(not math.isfinite(goal) or goal < 0 for goal in targets.values()):
         raise ValueError("half-width targets must be finite and >= 0")
-    started = time.perf_counter() - (first.wall_time if first is not None else 0.0)
     seed = scenario.seed if seed is None else seed
     max_reps = max(max_reps, 2)
     wanted = min(max(reps, MIN_REPS_UNTIL_CI), max_reps)
-    first = _first(scenario, seed, first)
+    first = first_replication(scenario, seed, first)
+    started = time.perf_counter() - first.wall_time
     kpis = [_kpis(first)]
     unknown = [key for key in targets if not isinstance(kpi_value(kpis[0].summary, key), int | float)]
     if unknown:

@@ -99,8 +99,10 @@ def _frame(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
 
 
 def read_columns(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """`frame`'s columns among `columns` (those a report reads), in that order."""
-    return frame[[column for column in columns if column in frame.columns]]
+    """`frame`'s columns among `columns` (those a report reads), in that order: `frame` itself when that is
+    all it has (a table handed over already cut to them is not copied again)."""
+    wanted = [column for column in columns if column in frame.columns]
+    return frame if wanted == list(frame.columns) else frame[wanted]
 
 
 def report_tables(calls: pd.DataFrame, visits: pd.DataFrame) -> dict[str, pd.DataFrame]:
