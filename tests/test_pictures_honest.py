@@ -35,7 +35,7 @@ from sim.experiments.sweep_pairs import paired_differences
 from sim.model.loading import load_scenario, scenario_from_dict
 from sim.output.plots import SPECS, figure_builders, write_plots
 from sim.output.plots_agents import staffing_figure
-from sim.output.plots_service import interval_rows
+from sim.output.plots_service_data import interval_rows
 from sim.output.report import render
 from sim.output.results import write_run
 from sim.output.saved import SavedRun, load_run

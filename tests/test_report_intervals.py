@@ -18,7 +18,8 @@ import sim.output.plots_service as plots_service
 import sim.output.report_intervals as report_intervals
 from sim.analysis import metrics
 from sim.experiments.runner import replicate
-from sim.output.plots_service import counted_offered, interval_rows, volume_figure
+from sim.output.plots_service import volume_figure
+from sim.output.plots_service_data import counted_offered, interval_rows
 from sim.output.plots_style import DPI, new_figure, save_figure
 from sim.output.report import render
 from sim.output.report_format import column, column_table, number, numbers, table

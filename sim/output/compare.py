@@ -37,7 +37,7 @@ from sim.model.goals import department_thresholds, has_own_thresholds
 from sim.output.compare_goals import goal_comparison
 from sim.output.compare_labels import change_labels
 from sim.output.folders import clean_json
-from sim.output.plots_service import interval_rows
+from sim.output.plots_service_data import interval_rows
 from sim.output.saved import SavedRun
 
 

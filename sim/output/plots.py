@@ -42,8 +42,18 @@ from sim.output.plots_service import (
     volume_figure,
     wait_figure,
 )
-from sim.output.plots_style import run_subtitle, save_figure
+from sim.output.plots_style import save_figure
 from sim.output.saved import SavedRun
+
+
+def run_subtitle(run: SavedRun, first_only: bool = False) -> str:
+    """`name (seed 3, mean of 8 replications)`, or `replication 0 of 8` for pictures drawn from replication
+    0's tables."""
+    reps = ""
+    if run.reps > 1:
+        reps = f", replication 0 of {run.reps}" if first_only else f", mean of {run.reps} replications"
+    return f"{run.scenario.name} (seed {run.meta.get('seed', '?')}{reps})"
+
 
 # --- all plots of a run -------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from sim.output import kpi_labels
-from sim.output.plots_service import interval_rows
+from sim.output.plots_service_data import interval_rows
 from sim.output.plots_style import Margins, clock_axis, new_figure, put_title, stairs
 from sim.output.report_format import summary_ci, with_ci
 

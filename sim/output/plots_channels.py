@@ -21,7 +21,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 from sim.analysis.channel_kpis import headline_channel
 from sim.analysis.channels import department_channels
 from sim.model.scenario import Scenario
-from sim.output.plots_service import interval_rows
+from sim.output.plots_service_data import interval_rows
 from sim.output.plots_style import (
     OUTCOME_COLOURS,
     TARGET_COLOUR,

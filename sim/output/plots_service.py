@@ -13,13 +13,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from sim.analysis.metrics import offered_calls, service_level
+from sim.analysis.metrics import service_level
 from sim.analysis.tables import integrate_levels_by
 from sim.analysis.thresholds import call_thresholds
 from sim.model.durations import format_duration
 from sim.model.goals import department_thresholds, has_own_thresholds
 from sim.model.scenario import Scenario
 from sim.output import kpi_labels
+from sim.output.plots_service_data import counted_offered, interval_days, interval_rows, row_positions
 from sim.output.plots_style import (
     ALL_COLOUR,
     OUTCOME_COLOURS,
@@ -31,22 +32,12 @@ from sim.output.plots_style import (
     listing,
     new_figure,
     put_title,
-    row_positions,
     seconds_clock_axis,
 )
 
 # --- service level and volumes by interval ------------------------------------------------------------------
 
 
-def interval_rows(intervals: pd.DataFrame, department: str = "all", kind: str | None = None) -> pd.DataFrame:
-    """The interval table's rows for one department, agent group or `all`, in interval order, never a
-    channel's of the same name (`kind: channel`, an email department's `email`) unless `kind` asks for it
-    (an old table has no `kind`)."""
-    rows = intervals[intervals["department"].astype(str) == department]
-    if "kind" in rows.columns:
-        kinds = rows["kind"].astype(str)
-        rows = rows[kinds == kind] if kind is not None else rows[kinds != "channel"]
-    return rows.sort_values("interval").reset_index(drop=True)
 
 
 def service_level_figure(
@@ -128,10 +119,6 @@ than a pixel (a year in hours is 26,280 bars in 900 pixels), and drawing them co
 DAY = 86400.0
 
 
-def interval_days(numbers: np.ndarray, scenario: Scenario) -> np.ndarray:
-    """The day of the run (0 for the first) each interval number starts in, by the scenario's clock."""
-    starts = scenario.start + np.asarray(numbers, dtype=float) * scenario.interval
-    return (np.floor(starts / DAY) - math.floor(scenario.start / DAY)).astype(np.int64)
 
 
 def volume_figure(intervals: pd.DataFrame, subtitle: str, scenario: Scenario | None = None) -> Figure:
@@ -176,9 +163,6 @@ def volume_figure(intervals: pd.DataFrame, subtitle: str, scenario: Scenario | N
 # --- waits ---------------------------------------------------------------------------------------------------
 
 
-def counted_offered(calls: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """The calls the KPIs count: arrived after the warm-up and offered to agents (not self-served)."""
-    return offered_calls(calls[calls["arrived_at"] >= scenario.warmup])
 
 
 def answered_within(calls: pd.DataFrame, grid: np.ndarray) -> np.ndarray:
@@ -396,6 +380,6 @@ def queue_figure(visits: pd.DataFrame, scenario: Scenario, ended_at: float, subt
         if index == 0:
             ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
     axes[0][0].set_ylim(bottom=0, top=max(1.0, float(series[departments].to_numpy().max()) * 1.25))
-    seconds_clock_axis(axes[-1][0], scenario, scenario.duration)
+    seconds_clock_axis(axes[-1][0], scenario.start, scenario.duration)
     put_title(fig, "Queue length over the day (callers waiting)", subtitle)
     return fig

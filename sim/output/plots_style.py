@@ -17,15 +17,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np
-import pandas as pd
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
+from numpy.typing import ArrayLike
 from PIL import Image
 
 from sim.model.durations import format_clock
-from sim.model.scenario import Scenario
-from sim.output.saved import SavedRun
 
 DPI = 100
 WIDE = (10.0, 4.8)
@@ -112,24 +110,18 @@ def clock_axis(ax: Any, starts: Sequence[str], label: str = "interval start (clo
         ax.set_xlim(-0.6, len(starts) - 0.4)
 
 
-def seconds_clock_axis(ax: Any, scenario: Scenario, end: float) -> None:
-    """An x axis in seconds after the start, labelled with the scenario's clock."""
+def seconds_clock_axis(ax: Any, start: float, end: float) -> None:
+    """An x axis in seconds after the start (clock time `start`, seconds after midnight), labelled with
+    the clock."""
     hour = 3600.0
     step = hour * max(1, math.ceil(end / hour / 12))
-    first = math.ceil(scenario.start / step) * step - scenario.start
+    first = math.ceil(start / step) * step - start
     ax.set_xticks(np.arange(first, end + 1e-9, step))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_clock(scenario.start + x)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_clock(start + x)))
     ax.set_xlim(0, end)
     ax.set_xlabel("clock time")
 
 
-def run_subtitle(run: SavedRun, first_only: bool = False) -> str:
-    """`name (seed 3, mean of 8 replications)`, or `replication 0 of 8` for pictures drawn from replication
-    0's tables."""
-    reps = ""
-    if run.reps > 1:
-        reps = f", replication 0 of {run.reps}" if first_only else f", mean of {run.reps} replications"
-    return f"{run.scenario.name} (seed {run.meta.get('seed', '?')}{reps})"
 
 
 def listing(words: Sequence[str]) -> str:
@@ -164,7 +156,7 @@ def bars(ax: Any, centres: np.ndarray, heights: np.ndarray, width: float, colour
         )
 
 
-def stairs(ax: Any, values: pd.Series | np.ndarray, edges: np.ndarray, **style: Any) -> None:
+def stairs(ax: Any, values: ArrayLike, edges: np.ndarray, **style: Any) -> None:
     """`ax.stairs`, the same picture, without its limit update that walks every step as a Bezier curve
     (seconds for a year of hourly intervals): drawn from one step, given all of them, limits set at once."""
     heights = np.asarray(values, dtype=float)
@@ -179,13 +171,6 @@ def stairs(ax: Any, values: pd.Series | np.ndarray, edges: np.ndarray, **style: 
     ax.autoscale_view()
 
 
-def row_positions(column: pd.Series, names: Sequence[str]) -> np.ndarray:
-    """Each row's position in `names` (-1 for a value not there), for a categorical or plain column."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        position = {name: i for i, name in enumerate(names)}
-        lookup = np.array([position.get(str(c), -1) for c in column.cat.categories] + [-1], dtype=np.int64)
-        return lookup[column.cat.codes.to_numpy()]
-    return pd.Index(list(names)).get_indexer(pd.Index(column.astype(str)))
 
 
 PNG_COMPRESSION = 3

@@ -18,7 +18,7 @@ from sim.analysis.grouping import Groups
 from sim.analysis.metrics import service_level
 from sim.model.durations import format_duration
 from sim.output.console import features
-from sim.output.plots_service import counted_offered, interval_days, interval_rows
+from sim.output.plots_service_data import counted_offered, interval_days, interval_rows
 from sim.output.report_format import column, column_table, esc, numbers
 from sim.output.report_goals import missed_sentence, run_missed
 from sim.output.saved import SavedRun
