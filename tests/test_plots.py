@@ -16,12 +16,13 @@ from sim.output.plots import SPECS, figure_builders
 from sim.output.plots_agents import staffing_series
 from sim.output.plots_journeys import touched_shares, transfer_counts, transfer_figure
 from sim.output.plots_replications import running_means
-from sim.output.plots_service import (
+from sim.output.plots_service import service_level_figure
+from sim.output.plots_service_data import (
     answered_within,
     counted_offered,
     interval_rows,
     queue_series,
-    service_level_figure,
+    service_level_inputs,
 )
 from sim.output.saved import load_run
 from tests.report_runs import quiet_run, replicated_run, single_run
@@ -67,7 +68,7 @@ def test_every_figure_has_a_title_axis_labels_and_a_legend():
 
 def test_service_level_line_is_the_interval_table_with_the_target_line():
     run = load_run(single_run())
-    figure = service_level_figure(run.intervals, run.departments, 0.8, 20.0, "test")
+    figure = service_level_figure(service_level_inputs(run.intervals, run.departments, 0.8, 20.0, "test"))
     ax = figure.axes[0]
     lines = {line.get_label(): line for line in ax.get_lines()}
     expected = interval_rows(run.intervals)["service_level"].to_numpy(dtype=float)
@@ -81,7 +82,7 @@ def test_service_level_line_is_the_interval_table_with_the_target_line():
 
 def test_replicated_service_level_plot_has_a_confidence_band():
     run = load_run(replicated_run())
-    figure = service_level_figure(run.intervals, run.departments, 0.8, 20.0, "test")
+    figure = service_level_figure(service_level_inputs(run.intervals, run.departments, 0.8, 20.0, "test"))
     bands = [c for c in figure.axes[0].collections if c.get_label().startswith("95% confidence band")]
     assert len(bands) == 1
 

@@ -14,12 +14,12 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-import sim.output.plots_service as plots_service
+import sim.output.plots_service_data as plots_service_data
 import sim.output.report_intervals as report_intervals
 from sim.analysis import metrics
 from sim.experiments.runner import replicate
 from sim.output.plots_service import volume_figure
-from sim.output.plots_service_data import counted_offered, interval_rows
+from sim.output.plots_service_data import counted_offered, interval_rows, volume_inputs
 from sim.output.plots_style import DPI, new_figure, save_figure
 from sim.output.report import render
 from sim.output.report_format import column, column_table, number, numbers, table
@@ -160,8 +160,8 @@ def test_a_sentence_names_at_most_so_many_intervals(monkeypatch):
 
 def test_a_long_run_s_volumes_are_summed_by_day(monkeypatch):
     run = three_days()
-    monkeypatch.setattr(plots_service, "MAX_VOLUME_INTERVALS", 24)
-    figure = volume_figure(run.intervals, "test", run.scenario)
+    monkeypatch.setattr(plots_service_data, "MAX_VOLUME_INTERVALS", 24)
+    figure = volume_figure(volume_inputs(run.intervals, "test", run.scenario))
     ax = figure.axes[0]
     assert ax.get_ylabel() == "calls per day" and ax.get_xlabel() == "day of the run"
     assert "72 1h intervals summed" in figure._suptitle.get_text()
@@ -170,7 +170,7 @@ def test_a_long_run_s_volumes_are_summed_by_day(monkeypatch):
     overall = interval_rows(kind_rows(run.intervals, "all"))
     expected = overall.groupby(overall["interval"] // 24)["offered"].sum().to_numpy(dtype=float)
     np.testing.assert_allclose(heights, expected)
-    by_interval = volume_figure(run.intervals, "test")  # without the scenario: every interval
+    by_interval = volume_figure(volume_inputs(run.intervals, "test"))  # without the scenario: every interval
     assert len(by_interval.axes[0].collections[0].get_paths()) == 72
 
 

@@ -42,6 +42,7 @@ from sim.output.plots_service import (
     volume_figure,
     wait_figure,
 )
+from sim.output.plots_service_data import queue_inputs, service_level_inputs, volume_inputs, wait_inputs
 from sim.output.plots_style import save_figure
 from sim.output.saved import SavedRun
 
@@ -169,23 +170,27 @@ def figure_builders(run: SavedRun) -> dict[str, tuple[Callable[[], Figure], str]
     matrix = transfer_counts(run.summary.get("transfer_matrix") or [], departments)
     builders: dict[str, Callable[[], Figure]] = {
         "service_level": lambda: service_level_figure(
-            run.intervals,
-            departments,
-            target,
-            scenario.service_level.threshold,
-            subtitle,
-            "each department's own threshold" if has_own_thresholds(scenario) else None,
+            service_level_inputs(
+                run.intervals,
+                departments,
+                target,
+                scenario.service_level.threshold,
+                subtitle,
+                "each department's own threshold" if has_own_thresholds(scenario) else None,
+            )
         ),
-        "volumes": lambda: volume_figure(run.intervals, subtitle, scenario),
+        "volumes": lambda: volume_figure(volume_inputs(run.intervals, subtitle, scenario)),
         "wait_cdf": lambda: wait_figure(
-            headline_calls(run.calls, scenario),
-            run.visits,
-            scenario,
-            first,
-            run.reps,
-            run.summary.get("service_level"),
+            wait_inputs(
+                headline_calls(run.calls, scenario),
+                run.visits,
+                scenario,
+                first,
+                run.reps,
+                run.summary.get("service_level"),
+            )
         ),
-        "queue": lambda: queue_figure(run.visits, scenario, run.ended_at, first),
+        "queue": lambda: queue_figure(queue_inputs(run.visits, scenario, run.ended_at, first)),
         "staffing": lambda: staffing_figure(
             run.intervals, [*departments, *(run.scenario.agent_groups or {})], run.summary, subtitle
         ),
