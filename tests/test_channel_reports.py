@@ -41,6 +41,7 @@ from sim.experiments.runner import parallel_map
 from sim.model.loading import scenario_from_dict
 from sim.model.scenario import Scenario
 from sim.output.plots_channels import channel_figure
+from sim.output.plots_channels_data import channel_inputs
 from tests.conftest import ROOT
 from tests.test_theory import ALPHA
 
@@ -351,7 +352,7 @@ def test_emails_are_never_called_missed_for_a_twenty_second_service_level(day: R
 
 def test_the_channel_picture_draws_each_channels_interval_rows(day: RunResult) -> None:
     table = interval_table(day)
-    figure = channel_figure(table, 0.8, 20.0, "omni")
+    figure = channel_figure(channel_inputs(table, 0.8, 20.0, "omni"))
     top, bottom = figure.axes[:2]
     lines = {line.get_label(): line.get_ydata() for line in top.get_lines()}
     rows = table[table["kind"].astype(str) == "channel"]

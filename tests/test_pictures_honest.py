@@ -35,6 +35,7 @@ from sim.experiments.sweep_pairs import paired_differences
 from sim.model.loading import load_scenario, scenario_from_dict
 from sim.output.plots import SPECS, figure_builders, write_plots
 from sim.output.plots_agents import staffing_figure
+from sim.output.plots_agents_data import staffing_inputs
 from sim.output.plots_service_data import interval_rows
 from sim.output.report import render
 from sim.output.results import write_run
@@ -125,7 +126,7 @@ def test_replicated_wait_picture_is_replication_0s_and_says_so_beside_the_mean(t
 
 def test_logged_in_line_shows_where_it_equals_scheduled(small_centre: SavedRun) -> None:
     run = small_centre
-    figure = staffing_figure(run.intervals, run.departments, run.summary, "test")
+    figure = staffing_figure(staffing_inputs(run.intervals, run.departments, run.summary, "test"))
     ax = figure.axes[0]
     steps = {patch.get_label(): patch for patch in ax.patches if isinstance(patch, StepPatch)}
     rows = interval_rows(run.intervals)

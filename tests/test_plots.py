@@ -13,9 +13,10 @@ from PIL import Image
 
 from sim.analysis import metrics
 from sim.output.plots import SPECS, figure_builders
-from sim.output.plots_agents import staffing_series
-from sim.output.plots_journeys import touched_shares, transfer_counts, transfer_figure
-from sim.output.plots_replications import running_means
+from sim.output.plots_agents_data import staffing_series
+from sim.output.plots_journeys import transfer_figure
+from sim.output.plots_journeys_data import touched_shares, transfer_counts, transfer_inputs
+from sim.output.plots_replications_data import running_means
 from sim.output.plots_service import service_level_figure
 from sim.output.plots_service_data import (
     answered_within,
@@ -145,7 +146,7 @@ def test_transfer_matrix_is_the_summary_s_and_agrees_with_the_event_log():
     for name, row in run.summary["by_department"].items():
         assert int(matrix.loc[name].sum()) == row["transfers_out"]
         assert int(matrix[name].sum()) == row["transfers_in"]
-    figure = transfer_figure(matrix, "test")
+    figure = transfer_figure(transfer_inputs(matrix, "test"))
     texts = [t.get_text() for t in figure.axes[0].texts]
     assert str(int(matrix.loc["billing", "technical"])) in texts
 
@@ -154,7 +155,7 @@ def test_no_transfers_gives_a_plain_notice():
     run = load_run(quiet_run())
     matrix = transfer_counts(run.summary["transfer_matrix"], run.departments)
     assert int(matrix.to_numpy().sum()) == 0
-    figure = transfer_figure(matrix, "test")
+    figure = transfer_figure(transfer_inputs(matrix, "test"))
     assert any("no transfers in this run" in t.get_text() for t in figure.axes[0].texts)
     _, note = figure_builders(run)["transfers"]
     assert note == "No call was transferred in this run, so there is no transfer map to draw."

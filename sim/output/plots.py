@@ -26,15 +26,19 @@ from sim.model.goals import has_own_thresholds
 from sim.output import kpi_labels
 from sim.output.drawer import drawing_processes
 from sim.output.plots_agents import staffing_figure
-from sim.output.plots_channels import (
-    backlog_figure,
-    channel_figure,
+from sim.output.plots_agents_data import staffing_inputs
+from sim.output.plots_channels import backlog_figure, channel_figure
+from sim.output.plots_channels_data import (
+    backlog_inputs,
+    channel_inputs,
     channel_names,
     email_lines,
     headline_calls,
 )
-from sim.output.plots_journeys import touched_figure, touched_shares, transfer_counts, transfer_figure
+from sim.output.plots_journeys import touched_figure, transfer_figure
+from sim.output.plots_journeys_data import touched_inputs, touched_shares, transfer_counts, transfer_inputs
 from sim.output.plots_replications import replications_figure
+from sim.output.plots_replications_data import replications_inputs
 from sim.output.plots_service import (
     MAX_VOLUME_INTERVALS,
     queue_figure,
@@ -192,27 +196,33 @@ def figure_builders(run: SavedRun) -> dict[str, tuple[Callable[[], Figure], str]
         ),
         "queue": lambda: queue_figure(queue_inputs(run.visits, scenario, run.ended_at, first)),
         "staffing": lambda: staffing_figure(
-            run.intervals, [*departments, *(run.scenario.agent_groups or {})], run.summary, subtitle
+            staffing_inputs(
+                run.intervals, [*departments, *(run.scenario.agent_groups or {})], run.summary, subtitle
+            )
         ),
-        "transfers": lambda: transfer_figure(matrix, first),
+        "transfers": lambda: transfer_figure(transfer_inputs(matrix, first)),
         "agents_touched": lambda: touched_figure(
-            touched_shares(run.summary, run.calls), run.summary.get("mean_agents_touched"), subtitle
+            touched_inputs(
+                touched_shares(run.summary, run.calls), run.summary.get("mean_agents_touched"), subtitle
+            )
         ),
     }
     if channel_names(run.intervals):  # several channels: each one's service and volume
         builders["channels"] = lambda: channel_figure(
-            run.intervals,
-            target,
-            scenario.service_level.threshold,
-            subtitle,
-            {name: channel_threshold_words(scenario, name) for name in ("voice", "chat")},
+            channel_inputs(
+                run.intervals,
+                target,
+                scenario.service_level.threshold,
+                subtitle,
+                {name: channel_threshold_words(scenario, name) for name in ("voice", "chat")},
+            )
         )
     if email_lines(run.intervals):  # email departments: the backlog through the day
         builders["email_backlog"] = lambda: backlog_figure(
-            run.intervals, subtitle, run.summary.get("email_backlog_at_open")
+            backlog_inputs(run.intervals, subtitle, run.summary.get("email_backlog_at_open"))
         )
     if run.replications is not None and len(run.replications) > 1:
-        builders["replications"] = lambda: replications_figure(run.replications, subtitle)  # type: ignore[arg-type]
+        builders["replications"] = lambda: replications_figure(replications_inputs(run.replications, subtitle))  # type: ignore[arg-type]
     notes = not_drawn(run, matrix)
     return {name: (builders[name], notes.get(name, "")) for name in SPECS if name in builders}  # SPECS' order
 

@@ -1,60 +1,61 @@
 """Replications in pictures: each replication's headline KPIs and the running mean with its 95% confidence
-band, to see how the means settle."""
+band, to see how the means settle.
+
+Drawn from plain `ReplicationsInputs` (arrays and words) that `plots_replications_data.replications_inputs`
+computes from the replications table: this module imports neither pandas nor the scenario model, so that
+the report drawer (`sim.output.drawer`) draws without them."""
 
 from __future__ import annotations
 
-import math
+from typing import TypedDict
 
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from sim.analysis.confidence import half_width
 from sim.output import kpi_labels
 from sim.output.plots_style import Margins, new_figure, put_title
 
-REPLICATED = ("service_level", "asa", "abandon_rate", "occupancy")
-"""The KPIs whose replications are drawn (named and measured as the KPI registry says)."""
+
+class RunningMean(TypedDict):
+    """One KPI over the replications: each one's value, and the mean so far with its 95% band."""
+
+    key: str
+    """The KPI (named and measured as the KPI registry says)."""
+    values: np.ndarray
+    """Each replication's value, in replication order."""
+    means: np.ndarray
+    """The mean of the replications so far."""
+    lows: np.ndarray
+    """That mean less its 95% half-width (NaN with one replication)."""
+    highs: np.ndarray
+    """That mean plus its 95% half-width."""
 
 
-def running_means(replications: pd.DataFrame, key: str) -> pd.DataFrame:
-    """Per replication: its value of `key`, the mean of replications so far, and that mean's 95% band."""
-    values = replications[key].to_numpy(dtype=float)
-    means, lows, highs = [], [], []
-    for k in range(1, len(values) + 1):
-        seen = values[:k]
-        mean = float(np.nanmean(seen)) if np.isfinite(seen).any() else math.nan
-        half = half_width(list(seen))
-        means.append(mean)
-        lows.append(mean - half)
-        highs.append(mean + half)
-    return pd.DataFrame(
-        {
-            "replication": replications["replication"],
-            "value": values,
-            "mean": means,
-            "low": lows,
-            "high": highs,
-        }
-    )
+class ReplicationsInputs(TypedDict):
+    """What the replications picture draws (`plots_replications_data.replications_inputs`)."""
+
+    panels: list[RunningMean | None]
+    """The four panels in order (service level, ASA, abandon rate, occupancy); None: left empty."""
+    subtitle: str
+    """Which run (`run_subtitle`)."""
 
 
-def replications_figure(replications: pd.DataFrame, subtitle: str) -> Figure:
+def replications_figure(inputs: ReplicationsInputs) -> Figure:
     """Each replication's KPI and the running mean with its 95% confidence band, for the headline KPIs."""
     fig = new_figure((10.0, 6.5), Margins(top=0.9, across=1.0, down=0.8), (2, 2))
     axes = fig.subplots(2, 2, squeeze=False)
-    for index, key in enumerate(REPLICATED):
-        unit = kpi_labels.unit(key)
+    for index, data in enumerate(inputs["panels"]):
         ax = axes[index // 2][index % 2]
-        if key not in replications.columns:
+        if data is None:
             ax.set_visible(False)
             continue
-        data = running_means(replications, key)
-        n = np.arange(1, len(data) + 1)
-        ax.scatter(n, data["value"], s=14, color="#9aa5b1", label="one replication", zorder=3)
-        ax.plot(n, data["mean"], color="#20639b", linewidth=1.8, label="mean so far")
-        low, high = data["low"].to_numpy(dtype=float), data["high"].to_numpy(dtype=float)
+        key = data["key"]
+        unit = kpi_labels.unit(key)
+        n = np.arange(1, len(data["values"]) + 1)
+        ax.scatter(n, data["values"], s=14, color="#9aa5b1", label="one replication", zorder=3)
+        ax.plot(n, data["means"], color="#20639b", linewidth=1.8, label="mean so far")
+        low, high = data["lows"], data["highs"]
         if unit == "%":
             low, high = np.clip(low, 0, 1), np.clip(high, 0, 1)
         else:
@@ -69,5 +70,5 @@ def replications_figure(replications: pd.DataFrame, subtitle: str) -> Figure:
         ax.grid(alpha=0.3)
         if index == 0:
             ax.legend(fontsize=7, loc="best")
-    put_title(fig, "Replications: KPIs and their 95% confidence bands", subtitle)
+    put_title(fig, "Replications: KPIs and their 95% confidence bands", inputs["subtitle"])
     return fig
