@@ -76,16 +76,31 @@ def _simulation_stages(module: Any) -> None:
     module.simulate_day = timed_simulation
 
 
-def _drawer_stages() -> None:
-    """In the report drawer (forked): time its stages instead of the run's."""
-    from sim.output import report
+def _drawer_stages(module: Any) -> None:
+    """In the report drawer (forked as the run starts): time its imports and its drawing instead of the
+    run's stages, and send them back when it has drawn."""
+    prepare = module.prepare
 
-    SECONDS.clear()
-    BEGAN.clear()
-    timed(report, "load_run", "read the folder")
-    timed(report, "write_plots", "plots")
-    timed(report, "text_sections", "report text")
-    timed(report, "write_report", "report")
+    def timed_prepare() -> Any:
+        SECONDS.clear()
+        BEGAN.clear()
+        began = time.perf_counter()
+        draw = prepare()
+        SECONDS["import matplotlib, warm up"] = time.perf_counter() - began
+        BEGAN["import matplotlib, warm up"] = began - STARTED
+
+        def timed_draw(jobs: Any) -> None:
+            began = time.perf_counter()
+            try:
+                draw(jobs)
+            finally:
+                SECONDS["draw the pictures"] = time.perf_counter() - began
+                BEGAN["draw the pictures"] = began - STARTED
+                _report_stages("DRAWER")
+
+        return timed_draw
+
+    module.prepare = timed_prepare
 
 
 PATCHES: dict[str, list[tuple[str, str]]] = {
@@ -107,8 +122,14 @@ PATCHES: dict[str, list[tuple[str, str]]] = {
     ],
     "sim.output.drawer": [
         ("ReportDrawer.start", "fork the drawer"),
-        ("ReportDrawer.begin", "hand the folder to the drawer"),
+        ("ReportDrawer.begin", "hand the pictures to the drawer"),
         ("ReportDrawer.finish", "wait for the drawer"),
+    ],
+    "sim.output.drawing": [],
+    "sim.output.report": [
+        ("begin_report", "read the run, sketch the pictures"),
+        ("text_sections", "report text"),
+        ("render", "report page"),
     ],
     "sim.output.folders": [("sync_tree", "flush the folder to disk")],
     "sim.output.results": [
@@ -127,6 +148,8 @@ before pandas is imported: importing the run path up front would time another co
 def _patch(module: Any) -> None:
     if module.__name__ == "sim.experiments.beside":
         _simulation_stages(module)
+    if module.__name__ == "sim.output.drawing":
+        _drawer_stages(module)
     for path, name in PATCHES.get(module.__name__, []):
         *owners, attribute = path.split(".")
         owner = module
@@ -164,26 +187,6 @@ def install() -> None:
         if name in sys.modules:
             _patch(sys.modules[name])
     sys.meta_path.insert(0, _Patcher())
-    from sim.cli import run
-
-    original = run._report_builder
-
-    def builder() -> Any:
-        build = original()
-        _drawer_stages()
-
-        def timed_build(folder: Path, pending: tuple[str, ...], tables: Any = None) -> None:
-            began = time.perf_counter()
-            try:
-                build(folder, pending, tables)
-            finally:
-                SECONDS["drawer ended at"] = time.perf_counter() - STARTED
-                BEGAN["drawer ended at"] = began - STARTED
-                _report_stages("DRAWER")
-
-        return timed_build
-
-    run._report_builder = builder
 
 
 def main() -> None:

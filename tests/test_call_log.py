@@ -345,7 +345,7 @@ def test_seconds_and_a_parquet_log(tmp_path: Path) -> None:
 
 
 def test_the_cli_run_writes_the_call_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sim.output.results, "fill_report", lambda folder: None, raising=False)
+    monkeypatch.setattr(sim.output.results, "begin_fill_report", lambda *args, **kwargs: lambda: None, raising=False)
     folder = tmp_path / "run"
     result = CliRunner().invoke(app, ["run", TINY, "--log", "--out", str(folder)], catch_exceptions=False)
     assert result.exit_code == 0, result.output

@@ -42,7 +42,7 @@ Invoke = Callable[..., Result]
 @pytest.fixture
 def no_report(monkeypatch: pytest.MonkeyPatch) -> None:
     """Skip the plots and report.html a run may draw (the report tests' business, and slow)."""
-    monkeypatch.setattr(sim.output.results, "fill_report", lambda folder: None, raising=False)
+    monkeypatch.setattr(sim.output.results, "begin_fill_report", lambda *args, **kwargs: lambda: None, raising=False)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
-"""The report drawer (`sim/output/drawer.py`): a process forked before the run that builds the report of the
-folder it is told about. Its report is the one built in-process; a drawer that is not used ends; a drawer
-that is gone leaves the report to the caller, so a run's folder is complete either way."""
+"""The report drawer (`sim/output/drawer.py`): a process forked as the run starts that imports matplotlib
+(never pandas) and draws the pictures it is sent as sketches of plain inputs. Its report is the one built
+in-process; a drawer that is not used ends; a drawer that is gone leaves the pictures to the caller, so a
+run's folder is complete either way."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ import pytest
 from sim.experiments.runner import Replicated, replicate
 from sim.model.loading import load_scenario
 from sim.output.drawer import ReportDrawer
-from sim.output.results import fill_report, write_run
+from sim.output.drawing import draw_all, prepare
+from sim.output.plots import sketches
+from sim.output.results import begin_fill_report, fill_report, write_run
+from sim.output.saved import load_run
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the drawer is a forked process")
@@ -39,7 +43,7 @@ def _page(folder: Path) -> str:
 
 
 def _started() -> ReportDrawer:
-    drawer = ReportDrawer.start(lambda: fill_report)
+    drawer = ReportDrawer.start(prepare)
     if drawer is None:
         pytest.skip("one core: runs build their report in-process")
     return drawer
@@ -55,9 +59,7 @@ def test_the_drawer_builds_the_same_report_as_the_run_itself(run: Replicated, tm
     page = (drawn / "report.html").read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") >= 5
     assert _page(drawn) == _page(here)
-    assert not drawer.report(
-        tmp_path / "in-process-z9"
-    )  # used once: a second request is the caller's to build
+    assert not drawer.begin([])  # used once: a second request is the caller's to draw
 
 
 def test_an_unused_drawer_ends(tmp_path: Path) -> None:
@@ -75,20 +77,39 @@ def test_a_drawer_that_is_gone_leaves_the_report_to_the_run(run: Replicated, tmp
     assert not (folder / "report_error.txt").exists()
 
 
-def test_the_drawer_draws_while_the_event_log_is_still_to_be_written(run: Replicated, tmp_path: Path) -> None:
-    """Begun with the files still being written named, the drawer builds the report from the others (the
-    report reads no event log); without them named, the folder is incomplete to it and the report fails.
-    Either way the caller waits for it with `finish`."""
+def test_the_drawer_saves_the_pictures_it_is_sent(run: Replicated, tmp_path: Path) -> None:
+    """Sent sketches and their files, the drawer saves each picture as this process draws it; it takes one
+    request, and `finish` says whether it saved them all."""
+    folder = write_run(tmp_path / "whole", run, command=["test"], report=False)
+    saved = load_run(folder)
+    jobs, _ = sketches(saved, tmp_path / "drawn")
+    here, _ = sketches(saved, tmp_path / "here")
+    (tmp_path / "drawn").mkdir()
+    (tmp_path / "here").mkdir()
+    drawer = _started()
+    assert drawer.begin(jobs)
+    assert not drawer.begin(jobs)  # one request per drawer
+    assert drawer.finish()
+    draw_all(here, processes=1)
+    assert len(jobs) >= 5
+    assert {p.name: p.read_bytes() for p in (tmp_path / "drawn").iterdir()} == {
+        p.name: p.read_bytes() for p in (tmp_path / "here").iterdir()
+    }
+
+
+def test_the_report_is_begun_while_the_event_log_is_still_to_be_written(run: Replicated, tmp_path: Path) -> None:
+    """Begun with the files still being written named, the report is built from the others (it reads no
+    event log) while the drawer draws; without them named, the folder is incomplete to it and the report
+    fails, leaving report_error.txt."""
     folder = write_run(tmp_path / "whole", run, command=["test"], report=False)
     (folder / "events.parquet").rename(tmp_path / "events.parquet")
-    drawer = _started()
-    assert drawer.begin(folder, ("events.parquet",))
-    assert not drawer.begin(folder)  # one report per drawer
-    assert drawer.finish()
+    begin_fill_report(folder, ("events.parquet",), None, _started())()
     assert (folder / "report.html").is_file() and not (folder / "report_error.txt").exists()
+    assert len(_pictures(folder)) >= 5
     (folder / "report.html").unlink()
     drawer = _started()
-    assert drawer.begin(folder) and drawer.finish()
+    begin_fill_report(folder, (), None, drawer)()
+    drawer.close()
     assert "events.parquet" in (folder / "report_error.txt").read_text(encoding="utf-8")
     assert not (folder / "report.html").exists()
 
@@ -96,26 +117,40 @@ def test_the_drawer_draws_while_the_event_log_is_still_to_be_written(run: Replic
 def test_a_drawer_stopped_while_drawing_is_reaped(run: Replicated, tmp_path: Path) -> None:
     """A run that fails while its drawer draws (a full disk writing the event log) stops it: no child left."""
     folder = write_run(tmp_path / "whole", run, command=["test"], report=False)
+    jobs, _ = sketches(load_run(folder), tmp_path / "drawn")
+    (tmp_path / "drawn").mkdir()
     drawer = _started()
-    assert drawer.begin(folder, ("events.parquet",))
+    assert drawer.begin(jobs)
     drawer.close()
     with pytest.raises(ChildProcessError):
         os.waitpid(drawer.pid, os.WNOHANG)
-    assert not drawer.finish()  # stopped: the caller builds the report if it still wants one
+    assert not drawer.finish()  # stopped: the caller draws the pictures if it still wants them
 
 
-def test_the_run_commands_drawer_prepares_the_report_before_it_is_wanted() -> None:
-    """`callsim run` forks its drawer to import matplotlib and the plots while the run simulates: what it
-    prepares must load them, or the report's imports (half a second) fall on the run after all."""
+def test_the_drawer_draws_without_pandas(run: Replicated, tmp_path: Path) -> None:
+    """`callsim run` forks its drawer before pandas is imported, to import matplotlib and the drawing
+    functions while the run simulates: what it prepares must load them (or their imports fall on the
+    run after all), and neither that nor unpickling and drawing the sketches may import pandas (0.3 s
+    more on the report's path)."""
+    import pickle
     import subprocess
     import sys
 
+    folder = write_run(tmp_path / "whole", run, command=["test"], report=False)
+    jobs, _ = sketches(load_run(folder), tmp_path / "drawn")
+    (tmp_path / "drawn").mkdir()
+    sent = tmp_path / "sketches.pickle"
+    sent.write_bytes(pickle.dumps(jobs))
     probe = (
-        "import sys; from sim.cli.run import _report_builder; build = _report_builder(); "
-        "print(build.__name__, 'matplotlib.figure' in sys.modules, 'sim.output.report' in sys.modules)"
+        "import pickle, sys; from pathlib import Path; from sim.output.drawing import FIGURES, prepare; "
+        "draw = prepare(); print(draw.__name__, 'matplotlib.figure' in sys.modules, "
+        "all(module in sys.modules for module, _ in FIGURES.values())); "
+        f"draw(pickle.loads(Path({str(sent)!r}).read_bytes())); "
+        "print([name for name in ('pandas', 'pydantic', 'scipy', 'pyarrow') if name in sys.modules])"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert done.stdout.split() == ["fill_report", "True", "True"]
+    assert done.stdout.split("\n")[:2] == ["draw_all True True", "[]"]
+    assert sorted(p.name for p in (tmp_path / "drawn").iterdir()) == sorted(path.name for _, path in jobs)
 
 
 HANDED = ["small-centre", "all-channels", "email-backlog", "listening", "virtual-hold", "busy-days", "jackson"]

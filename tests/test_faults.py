@@ -240,7 +240,7 @@ def workers_of(pid: int) -> list[int]:
 
 @pytest.fixture
 def no_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sim.output.results, "fill_report", lambda folder: None)
+    monkeypatch.setattr(sim.output.results, "begin_fill_report", lambda *args, **kwargs: lambda: None)
 
 
 @pytest.fixture

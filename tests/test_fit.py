@@ -319,7 +319,7 @@ def test_cli_writes_a_folder_that_runs(
 ) -> None:
     import sim.output.results
 
-    monkeypatch.setattr(sim.output.results, "fill_report", lambda folder: None, raising=False)
+    monkeypatch.setattr(sim.output.results, "begin_fill_report", lambda *args, **kwargs: lambda: None, raising=False)
     runner = CliRunner()
     folder = tmp_path / "fitted"
     done = runner.invoke(

@@ -1297,7 +1297,7 @@ def test_a_csv_over_the_size_limit_is_refused_without_reading_it(
 
 def invoke(*args: str) -> Any:
     """The CLI in-process, without drawing reports (slow, and the report tests' business)."""
-    with mock.patch.object(sim.output.results, "fill_report", lambda folder: None):
+    with mock.patch.object(sim.output.results, "begin_fill_report", lambda *args, **kwargs: lambda: None):
         return CliRunner().invoke(app, list(args))
 
 

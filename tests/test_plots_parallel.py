@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import sim.output.drawing as drawing
 import sim.output.plots as plots
 from sim.output.saved import load_run
 from tests.report_runs import replicated_run
@@ -37,22 +38,16 @@ def test_a_failing_copy_leaves_its_figures_to_the_parent(
     again, so every file is written and is the picture one process draws."""
     run = load_run(replicated_run())
     parent = os.getpid()
-    original = plots.figure_builders
+    original = drawing.figure
 
-    def failing_in_the_copy(saved):  # type: ignore[no-untyped-def]
-        def only_here(build):  # type: ignore[no-untyped-def]
-            def draw():  # type: ignore[no-untyped-def]
-                if os.getpid() != parent:
-                    raise RuntimeError("the forked copy fails")
-                return build()
+    def only_here(sketch):  # type: ignore[no-untyped-def]
+        if os.getpid() != parent:
+            raise RuntimeError("the forked copy fails")
+        return original(sketch)
 
-            return draw
-
-        return {name: (only_here(build), note) for name, (build, note) in original(saved).items()}
-
-    monkeypatch.setattr(plots, "figure_builders", failing_in_the_copy)
+    monkeypatch.setattr(drawing, "figure", only_here)
     plots.write_plots(run, tmp_path / "fallback", processes=2)
-    monkeypatch.setattr(plots, "figure_builders", original)
+    monkeypatch.setattr(drawing, "figure", original)
     plots.write_plots(run, tmp_path / "one", processes=1)
     assert _digests(tmp_path / "fallback") == _digests(tmp_path / "one")
 
@@ -63,19 +58,14 @@ def test_an_error_in_a_figure_is_raised_in_the_parent(
     """A figure that cannot be drawn fails in the copy and again in the parent, which raises it: the error
     is never lost in the forked process."""
     run = load_run(replicated_run())
-    original = plots.figure_builders
-    names = list(original(run))
+    original = drawing.figure
 
-    def broken(saved):  # type: ignore[no-untyped-def]
-        builders = dict(original(saved))
-
-        def fail():  # type: ignore[no-untyped-def]
+    def broken(sketch):  # type: ignore[no-untyped-def]
+        if sketch[0] == "queue":
             raise ValueError("cannot draw the queue")
+        return original(sketch)
 
-        builders[names[1]] = (fail, "")  # drawn by the copy first
-        return builders
-
-    monkeypatch.setattr(plots, "figure_builders", broken)
+    monkeypatch.setattr(drawing, "figure", broken)
     with pytest.raises(ValueError, match="cannot draw the queue"):
         plots.write_plots(run, tmp_path / "broken", processes=2)
 
@@ -95,7 +85,7 @@ def test_work_done_meanwhile_runs_once_and_leaves_the_pictures_as_they_were(tmp_
 def test_each_figure_is_claimed_by_exactly_one_of_two_processes() -> None:
     """The figures are handed out one at a time to whichever process asks first: between a forked copy and
     this process, every number is taken once, none twice, none lost."""
-    claims = plots._Claims(40)
+    claims = drawing._Claims(range(40))
     reading, writing = os.pipe()
     pid = os.fork()
     if pid == 0:  # the copy: claim, giving the other process its turn after each, and report what it took
@@ -113,3 +103,13 @@ def test_each_figure_is_claimed_by_exactly_one_of_two_processes() -> None:
     os.close(reading)
     assert sorted(mine + theirs) == list(range(40))
     assert mine == sorted(mine) and theirs == sorted(theirs)  # each in the order handed out
+
+
+def test_the_pictures_are_handed_out_costliest_first() -> None:
+    """Every picture has its place in the order the two processes take them (the ones of several panels
+    first), and the claims hand the numbers out in the order given."""
+    assert sorted(drawing.COSTLIEST_FIRST) == sorted(drawing.FIGURES)
+    assert drawing.COSTLIEST_FIRST.index("staffing") < drawing.COSTLIEST_FIRST.index("volumes")
+    claims = drawing._Claims([3, 0, 2, 1])
+    assert list(claims) == [3, 0, 2, 1]
+    claims.close()

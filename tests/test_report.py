@@ -147,15 +147,36 @@ def test_assumptions_and_scenario_are_in_the_report():
 def test_a_failing_report_keeps_the_results(tmp_path, monkeypatch):
     import sim.output.report
 
-    def broken(folder, pending=(), tables=None):
-        raise RuntimeError("drawing failed")
+    def broken(folder, pending=(), tables=None, drawer=None):
+        raise RuntimeError("reading failed")
 
-    monkeypatch.setattr(sim.output.report, "write_report", broken)
+    monkeypatch.setattr(sim.output.report, "begin_report", broken)
+    run = replicate(scenario(duration="30m"), reps=1)
+    folder = write_run(tmp_path / "run", run)
+    assert (folder / "summary.json").exists()
+    assert "reading failed" in (folder / "report_error.txt").read_text()
+    assert not (folder / "report.html").exists()
+
+
+def test_a_picture_that_fails_keeps_the_results(tmp_path, monkeypatch):
+    """A picture that cannot be drawn (here the queue's) fails the report, not the run: the traceback in
+    report_error.txt, no report.html, no half-drawn plots folder."""
+    import sim.output.drawing
+
+    original = sim.output.drawing.figure
+
+    def broken(sketch):
+        if sketch[0] == "queue":
+            raise RuntimeError("drawing failed")
+        return original(sketch)
+
+    monkeypatch.setattr(sim.output.drawing, "figure", broken)
     run = replicate(scenario(duration="30m"), reps=1)
     folder = write_run(tmp_path / "run", run)
     assert (folder / "summary.json").exists()
     assert "drawing failed" in (folder / "report_error.txt").read_text()
-    assert not (folder / "report.html").exists()
+    assert not (folder / "report.html").exists() and not (folder / "plots").exists()
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")], "no staging leftovers"
 
 
 def test_write_run_can_skip_the_report(tmp_path):

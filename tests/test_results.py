@@ -59,7 +59,7 @@ DEPARTMENT_CONTRACT = ["visits", "answered", "abandoned", "asa", "occupancy"]
 @pytest.fixture(autouse=True)
 def _no_report(monkeypatch: pytest.MonkeyPatch) -> None:
     """The plots and report.html that `write_run` may add are the report tests' business, and slow: skip them."""
-    monkeypatch.setattr(sim.output.results, "fill_report", lambda folder: None, raising=False)
+    monkeypatch.setattr(sim.output.results, "begin_fill_report", lambda *args, **kwargs: lambda: None, raising=False)
 
 
 def names(folder: Path) -> set[str]:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from sim.experiments.beside import SimulationBeside
     from sim.experiments.runner import Replicated
     from sim.model.scenario import Scenario
-    from sim.output.drawer import Build
+    from sim.output.drawer import ReportDrawer
 
 DEFAULT_NAME = "small-centre.yaml"
 """The shipped scenario `callsim run` simulates when given none."""
@@ -92,30 +92,41 @@ def run(
     ] = False,
 ) -> None:
     """Simulate a scenario and write its results folder."""
+    from sim.output.drawer import ReportDrawer
+    from sim.output.drawing import prepare
     from sim.output.folders import default_run_dir
 
-    path = scenario or default_scenario()
-    loaded = load(path, overrides)
-    goals = _precision_goals(until_ci or [])
-    target = out_dir or default_run_dir(Path("results"), loaded.name)
-    check_free(target, force)  # before simulating: the folder is free and could be made
-    if loaded.week is not None:  # several days in order, one folder for the week (`sim.cli.week`)
-        if goals or log:
-            refuse("--until-ci and --log are for single days; a week scenario runs with --reps")
-        from sim.cli.week import run_week
-
-        run_week(loaded, target, seed, reps, jobs, force, quiet, as_json)
-        return
-    from sim.experiments.beside import SimulationBeside
-
-    beside = SimulationBeside.start(loaded, seed)  # replication 0 simulates while the rest is imported
+    # the report's pictures are drawn by a process forked first: it imports matplotlib while this one
+    # loads the scenario, simulates and computes the tables (and is ended if the run goes no further)
+    drawer = ReportDrawer.start(prepare)
     try:
-        result, target = _simulate_and_write(
-            loaded, beside, target, seed, reps, jobs, goals, max_reps, force, log, quiet or as_json
-        )
+        path = scenario or default_scenario()
+        loaded = load(path, overrides)
+        goals = _precision_goals(until_ci or [])
+        target = out_dir or default_run_dir(Path("results"), loaded.name)
+        check_free(target, force)  # before simulating: the folder is free and could be made
+        if loaded.week is not None:  # several days in order, one folder for the week (`sim.cli.week`)
+            if goals or log:
+                refuse("--until-ci and --log are for single days; a week scenario runs with --reps")
+            from sim.cli.week import run_week
+
+            if drawer is not None:
+                drawer.close()
+            run_week(loaded, target, seed, reps, jobs, force, quiet, as_json)
+            return
+        from sim.experiments.beside import SimulationBeside
+
+        beside = SimulationBeside.start(loaded, seed)  # replication 0 simulates while the rest is imported
+        try:
+            result, target = _simulate_and_write(
+                loaded, beside, drawer, target, seed, reps, jobs, goals, max_reps, force, log, quiet or as_json
+            )
+        finally:
+            if beside is not None:
+                beside.close()
     finally:
-        if beside is not None:
-            beside.close()
+        if drawer is not None:
+            drawer.close()
     if replay:
         from sim.output.replay import write_replay
 
@@ -149,6 +160,7 @@ def run(
 def _simulate_and_write(
     loaded: Scenario,
     beside: SimulationBeside | None,
+    drawer: ReportDrawer | None,
     target: Path,
     seed: int | None,
     reps: int,
@@ -160,13 +172,12 @@ def _simulate_and_write(
     quiet: bool,
 ) -> tuple[Replicated, Path]:
     """The run's replications (replication 0 from `beside` if it simulated it) and its results folder
-    with the report; the folder written (another run may have taken `target` meanwhile)."""
+    with the report (its pictures drawn by `drawer` if there is one); the folder written (another run may
+    have taken `target` meanwhile)."""
     from sim.experiments.provenance import prefetch_git_revision
     from sim.experiments.runner import first_replication, replicate, replicate_until
-    from sim.output.drawer import ReportDrawer
     from sim.output.results import EncodedTables
 
-    drawer = ReportDrawer.start(_report_builder)  # imports the report's libraries while the run simulates
     prefetch_git_revision()  # git finds the revision for meta.json while the run simulates, not after
     try:
         with progress(err, (max_reps if goals else reps) + 1, "simulating", enabled=not quiet) as step:
@@ -185,24 +196,11 @@ def _simulate_and_write(
             return result, write_results(target, result, force, drawer, log=log, encoded=encoded)
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM while writing: nothing is left half-written
         interrupted(target)
-    finally:
-        if drawer is not None:
-            drawer.close()
 
 
 def _took(seconds: float) -> str:
     """A simulation's wall time as a person reads it: `2.4s`, or `38 ms` under a second (not `0.0s`)."""
     return f"{seconds:.1f}s" if seconds >= 1 else f"{1000 * seconds:.0f} ms"
-
-
-def _report_builder() -> Build:
-    """What the report drawer imports while the run simulates, and the function it then builds with."""
-    import sim.output.report  # noqa: F401  (matplotlib and the plots: `fill_report` imports them when called)
-    from sim.output.plots_style import warm_up
-    from sim.output.results import fill_report
-
-    warm_up()  # fonts and the PNG encoder loaded now, not when the report is wanted
-    return fill_report
 
 
 def _precision_goals(texts: list[str]) -> dict[str, float]:

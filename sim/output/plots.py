@@ -3,31 +3,28 @@ the calls answered within t (the service level for every t), queues, staffing ag
 agents met per caller, and (with replications) how the means settle. Each figure stands alone: title,
 units, legend, clock-time axis.
 
-This module says which pictures a run has (their files, headings and captions) and writes them:
-`write_plots` saves them all as PNG in the run's `plots/` folder. The figures are drawn in
-`plots_service.py`, `plots_agents.py`, `plots_journeys.py` and `plots_replications.py`, each a data function
-(tested against summary.json) and a drawing function returning a matplotlib `Figure`; how they are drawn and
-saved is `plots_style.py`.
+This module says which pictures a run has (their files, headings and captions), computes what each is
+drawn from, and writes them: `write_plots` saves them all as PNG in the run's `plots/` folder. Each picture
+is a data function in a `plots_*_data.py` module (pandas; tested against summary.json), whose plain inputs
+(`sketches`) a drawing function in the `plots_*.py` module of the same name turns into a matplotlib `Figure`
+(`sim.output.drawing`; no pandas, so the report drawer draws without importing it); how they are drawn and
+saved is `plots_style.py`. This module imports no matplotlib.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 from sim.analysis.thresholds import channel_threshold_words
-from sim.experiments.processes import reap
 from sim.model.goals import has_own_thresholds
 from sim.output import kpi_labels
-from sim.output.drawer import drawing_processes
-from sim.output.plots_agents import staffing_figure
+from sim.output.drawing import Job, draw_all, figure
 from sim.output.plots_agents_data import staffing_inputs
-from sim.output.plots_channels import backlog_figure, channel_figure
 from sim.output.plots_channels_data import (
     backlog_inputs,
     channel_inputs,
@@ -35,21 +32,14 @@ from sim.output.plots_channels_data import (
     email_lines,
     headline_calls,
 )
-from sim.output.plots_journeys import touched_figure, transfer_figure
 from sim.output.plots_journeys_data import touched_inputs, touched_shares, transfer_counts, transfer_inputs
-from sim.output.plots_replications import replications_figure
+from sim.output.plots_limits import MAX_VOLUME_INTERVALS
 from sim.output.plots_replications_data import replications_inputs
-from sim.output.plots_service import (
-    MAX_VOLUME_INTERVALS,
-    queue_figure,
-    service_level_figure,
-    volume_figure,
-    wait_figure,
-)
 from sim.output.plots_service_data import queue_inputs, service_level_inputs, volume_inputs, wait_inputs
-from sim.output.plots_style import save_figure
 from sim.output.saved import SavedRun
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 def run_subtitle(run: SavedRun, first_only: bool = False) -> str:
     """`name (seed 3, mean of 8 replications)`, or `replication 0 of 8` for pictures drawn from replication
@@ -163,68 +153,69 @@ class WrittenPlot:
         return not self.note
 
 
-def figure_builders(run: SavedRun) -> dict[str, tuple[Callable[[], Figure], str]]:
-    """How to draw every figure of a run, by plot name, with a note for the report when it has nothing to
-    show: drawn one at a time, a long run's figures need not all be in memory together."""
+def figure_inputs(run: SavedRun) -> dict[str, tuple[Callable[[], Mapping[str, Any]], str]]:
+    """What every picture of a run is drawn from, by plot name, in `SPECS`' order: how to compute its
+    drawing function's inputs (`sim.output.drawing.FIGURES`), with a note for the report when it has nothing
+    to show (its inputs are then never computed)."""
     scenario = run.scenario
     subtitle = run_subtitle(run)
     first = run_subtitle(run, first_only=True)
     departments = run.departments
     target = scenario.service_level.target
     matrix = transfer_counts(run.summary.get("transfer_matrix") or [], departments)
-    builders: dict[str, Callable[[], Figure]] = {
-        "service_level": lambda: service_level_figure(
-            service_level_inputs(
-                run.intervals,
-                departments,
-                target,
-                scenario.service_level.threshold,
-                subtitle,
-                "each department's own threshold" if has_own_thresholds(scenario) else None,
-            )
+    builders: dict[str, Callable[[], Mapping[str, Any]]] = {
+        "service_level": lambda: service_level_inputs(
+            run.intervals,
+            departments,
+            target,
+            scenario.service_level.threshold,
+            subtitle,
+            "each department's own threshold" if has_own_thresholds(scenario) else None,
         ),
-        "volumes": lambda: volume_figure(volume_inputs(run.intervals, subtitle, scenario)),
-        "wait_cdf": lambda: wait_figure(
-            wait_inputs(
-                headline_calls(run.calls, scenario),
-                run.visits,
-                scenario,
-                first,
-                run.reps,
-                run.summary.get("service_level"),
-            )
+        "volumes": lambda: volume_inputs(run.intervals, subtitle, scenario),
+        "wait_cdf": lambda: wait_inputs(
+            headline_calls(run.calls, scenario),
+            run.visits,
+            scenario,
+            first,
+            run.reps,
+            run.summary.get("service_level"),
         ),
-        "queue": lambda: queue_figure(queue_inputs(run.visits, scenario, run.ended_at, first)),
-        "staffing": lambda: staffing_figure(
-            staffing_inputs(
-                run.intervals, [*departments, *(run.scenario.agent_groups or {})], run.summary, subtitle
-            )
+        "queue": lambda: queue_inputs(run.visits, scenario, run.ended_at, first),
+        "staffing": lambda: staffing_inputs(
+            run.intervals, [*departments, *(run.scenario.agent_groups or {})], run.summary, subtitle
         ),
-        "transfers": lambda: transfer_figure(transfer_inputs(matrix, first)),
-        "agents_touched": lambda: touched_figure(
-            touched_inputs(
-                touched_shares(run.summary, run.calls), run.summary.get("mean_agents_touched"), subtitle
-            )
+        "transfers": lambda: transfer_inputs(matrix, first),
+        "agents_touched": lambda: touched_inputs(
+            touched_shares(run.summary, run.calls), run.summary.get("mean_agents_touched"), subtitle
         ),
     }
     if channel_names(run.intervals):  # several channels: each one's service and volume
-        builders["channels"] = lambda: channel_figure(
-            channel_inputs(
-                run.intervals,
-                target,
-                scenario.service_level.threshold,
-                subtitle,
-                {name: channel_threshold_words(scenario, name) for name in ("voice", "chat")},
-            )
+        builders["channels"] = lambda: channel_inputs(
+            run.intervals,
+            target,
+            scenario.service_level.threshold,
+            subtitle,
+            {name: channel_threshold_words(scenario, name) for name in ("voice", "chat")},
         )
     if email_lines(run.intervals):  # email departments: the backlog through the day
-        builders["email_backlog"] = lambda: backlog_figure(
-            backlog_inputs(run.intervals, subtitle, run.summary.get("email_backlog_at_open"))
+        builders["email_backlog"] = lambda: backlog_inputs(
+            run.intervals, subtitle, run.summary.get("email_backlog_at_open")
         )
     if run.replications is not None and len(run.replications) > 1:
-        builders["replications"] = lambda: replications_figure(replications_inputs(run.replications, subtitle))  # type: ignore[arg-type]
+        builders["replications"] = lambda: replications_inputs(run.replications, subtitle)  # type: ignore[arg-type]
     notes = not_drawn(run, matrix)
     return {name: (builders[name], notes.get(name, "")) for name in SPECS if name in builders}  # SPECS' order
+
+
+def figure_builders(run: SavedRun) -> dict[str, tuple[Callable[[], Figure], str]]:
+    """Every picture of a run as a matplotlib `Figure` on demand, by plot name, with its note (for a
+    notebook, or a test, that wants the figure rather than its file)."""
+
+    def builder(name: str, inputs: Callable[[], Mapping[str, Any]]) -> Callable[[], Figure]:
+        return lambda: figure((name, inputs()))
+
+    return {name: (builder(name, inputs), note) for name, (inputs, note) in figure_inputs(run).items()}
 
 
 def not_drawn(run: SavedRun, matrix: pd.DataFrame) -> dict[str, str]:
@@ -247,90 +238,31 @@ def not_drawn(run: SavedRun, matrix: pd.DataFrame) -> dict[str, str]:
     return notes
 
 
+def sketches(run: SavedRun, folder: Path) -> tuple[list[Job], list[WrittenPlot]]:
+    """The pictures of a run to draw into `folder` (each a sketch of plain inputs and its PNG file: see
+    `sim.output.drawing`), and every picture as the report lists it (those with nothing to show with the
+    note that replaces them: `not_drawn`)."""
+    jobs: list[Job] = []
+    listed = []
+    for name, (inputs, note) in figure_inputs(run).items():
+        path = folder / SPECS[name].file
+        if not note:  # a picture with a note is not drawn
+            jobs.append(((name, inputs()), path))
+        listed.append(WrittenPlot(SPECS[name], path, note))
+    return jobs, listed
+
+
 def write_plots(
     run: SavedRun,
     folder: Path,
     processes: int | None = None,
     meanwhile: Callable[[], object] | None = None,
 ) -> list[WrittenPlot]:
-    """Draw every figure of the run that has something to show and save it as PNG in `folder` (created if
-    needed); the others are listed with the note that replaces them (`not_drawn`).
-
-    With two `processes` (default: `drawing_processes()`), a forked copy of this process draws figures
-    while this one draws the others: each takes the next figure not yet taken (`_Claims`), so the two
-    finish together however unequal the figures are. The copy only writes its PNG files and exits;
-    whatever it did not finish (it failed, or was stopped) this process draws itself afterwards, so an error
-    is raised here, as with one process, and the files are the same either way. `meanwhile`: more work for
-    this process (the report's text), done first, while the copy starts on the figures."""
+    """Draw every picture of the run that has something to show and save it as PNG in `folder` (created if
+    needed); the others are listed with the note that replaces them (`not_drawn`). With two `processes`,
+    two draw at once; `meanwhile`: more work for this process, done while the other starts drawing
+    (`sim.output.drawing.draw_all`)."""
     folder.mkdir(parents=True, exist_ok=True)
-    every = list(figure_builders(run).items())
-    builders = [(name, entry) for name, entry in every if not entry[1]]  # a picture with a note is not drawn
-    paths = [folder / SPECS[name].file for name, _ in builders]
-    claims = _Claims(len(builders)) if (processes or drawing_processes()) > 1 and len(builders) > 1 else None
-    helper = _fork_drawing(builders, paths, claims) if claims is not None else None
-    mine: list[int] = []
-    try:
-        if meanwhile is not None:
-            meanwhile()
-        for index in claims if helper is not None and claims is not None else range(len(builders)):
-            mine.append(index)
-            save_figure(builders[index][1][0](), paths[index])
-    finally:
-        if claims is not None:
-            claims.close()
-        finished = helper is not None and reap(helper) == 0
-    for index in range(len(builders)):
-        if index not in mine and (not finished or not paths[index].is_file()):
-            save_figure(builders[index][1][0](), paths[index])
-    return [WrittenPlot(SPECS[name], folder / SPECS[name].file, note) for name, (_, note) in every]
-
-
-class _Claims:
-    """The numbers of the figures to draw, handed out one at a time to whichever of two processes asks
-    first: a pipe holding one byte per figure, read a byte at a time by both (a read of one byte from a
-    pipe is atomic, so each figure goes to exactly one of them); iterating ends when none is left."""
-
-    def __init__(self, count: int) -> None:
-        import os
-
-        if count > 255:
-            raise ValueError("more figures than one byte numbers")
-        self._channel, filled = os.pipe()
-        os.write(filled, bytes(range(count)))  # far below a pipe's buffer: never blocks
-        os.close(filled)
-
-    def __iter__(self) -> Iterator[int]:
-        import os
-
-        while taken := os.read(self._channel, 1):
-            yield taken[0]
-
-    def close(self) -> None:
-        import os
-
-        with contextlib.suppress(OSError):
-            os.close(self._channel)
-
-
-def _fork_drawing(
-    builders: list[tuple[str, tuple[Callable[[], Figure], str]]], paths: list[Path], claims: _Claims
-) -> int | None:
-    """Fork a process that draws the figures it claims from `claims` into their `paths` and exits (0: all
-    it claimed written); its pid, or None when the fork failed (this process then draws everything)."""
-    import os
-
-    try:
-        pid = os.fork()
-    except OSError:
-        return None
-    if pid:
-        return pid
-    status = 1
-    try:  # the forked copy: draw, write, and leave at once (no exit handlers, no inherited buffers flushed)
-        for index in claims:
-            save_figure(builders[index][1][0](), paths[index])
-        status = 0
-    except BaseException:  # any failure: the parent draws the figure again, and reports the error
-        status = 1
-    finally:
-        os._exit(status)
+    jobs, listed = sketches(run, folder)
+    draw_all(jobs, processes, meanwhile)
+    return listed

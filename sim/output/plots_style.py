@@ -1,7 +1,9 @@
 """How every picture of a run is drawn and saved: size, resolution and colours, clock-time axes, titles, the
-cheap ways to draw thousands of bars and steps, and saving a figure as PNG. The figures themselves live in
-`plots_service.py` (service level, volumes, waits, queues), `plots_agents.py` (staffing and occupancy),
-`plots_journeys.py` (transfers, agents met) and `plots_replications.py`; `plots.py` names them and writes them.
+cheap ways to draw thousands of bars and steps, and saving a figure as PNG. The figures themselves are drawn
+in `plots_service.py` (service level, volumes, waits, queues), `plots_agents.py` (staffing and occupancy),
+`plots_journeys.py` (transfers, agents met), `plots_replications.py` and `plots_channels.py`, from the plain
+inputs their `plots_*_data.py` modules compute; `plots.py` names them and writes them (`drawing.py` draws).
+Like every drawing module, this one imports no pandas (the report drawer draws without it).
 """
 
 from __future__ import annotations

@@ -23,8 +23,9 @@ from sim.analysis import kpis
 from sim.analysis.thresholds import channel_threshold_words
 from sim.model.durations import format_clock, format_duration
 from sim.output.console import Features, features, lookup
+from sim.output.drawing import draw_all
 from sim.output.folders import new_staging, replace_folder
-from sim.output.plots import WrittenPlot, write_plots
+from sim.output.plots import WrittenPlot, sketches
 from sim.output.report_format import Cell, esc, number, summary_ci, target_met, with_ci
 from sim.output.report_goals import day_goals_table
 from sim.output.report_intervals import intervals_section, kind_rows, missed_cells, missed_line
@@ -36,6 +37,9 @@ from sim.output.saved import SavedRun, load_run
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from sim.output.drawer import ReportDrawer
+    from sim.output.drawing import Job
 
 # The public API; callers and tests import these from `sim.output.report`, wherever they are defined.
 __all__ = [
@@ -390,21 +394,71 @@ def write_report(
     folder = Path(folder)
     if (folder / WEEK_TABLE).is_file():  # a week's folder: its own page, with the Week section
         return Report(rebuild_week_report(folder), [])
+    return begin_report(folder, pending, tables).finish()
+
+
+def begin_report(
+    folder: Path,
+    pending: Collection[str] = (),
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    drawer: ReportDrawer | None = None,
+) -> ReportUnderway:
+    """Begin a day's report (as `write_report`): read the run, sketch its pictures into a staging folder
+    beside `plots/` and, given a `drawer` (`sim.output.drawer`, forked as the run started), have it draw
+    them while the caller goes on; `ReportUnderway.finish` writes the rest."""
     run = load_run(folder, pending, tables)
     staging = new_staging(folder / PLOTS)  # mode from the umask, like the rest of the folder
     try:
-        texts: dict[str, str] = {}
-        written = write_plots(run, staging, meanwhile=lambda: texts.update(text_sections(run)))
-        document = render(run, written, texts)
-        replace_folder(
-            staging, folder / PLOTS
-        )  # the old pictures aside, the new in place, Ctrl-C held between
+        jobs, listed = sketches(run, staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    plots = [WrittenPlot(p.spec, folder / PLOTS / p.path.name, p.note) for p in written]
-    partial = folder / f".{REPORT}.partial"
-    partial.write_text(document, encoding="utf-8")
-    partial.replace(folder / REPORT)
-    (folder / ERROR).unlink(missing_ok=True)
-    return Report(folder / REPORT, plots)
+    drawing = drawer if drawer is not None and drawer.begin(jobs) else None
+    return ReportUnderway(folder, run, staging, jobs, listed, drawing)
+
+
+class ReportUnderway:
+    """A report `begin_report` began: its pictures being drawn by a report drawer, or to be drawn here."""
+
+    def __init__(
+        self,
+        folder: Path,
+        run: SavedRun,
+        staging: Path,
+        jobs: list[Job],
+        listed: list[WrittenPlot],
+        drawer: ReportDrawer | None,
+    ) -> None:
+        self.folder = folder
+        self.run = run
+        self._staging = staging
+        self._jobs = jobs
+        self._listed = listed
+        self._drawer = drawer
+
+    def finish(self) -> Report:
+        """Write the report's text (while the drawer draws), wait for the pictures (drawing them here,
+        every one, if the drawer did not save them all), then put `plots/` and `report.html` in place."""
+        folder, run, staging = self.folder, self.run, self._staging
+        try:
+            texts: dict[str, str] = {}
+
+            def write_texts() -> None:
+                if not texts:
+                    texts.update(text_sections(run))
+
+            if self._drawer is not None:
+                write_texts()
+            if self._drawer is None or not self._drawer.finish():
+                draw_all(self._jobs, meanwhile=write_texts)
+            document = render(run, self._listed, texts)
+            replace_folder(staging, folder / PLOTS)  # the old pictures aside, the new in place
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        plots = [WrittenPlot(p.spec, folder / PLOTS / p.path.name, p.note) for p in self._listed]
+        partial = folder / f".{REPORT}.partial"
+        partial.write_text(document, encoding="utf-8")
+        partial.replace(folder / REPORT)
+        (folder / ERROR).unlink(missing_ok=True)
+        return Report(folder / REPORT, plots)

@@ -67,11 +67,12 @@ def write_run(
     encoded: EncodedTables | None = None,
 ) -> Path:
     """Write a run's results folder: scenario, meta, calls, events, visits, intervals, summary, and (unless
-        `report` is false) the pictures in `plots/` and `report.html`, built from those files. A report that
-        fails leaves `report_error.txt` instead (the results are kept; `callsim report` retries). With
-        `release_events`, the run's event log is let go once written (`RunResult.release_events`). A `drawer`
-    (`sim.output.drawer`, started before the run) builds the report if it can, starting as soon as the files
-    the report reads are written and drawing while the event log and the rest are; otherwise it is built here.
+    `report` is false) the pictures in `plots/` and `report.html`, built from those files. A report that
+    fails leaves `report_error.txt` instead (the results are kept; `callsim report` retries). With
+    `release_events`, the run's event log is let go once written (`RunResult.release_events`). A `drawer`
+    (`sim.output.drawer`, started before the run) draws the report's pictures if it can, starting as soon as
+    the files the report reads are written, while this process writes the event log, the rest and the
+    report's text; otherwise they are drawn here.
     With `log`, the calls of every replication also go to `calls_log.csv` in the call-log format
     (`sim.output.call_log_export`). `encoded`: the Parquet files of `run.first`, encoded while its KPIs
     were computed (`EncodedTables`)."""
@@ -98,10 +99,10 @@ def write_run(
                 write_csv(replications_frame(run), folder / "replications.csv")
             write_json(folder / "summary.json", run.summary)
             described.result()  # written (or its error raised here)
-            drawing = (
-                report
-                and drawer is not None
-                and drawer.begin(folder, (*EARLY_TABLES, *LATE_FILES), report_tables(calls, visits))
+            finish_report = (
+                begin_fill_report(folder, (*EARLY_TABLES, *LATE_FILES), report_tables(calls, visits), drawer)
+                if report
+                else None
             )
             for written in files:
                 written.result()
@@ -113,11 +114,10 @@ def write_run(
         if release_events:
             run.first.release_events()
             _give_back_memory()
-        if drawing:  # flushed to disk while the drawer draws: the flush before the rename is then short
+        if finish_report is not None:  # flushed while a drawer draws: the flush before the rename is short
             for name in ("calls.parquet", "visits.parquet", "events.parquet"):
                 fsync_path(folder / name)
-        if report and not (drawing and drawer is not None and drawer.finish()):
-            fill_report(folder)
+            finish_report()
 
     return write_folder(target, force, fill)
 
@@ -181,23 +181,52 @@ def fill_report(
 ) -> None:
     """Plots and report.html for the results in `folder`; on failure, the traceback in `report_error.txt`
     (the results are kept). A full or failing disk is not a report failure: it fails the whole write.
-    `pending`: files still being written meanwhile (by the run that forked this drawer); `tables`: the
-    calls and visits among them, handed over in memory."""
-    import traceback
+    `pending`: files still being written meanwhile; `tables`: the calls and visits among them, handed over
+    in memory."""
+    begin_fill_report(folder, pending, tables)()
 
-    from sim.output.report import ERROR, write_report
+
+def begin_fill_report(
+    folder: Path,
+    pending: tuple[str, ...] = (),
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    drawer: ReportDrawer | None = None,
+) -> Callable[[], None]:
+    """Begin `fill_report`'s report (`sim.output.report.begin_report`: its pictures sketched and, given a
+    `drawer`, drawn there while the caller goes on writing the `pending` files); the function that finishes
+    it. A report that fails at either end leaves `report_error.txt`, as `fill_report`."""
+    from sim.output.report import begin_report
 
     try:
-        write_report(folder, pending, tables)
+        underway = begin_report(folder, pending, tables, drawer)
     except Exception as error:
-        for leftover in folder.glob(".*.partial"):  # what the report left half-written
-            if leftover.is_dir() and not leftover.is_symlink():
-                shutil.rmtree(leftover, ignore_errors=True)
-            else:
-                leftover.unlink(missing_ok=True)
-        if isinstance(error, OSError) and error.errno in DISK_ERRORS:
-            raise
-        (folder / ERROR).write_text(traceback.format_exc(), encoding="utf-8")
+        _report_failed(folder, error)
+        return lambda: None
+
+    def finish() -> None:
+        try:
+            underway.finish()
+        except Exception as error:
+            _report_failed(folder, error)
+
+    return finish
+
+
+def _report_failed(folder: Path, error: Exception) -> None:
+    """Record a failed report (its traceback in `report_error.txt`, what it left half-written removed), or
+    raise a disk error: a full or failing disk fails the whole write. Called in the `except` block."""
+    import traceback
+
+    from sim.output.report import ERROR
+
+    for leftover in folder.glob(".*.partial"):  # what the report left half-written
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+    if isinstance(error, OSError) and error.errno in DISK_ERRORS:
+        raise error
+    (folder / ERROR).write_text(traceback.format_exc(), encoding="utf-8")
 
 
 def replications_frame(run: Replicated) -> pd.DataFrame:
