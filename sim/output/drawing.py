@@ -55,8 +55,11 @@ COSTLIEST_FIRST = (
 (a picture costs about 0.1 s a panel), so that the two processes finish together rather than one drawing
 the staffing panels alone at the end."""
 
-Sketch = tuple[str, Mapping[str, Any]]
-"""A picture ready to draw: its name (a key of `FIGURES`) and its drawing function's inputs."""
+Inputs = Mapping[str, Any]
+"""A drawing function's inputs: plain values by name (each picture's own `TypedDict`)."""
+Sketch = tuple[str, Inputs | Callable[[], Inputs]]
+"""A picture ready to draw: its name (a key of `FIGURES`) and its drawing function's inputs, or (drawn in
+the process that computes them) the function that computes them."""
 Job = tuple[Sketch, Path]
 """A sketch and the PNG file to save it as."""
 
@@ -65,8 +68,8 @@ def figure(sketch: Sketch) -> Figure:
     """The figure `sketch` describes, drawn by its picture's function."""
     name, inputs = sketch
     module, function = FIGURES[name]
-    draw: Callable[[Mapping[str, Any]], Figure] = getattr(import_module(module), function)
-    return draw(inputs)
+    draw: Callable[[Inputs], Figure] = getattr(import_module(module), function)
+    return draw(inputs() if callable(inputs) else inputs)
 
 
 def save_sketch(sketch: Sketch, path: Path) -> None:

@@ -238,16 +238,18 @@ def not_drawn(run: SavedRun, matrix: pd.DataFrame) -> dict[str, str]:
     return notes
 
 
-def sketches(run: SavedRun, folder: Path) -> tuple[list[Job], list[WrittenPlot]]:
+def sketches(run: SavedRun, folder: Path, lazy: bool = False) -> tuple[list[Job], list[WrittenPlot]]:
     """The pictures of a run to draw into `folder` (each a sketch of plain inputs and its PNG file: see
     `sim.output.drawing`), and every picture as the report lists it (those with nothing to show with the
-    note that replaces them: `not_drawn`)."""
+    note that replaces them: `not_drawn`). `lazy`: each sketch holds the function that computes its
+    inputs, called by whichever process draws it (so two processes in this one compute them in parallel:
+    a year's tables cost more to read than a day's); otherwise the inputs themselves (to send elsewhere)."""
     jobs: list[Job] = []
     listed = []
     for name, (inputs, note) in figure_inputs(run).items():
         path = folder / SPECS[name].file
         if not note:  # a picture with a note is not drawn
-            jobs.append(((name, inputs()), path))
+            jobs.append(((name, inputs if lazy else inputs()), path))
         listed.append(WrittenPlot(SPECS[name], path, note))
     return jobs, listed
 
@@ -263,6 +265,6 @@ def write_plots(
     two draw at once; `meanwhile`: more work for this process, done while the other starts drawing
     (`sim.output.drawing.draw_all`)."""
     folder.mkdir(parents=True, exist_ok=True)
-    jobs, listed = sketches(run, folder)
+    jobs, listed = sketches(run, folder, lazy=True)
     draw_all(jobs, processes, meanwhile)
     return listed

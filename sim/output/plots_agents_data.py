@@ -71,7 +71,7 @@ def staffing_panel(intervals: pd.DataFrame, summary: Mapping[str, Any], name: st
     rostered = data["rostered"].to_numpy(dtype=float) if "rostered" in data else None
     return {
         "title": title,
-        "starts": list(data["start"]),
+        "starts": data["start"].tolist(),
         "busy": data["busy"].to_numpy(dtype=float),
         "logged_in": logged_in,
         "scheduled": scheduled,

@@ -25,7 +25,7 @@ def channel_names(intervals: pd.DataFrame) -> list[str]:
     if "kind" not in intervals.columns:
         return []
     rows = intervals[intervals["kind"].astype(str) == "channel"]
-    return list(dict.fromkeys(rows["department"].astype(str)))
+    return list(dict.fromkeys(rows["department"].astype(str).tolist()))
 
 
 def email_lines(intervals: pd.DataFrame) -> list[tuple[str, str]]:
@@ -35,7 +35,7 @@ def email_lines(intervals: pd.DataFrame) -> list[tuple[str, str]]:
         return []
     rows = intervals[intervals["email_backlog"].notna()]
     kinds = rows["kind"].astype(str) if "kind" in rows.columns else pd.Series("department", index=rows.index)
-    departments = list(dict.fromkeys(rows.loc[kinds == "department", "department"].astype(str)))
+    departments = list(dict.fromkeys(rows.loc[kinds == "department", "department"].astype(str).tolist()))
     lines = [(name, "department") for name in departments]
     if len(departments) > 1 and (kinds == "channel").any():
         lines.append(("email", "channel"))
@@ -65,7 +65,7 @@ def channel_inputs(
     starts: list[str] = []
     for name in channel_names(intervals):
         rows = interval_rows(intervals, name, kind="channel")
-        starts = starts or list(rows["start"].astype(str))
+        starts = starts or rows["start"].astype(str).tolist()
         if name == "email":
             judged, label = rows["email_within_due"].to_numpy(dtype=float), "email: handled within due"
         else:
@@ -89,7 +89,7 @@ def backlog_inputs(intervals: pd.DataFrame, subtitle: str, at_open: float | None
     starts: list[str] = []
     for name, kind in lines:
         rows = interval_rows(intervals, name, kind=kind)
-        starts = starts or list(rows["start"].astype(str))
+        starts = starts or rows["start"].astype(str).tolist()
         x = np.arange(len(rows))
         if kind == "department":
             taken = rows["emails_handled"].to_numpy(dtype=float)

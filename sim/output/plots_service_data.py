@@ -92,7 +92,7 @@ def service_level_inputs(
         "levels": levels,
         "band": band,
         "everyone": everyone,
-        "starts": list(overall["start"].astype(str)),
+        "starts": overall["start"].astype(str).tolist(),
         "target": float(target),
         "within": within or f"{threshold:g} s",
         "subtitle": subtitle,
@@ -107,7 +107,7 @@ def volume_inputs(intervals: pd.DataFrame, subtitle: str, scenario: Scenario | N
     rows = interval_rows(intervals)
     kinds = ["offered", "answered", "abandoned"] + (["blocked"] if rows["blocked"].sum() > 0 else [])
     per = "interval"
-    starts = list(rows["start"].astype(str))
+    starts = rows["start"].astype(str).tolist()
     values = {kind: rows[kind].to_numpy(dtype=float) for kind in kinds}
     if scenario is not None and len(rows) > MAX_VOLUME_INTERVALS:
         per = "day"

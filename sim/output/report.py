@@ -409,7 +409,7 @@ def begin_report(
     run = load_run(folder, pending, tables)
     staging = new_staging(folder / PLOTS)  # mode from the umask, like the rest of the folder
     try:
-        jobs, listed = sketches(run, staging)
+        jobs, listed = sketches(run, staging, lazy=drawer is None)  # a drawer is sent the inputs themselves
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

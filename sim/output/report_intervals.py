@@ -274,7 +274,7 @@ def group_intervals(run: SavedRun, most: int | None = None) -> str:
     group_rows = kind_rows(intervals, "group")
     if group_rows.empty:
         return ""
-    names = list(dict.fromkeys(group_rows["department"].astype(str)))
+    names = list(dict.fromkeys(group_rows["department"].astype(str).tolist()))
     departments = run.departments
     handled_columns = [f"handled_{d}" for d in departments if f"handled_{d}" in group_rows.columns]
     totals = group_rows.groupby(group_rows["department"].astype(str))[handled_columns].sum().reindex(names)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,22 +138,31 @@ def load_run(
     missing = [name for name in REQUIRED if name not in pending and not (folder / name).exists()]
     if missing:
         raise NotARun(f"{folder} is not a callsim results folder (missing {', '.join(missing)})")
-    try:
-        scenario = load_scenario(folder / "scenario.yaml")
-    except ScenarioError as error:
-        raise NotARun(f"{folder}/scenario.yaml cannot be read back: {error}") from None
     replications = folder / "replications.csv"
     try:
-        return SavedRun(
-            folder=folder,
-            scenario=scenario,
-            scenario_text=(folder / "scenario.yaml").read_text(encoding="utf-8"),
-            meta=json.loads((folder / "meta.json").read_text(encoding="utf-8")),
-            summary=json.loads((folder / "summary.json").read_text(encoding="utf-8")),
-            intervals=pd.read_csv(folder / "intervals.csv", dtype={"start": str, "department": str}),
-            calls=_table(folder, "calls", CALL_COLUMNS, tables),
-            visits=_table(folder, "visits", VISIT_COLUMNS, tables),
-            replications=pd.read_csv(replications) if replications.exists() else None,
-        )
+        # the Parquet tables are read by threads (Arrow reads without the GIL) while the scenario is
+        # checked and the interval table parsed here: a year's tables then take the time of the larger
+        # read, not of all of them
+        with ThreadPoolExecutor(2, thread_name_prefix="load-run") as readers:
+            calls = readers.submit(_table, folder, "calls", CALL_COLUMNS, tables)
+            visits = readers.submit(_table, folder, "visits", VISIT_COLUMNS, tables)
+            try:
+                scenario = load_scenario(folder / "scenario.yaml")
+            except ScenarioError as error:
+                raise NotARun(f"{folder}/scenario.yaml cannot be read back: {error}") from None
+            intervals = pd.read_csv(folder / "intervals.csv", dtype={"start": str, "department": str})
+            return SavedRun(
+                folder=folder,
+                scenario=scenario,
+                scenario_text=(folder / "scenario.yaml").read_text(encoding="utf-8"),
+                meta=json.loads((folder / "meta.json").read_text(encoding="utf-8")),
+                summary=json.loads((folder / "summary.json").read_text(encoding="utf-8")),
+                intervals=intervals,
+                calls=calls.result(),
+                visits=visits.result(),
+                replications=pd.read_csv(replications) if replications.exists() else None,
+            )
+    except NotARun:  # the scenario's own message, as it is
+        raise
     except (OSError, ValueError) as error:  # unreadable, truncated or corrupt files (JSON, CSV, Parquet)
         raise NotARun(f"{folder} cannot be read back: {type(error).__name__}: {error}") from None
