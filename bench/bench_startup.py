@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.environment import fill_cache, user_environment
+from bench.environment import fill_cache, run_quietly, user_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_GOAL = 2.0
@@ -43,14 +42,7 @@ def seconds(command: list[str], environment: dict[str, str]) -> tuple[float, flo
     discarded; it must succeed). CPU time tells the work apart from the waiting on a busy machine."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(
-        command,
-        cwd=ROOT,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=environment,
-    )
+    run_quietly(command, environment, ROOT)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

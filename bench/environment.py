@@ -26,14 +26,14 @@ def user_environment(scratch: Path) -> dict[str, str]:
     return {**environment, "PYTHONPYCACHEPREFIX": str(cache), "MPLBACKEND": "Agg"}
 
 
+def run_quietly(command: list[str], environment: dict[str, str], cwd: Path) -> None:
+    """Run `command` to its end in `environment`, its output discarded; it must succeed."""
+    subprocess.run(
+        command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment
+    )
+
+
 def fill_cache(commands: Iterable[list[str]], environment: dict[str, str], cwd: Path) -> None:
     """Run each command once, unmeasured, so every module it imports is compiled into the cache."""
     for command in commands:
-        subprocess.run(
-            command,
-            cwd=cwd,
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=environment,
-        )
+        run_quietly(command, environment, cwd)
