@@ -179,3 +179,45 @@ def test_a_report_from_the_tables_handed_over_is_the_report_from_the_files(name:
     assert not (handed / "report_error.txt").exists()
     assert len(_pictures(handed)) >= 4 and _pictures(handed) == _pictures(from_files)
     assert _page(handed) == _page(from_files)
+
+
+def test_a_run_that_fails_while_its_drawer_draws_leaves_nothing(
+    run: Replicated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that fails while its drawer draws (here a full disk writing the event log) stops the drawer
+    before it removes its staging folder: a drawer still writing pictures into it would leave it behind."""
+    import contextlib
+    import errno
+    import time
+
+    from sim.output.results import EncodedTables
+
+    def prepare():  # type: ignore[no-untyped-def]
+        def draw(jobs):  # type: ignore[no-untyped-def]
+            folder = jobs[0][1].parent
+            stop_at = time.monotonic() + 5  # keeps writing into the staging folder until stopped
+            while time.monotonic() < stop_at:
+                with contextlib.suppress(OSError):
+                    (folder / f"{time.monotonic_ns()}.png").write_bytes(b"picture")
+
+        return draw
+
+    drawer = ReportDrawer.start(prepare)
+    if drawer is None:
+        pytest.skip("one core: runs build their report in-process")
+    original = EncodedTables.write
+
+    def full_disk(self, folder, names):  # type: ignore[no-untyped-def]
+        if "events.parquet" in names:
+            time.sleep(0.2)  # the drawer draws meanwhile
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return original(self, folder, names)
+
+    monkeypatch.setattr(EncodedTables, "write", full_disk)
+    root = tmp_path / "results"
+    root.mkdir()
+    with pytest.raises(OSError):
+        write_run(root / "run", run, command=["test"], drawer=drawer)
+    assert list(root.iterdir()) == []
+    with pytest.raises(ChildProcessError):
+        os.waitpid(drawer.pid, os.WNOHANG)  # stopped and reaped

@@ -81,6 +81,14 @@ def write_run(
     tables = encoded or EncodedTables(run.first, ahead=False)
 
     def fill(folder: Path) -> None:
+        try:
+            write_files(folder)
+        except BaseException:  # stopped or failed: the drawer gone before the folder it draws into is removed
+            if drawer is not None:
+                drawer.close()
+            raise
+
+    def write_files(folder: Path) -> None:
         # what the report reads first, so that a drawer can draw while the rest is written: the text files
         # by this thread, meta.json (which waits for git) by another; the calls and visits are handed to
         # the drawer in memory, while threads write their Parquet files (Arrow encodes and compresses them
