@@ -34,7 +34,7 @@ from sim.analysis.floor import (
 from sim.api import Day
 from sim.cli.app import app
 from sim.model.loading import scenario_from_dict
-from sim.output.replay import read_floor, replay_data, replay_html, write_replay
+from sim.output.replay import Floor, read_floor, replay_data, replay_html, write_replay
 from sim.output.story import tell
 from tests.conftest import ROOT
 
@@ -228,6 +228,33 @@ def test_queues_match_the_visits_table_and_the_service_level_ends_at_the_summary
         day.result.ended_at,
     )
     assert rings.at(day.result.ended_at) == pytest.approx(day.summary["answered_within_rings"], abs=1e-12)
+
+
+def test_the_running_service_level_judges_each_call_by_its_departments_threshold() -> None:
+    """With departments' own thresholds (billing 60 s, technical 10 s here, where the centre's is 20 s)
+    the service level so far ends at the summary's, which judges each call by its first department's
+    threshold; judged by the centre's one threshold it would not (the check can fail). The page is given
+    each department's threshold for its waiting callers and the words for its headline."""
+    from sim.analysis.thresholds import call_thresholds
+    from sim.model.loading import load_scenario
+
+    scenario = load_scenario(
+        ROOT / "scenarios" / "small-centre.yaml",
+        ["goals.departments.billing.threshold=60s", "goals.departments.technical.threshold=10s"],
+    )
+    day = _day(scenario, seed=5)
+    ended_at = day.result.ended_at
+    own = running_service_level(
+        day.calls, day.events, call_thresholds(scenario, day.calls), scenario.warmup, ended_at
+    )
+    assert own.at(ended_at) == pytest.approx(day.summary["service_level"], abs=1e-12)
+    centre = running_service_level(day.calls, day.events, 20.0, scenario.warmup, ended_at)
+    assert centre.at(ended_at) != pytest.approx(day.summary["service_level"], abs=1e-6)
+    data = replay_data(Floor(scenario, ended_at, day.events, day.agents, day.calls))
+    thresholds = dict(zip(data["departments"], data["department_thresholds"], strict=True))
+    assert thresholds["billing"] == 60.0 and thresholds["technical"] == 10.0
+    assert data["threshold_words"] == "each department's own threshold"
+    assert data["service"]["hits"] == pytest.approx(own.hits_at.tolist(), abs=1e-3)
 
 
 @pytest.fixture(scope="module")
@@ -450,3 +477,50 @@ def test_slides_mode_enlarges_the_type_and_ticks_round_times(
     assert step in (300, 600, 900, 1800, 3600, 7200, 10800, 21600)
     assert all(tick % step == 0 for tick in ticks)  # round clock times
     assert page.problems == [] and plain.problems == []
+
+
+def test_the_page_judges_waits_by_each_departments_threshold(browser: Any, tmp_path: Path) -> None:
+    """A centre whose departments have their own thresholds: the page says so in its legend and headline,
+    and colours each waiting caller by the threshold of the department it waits for, with no script
+    error. Technical's 1-second threshold makes almost every technical caller late (past it), while
+    billing's hour keeps its callers on time."""
+    folder = tmp_path / "own"
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            str(ROOT / "scenarios" / "small-centre.yaml"),
+            "--set",
+            "goals.departments.billing.threshold=1h",
+            "--set",
+            "goals.departments.technical.threshold=1s",
+            "--out",
+            str(folder),
+            "--quiet",
+            "--replay",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    page = Page(browser, folder / "replay.html")
+    assert "under the department's threshold" in page("document.getElementById('legend').textContent")
+    floor = read_floor(folder)
+    found = waits(floor.events)
+    queued = found.kind == QUEUE
+    # the instant at which most callers wait in a queue
+    starts = found.start_at[queued]
+    counts = [int((found.waiting_at(at) & queued).sum()) for at in starts]
+    busiest = float(starts[int(np.argmax(counts))]) + 5.0
+    page(f"callsimReplay.seek({busiest})")
+    chips = page(
+        "Array.from(document.querySelectorAll('.chip')).map((c) => [c.dataset.call, c.className])"
+    )
+    department_of = {
+        int(call): found.departments[department]
+        for call, department in zip(found.call_id[queued], found.department[queued], strict=True)
+    }
+    late = {department_of.get(int(call), "") for call, kind in chips if "late" in kind or "bad" in kind}
+    on_time = {department_of.get(int(call), "") for call, kind in chips if kind.strip() == "chip"}
+    assert "technical" in late and "billing" not in late
+    assert "technical" not in on_time
+    assert "each department's own threshold" in page("document.getElementById('st-sl').textContent")
+    assert page.problems == []

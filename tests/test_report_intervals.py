@@ -137,6 +137,24 @@ def test_a_run_of_one_day_rolls_up_to_the_summary():
     assert rows[0][6] == number(run.summary["service_level"], "%")
 
 
+def test_a_day_s_service_level_judges_each_call_by_its_department_s_threshold(tmp_path):
+    """With departments' own thresholds, the day's row judges each call by its first department's (as the
+    summary does): one day rolls up to the summary's service level, which the centre's one threshold
+    would not give."""
+    from sim.model.loading import load_scenario
+    from tests.conftest import ROOT
+
+    scenario = load_scenario(
+        ROOT / "scenarios" / "small-centre.yaml",
+        ["goals.departments.billing.threshold=60s", "goals.departments.technical.threshold=10s"],
+    )
+    run = load_run(write_run(tmp_path / "own", replicate(scenario, 3, 1, 1), command=["test"], report=False))
+    rows = _rows_of(intervals_section(run, most=2).split('id="intervals-by-day"', 1)[1])
+    assert rows[0][6] == number(run.summary["service_level"], "%")
+    centre = metrics.service_level(counted_offered(run.calls, run.scenario), run.scenario.service_level.threshold)
+    assert number(centre, "%") != rows[0][6]
+
+
 def test_the_whole_page_follows_the_limit(monkeypatch):
     run = three_days()
     page = render(run, [])

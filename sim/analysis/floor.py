@@ -236,11 +236,16 @@ class RunningServiceLevel:
 
 
 def running_service_level(
-    calls: pd.DataFrame, events: pd.DataFrame, threshold: float, warmup: float, ended_at: float
+    calls: pd.DataFrame, events: pd.DataFrame, threshold: float | np.ndarray, warmup: float, ended_at: float
 ) -> RunningServiceLevel:
     """The `RunningServiceLevel` of a run from its calls table (the calls that count: arrived after the
-    warm-up, not served by the menu) and the event table (when each call first joined a queue)."""
-    counted = calls[(calls["arrived_at"] >= warmup) & (calls["outcome"].astype(str) != "self_service")]
+    warm-up, not served by the menu) and the event table (when each call first joined a queue).
+    `threshold`: one for all, or one per row of `calls` (each call's first department's, as the summary
+    judges it: `sim.analysis.thresholds.call_thresholds`)."""
+    counting = ((calls["arrived_at"] >= warmup) & (calls["outcome"].astype(str) != "self_service")).to_numpy()
+    counted = calls[counting]
+    if isinstance(threshold, np.ndarray):
+        threshold = threshold[counting]
     answered_at = counted["answered_at"].to_numpy(dtype=float)
     time_to_answer = counted["time_to_answer"].to_numpy(dtype=float)
     quick = np.nan_to_num(time_to_answer, nan=np.inf) <= threshold + 1e-9

@@ -29,8 +29,10 @@ from sim.analysis.floor import (
     running_service_level,
     waits,
 )
+from sim.analysis.thresholds import call_thresholds, channel_threshold_words
 from sim.analysis.trace_channels import CHANNELS, arrival_channels
 from sim.engine.log import CODE, EVENT_NAMES, Event
+from sim.model.goals import department_thresholds
 from sim.model.scenario import Scenario
 from sim.output.folders import ResultsExist, unwritable
 from sim.output.replay_page import page
@@ -40,8 +42,9 @@ from sim.output.story import agent_names, tell_each
 REPLAY_FILE = "replay.html"
 CALL_COLUMNS = (
     *("call_id", "reason", "arrived_at", "answered_at", "ended_at", "outcome", "time_to_answer"),
-    *("agents_touched", "n_transfers"),
+    *("agents_touched", "n_transfers", "first_department"),
 )
+"""The calls table's columns the replay reads (`first_department`: whose threshold judges the call)."""
 MOMENTS = (
     Event.TRANSFER, Event.ABANDON, Event.BLOCK, Event.QUEUE_FULL, Event.CALLBACK_REQUEST, Event.CALLBACK_DIAL,
     Event.HOLD_ABANDON, Event.DROP, Event.CALLBACK_FAILED,
@@ -181,8 +184,9 @@ def replay_data(floor: Floor) -> dict[str, Any]:
     pools = list(dict.fromkeys(agents["pool"].astype(str).tolist()))
     homes = dict(zip(agents["pool"].astype(str), agents["home"], strict=True))
     departments = [str(name) for name in events["department"].cat.categories]
+    own = department_thresholds(scenario)
     level = running_service_level(
-        floor.calls, events, scenario.service_level.threshold, scenario.warmup, floor.ended_at
+        floor.calls, events, call_thresholds(scenario, floor.calls), scenario.warmup, floor.ended_at
     )
     ring_time = scenario.ring.cycle * scenario.service_level.rings
     rings = running_service_level(floor.calls, events, ring_time, scenario.warmup, floor.ended_at)
@@ -194,6 +198,9 @@ def replay_data(floor: Floor) -> dict[str, Any]:
         "warmup": scenario.warmup,
         "ended_at": floor.ended_at,
         "threshold": scenario.service_level.threshold,
+        # each department's threshold (a waiting caller's colour), and the words for the headline's
+        "department_thresholds": [own.get(name, scenario.service_level.threshold) for name in departments],
+        "threshold_words": channel_threshold_words(scenario),
         "target": scenario.service_level.target,
         "ring_cycle": scenario.ring.cycle,
         "rings": scenario.service_level.rings,

@@ -106,13 +106,20 @@ D.pools.forEach((pool, p) => {
     desks[i] = {el: el, text: el.querySelector('span'), more: el.querySelector('small'), key: ''};
   });
 });
+// the service-level threshold a wait is judged by: its department's (goals.departments.NAME.threshold)
+const OWN_THRESHOLDS = D.department_thresholds.some((limit) => limit !== D.threshold);
+function limitOf(i) { return D.department_thresholds[W.department[i]]; }
 const used = new Set(S.state.map((s) => STATES[s]));
 used.add('idle'); used.add('offline');
 $('legend').innerHTML = STATES.filter((s) => used.has(s)).map((s) =>
   '<span><i style="background:var(--' + s + ')"></i>' + LABEL[s] + '</span>').join('') +
-  '<span><i style="background:var(--ok)"></i>waiting, under ' + spoken(D.threshold) + '</span>' +
-  '<span><i style="background:var(--late)"></i>waiting, past ' + spoken(D.threshold) + '</span>' +
-  '<span><i style="background:var(--bad)"></i>waiting, past ' + spoken(2 * D.threshold) + '</span>' +
+  (OWN_THRESHOLDS
+    ? '<span><i style="background:var(--ok)"></i>waiting, under the department\'s threshold</span>' +
+      '<span><i style="background:var(--late)"></i>waiting, past it</span>' +
+      '<span><i style="background:var(--bad)"></i>waiting, past twice it</span>'
+    : '<span><i style="background:var(--ok)"></i>waiting, under ' + spoken(D.threshold) + '</span>' +
+      '<span><i style="background:var(--late)"></i>waiting, past ' + spoken(D.threshold) + '</span>' +
+      '<span><i style="background:var(--bad)"></i>waiting, past ' + spoken(2 * D.threshold) + '</span>') +
   '<span><i style="background:#fff;border:1px dashed #888"></i>callback waiting (off the line)</span>' +
   '<span>&#x21bb;N: the caller\'s Nth queue (bounced)</span>';
 
@@ -122,8 +129,8 @@ function chip(i, t) {
   let cls = 'chip';
   if (kind === 'callback') cls += ' cb';
   else if (kind === 'menu') cls += ' menu';
-  else if (waited > 2 * D.threshold) cls += ' bad';
-  else if (waited > D.threshold) cls += ' late';
+  else if (waited > 2 * limitOf(i)) cls += ' bad';
+  else if (waited > limitOf(i)) cls += ' late';
   if (call === live.followed) cls += ' followed';
   const bounce = W.visit[i] > 1 ? '<span class="bounce">&#x21bb;' + W.visit[i] + '</span>' : '';
   return '<span class="' + cls + '" data-call="' + call + '" title="call ' + call + ': ' + kind + ' for ' +
@@ -183,7 +190,8 @@ function stat(id, value, note, cls) {
 function drawStats(t, waiting, counts) {
   const level = serviceLevelAt(t), decided = upper(D.service.decided, t), hits = upper(D.service.hits, t);
   stat('st-sl', isNaN(level) ? '\u2014' : (100 * level).toFixed(1) + '%',
-    'service level so far: ' + hits + ' of ' + decided + ' within ' + spoken(D.threshold) +
+    'service level so far: ' + hits + ' of ' + decided + ' within ' +
+    (OWN_THRESHOLDS ? D.threshold_words : spoken(D.threshold)) +
     ', target ' + Math.round(100 * D.target) + '%', isNaN(level) ? '' : (level >= D.target ? 'good' : 'bad'));
   const R = D.within_rings;
   if (R) {
@@ -191,10 +199,12 @@ function drawStats(t, waiting, counts) {
     stat('st-rings', isNaN(inRings) ? '\u2014' : (100 * inRings).toFixed(1) + '%', 'within ' + D.rings +
       ' rings (' + spoken(D.rings * D.ring_cycle) + '): ' + upper(R.hits, t) + ' of ' + ringsDecided);
   }
-  let queued = 0, longest = 0;
-  for (const i of waiting) if (D.wait_kinds[W.kind[i]] === 'queue') { queued++; longest = Math.max(longest, t - W.start[i]); }
+  let queued = 0, longest = 0, late = false;
+  for (const i of waiting) if (D.wait_kinds[W.kind[i]] === 'queue') {
+    queued++; longest = Math.max(longest, t - W.start[i]); late = late || t - W.start[i] > limitOf(i);
+  }
   stat('st-wait', String(queued), queued ? 'waiting, longest ' + spoken(longest) : 'waiting now',
-    longest > D.threshold ? 'bad' : '');
+    late ? 'bad' : '');
   const busy = (counts.ringing || 0) + (counts.talking || 0) + (counts.on_hold || 0) + (counts.dialling || 0) + (counts.transferring || 0);
   stat('st-agents', busy + ' / ' + (A.id.length - (counts.offline || 0) - (counts.on_break || 0)),
     'with a caller / on duty; ' + (counts.idle || 0) + ' idle, ' + (counts.wrap_up || 0) + ' wrap-up' +

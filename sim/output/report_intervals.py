@@ -16,6 +16,7 @@ from sim.analysis import kpis
 from sim.analysis.goals import scope_goals
 from sim.analysis.grouping import Groups
 from sim.analysis.metrics import service_level
+from sim.analysis.thresholds import call_thresholds
 from sim.model.durations import format_duration
 from sim.output.console import features
 from sim.output.plots_service_data import counted_offered, interval_days, interval_rows
@@ -227,8 +228,8 @@ def day_rollup(run: SavedRun, overall: pd.DataFrame) -> str:
     arrived = np.clip(
         np.floor(calls["arrived_at"].to_numpy(dtype=float) / scenario.interval), 0, len(day_of) - 1
     ).astype(np.int64)
-    day_level = np.asarray(
-        service_level(calls, scenario.service_level.threshold, Groups(day_of[arrived], days))
+    day_level = np.asarray(  # each call judged by its first department's threshold, as the summary does
+        service_level(calls, call_thresholds(scenario, calls), Groups(day_of[arrived], days))
     )
     missed = _service_missed(run)["interval"].to_numpy(dtype=np.int64)  # the cells every view counts
     known = ~np.isnan(day_level)
