@@ -41,6 +41,7 @@ from sim.output.saved import SavedRun
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+
 def run_subtitle(run: SavedRun, first_only: bool = False) -> str:
     """`name (seed 3, mean of 8 replications)`, or `replication 0 of 8` for pictures drawn from replication
     0's tables."""

@@ -17,7 +17,6 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from sim.model.durations import format_duration
 from sim.output import kpi_labels
-from sim.output.plots_limits import MAX_VOLUME_INTERVALS
 from sim.output.plots_style import (
     ALL_COLOUR,
     OUTCOME_COLOURS,
@@ -33,7 +32,6 @@ from sim.output.plots_style import (
 )
 
 __all__ = [
-    "MAX_VOLUME_INTERVALS",
     "QueueInputs",
     "ServiceLevelInputs",
     "VolumeInputs",

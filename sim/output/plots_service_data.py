@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.analysis.grouping import codes
 from sim.analysis.metrics import offered_calls, service_level
 from sim.analysis.tables import integrate_levels_by
 from sim.analysis.thresholds import call_thresholds
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from sim.output.plots_service import QueueInputs, ServiceLevelInputs, VolumeInputs, WaitInputs
 
 DAY = 86400.0
+
 
 def interval_rows(intervals: pd.DataFrame, department: str = "all", kind: str | None = None) -> pd.DataFrame:
     """The interval table's rows for one department, agent group or `all`, in interval order, never a
@@ -51,9 +53,7 @@ def counted_offered(calls: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
 def row_positions(column: pd.Series, names: Sequence[str]) -> np.ndarray:
     """Each row's position in `names` (-1 for a value not there), for a categorical or plain column."""
     if isinstance(column.dtype, pd.CategoricalDtype):
-        position = {name: i for i, name in enumerate(names)}
-        lookup = np.array([position.get(str(c), -1) for c in column.cat.categories] + [-1], dtype=np.int64)
-        return lookup[column.cat.codes.to_numpy()]
+        return codes(column, names)
     return pd.Index(list(names)).get_indexer(pd.Index(column.astype(str)))
 
 
@@ -202,7 +202,7 @@ def wait_inputs(
             for name, curve in department_curves(calls, visits, scenario, grid).items()
             if not np.isnan(curve).all()
         }
-    level = service_level(offered, call_thresholds(scenario, offered) if own else threshold)
+    level = service_level(offered, call_thresholds(scenario, offered))
     inputs: WaitInputs = {
         "departments": departments,
         "grid": grid,

@@ -124,8 +124,6 @@ def seconds_clock_axis(ax: Any, start: float, end: float) -> None:
     ax.set_xlabel("clock time")
 
 
-
-
 def listing(words: Sequence[str]) -> str:
     """`a, b and c`."""
     return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
@@ -171,8 +169,6 @@ def stairs(ax: Any, values: ArrayLike, edges: np.ndarray, **style: Any) -> None:
     if len(finite):
         ax.update_datalim([(edges[0], min(0.0, float(finite.min()))), (edges[-1], float(finite.max()))])
     ax.autoscale_view()
-
-
 
 
 PNG_COMPRESSION = 3

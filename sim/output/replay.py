@@ -184,7 +184,7 @@ def replay_data(floor: Floor) -> dict[str, Any]:
     pools = list(dict.fromkeys(agents["pool"].astype(str).tolist()))
     homes = dict(zip(agents["pool"].astype(str), agents["home"], strict=True))
     departments = [str(name) for name in events["department"].cat.categories]
-    own = department_thresholds(scenario)
+    thresholds = department_thresholds(scenario)
     level = running_service_level(
         floor.calls, events, call_thresholds(scenario, floor.calls), scenario.warmup, floor.ended_at
     )
@@ -199,7 +199,7 @@ def replay_data(floor: Floor) -> dict[str, Any]:
         "ended_at": floor.ended_at,
         "threshold": scenario.service_level.threshold,
         # each department's threshold (a waiting caller's colour), and the words for the headline's
-        "department_thresholds": [own.get(name, scenario.service_level.threshold) for name in departments],
+        "department_thresholds": [thresholds.get(name, scenario.service_level.threshold) for name in departments],
         "threshold_words": channel_threshold_words(scenario),
         "target": scenario.service_level.target,
         "ring_cycle": scenario.ring.cycle,

@@ -384,17 +384,13 @@ class Report:
     plots: list[WrittenPlot]
 
 
-def write_report(
-    folder: Path | str, pending: Collection[str] = (), tables: Mapping[str, pd.DataFrame] | None = None
-) -> Report:
+def write_report(folder: Path | str) -> Report:
     """Rebuild `plots/` and `report.html` in a saved results folder from its files alone; each is replaced
-    whole (written beside, then renamed), so an interrupted rebuild leaves the previous report intact.
-    `pending`: files the run is still writing (the report does not read them, or reads them from `tables`,
-    handed over in memory: `sim.output.saved.load_run`)."""
+    whole (written beside, then renamed), so an interrupted rebuild leaves the previous report intact."""
     folder = Path(folder)
     if (folder / WEEK_TABLE).is_file():  # a week's folder: its own page, with the Week section
         return Report(rebuild_week_report(folder), [])
-    return begin_report(folder, pending, tables).finish()
+    return begin_report(folder).finish()
 
 
 def begin_report(

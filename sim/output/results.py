@@ -122,9 +122,10 @@ def write_run(
         if release_events:
             run.first.release_events()
             _give_back_memory()
-        if finish_report is not None:  # flushed while a drawer draws: the flush before the rename is short
-            for name in ("calls.parquet", "visits.parquet", "events.parquet"):
-                fsync_path(folder / name)
+        if finish_report is not None:
+            if drawer is not None:  # flushed while the drawer draws: the flush before the rename is short
+                for name in ("calls.parquet", "visits.parquet", "events.parquet"):
+                    fsync_path(folder / name)
             finish_report()
 
     return write_folder(target, force, fill)
